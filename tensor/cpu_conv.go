@@ -1,0 +1,160 @@
+package tensor
+
+import "fmt"
+
+func (cpuBackend) Im2col(cols, x Storage, g ConvGeom) {
+	checkConvLens("cpu.Im2col", cols, x, g)
+	switch x.DType() {
+	case Float32:
+		im2col(cpuData[float32](cols), cpuData[float32](x), g)
+	case Float64:
+		im2col(cpuData[float64](cols), cpuData[float64](x), g)
+	}
+}
+
+func (cpuBackend) Col2im(x, cols Storage, g ConvGeom) {
+	checkConvLens("cpu.Col2im", cols, x, g)
+	switch x.DType() {
+	case Float32:
+		col2im(cpuData[float32](x), cpuData[float32](cols), g)
+	case Float64:
+		col2im(cpuData[float64](x), cpuData[float64](cols), g)
+	}
+}
+
+func checkConvLens(op string, cols, x Storage, g ConvGeom) {
+	if x.Len() != g.N*g.C*g.H*g.W || cols.Len() != g.N*g.C*g.KH*g.KW*g.OH*g.OW || x.DType() != cols.DType() {
+		panic(fmt.Sprintf("tensor: %s: geometry %+v does not match %d image and %d column elements", op, g, x.Len(), cols.Len()))
+	}
+}
+
+// im2col writes, for every image n, channel c and kernel tap (kh, kw), one row of OH*OW values: the
+// input pixel each output position reads through that tap, or 0 where the tap falls in the padding.
+// Row (c*KH+kh)*KW+kw of image n is what a GEMM with the weight [Cout, C*KH*KW] consumes.
+func im2col[T float](cols, x []T, g ConvGeom) {
+	rows := g.C * g.KH * g.KW
+	plane := g.OH * g.OW
+	parallelFor(g.N*rows, max(1, elementwiseGrain/max(plane, 1)), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			n, row := r/rows, r%rows
+			c, kh, kw := row/(g.KH*g.KW), row/g.KW%g.KH, row%g.KW
+			img := x[(n*g.C+c)*g.H*g.W:][:g.H*g.W]
+			out := cols[r*plane:][:plane]
+			for oh := range g.OH {
+				ih := oh*g.StrideH - g.PadH + kh*g.DilH
+				dst := out[oh*g.OW:][:g.OW]
+				if ih < 0 || ih >= g.H {
+					clear(dst)
+					continue
+				}
+				src := img[ih*g.W:][:g.W]
+				for ow := range dst {
+					iw := ow*g.StrideW - g.PadW + kw*g.DilW
+					if iw < 0 || iw >= g.W {
+						dst[ow] = 0
+					} else {
+						dst[ow] = src[iw]
+					}
+				}
+			}
+		}
+	})
+}
+
+// col2im is im2col's adjoint: each column entry is added back to the pixel it was read from. Images
+// and channels are independent, so they are split across goroutines without write conflicts.
+func col2im[T float](x, cols []T, g ConvGeom) {
+	clear(x)
+	rowsPerC := g.KH * g.KW
+	plane := g.OH * g.OW
+	parallelFor(g.N*g.C, max(1, elementwiseGrain/max(rowsPerC*plane, 1)), func(lo, hi int) {
+		for nc := lo; nc < hi; nc++ {
+			img := x[nc*g.H*g.W:][:g.H*g.W]
+			for tap := range rowsPerC {
+				kh, kw := tap/g.KW, tap%g.KW
+				src := cols[(nc*rowsPerC+tap)*plane:][:plane]
+				for oh := range g.OH {
+					ih := oh*g.StrideH - g.PadH + kh*g.DilH
+					if ih < 0 || ih >= g.H {
+						continue
+					}
+					row := img[ih*g.W:][:g.W]
+					for ow, v := range src[oh*g.OW:][:g.OW] {
+						iw := ow*g.StrideW - g.PadW + kw*g.DilW
+						if iw >= 0 && iw < g.W {
+							row[iw] += v
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+func (cpuBackend) ReflectPad(dst, src Storage, planes, h, w int, p Pad2d) {
+	checkPadLens("cpu.ReflectPad", dst, src, planes, h, w, p)
+	switch src.DType() {
+	case Float32:
+		reflectPad(cpuData[float32](dst), cpuData[float32](src), planes, h, w, p, false)
+	case Float64:
+		reflectPad(cpuData[float64](dst), cpuData[float64](src), planes, h, w, p, false)
+	}
+}
+
+func (cpuBackend) ReflectPadBackward(dx, dy Storage, planes, h, w int, p Pad2d) {
+	checkPadLens("cpu.ReflectPadBackward", dy, dx, planes, h, w, p)
+	switch dx.DType() {
+	case Float32:
+		reflectPad(cpuData[float32](dy), cpuData[float32](dx), planes, h, w, p, true)
+	case Float64:
+		reflectPad(cpuData[float64](dy), cpuData[float64](dx), planes, h, w, p, true)
+	}
+}
+
+func checkPadLens(op string, padded, plain Storage, planes, h, w int, p Pad2d) {
+	if p.Left >= w || p.Right >= w || p.Top >= h || p.Bottom >= h || min(p.Left, p.Right, p.Top, p.Bottom) < 0 {
+		panic(fmt.Sprintf("tensor: %s: pads %+v invalid for a %dx%d image", op, p, h, w))
+	}
+	oh, ow := h+p.Top+p.Bottom, w+p.Left+p.Right
+	if plain.Len() != planes*h*w || padded.Len() != planes*oh*ow {
+		panic(fmt.Sprintf("tensor: %s: %d planes of %dx%d padded by %+v do not match %d and %d elements", op, planes, h, w, p, plain.Len(), padded.Len()))
+	}
+}
+
+// reflect maps a coordinate outside [0, n) back inside by mirroring at the edge pixel, which is not
+// repeated: -1 -> 1, n -> n-2.
+func reflect(i, n int) int {
+	if i < 0 {
+		return -i
+	}
+	if i >= n {
+		return 2*(n-1) - i
+	}
+	return i
+}
+
+// reflectPad either gathers (forward: padded[o] = plain[reflect(o)]) or, with backward set,
+// scatters (plain[reflect(o)] += padded[o]); one loop keeps the two exactly adjoint.
+func reflectPad[T float](padded, plain []T, planes, h, w int, p Pad2d, backward bool) {
+	oh, ow := h+p.Top+p.Bottom, w+p.Left+p.Right
+	if backward {
+		clear(plain)
+	}
+	parallelFor(planes, max(1, elementwiseGrain/max(oh*ow, 1)), func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			in := plain[pl*h*w:][:h*w]
+			out := padded[pl*oh*ow:][:oh*ow]
+			for y := range oh {
+				iy := reflect(y-p.Top, h)
+				for x := range ow {
+					ix := reflect(x-p.Left, w)
+					if backward {
+						in[iy*w+ix] += out[y*ow+x]
+					} else {
+						out[y*ow+x] = in[iy*w+ix]
+					}
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,283 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+)
+
+// elementwiseGrain is the number of elements below which an elementwise kernel runs on one goroutine.
+const elementwiseGrain = 1 << 15
+
+func (cpuBackend) Unary(op UnaryOp, dst, src Storage, param float64) {
+	if dst.Len() != src.Len() || dst.DType() != src.DType() {
+		panic(fmt.Sprintf("tensor: cpu.Unary %s: %s[%d] into %s[%d]", op, src.DType(), src.Len(), dst.DType(), dst.Len()))
+	}
+	switch dst.DType() {
+	case Float32:
+		d, s := cpuData[float32](dst), cpuData[float32](src)
+		parallelFor(len(d), elementwiseGrain, func(lo, hi int) { unary(op, d[lo:hi], s[lo:hi], float32(param)) })
+	case Float64:
+		d, s := cpuData[float64](dst), cpuData[float64](src)
+		parallelFor(len(d), elementwiseGrain, func(lo, hi int) { unary(op, d[lo:hi], s[lo:hi], param) })
+	}
+}
+
+// unary is the reference loop of every unary op; each case is a plain loop so the compiler can keep
+// it tight. Transcendental functions go through float64, which is exact enough for float32.
+func unary[T float](op UnaryOp, dst, src []T, p T) {
+	switch op {
+	case OpNeg:
+		for i, x := range src {
+			dst[i] = -x
+		}
+	case OpAbs:
+		for i, x := range src {
+			dst[i] = T(math.Abs(float64(x)))
+		}
+	case OpSign:
+		for i, x := range src {
+			switch {
+			case x > 0:
+				dst[i] = 1
+			case x < 0:
+				dst[i] = -1
+			default:
+				dst[i] = x // keeps 0 (and NaN) as PyTorch's sign does
+			}
+		}
+	case OpExp:
+		for i, x := range src {
+			dst[i] = T(math.Exp(float64(x)))
+		}
+	case OpLog:
+		for i, x := range src {
+			dst[i] = T(math.Log(float64(x)))
+		}
+	case OpSqrt:
+		for i, x := range src {
+			dst[i] = T(math.Sqrt(float64(x)))
+		}
+	case OpSquare:
+		for i, x := range src {
+			dst[i] = x * x
+		}
+	case OpTanh:
+		for i, x := range src {
+			dst[i] = T(math.Tanh(float64(x)))
+		}
+	case OpSigmoid:
+		for i, x := range src {
+			dst[i] = T(sigmoid(float64(x)))
+		}
+	case OpRelu:
+		for i, x := range src {
+			if x > 0 {
+				dst[i] = x
+			} else {
+				dst[i] = 0
+			}
+		}
+	case OpLeakyRelu:
+		for i, x := range src {
+			if x > 0 {
+				dst[i] = x
+			} else {
+				dst[i] = p * x
+			}
+		}
+	case OpPow:
+		for i, x := range src {
+			dst[i] = T(math.Pow(float64(x), float64(p)))
+		}
+	case OpScale:
+		for i, x := range src {
+			dst[i] = p * x
+		}
+	case OpAddScalar:
+		for i, x := range src {
+			dst[i] = x + p
+		}
+	default:
+		panic(fmt.Sprintf("tensor: cpu.Unary: unknown op %d", op))
+	}
+}
+
+// sigmoid is written in two branches so that neither overflows: for x < 0, e^x is small.
+func sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
+
+func (cpuBackend) Binary(op BinaryOp, dst, a, b Storage, shape, aStrides, bStrides []int, param float64) {
+	if dst.Len() != numel(shape) || a.DType() != dst.DType() || b.DType() != dst.DType() {
+		panic(fmt.Sprintf("tensor: cpu.Binary %s: dst %s[%d] for shape %v, operands %s and %s", op, dst.DType(), dst.Len(), shape, a.DType(), b.DType()))
+	}
+	if numel(shape) == 0 {
+		return
+	}
+	shape, st := collapseDims(shape, contiguousStrides(shape), aStrides, bStrides)
+	switch dst.DType() {
+	case Float32:
+		binaryStrided(op, cpuData[float32](dst), cpuData[float32](a), cpuData[float32](b), shape, st[1], st[2], float32(param))
+	case Float64:
+		binaryStrided(op, cpuData[float64](dst), cpuData[float64](a), cpuData[float64](b), shape, st[1], st[2], param)
+	}
+}
+
+// binaryStrided splits the (collapsed) outer dimensions across goroutines and runs the innermost
+// dimension through binaryLoop.
+func binaryStrided[T float](op BinaryOp, dst, a, b []T, shape, as, bs []int, p T) {
+	nd := len(shape)
+	inner := shape[nd-1]
+	rows := numel(shape[:nd-1])
+	outer := shape[:nd-1]
+	grain := max(1, elementwiseGrain/max(inner, 1))
+	parallelFor(rows, grain, func(lo, hi int) {
+		idx := make([]int, len(outer))
+		// Position idx at row lo.
+		r := lo
+		for d := len(outer) - 1; d >= 0; d-- {
+			idx[d] = r % outer[d]
+			r /= outer[d]
+		}
+		for row := lo; row < hi; row++ {
+			ao, bo := 0, 0
+			for d, i := range idx {
+				ao += i * as[d]
+				bo += i * bs[d]
+			}
+			binaryLoop(op, dst[row*inner:(row+1)*inner], a[ao:], as[nd-1], b[bo:], bs[nd-1], p)
+			for d := len(idx) - 1; d >= 0; d-- { // odometer increment
+				idx[d]++
+				if idx[d] < outer[d] {
+					break
+				}
+				idx[d] = 0
+			}
+		}
+	})
+}
+
+// binaryLoop computes dst[i] = op(a[i*sa], b[i*sb]) for i < len(dst).
+func binaryLoop[T float](op BinaryOp, dst, a []T, sa int, b []T, sb int, p T) {
+	switch op {
+	case OpAdd:
+		for i := range dst {
+			dst[i] = a[i*sa] + b[i*sb]
+		}
+	case OpSub:
+		for i := range dst {
+			dst[i] = a[i*sa] - b[i*sb]
+		}
+	case OpMul:
+		for i := range dst {
+			dst[i] = a[i*sa] * b[i*sb]
+		}
+	case OpDiv:
+		for i := range dst {
+			dst[i] = a[i*sa] / b[i*sb]
+		}
+	case OpMaximum:
+		for i := range dst {
+			dst[i] = T(maxPropagateNaN(float64(a[i*sa]), float64(b[i*sb])))
+		}
+	case OpMinimum:
+		for i := range dst {
+			dst[i] = T(-maxPropagateNaN(-float64(a[i*sa]), -float64(b[i*sb])))
+		}
+	case OpGreater:
+		for i := range dst {
+			dst[i] = boolTo[T](a[i*sa] > b[i*sb])
+		}
+	case OpEqual:
+		for i := range dst {
+			dst[i] = boolTo[T](a[i*sa] == b[i*sb])
+		}
+	case OpLeakyReluBackward:
+		for i := range dst {
+			if b[i*sb] > 0 {
+				dst[i] = a[i*sa]
+			} else {
+				dst[i] = p * a[i*sa]
+			}
+		}
+	default:
+		panic(fmt.Sprintf("tensor: cpu.Binary: unknown op %d", op))
+	}
+}
+
+// maxPropagateNaN is torch.maximum: NaN if either operand is NaN.
+func maxPropagateNaN(x, y float64) float64 {
+	if x != x || y != y {
+		return math.NaN()
+	}
+	return math.Max(x, y)
+}
+
+func boolTo[T float](b bool) T {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (cpuBackend) Reduce(op ReduceOp, dst, src Storage, outer, mid, inner int) {
+	if src.Len() != outer*mid*inner || dst.Len() != outer*inner || dst.DType() != src.DType() {
+		panic(fmt.Sprintf("tensor: cpu.Reduce %s: [%d %d %d] from %d into %d elements", op, outer, mid, inner, src.Len(), dst.Len()))
+	}
+	switch dst.DType() {
+	case Float32:
+		reduceKernel(op, cpuData[float32](dst), cpuData[float32](src), outer, mid, inner)
+	case Float64:
+		reduceKernel(op, cpuData[float64](dst), cpuData[float64](src), outer, mid, inner)
+	}
+}
+
+// reduceKernel accumulates sums in float64 whatever T is: a float32 sum of a 256×256 image plane would
+// otherwise lose about three digits.
+func reduceKernel[T float](op ReduceOp, dst, src []T, outer, mid, inner int) {
+	if mid == 0 {
+		var v T
+		switch op {
+		case ReduceMax:
+			v = T(math.Inf(-1))
+		case ReduceMin:
+			v = T(math.Inf(1))
+		}
+		fill(dst, v)
+		return
+	}
+	grain := max(1, elementwiseGrain/max(mid*inner, 1))
+	parallelFor(outer, grain, func(lo, hi int) {
+		acc := make([]float64, inner)
+		for o := lo; o < hi; o++ {
+			block := src[o*mid*inner : (o+1)*mid*inner]
+			for j := range inner {
+				acc[j] = float64(block[j])
+			}
+			for m := 1; m < mid; m++ {
+				row := block[m*inner : (m+1)*inner]
+				switch op {
+				case ReduceSum:
+					for j, x := range row {
+						acc[j] += float64(x)
+					}
+				case ReduceMax:
+					for j, x := range row {
+						acc[j] = maxPropagateNaN(acc[j], float64(x))
+					}
+				case ReduceMin:
+					for j, x := range row {
+						acc[j] = -maxPropagateNaN(-acc[j], -float64(x))
+					}
+				}
+			}
+			for j := range inner {
+				dst[o*inner+j] = T(acc[j])
+			}
+		}
+	})
+}

@@ -1,0 +1,15 @@
+// Package tensor holds zebra's numbers: dense, contiguous, row-major tensors of float32 (for training)
+// or float64 (for gradient checking), the Backend interface that every device implements, and the CPU
+// backend, which is the specification the other backends are tested against.
+//
+// A Tensor is a shape, a dtype and a Storage owned by a Backend. Every operation in this package checks
+// shapes, dtypes and devices, allocates its result on the inputs' backend and calls one or a few
+// Backend kernels; the package knows nothing about gradients (see package autograd for that).
+//
+// Tensors are always contiguous. Reshape shares storage (like a PyTorch view of a contiguous tensor);
+// every other shape operation (Permute, Narrow, Concat, Pad, Expand) copies through the backend's
+// strided Copy kernel. This keeps every kernel simple enough to write for a GPU in an afternoon.
+//
+// Programmer errors (mismatched shapes or dtypes, tensors on two devices) panic with a message that
+// names the operation and the shapes involved, as PyTorch raises.
+package tensor

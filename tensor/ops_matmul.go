@@ -1,0 +1,49 @@
+package tensor
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Matmul returns the matrix product of a [..., M, K] and b [..., K, N]. Both have at least two
+// dimensions; leading (batch) dimensions must be equal, or b may be a plain matrix shared by the
+// whole batch.
+func Matmul(a, b *Tensor) *Tensor { return MatmulT(a, b, false, false) }
+
+// MatmulT is Matmul with either operand transposed in its last two dimensions, without a copy:
+// MatmulT(a, b, false, true) is a × bᵀ. Backward passes use it.
+func MatmulT(a, b *Tensor, transA, transB bool) *Tensor {
+	const name = "tensor.Matmul"
+	sameDevice(name, a, b)
+	sameDType(name, a, b)
+	if a.NDim() < 2 || b.NDim() < 2 {
+		panic(fmt.Sprintf("%s: shapes %v and %v need at least 2 dimensions", name, a.shape, b.shape))
+	}
+	ar, ac := a.shape[a.NDim()-2], a.shape[a.NDim()-1]
+	br, bc := b.shape[b.NDim()-2], b.shape[b.NDim()-1]
+	m, k := ar, ac
+	if transA {
+		m, k = ac, ar
+	}
+	kb, n := br, bc
+	if transB {
+		kb, n = bc, br
+	}
+	batchA, batchB := a.shape[:a.NDim()-2], b.shape[:b.NDim()-2]
+	if k != kb || (len(batchB) > 0 && !sameShape(batchA, batchB)) {
+		panic(fmt.Sprintf("%s: shapes %v and %v (transposed %v, %v) do not multiply", name, a.shape, b.shape, transA, transB))
+	}
+	batch := numel(batchA)
+	strideB := 0
+	if len(batchB) > 0 {
+		strideB = br * bc
+	}
+	out := New(a.Backend(), a.dtype, append(slices.Clone(batchA), m, n)...)
+	a.Backend().Gemm(GemmArgs{
+		TransA: transA, TransB: transB, M: m, N: n, K: k, Alpha: 1, Beta: 0, Batch: batch,
+		A: a.storage, LDA: ac, StrideA: ar * ac,
+		B: b.storage, LDB: bc, StrideB: strideB,
+		C: out.storage, LDC: n, StrideC: m * n,
+	})
+	return out
+}
