@@ -145,16 +145,17 @@ type GemmArgs struct {
 	Alpha, Beta    float64
 	Batch          int
 
-	A                      Storage
-	OffA, LDA, StrideA     int
-	B                      Storage
-	OffB, LDB, StrideB     int
-	C                      Storage
-	OffC, LDC, StrideC     int
+	A                  Storage
+	OffA, LDA, StrideA int
+	B                  Storage
+	OffB, LDB, StrideB int
+	C                  Storage
+	OffC, LDC, StrideC int
 }
 
 // ConvGeom is the geometry of a 2-D convolution's im2col: N images of C channels, H×W pixels, a
 // KH×KW kernel with strides, zero padding and dilation, and the resulting OH×OW output size
+//
 //	OH = (H + 2*PadH - DilH*(KH-1) - 1)/StrideH + 1, and likewise OW.
 type ConvGeom struct {
 	N, C, H, W       int
