@@ -1,0 +1,124 @@
+package imageio
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	_ "image/jpeg" // registers the JPEG decoder with image.Decode
+	_ "image/png"  // registers the PNG decoder with image.Decode
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// imageExtensions are the file name endings (compared in lower case) that ListImages accepts.
+var imageExtensions = []string{".jpg", ".jpeg", ".png"}
+
+// IsImageFile reports whether name ends in .jpg, .jpeg or .png, in any case.
+func IsImageFile(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	for _, e := range imageExtensions {
+		if ext == e {
+			return true
+		}
+	}
+	return false
+}
+
+// Load decodes the JPEG or PNG file at path. The format is taken from the file's contents, not
+// its name. The image keeps the colour model the decoder chose (*image.Gray for a grayscale
+// JPEG, *image.YCbCr for a colour one, *image.NRGBA for a PNG with alpha, ...); pass it to ToRGB.
+//
+// Every error names the file: one that does not exist (the error wraps fs.ErrNotExist), cannot
+// be read, is empty, or does not decode.
+func Load(path string) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("imageio: image file %s does not exist: %w", path, fs.ErrNotExist)
+		}
+		return nil, fmt.Errorf("imageio: cannot open image: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("imageio: cannot read image: %w", err)
+	}
+	if info.IsDir() {
+		return nil, fmt.Errorf("imageio: image path %s is a folder, not a file", path)
+	}
+	if info.Size() == 0 {
+		return nil, fmt.Errorf("imageio: image file %s is empty (0 bytes)", path)
+	}
+	img, format, err := image.Decode(f)
+	if err != nil {
+		if errors.Is(err, image.ErrFormat) {
+			return nil, fmt.Errorf("imageio: %s is not a JPEG or PNG image (unknown format)", path)
+		}
+		return nil, fmt.Errorf("imageio: corrupt image %s: %w", path, err)
+	}
+	if b := img.Bounds(); b.Empty() {
+		return nil, fmt.Errorf("imageio: %s image %s has no pixels (%dx%d)", format, path, b.Dx(), b.Dy())
+	}
+	return img, nil
+}
+
+// LoadRGB is Load followed by ToRGB.
+func LoadRGB(path string) (*image.RGBA, error) {
+	img, err := Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return ToRGB(img), nil
+}
+
+// ListImages returns the paths of the .jpg, .jpeg and .png files (any case) under dir and its
+// subfolders, sorted, like the official make_dataset followed by sorted(). Files and folders
+// whose names start with a dot (.DS_Store, .ipynb_checkpoints) are skipped. It is an error if
+// dir does not exist, is not a folder, or holds no image.
+func ListImages(dir string) ([]string, error) {
+	info, err := os.Stat(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("imageio: image folder %s does not exist: %w", dir, fs.ErrNotExist)
+		}
+		return nil, fmt.Errorf("imageio: cannot read image folder: %w", err)
+	}
+	if !info.IsDir() {
+		return nil, fmt.Errorf("imageio: %s is not a folder", dir)
+	}
+	var paths []string
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if path != dir && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || !IsImageFile(d.Name()) {
+			return nil
+		}
+		// Follow symbolic links to files, as os.walk and PIL do; skip links to folders.
+		if d.Type()&fs.ModeSymlink != 0 {
+			target, err := os.Stat(path)
+			if err != nil || !target.Mode().IsRegular() {
+				return nil
+			}
+		}
+		paths = append(paths, path)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("imageio: cannot list image folder %s: %w", dir, err)
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("imageio: image folder %s holds no .jpg, .jpeg or .png file", dir)
+	}
+	sort.Strings(paths)
+	return paths, nil
+}
