@@ -1,0 +1,12 @@
+package autograd
+
+import "github.com/zebra-go/zebra/tensor"
+
+// Add returns a + b with broadcasting. Its backward passes the gradient through to both inputs,
+// summed over the dimensions each was broadcast along.
+func Add(a, b *Var) *Var {
+	out := tensor.Add(a.Value, b.Value)
+	return record("add", out, []*Var{a, b}, func(g *tensor.Tensor) []*tensor.Tensor {
+		return []*tensor.Tensor{tensor.SumTo(g, a.Shape()), tensor.SumTo(g, b.Shape())}
+	})
+}

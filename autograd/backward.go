@@ -1,0 +1,117 @@
+package autograd
+
+import (
+	"fmt"
+
+	"github.com/zebra-go/zebra/tensor"
+)
+
+// Backward computes the gradient of v with respect to every leaf that requires one and accumulates
+// it into that leaf's Grad. v must be a scalar (one element), which is seeded with 1; use
+// BackwardWith for other outputs. The graph is freed as it is consumed: each node drops its
+// backward closure (and the activations it holds) once used, so call Backward once per forward.
+func (v *Var) Backward() {
+	if v.Value.Numel() != 1 {
+		panic(fmt.Sprintf("autograd.Backward: output of shape %v is not a scalar; use BackwardWith and pass its gradient", v.Value.Shape()))
+	}
+	v.BackwardWith(tensor.FullLike(v.Value, 1))
+}
+
+// BackwardWith runs the backward pass from v seeded with the gradient grad (v's shape and dtype).
+func (v *Var) BackwardWith(grad *tensor.Tensor) {
+	if !v.requiresGrad {
+		panic("autograd.Backward: output does not require a gradient (no input requires one, or it was computed under NoGrad)")
+	}
+	if !sameShape(grad.Shape(), v.Value.Shape()) || grad.DType() != v.Value.DType() {
+		panic(fmt.Sprintf("autograd.Backward: gradient %s %v for output %s %v", grad.DType(), grad.Shape(), v.Value.DType(), v.Value.Shape()))
+	}
+	order := topoSort(v)
+	grads := map[*Var]*tensor.Tensor{v: grad}
+	for i := len(order) - 1; i >= 0; i-- {
+		n := order[i]
+		g := grads[n]
+		delete(grads, n) // intermediate gradients die as soon as they are used
+		if g == nil {
+			continue
+		}
+		if n.node == nil {
+			accumulate(&n.Grad, g)
+			continue
+		}
+		if n.node.backward == nil {
+			panic("autograd.Backward: the graph through " + n.node.op + " was already freed by an earlier Backward")
+		}
+		inGrads := n.node.backward(g)
+		for j, in := range n.node.inputs {
+			if !in.requiresGrad || inGrads[j] == nil {
+				continue
+			}
+			checkGrad(n.node.op, in, inGrads[j])
+			if prev, ok := grads[in]; ok {
+				grads[in] = tensor.Add(prev, inGrads[j])
+			} else {
+				grads[in] = inGrads[j]
+			}
+		}
+		n.node.backward = nil
+	}
+}
+
+// accumulate adds g into *dst, allocating on first use. The first gradient is copied so that a
+// later in-place accumulation never writes into a tensor that some op still shares.
+func accumulate(dst **tensor.Tensor, g *tensor.Tensor) {
+	if *dst == nil {
+		*dst = g.Clone()
+		return
+	}
+	tensor.AddInPlace(*dst, g)
+}
+
+// checkGrad catches a backward that returns a gradient of the wrong shape or dtype at the op that
+// produced it, rather than far away.
+func checkGrad(op string, in *Var, g *tensor.Tensor) {
+	if !sameShape(g.Shape(), in.Value.Shape()) || g.DType() != in.Value.DType() {
+		panic(fmt.Sprintf("autograd: backward of %s returned a %s %v gradient for a %s %v input", op, g.DType(), g.Shape(), in.Value.DType(), in.Value.Shape()))
+	}
+}
+
+// topoSort returns every Var that v depends on and that requires a gradient, each after all of its
+// inputs. It is an iterative depth-first search, so deep graphs (a long training step) cannot
+// overflow the goroutine stack.
+func topoSort(v *Var) []*Var {
+	var order []*Var
+	visited := map[*Var]bool{}
+	type frame struct {
+		v    *Var
+		next int // index of the next input to visit
+	}
+	stack := []frame{{v: v}}
+	visited[v] = true
+	for len(stack) > 0 {
+		top := &stack[len(stack)-1]
+		if top.v.node != nil && top.next < len(top.v.node.inputs) {
+			in := top.v.node.inputs[top.next]
+			top.next++
+			if in.requiresGrad && !visited[in] {
+				visited[in] = true
+				stack = append(stack, frame{v: in})
+			}
+			continue
+		}
+		order = append(order, top.v)
+		stack = stack[:len(stack)-1]
+	}
+	return order
+}
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,286 @@
+package autograd
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/zebra-go/zebra/tensor"
+)
+
+// GradCheckOptions tune GradCheck. The zero value means torch.autograd.gradcheck's defaults.
+type GradCheckOptions struct {
+	// Eps is the finite-difference step (default 1e-6).
+	Eps float64
+	// Atol and Rtol bound the allowed error: |analytic - numeric| ≤ Atol + Rtol·|numeric| for every
+	// Jacobian entry (defaults 1e-5 and 1e-3).
+	Atol, Rtol float64
+	// NondetTol is how far two backward passes of the same input may disagree (default 0: exactly).
+	NondetTol float64
+	// Fast checks one random projection vᵀ·J·u per input instead of the whole Jacobian: one backward
+	// and two forwards per input instead of one per output and two per input element. Use it for
+	// layers too large for the full check.
+	Fast bool
+	// Seed seeds the random projection vectors and the nondeterminism probe.
+	Seed uint64
+}
+
+func (o GradCheckOptions) withDefaults() GradCheckOptions {
+	if o.Eps == 0 {
+		o.Eps = 1e-6
+	}
+	if o.Atol == 0 {
+		o.Atol = 1e-5
+	}
+	if o.Rtol == 0 {
+		o.Rtol = 1e-3
+	}
+	return o
+}
+
+// GradCheckResult summarizes a check: the largest absolute difference between analytic and
+// numeric derivatives, and the largest relative one, |a−n| / max(1, |n|) (relative for large
+// derivatives, absolute for small ones, so entries near zero do not dominate).
+type GradCheckResult struct {
+	MaxAbsErr, MaxRelErr float64
+	// Entries is the number of Jacobian entries (or projections, in fast mode) compared.
+	Entries int
+}
+
+// GradCheckError describes the first Jacobian entry that failed.
+type GradCheckError struct {
+	Input             int   // which input
+	Index             []int // the input element perturbed (nil in fast mode)
+	Output            []int // the output element (nil in fast mode)
+	Analytic, Numeric float64
+	Reason            string
+}
+
+func (e *GradCheckError) Error() string {
+	if e.Reason != "" {
+		return fmt.Sprintf("gradcheck: input %d: %s", e.Input, e.Reason)
+	}
+	if e.Index == nil {
+		return fmt.Sprintf("gradcheck: input %d: projection vᵀJu: analytic %.10g, numeric %.10g (diff %.3g)",
+			e.Input, e.Analytic, e.Numeric, math.Abs(e.Analytic-e.Numeric))
+	}
+	return fmt.Sprintf("gradcheck: input %d, element %v, output element %v: analytic %.10g, numeric %.10g (diff %.3g)",
+		e.Input, e.Index, e.Output, e.Analytic, e.Numeric, math.Abs(e.Analytic-e.Numeric))
+}
+
+// GradCheck compares the gradients that f's backward computes with central finite differences, as
+// torch.autograd.gradcheck does. f maps fresh leaf Vars holding the inputs (float64 CPU tensors,
+// all requiring gradients) to an output of any shape. Inputs f should not differentiate belong in
+// its closure as constants. The inputs are perturbed in place during the check and restored.
+//
+// It returns an error (a *GradCheckError for a wrong derivative) when an entry is out of tolerance,
+// a gradient has the wrong shape or dtype, or two backward passes disagree by more than NondetTol.
+// Use errors.As with *GradCheckError to inspect a failure.
+func GradCheck(f func(xs []*Var) *Var, inputs []*tensor.Tensor, opts GradCheckOptions) (GradCheckResult, error) {
+	o := opts.withDefaults()
+	for i, x := range inputs {
+		if x.DType() != tensor.Float64 || x.Backend() != tensor.CPU {
+			return GradCheckResult{}, fmt.Errorf("gradcheck: input %d is %s on %s; GradCheck needs float64 CPU tensors", i, x.DType(), x.Backend().Name())
+		}
+	}
+	c := checker{f: f, inputs: inputs, o: o, rng: tensor.NewRNG(o.Seed)}
+	out := c.forward()
+	if out.DType() != tensor.Float64 {
+		return GradCheckResult{}, fmt.Errorf("gradcheck: output is %s, want float64", out.DType())
+	}
+	if err := c.checkNondeterminism(out.Shape()); err != nil {
+		return GradCheckResult{}, err
+	}
+	if o.Fast {
+		return c.fast(out.Shape())
+	}
+	return c.full(out.Shape())
+}
+
+type checker struct {
+	f      func(xs []*Var) *Var
+	inputs []*tensor.Tensor
+	o      GradCheckOptions
+	rng    *tensor.RNG
+	res    GradCheckResult
+}
+
+// forward evaluates f without recording a graph.
+func (c *checker) forward() *tensor.Tensor {
+	var out *tensor.Tensor
+	NoGrad(func() {
+		xs := make([]*Var, len(c.inputs))
+		for i, x := range c.inputs {
+			xs[i] = Constant(x)
+		}
+		out = c.f(xs).Value
+	})
+	return out
+}
+
+// gradients runs f and a backward pass seeded with seed and returns each input's gradient (zeros
+// for inputs f does not depend on), checking shapes and dtypes.
+func (c *checker) gradients(seed *tensor.Tensor) ([]*tensor.Tensor, error) {
+	xs := make([]*Var, len(c.inputs))
+	for i, x := range c.inputs {
+		xs[i] = NewVar(x, true)
+	}
+	out := c.f(xs)
+	if !sameShape(out.Shape(), seed.Shape()) {
+		return nil, fmt.Errorf("gradcheck: f's output shape changed between calls: %v, then %v", seed.Shape(), out.Shape())
+	}
+	if out.RequiresGrad() {
+		out.BackwardWith(seed)
+	}
+	grads := make([]*tensor.Tensor, len(xs))
+	for i, x := range xs {
+		switch {
+		case x.Grad == nil:
+			grads[i] = tensor.ZerosLike(x.Value)
+		case !sameShape(x.Grad.Shape(), x.Value.Shape()) || x.Grad.DType() != x.Value.DType():
+			return nil, &GradCheckError{Input: i, Reason: fmt.Sprintf("gradient is %s %v, input is %s %v",
+				x.Grad.DType(), x.Grad.Shape(), x.Value.DType(), x.Value.Shape())}
+		default:
+			grads[i] = x.Grad
+		}
+	}
+	return grads, nil
+}
+
+// checkNondeterminism runs the backward twice with one random seed gradient and compares.
+func (c *checker) checkNondeterminism(outShape []int) error {
+	seed := tensor.Normal(c.rng, tensor.Float64, 0, 1, outShape...)
+	g1, err := c.gradients(seed)
+	if err != nil {
+		return err
+	}
+	g2, err := c.gradients(seed)
+	if err != nil {
+		return err
+	}
+	for i := range g1 {
+		a, b := g1[i].Float64s(), g2[i].Float64s()
+		for k := range a {
+			if d := math.Abs(a[k] - b[k]); d > c.o.NondetTol || math.IsNaN(d) {
+				return &GradCheckError{Input: i, Reason: fmt.Sprintf("backward is nondeterministic: element %d gave %.10g, then %.10g (NondetTol %g)", k, a[k], b[k], c.o.NondetTol)}
+			}
+		}
+	}
+	return nil
+}
+
+// compare records one analytic/numeric pair and reports whether it is within tolerance.
+func (c *checker) compare(a, n float64) bool {
+	d := math.Abs(a - n)
+	c.res.Entries++
+	c.res.MaxAbsErr = max(c.res.MaxAbsErr, d)
+	c.res.MaxRelErr = max(c.res.MaxRelErr, d/max(1, math.Abs(n)))
+	return d <= c.o.Atol+c.o.Rtol*math.Abs(n) // false for NaN
+}
+
+// full builds the whole Jacobian both ways: one backward per output element (row by row), two
+// forwards per input element (column by column).
+func (c *checker) full(outShape []int) (GradCheckResult, error) {
+	nOut := 1
+	for _, d := range outShape {
+		nOut *= d
+	}
+	// analytic[i][j*n_i + k] = d out_j / d input_i[k]
+	analytic := make([][]float64, len(c.inputs))
+	for i, x := range c.inputs {
+		analytic[i] = make([]float64, nOut*x.Numel())
+	}
+	for j := range nOut {
+		seed := tensor.Zeros(tensor.Float64, outShape...)
+		tensor.CPUFloat64s(seed)[j] = 1
+		grads, err := c.gradients(seed)
+		if err != nil {
+			return c.res, err
+		}
+		for i, g := range grads {
+			copy(analytic[i][j*c.inputs[i].Numel():], g.Float64s())
+		}
+	}
+	var firstErr error
+	for i, x := range c.inputs {
+		data := tensor.CPUFloat64s(x)
+		for k := range data {
+			numeric := c.difference(func(sign float64) { data[k] += sign * c.o.Eps })
+			for j := range nOut {
+				a := analytic[i][j*len(data)+k]
+				if !c.compare(a, numeric[j]) && firstErr == nil {
+					firstErr = &GradCheckError{Input: i, Index: unravel(k, x.Shape()), Output: unravel(j, outShape), Analytic: a, Numeric: numeric[j]}
+				}
+			}
+		}
+	}
+	return c.res, firstErr
+}
+
+// difference returns (f(x+eps·d) − f(x−eps·d)) / 2eps elementwise over the output, where perturb(±1)
+// moves the inputs by ±eps·d in place; the inputs are restored exactly afterwards by saving them.
+func (c *checker) difference(perturb func(sign float64)) []float64 {
+	saved := make([][]float64, len(c.inputs))
+	for i, x := range c.inputs {
+		saved[i] = x.Float64s()
+	}
+	restore := func() {
+		for i, x := range c.inputs {
+			copy(tensor.CPUFloat64s(x), saved[i])
+		}
+	}
+	perturb(+1)
+	plus := c.forward().Float64s()
+	restore()
+	perturb(-1)
+	minus := c.forward().Float64s()
+	restore()
+	out := make([]float64, len(plus))
+	for j := range out {
+		out[j] = (plus[j] - minus[j]) / (2 * c.o.Eps)
+	}
+	return out
+}
+
+// fast compares vᵀ·J_i·u_i for random v (over the output) and u_i (over input i), input by input.
+func (c *checker) fast(outShape []int) (GradCheckResult, error) {
+	v := tensor.Normal(c.rng, tensor.Float64, 0, 1, outShape...)
+	grads, err := c.gradients(v)
+	if err != nil {
+		return c.res, err
+	}
+	vs := v.Float64s()
+	var firstErr error
+	for i, x := range c.inputs {
+		u := tensor.Normal(c.rng, tensor.Float64, 0, 1, x.Shape()...).Float64s()
+		var analytic float64
+		for k, g := range grads[i].Float64s() {
+			analytic += g * u[k]
+		}
+		data := tensor.CPUFloat64s(x)
+		dir := c.difference(func(sign float64) {
+			for k := range data {
+				data[k] += sign * c.o.Eps * u[k]
+			}
+		})
+		var numeric float64
+		for j, d := range dir {
+			numeric += vs[j] * d
+		}
+		if !c.compare(analytic, numeric) && firstErr == nil {
+			firstErr = &GradCheckError{Input: i, Analytic: analytic, Numeric: numeric}
+		}
+	}
+	return c.res, firstErr
+}
+
+// unravel turns a flat row-major index into a multi-index of shape.
+func unravel(k int, shape []int) []int {
+	idx := make([]int, len(shape))
+	for d := len(shape) - 1; d >= 0; d-- {
+		if shape[d] > 0 {
+			idx[d] = k % shape[d]
+			k /= shape[d]
+		}
+	}
+	return idx
+}

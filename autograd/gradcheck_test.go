@@ -1,0 +1,82 @@
+package autograd
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/zebra-go/zebra/tensor"
+)
+
+func TestGradCheckPassesCorrectOps(t *testing.T) {
+	rng := tensor.NewRNG(1)
+	a := tensor.Normal(rng, tensor.Float64, 0, 1, 3, 4)
+	b := tensor.Normal(rng, tensor.Float64, 0, 1, 4) // broadcast along rows
+	f := func(xs []*Var) *Var { return Mul(Add(xs[0], xs[1]), xs[0]) }
+	for _, fast := range []bool{false, true} {
+		res, err := GradCheck(f, []*tensor.Tensor{a, b}, GradCheckOptions{Fast: fast})
+		if err != nil {
+			t.Fatalf("fast=%v: %v", fast, err)
+		}
+		if res.Entries == 0 || res.MaxRelErr > 1e-6 {
+			t.Errorf("fast=%v: %+v", fast, res)
+		}
+	}
+}
+
+// wrongMul has a deliberately wrong backward (the gradient with respect to a is doubled).
+func wrongMul(a, b *Var) *Var {
+	out := tensor.Mul(a.Value, b.Value)
+	return record("wrong_mul", out, []*Var{a, b}, func(g *tensor.Tensor) []*tensor.Tensor {
+		return []*tensor.Tensor{tensor.Scale(tensor.Mul(g, b.Value), 2), tensor.Mul(g, a.Value)}
+	})
+}
+
+func TestGradCheckCatchesWrongBackward(t *testing.T) {
+	rng := tensor.NewRNG(2)
+	a := tensor.Normal(rng, tensor.Float64, 0, 1, 2, 3)
+	b := tensor.Normal(rng, tensor.Float64, 0, 1, 2, 3)
+	before := a.Float64s()
+	for _, fast := range []bool{false, true} {
+		_, err := GradCheck(func(xs []*Var) *Var { return wrongMul(xs[0], xs[1]) }, []*tensor.Tensor{a, b}, GradCheckOptions{Fast: fast})
+		var gerr *GradCheckError
+		if !errors.As(err, &gerr) {
+			t.Fatalf("fast=%v: want a *GradCheckError, got %v", fast, err)
+		}
+		if gerr.Input != 0 {
+			t.Errorf("fast=%v: failure blamed on input %d, want 0: %v", fast, gerr.Input, err)
+		}
+		if !fast && (gerr.Index == nil || !strings.Contains(err.Error(), "analytic")) {
+			t.Errorf("error does not name the element and values: %v", err)
+		}
+	}
+	for i, v := range a.Float64s() {
+		if v != before[i] {
+			t.Fatalf("GradCheck did not restore its input: element %d is %g, was %g", i, v, before[i])
+		}
+	}
+}
+
+// wrongShape returns a gradient of the wrong shape for its input.
+func TestGradCheckCatchesWrongGradientShape(t *testing.T) {
+	a := tensor.Ones(tensor.Float64, 2, 3)
+	f := func(xs []*Var) *Var {
+		return record("bad_shape", xs[0].Value.Clone(), xs, func(g *tensor.Tensor) []*tensor.Tensor {
+			return []*tensor.Tensor{tensor.Reshape(g, 3, 2)}
+		})
+	}
+	defer func() {
+		r := recover()
+		if r == nil || !strings.Contains(r.(string), "bad_shape") {
+			t.Fatalf("want a panic naming the op, got %v", r)
+		}
+	}()
+	_, _ = GradCheck(f, []*tensor.Tensor{a}, GradCheckOptions{})
+}
+
+func TestGradCheckRejectsFloat32(t *testing.T) {
+	_, err := GradCheck(func(xs []*Var) *Var { return xs[0] }, []*tensor.Tensor{tensor.Ones(tensor.Float32, 2)}, GradCheckOptions{})
+	if err == nil || !strings.Contains(err.Error(), "float64") {
+		t.Fatalf("want an error asking for float64, got %v", err)
+	}
+}
