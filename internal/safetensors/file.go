@@ -1,0 +1,129 @@
+package safetensors
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+)
+
+// ReadFile reads and decodes the safetensors file at path. It checks the header length against
+// the file's real size before reading the rest, so a corrupt length can neither trigger a huge
+// allocation nor a long read. Errors about the file's contents wrap ErrInvalid and name path.
+func ReadFile(path string) (*File, error) {
+	fd, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("safetensors: %w", err)
+	}
+	defer fd.Close()
+	info, err := fd.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("safetensors: %w", err)
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("safetensors: %s is not a regular file", path)
+	}
+	size := info.Size()
+
+	var prefix [8]byte
+	n, err := io.ReadFull(fd, prefix[:])
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("safetensors: read %s: %w", path, err)
+	}
+	if _, err := readHeaderLength(prefix[:n], size); err != nil {
+		return nil, withPath(err, path)
+	}
+
+	// The size comes from the file system, not from the file's contents, so it is safe to
+	// allocate. Read exactly that many bytes and make sure the file did not change under us.
+	data := make([]byte, size)
+	copy(data, prefix[:])
+	if _, err := io.ReadFull(fd, data[8:]); err != nil {
+		return nil, fmt.Errorf("safetensors: read %s: %w (did the file shrink while being read?)", path, err)
+	}
+	var extra [1]byte
+	if n, _ := fd.Read(extra[:]); n != 0 {
+		return nil, fmt.Errorf("safetensors: read %s: file grew while being read", path)
+	}
+	f, err := Decode(data)
+	if err != nil {
+		return nil, withPath(err, path)
+	}
+	return f, nil
+}
+
+// withPath adds path to an invalidError's message.
+func withPath(err error, path string) error {
+	var inv *invalidError
+	if errors.As(err, &inv) {
+		return &invalidError{path: path, msg: inv.msg}
+	}
+	return fmt.Errorf("safetensors: %s: %w", path, err)
+}
+
+// WriteFile writes tensors and metadata to path atomically: it encodes into a temporary file in
+// the same directory, syncs it, renames it over path and syncs the directory. A crash or an error
+// at any point leaves either the old file or the complete new one under path, never a mix, and
+// the temporary file is removed on error. The new file gets mode 0644.
+func WriteFile(path string, tensors []Tensor, metadata map[string]string) (err error) {
+	// Check the tensors before touching the file system, so invalid input creates nothing.
+	if _, err := checkTensors(tensors); err != nil {
+		return err
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("safetensors: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close() // may already be closed; the error that matters is err
+			os.Remove(tmp.Name())
+		}
+	}()
+
+	w := bufio.NewWriterSize(tmp, 1<<20)
+	if err := Encode(w, tensors, metadata); err != nil {
+		return fmt.Errorf("safetensors: write %s: %w", path, err)
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("safetensors: write %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("safetensors: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("safetensors: sync %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("safetensors: close %s: %w", tmp.Name(), err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("safetensors: %w", err)
+	}
+	// The rename is durable only once the directory entry is on disk.
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("safetensors: sync directory of %s: %w", path, err)
+	}
+	return nil
+}
+
+// syncDir fsyncs a directory. Windows cannot open a directory for syncing and does not need it
+// for a rename to be durable, so it is skipped there.
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
