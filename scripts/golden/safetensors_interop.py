@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Interop golden files for zebra's internal/safetensors package.
 
-Run from anywhere with Debian's python3-torch (1.13); CI never runs this script, it runs the Go
+Run with Debian's python3-torch (1.13), e.g. `/usr/bin/python3 scripts/golden/safetensors_interop.py`
+(a pyenv python3 on PATH may lack torch); CI never runs this script, it runs the Go
 tests against the files committed under internal/safetensors/testdata/.
 
   (a) Writes testdata/from_python.safetensors: F32, F64, F16, BF16, I64, I32 and U8 tensors whose
