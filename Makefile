@@ -1,0 +1,40 @@
+# zebra: a deep learning framework in pure Go. `make demo` and `make test` are the quick start.
+
+GO       ?= go
+PKGS     := ./...
+# Debian's python3-torch lives in the system interpreter (golden-value generators only; CI never needs it).
+PYTHON   ?= /usr/bin/python3
+
+.PHONY: all build test vet fmt-check bench demo golden clean
+
+all: build test
+
+build:
+	CGO_ENABLED=0 $(GO) build $(PKGS)
+
+vet:
+	CGO_ENABLED=0 $(GO) vet $(PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+# The tests: a pure-Go build, vet, formatting, then every package's tests.
+test: build vet fmt-check
+	CGO_ENABLED=0 $(GO) test -count=1 -timeout 20m $(PKGS)
+
+# Long benchmarks: GEMM against the measured peak, then the Go micro-benchmarks.
+bench:
+	$(GO) run ./cmd/zbench gemm
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./internal/... ./tensor/...
+
+# The main job on the bundled default.
+demo:
+	$(GO) run ./cmd/gradcheck
+
+# Regenerate the PyTorch golden files (needs Debian's python3-torch).
+golden:
+	@for s in scripts/golden/*.py; do echo "$(PYTHON) $$s"; $(PYTHON) $$s || exit 1; done
+
+clean:
+	rm -rf runs bin
