@@ -14,7 +14,7 @@
 // with '{', names are unique, every dtype is known, shape product times element size equals each
 // tensor's byte length, and the tensors tile the buffer exactly, without gaps or overlaps. Every
 // failure is an error that wraps ErrInvalid and says what is wrong and where; nothing a file
-// contains can cause a panic or an allocation larger than the file itself.
+// contains can cause a panic or an allocation out of proportion to the file's size.
 //
 // Tensor.Data holds raw little-endian bytes in the tensor's own dtype. File.Float32s and
 // File.Float64s convert F16, BF16, F32 and F64 tensors (F16 and BF16 exactly, including

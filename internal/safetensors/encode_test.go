@@ -22,7 +22,7 @@ func sampleTensors() []Tensor {
 	}
 }
 
-func encode(t *testing.T, tensors []Tensor, metadata map[string]string) []byte {
+func encode(t testing.TB, tensors []Tensor, metadata map[string]string) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	if err := Encode(&b, tensors, metadata); err != nil {
