@@ -11,60 +11,40 @@ import (
 // of its shape. F32, F16 and BF16 convert exactly; F64 rounds to the nearest float32 (ties to
 // even), as PyTorch's .float() does.
 func (f *File) Float32s(name string) ([]float32, []int, error) {
-	t, err := f.lookup(name)
-	if err != nil {
-		return nil, nil, err
-	}
-	le := binary.LittleEndian
-	out := make([]float32, t.NumElements())
-	switch t.DType {
-	case F32:
-		for i := range out {
-			out[i] = math.Float32frombits(le.Uint32(t.Data[4*i:]))
-		}
-	case F64:
-		for i := range out {
-			out[i] = float32(math.Float64frombits(le.Uint64(t.Data[8*i:])))
-		}
-	case F16:
-		for i := range out {
-			out[i] = float16ToFloat32(le.Uint16(t.Data[2*i:]))
-		}
-	case BF16:
-		for i := range out {
-			out[i] = bfloat16ToFloat32(le.Uint16(t.Data[2*i:]))
-		}
-	default:
-		return nil, nil, notConvertible(t, "a floating-point", "F32, F64, F16 or BF16")
-	}
-	return out, slices.Clone(t.Shape), nil
+	return floats[float32](f, name)
 }
 
 // Float64s returns the elements of the floating-point tensor called name as float64, with a copy
 // of its shape. Every supported dtype (F64, F32, F16, BF16) converts exactly.
 func (f *File) Float64s(name string) ([]float64, []int, error) {
+	return floats[float64](f, name)
+}
+
+// floats converts a floating-point tensor to T. Each case converts straight from the stored type
+// to T, so F64 to float32 rounds once, and every other conversion is exact.
+func floats[T float32 | float64](f *File, name string) ([]T, []int, error) {
 	t, err := f.lookup(name)
 	if err != nil {
 		return nil, nil, err
 	}
 	le := binary.LittleEndian
-	out := make([]float64, t.NumElements())
+	out := make([]T, t.NumElements())
 	switch t.DType {
 	case F64:
 		for i := range out {
-			out[i] = math.Float64frombits(le.Uint64(t.Data[8*i:]))
+			out[i] = T(math.Float64frombits(le.Uint64(t.Data[8*i:])))
 		}
 	case F32:
 		for i := range out {
-			out[i] = float64(math.Float32frombits(le.Uint32(t.Data[4*i:])))
+			out[i] = T(math.Float32frombits(le.Uint32(t.Data[4*i:])))
 		}
 	case F16:
 		for i := range out {
-			out[i] = float64(float16ToFloat32(le.Uint16(t.Data[2*i:])))
+			out[i] = T(float16ToFloat32(le.Uint16(t.Data[2*i:])))
 		}
 	case BF16:
 		for i := range out {
-			out[i] = float64(bfloat16ToFloat32(le.Uint16(t.Data[2*i:])))
+			out[i] = T(bfloat16ToFloat32(le.Uint16(t.Data[2*i:])))
 		}
 	default:
 		return nil, nil, notConvertible(t, "a floating-point", "F64, F32, F16 or BF16")

@@ -5,48 +5,31 @@ import (
 	"testing"
 )
 
-// float16Reference decodes binary16 bits from the definition of the format, in float64:
-// (-1)^sign * 2^(exponent-15) * (1 + mantissa/1024), or 2^-14 * mantissa/1024 when the exponent
-// field is 0; NaN keeps its sign.
-func float16Reference(h uint16) float64 {
+// halfReference decodes a 16-bit IEEE-style float from the definition of the format, in float64:
+// with e exponent bits (bias 2^(e-1)-1) and m = 15-e mantissa bits, the value is
+// (-1)^sign * 2^(exponent-bias) * (1 + mantissa/2^m), or 2^(1-bias) * mantissa/2^m when the
+// exponent field is 0; an all-ones exponent is infinity or NaN (which keeps its sign).
+// F16 has 5 exponent bits, BF16 8.
+func halfReference(h uint16, exponentBits int) float64 {
+	mantissaBits := 15 - exponentBits
+	bias := 1<<(exponentBits-1) - 1
+	allOnes := 1<<exponentBits - 1
 	sign := 1.0
 	if h&0x8000 != 0 {
 		sign = -1
 	}
-	exponent := int(h>>10) & 0x1f
-	mantissa := float64(h & 0x3ff)
+	exponent := int(h>>mantissaBits) & allOnes
+	fraction := float64(int(h)&(1<<mantissaBits-1)) / float64(int(1)<<mantissaBits)
 	switch exponent {
-	case 0x1f:
-		if mantissa == 0 {
+	case allOnes:
+		if fraction == 0 {
 			return math.Inf(int(sign))
 		}
 		return math.Copysign(math.NaN(), sign)
 	case 0:
-		return sign * math.Ldexp(mantissa/1024, -14)
+		return sign * math.Ldexp(fraction, 1-bias)
 	default:
-		return sign * math.Ldexp(1+mantissa/1024, exponent-15)
-	}
-}
-
-// bfloat16Reference decodes bfloat16 bits from the definition: 8 exponent bits (bias 127) and 7
-// mantissa bits.
-func bfloat16Reference(b uint16) float64 {
-	sign := 1.0
-	if b&0x8000 != 0 {
-		sign = -1
-	}
-	exponent := int(b>>7) & 0xff
-	mantissa := float64(b & 0x7f)
-	switch exponent {
-	case 0xff:
-		if mantissa == 0 {
-			return math.Inf(int(sign))
-		}
-		return math.Copysign(math.NaN(), sign)
-	case 0:
-		return sign * math.Ldexp(mantissa/128, -126)
-	default:
-		return sign * math.Ldexp(1+mantissa/128, exponent-127)
+		return sign * math.Ldexp(1+fraction, exponent-bias)
 	}
 }
 
@@ -62,7 +45,7 @@ func sameFloat(got, want float64) bool {
 func TestFloat16AllBitPatterns(t *testing.T) {
 	for h := range 1 << 16 {
 		got := float64(float16ToFloat32(uint16(h)))
-		want := float16Reference(uint16(h))
+		want := halfReference(uint16(h), 5)
 		if !sameFloat(got, want) {
 			t.Fatalf("float16ToFloat32(%#04x) = %v, want %v", h, got, want)
 		}
@@ -72,7 +55,7 @@ func TestFloat16AllBitPatterns(t *testing.T) {
 func TestBFloat16AllBitPatterns(t *testing.T) {
 	for b := range 1 << 16 {
 		got := float64(bfloat16ToFloat32(uint16(b)))
-		want := bfloat16Reference(uint16(b))
+		want := halfReference(uint16(b), 8)
 		if !sameFloat(got, want) {
 			t.Fatalf("bfloat16ToFloat32(%#04x) = %v, want %v", b, got, want)
 		}

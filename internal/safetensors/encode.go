@@ -144,34 +144,35 @@ func writeJSONString(b *bytes.Buffer, s string) {
 // FromFloat32 returns an F32 tensor holding data, which must have exactly as many elements as
 // shape describes. Shape and data are copied.
 func FromFloat32(name string, shape []int, data []float32) Tensor {
-	checkElements("FromFloat32", shape, len(data))
-	out := make([]byte, 0, 4*len(data))
-	for _, v := range data {
-		out = binary.LittleEndian.AppendUint32(out, math.Float32bits(v))
-	}
-	return Tensor{Name: name, DType: F32, Shape: slices.Clone(shape), Data: out}
+	return fromValues("FromFloat32", name, F32, shape, data, func(b []byte, v float32) []byte {
+		return binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+	})
 }
 
 // FromFloat64 returns an F64 tensor holding data, which must have exactly as many elements as
 // shape describes. Shape and data are copied.
 func FromFloat64(name string, shape []int, data []float64) Tensor {
-	checkElements("FromFloat64", shape, len(data))
-	out := make([]byte, 0, 8*len(data))
-	for _, v := range data {
-		out = binary.LittleEndian.AppendUint64(out, math.Float64bits(v))
-	}
-	return Tensor{Name: name, DType: F64, Shape: slices.Clone(shape), Data: out}
+	return fromValues("FromFloat64", name, F64, shape, data, func(b []byte, v float64) []byte {
+		return binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+	})
 }
 
 // FromInt64 returns an I64 tensor holding data, which must have exactly as many elements as
 // shape describes. Shape and data are copied.
 func FromInt64(name string, shape []int, data []int64) Tensor {
-	checkElements("FromInt64", shape, len(data))
-	out := make([]byte, 0, 8*len(data))
+	return fromValues("FromInt64", name, I64, shape, data, func(b []byte, v int64) []byte {
+		return binary.LittleEndian.AppendUint64(b, uint64(v))
+	})
+}
+
+// fromValues builds a tensor by appending each value's little-endian bytes.
+func fromValues[T any](op, name string, dtype DType, shape []int, data []T, appendLE func([]byte, T) []byte) Tensor {
+	checkElements(op, shape, len(data))
+	out := make([]byte, 0, dtype.Size()*len(data))
 	for _, v := range data {
-		out = binary.LittleEndian.AppendUint64(out, uint64(v))
+		out = appendLE(out, v)
 	}
-	return Tensor{Name: name, DType: I64, Shape: slices.Clone(shape), Data: out}
+	return Tensor{Name: name, DType: dtype, Shape: slices.Clone(shape), Data: out}
 }
 
 // checkElements panics when shape and the length of the data passed with it disagree: a
