@@ -116,7 +116,9 @@ func Decode(data []byte) (*File, error) {
 		return nil, err
 	}
 	for i := range f.Tensors {
-		f.Tensors[i].Data = buffer[entries[i].DataOffsets[0]:entries[i].DataOffsets[1]:entries[i].DataOffsets[1]]
+		begin, end := entries[i].DataOffsets[0], entries[i].DataOffsets[1]
+		// A full slice expression, so appending to one tensor's Data cannot overwrite the next.
+		f.Tensors[i].Data = buffer[begin:end:end]
 	}
 	return f, nil
 }

@@ -13,16 +13,18 @@
 // 100,000,000 bytes and must fit inside the file, the header is well-formed UTF-8 JSON that starts
 // with '{', names are unique, every dtype is known, shape product times element size equals each
 // tensor's byte length, and the tensors tile the buffer exactly, without gaps or overlaps. Every
-// failure is an error that wraps ErrInvalid and says what is wrong and where; nothing a file
-// contains can cause a panic or an allocation out of proportion to the file's size.
+// problem with a file's contents is an error that wraps ErrInvalid and says what is wrong and
+// where; nothing a file contains can cause a panic or an allocation out of proportion to the
+// file's size.
 //
-// Tensor.Data holds raw little-endian bytes in the tensor's own dtype. File.Float32s and
+// ReadFile and Decode return a File: its Metadata, its Tensors in header order, and lookup by
+// name. Tensor.Data holds raw little-endian bytes in the tensor's own dtype. File.Float32s and
 // File.Float64s convert F16, BF16, F32 and F64 tensors (F16 and BF16 exactly, including
 // subnormals, infinities and NaN); File.Int64s widens the integer dtypes. FromFloat32, FromFloat64
 // and FromInt64 build tensors to write.
 //
-// Encode writes tensors in the reference implementation's order: by dtype, widest first, then by
-// name, so every tensor starts at an offset aligned to its element size; "__metadata__" comes
+// Encode and WriteFile lay tensors out in the reference implementation's order: by dtype, wider
+// types first, then by name, so every tensor starts at an offset aligned to its element size; "__metadata__" comes
 // first in the header and the header is padded with spaces to a multiple of 8 bytes. The output
 // is therefore deterministic: the same tensors always give the same bytes. WriteFile writes to a
 // temporary file in the destination directory, syncs it, renames it into place and syncs the
