@@ -1,0 +1,290 @@
+// Command gemm generates the GEMM micro-kernels of internal/gemm with avo.
+//
+// Run it from _asm with `go generate ./...`.
+//
+// Every kernel computes one MR×NR tile of C from a k-long strip of A and of B:
+//
+//	for i < MR, j < NR:  acc = sum over p < k of A(i,p) * B(p,j)
+//	                     C[i*ldc+j] = alpha*acc            if beta == 0 (C is not read)
+//	                     C[i*ldc+j] = alpha*acc + beta*C   otherwise
+//
+// The accumulators hold rows of the C tile (NR/W vectors of W lanes per row), so each step p loads
+// NR values of B and broadcasts MR values of A: the register-blocking scheme of BLIS's Haswell
+// kernels, which suits row-major C. B(p,j) is read at b + p*bStep + j; A comes in two layouts:
+//
+//   - strip layout ("Kernel"): A(i,p) at a + p*aStride + i. This is a packed A panel
+//     (aStride == MR) or a transposed A read in place (aStride == lda).
+//   - rows layout ("KernelRows"): A(i,p) at a + i*aStride + p, a row-major A read in place,
+//     which saves packing when A is used by few tiles (skinny N).
+//
+// The same generator writes the AVX2+FMA (ymm, 6×2 vectors) and AVX-512 (zmm, 14×2 vectors)
+// kernels for float32 and float64, plus the FMA peak loops used by cmd/zbench.
+package main
+
+//go:generate go run . -out ../../internal/gemm/kernel_amd64.s
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// isa describes a vector instruction set: its register width and how to allocate a register.
+type isa struct {
+	name     string
+	vecBytes int
+	newVec   func() reg.VecVirtual
+	zero     func(r reg.VecVirtual) // zeroes r using only instructions of this ISA
+	mr       int                    // rows of the C tile
+	nv       int                    // vectors per row of the C tile
+}
+
+// elem describes the element type and the matching instructions.
+type elem struct {
+	name   string // "float32" or "float64"
+	prefix string // "sgemm" or "dgemm"
+	size   int    // bytes
+	shift  uint64 // log2(size)
+	bcast  func(mx, xyz Op)
+	fma    func(mxyz, xyz, xyz1 Op) // xyz1 += mxyz * xyz
+	mov    func(mxyz, mxyz1 Op)
+	mul    func(mxyz, xyz, xyz1 Op)
+}
+
+var (
+	avx2 = isa{
+		name: "AVX2", vecBytes: 32, newVec: func() reg.VecVirtual { return YMM() },
+		zero: func(r reg.VecVirtual) { VXORPS(r, r, r) }, mr: 6, nv: 2,
+	}
+	avx512 = isa{
+		name: "AVX512", vecBytes: 64, newVec: func() reg.VecVirtual { return ZMM() },
+		// VXORPS on zmm needs AVX512DQ; VPXORD is AVX512F.
+		zero: func(r reg.VecVirtual) { VPXORD(r, r, r) }, mr: 14, nv: 2,
+	}
+	f32 = elem{
+		name: "float32", prefix: "sgemm", size: 4, shift: 2,
+		bcast: func(m, r Op) { VBROADCASTSS(m, r) },
+		fma:   func(a, b, c Op) { VFMADD231PS(a, b, c) },
+		mov:   func(a, b Op) { VMOVUPS(a, b) },
+		mul:   func(a, b, c Op) { VMULPS(a, b, c) },
+	}
+	f64 = elem{
+		name: "float64", prefix: "dgemm", size: 8, shift: 3,
+		bcast: func(m, r Op) { VBROADCASTSD(m, r) },
+		fma:   func(a, b, c Op) { VFMADD231PD(a, b, c) },
+		mov:   func(a, b Op) { VMOVUPD(a, b) },
+		mul:   func(a, b, c Op) { VMULPD(a, b, c) },
+	}
+)
+
+func main() {
+	ConstraintExpr("amd64,!purego")
+	for _, e := range []elem{f32, f64} {
+		for _, s := range []isa{avx2, avx512} {
+			kernel(e, s, false)
+			kernel(e, s, true)
+		}
+	}
+	peakLoop(avx2)
+	peakLoop(avx512)
+	Generate()
+}
+
+func addr(name string) Mem {
+	b, err := Param(name).Resolve()
+	if err != nil {
+		panic(err)
+	}
+	return b.Addr
+}
+
+// kernel emits one micro-kernel; rows selects the in-place row-major A layout.
+func kernel(e elem, s isa, rows bool) {
+	layout := ""
+	if rows {
+		layout = "Rows"
+	}
+	lanes := s.vecBytes / e.size
+	nr := s.nv * lanes
+	name := fmt.Sprintf("%sKernel%s%dx%d%s", e.prefix, layout, s.mr, nr, s.name)
+	sig := fmt.Sprintf("func(k int, a *%[1]s, aStride int, b *%[1]s, bStep int, c *%[1]s, ldc int, alpha, beta %[1]s)", e.name)
+	TEXT(name, NOSPLIT, sig)
+	Doc(fmt.Sprintf("%s computes one %dx%d tile of C; see kernel_amd64.go.", name, s.mr, nr))
+
+	k := Load(Param("k"), GP64())
+	pa := Load(Param("a"), GP64())
+	aStride := Load(Param("aStride"), GP64())
+	SHLQ(U8(e.shift), aStride)
+	pb := Load(Param("b"), GP64())
+	bStep := Load(Param("bStep"), GP64())
+	SHLQ(U8(e.shift), bStep)
+
+	// Warm the C tile's cache lines while the FMAs run: the epilogue reads them.
+	pc := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(e.shift), ldc)
+	for i := 0; i < s.mr; i++ {
+		PREFETCHT0(Mem{Base: pc})
+		PREFETCHT0(Mem{Base: pc, Disp: s.nv*s.vecBytes - 1})
+		ADDQ(ldc, pc)
+	}
+
+	acc := make([][]reg.VecVirtual, s.mr)
+	for i := range acc {
+		acc[i] = make([]reg.VecVirtual, s.nv)
+		for v := range acc[i] {
+			acc[i][v] = s.newVec()
+			s.zero(acc[i][v])
+		}
+	}
+	bv := make([]reg.VecVirtual, s.nv)
+	for v := range bv {
+		bv[v] = s.newVec()
+	}
+	t := s.newVec()
+
+	// In the rows layout, row i of A starts at bases[i/3] + (i%3)*aStride: x86 addressing scales
+	// an index register by 1, 2, 4 or 8, so one base register serves three rows.
+	var bases []reg.Register
+	if rows {
+		bases = append(bases, pa)
+		for r := 3; r < s.mr; r += 3 {
+			nb := GP64()
+			LEAQ(Mem{Base: bases[len(bases)-1], Index: aStride, Scale: 2}, nb)
+			ADDQ(aStride, nb)
+			bases = append(bases, nb)
+		}
+	}
+	aElem := func(i, disp int) Mem {
+		if !rows {
+			return Mem{Base: pa, Disp: i*e.size + disp}
+		}
+		m := Mem{Base: bases[i/3], Disp: disp}
+		if i%3 != 0 {
+			m.Index = aStride
+			m.Scale = uint8(i % 3)
+		}
+		return m
+	}
+	// step emits one rank-1 update; u is the unrolled step's offset in elements (rows layout).
+	step := func(u int) {
+		for v := 0; v < s.nv; v++ {
+			e.mov(Mem{Base: pb, Disp: v * s.vecBytes}, bv[v])
+		}
+		ADDQ(bStep, pb)
+		for i := 0; i < s.mr; i++ {
+			disp := 0
+			if rows {
+				disp = u * e.size
+			}
+			e.bcast(aElem(i, disp), t)
+			for v := 0; v < s.nv; v++ {
+				e.fma(bv[v], t, acc[i][v])
+			}
+		}
+		if !rows {
+			ADDQ(aStride, pa)
+		}
+	}
+	advanceRows := func(n int) {
+		for _, b := range bases {
+			ADDQ(U32(n*e.size), b)
+		}
+	}
+
+	const unroll = 4
+	Label(name + "_loop4")
+	CMPQ(k, U8(unroll))
+	JB(LabelRef(name + "_tail"))
+	for u := 0; u < unroll; u++ {
+		step(u)
+	}
+	if rows {
+		advanceRows(unroll)
+	}
+	SUBQ(U8(unroll), k)
+	JMP(LabelRef(name + "_loop4"))
+
+	Label(name + "_tail")
+	TESTQ(k, k)
+	JZ(LabelRef(name + "_epilogue"))
+	step(0)
+	if rows {
+		advanceRows(1)
+	}
+	DECQ(k)
+	JMP(LabelRef(name + "_tail"))
+
+	Label(name + "_epilogue")
+	alpha := s.newVec()
+	e.bcast(addr("alpha"), alpha)
+	for i := range acc {
+		for v := range acc[i] {
+			e.mul(alpha, acc[i][v], acc[i][v])
+		}
+	}
+	pc = Load(Param("c"), GP64())
+	// beta == 0 (either sign) means overwrite without reading C, so NaNs in C do not propagate.
+	betaBits := GP64()
+	if e.size == 4 {
+		MOVL(addr("beta"), betaBits.As32())
+		ANDL(U32(0x7fffffff), betaBits.As32())
+	} else {
+		MOVQ(addr("beta"), betaBits)
+		SHLQ(U8(1), betaBits)
+	}
+	JZ(LabelRef(name + "_store"))
+
+	beta := s.newVec()
+	e.bcast(addr("beta"), beta)
+	for i := range acc {
+		for v := range acc[i] {
+			m := Mem{Base: pc, Disp: v * s.vecBytes}
+			e.fma(m, beta, acc[i][v])
+			e.mov(acc[i][v], m)
+		}
+		ADDQ(ldc, pc)
+	}
+	VZEROUPPER()
+	RET()
+
+	Label(name + "_store")
+	for i := range acc {
+		for v := range acc[i] {
+			e.mov(acc[i][v], Mem{Base: pc, Disp: v * s.vecBytes})
+		}
+		ADDQ(ldc, pc)
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// peakLoop emits a loop of independent FMAs that measures the core's FMA throughput. Twelve
+// chains per iteration cover the FMA latency (4 cycles) times two FMA pipes with room to spare.
+func peakLoop(s isa) {
+	name := "fmaPeak" + s.name
+	TEXT(name, NOSPLIT, "func(iterations int)")
+	Doc(fmt.Sprintf("%s runs iterations × 12 independent %d-byte float32 FMAs.", name, s.vecBytes))
+	n := Load(Param("iterations"), GP64())
+	const chains = 12
+	acc := make([]reg.VecVirtual, chains)
+	for i := range acc {
+		acc[i] = s.newVec()
+		s.zero(acc[i])
+	}
+	x := s.newVec()
+	s.zero(x)
+	Label(name + "_loop")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	for i := range acc {
+		VFMADD231PS(x, x, acc[i])
+	}
+	DECQ(n)
+	JMP(LabelRef(name + "_loop"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}

@@ -1,0 +1,287 @@
+package gemm
+
+import "unsafe"
+
+// product is one call's operands. Its methods run the blocked algorithm on a rectangle of C.
+type product[T float32 | float64] struct {
+	im             *impl[T]
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    T
+	a, b, c        []T
+	lda, ldb, ldc  int
+	// directA and directB say whether the kernels read A and B in place instead of from packed
+	// copies. Packing costs one pass over the operand and pays off only when the packed panel
+	// is used by many tiles.
+	directA, directB bool
+}
+
+// Operands used by at most this many tiles are read in place rather than packed. Measured with
+// cmd/zbench gemm on the skinny im2col shapes (for example m=65536, k=147, n=64).
+const (
+	directATiles = 4
+	directBTiles = 4
+)
+
+// Below this many multiply-adds a call runs on one thread: waking a worker costs microseconds.
+const minParallelWork = 64 * 64 * 64
+
+func gemm[T float32 | float64](im *impl[T], threads int, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scale(c, m, n, ldc, beta)
+		return
+	}
+	pr := &product[T]{
+		im: im, transA: transA, transB: transB, m: m, n: n, k: k,
+		alpha: alpha, beta: beta, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc,
+		directA: ceilDiv(n, im.nr) <= directATiles,
+		directB: !transB && ceilDiv(m, im.mr) <= directBTiles,
+	}
+	parts := split(m, n, k, im.mr, im.nr, threads)
+	parallel(len(parts), func(i int) {
+		w := im.workspace()
+		pr.compute(w, parts[i])
+		im.work.Put(w)
+	})
+}
+
+// rect is the part [i0,i1)×[j0,j1) of C that one thread computes.
+type rect struct{ i0, i1, j0, j1 int }
+
+// split cuts C into at most threads parts along whichever dimension has more tiles, at tile
+// boundaries, so that no two threads write the same cache line of C more than necessary.
+func split(m, n, k, mr, nr, threads int) []rect {
+	if threads <= 1 || m*n*k < minParallelWork {
+		return []rect{{0, m, 0, n}}
+	}
+	tilesM, tilesN := ceilDiv(m, mr), ceilDiv(n, nr)
+	alongM := tilesM >= tilesN
+	tiles, size, dim := tilesN, nr, n
+	if alongM {
+		tiles, size, dim = tilesM, mr, m
+	}
+	parts := min(threads, tiles)
+	rects := make([]rect, parts)
+	for p := range rects {
+		lo := min(p*tiles/parts*size, dim)
+		hi := min((p+1)*tiles/parts*size, dim)
+		if alongM {
+			rects[p] = rect{lo, hi, 0, n}
+		} else {
+			rects[p] = rect{0, m, lo, hi}
+		}
+	}
+	return rects
+}
+
+// workspace holds one thread's packing buffers.
+type workspace[T float32 | float64] struct {
+	a, b         []T // packed mc×kc block of A, packed kc×nc panel of B
+	aEdge, bEdge []T // a last, partial sliver packed with zeros when the rest is read in place
+	tile         []T // an mr×nr tile for the ragged edges of C
+}
+
+func (im *impl[T]) workspace() *workspace[T] {
+	if w, ok := im.work.Get().(*workspace[T]); ok {
+		return w
+	}
+	return &workspace[T]{
+		a:     aligned[T](im.mc * im.kc),
+		b:     aligned[T](im.kc * im.nc),
+		aEdge: aligned[T](im.mr * im.kc),
+		bEdge: aligned[T](im.nr * im.kc),
+		tile:  aligned[T](im.mr * im.nr),
+	}
+}
+
+// aligned returns a slice of n elements starting on a 64-byte cache line.
+func aligned[T float32 | float64](n int) []T {
+	var zero T
+	size := int(unsafe.Sizeof(zero))
+	buf := make([]T, n+64/size)
+	off := 0
+	if mis := int(uintptr(unsafe.Pointer(&buf[0])) % 64); mis != 0 {
+		off = (64 - mis) / size
+	}
+	return buf[off : off+n : off+n]
+}
+
+// compute runs the GotoBLAS loop nest on rectangle r of C: panels of nc columns, blocks of kc
+// along k (B panel packed once per block), blocks of mc rows (A block packed), then nr-wide B
+// slivers (kept in L1) times mr-tall A slivers (streamed from L2).
+func (pr *product[T]) compute(w *workspace[T], r rect) {
+	im := pr.im
+	mr, nr := im.mr, im.nr
+	for jc := r.j0; jc < r.j1; jc += im.nc {
+		nc := min(im.nc, r.j1-jc)
+		slivers := ceilDiv(nc, nr)
+		for pc := 0; pc < pr.k; pc += im.kc {
+			kc := min(im.kc, pr.k-pc)
+			// The first k block applies the caller's beta; later ones accumulate.
+			beta := pr.beta
+			if pc > 0 {
+				beta = 1
+			}
+			if !pr.directB {
+				for s := 0; s < slivers; s++ {
+					pr.packB(w.b[s*kc*nr:(s+1)*kc*nr], jc+s*nr, min(nr, nc-s*nr), pc, kc)
+				}
+			} else if last := nc - (slivers-1)*nr; last < nr {
+				pr.packB(w.bEdge[:kc*nr], jc+(slivers-1)*nr, last, pc, kc)
+			}
+			for ic := r.i0; ic < r.i1; ic += im.mc {
+				mc := min(im.mc, r.i1-ic)
+				rowSlivers := ceilDiv(mc, mr)
+				if !pr.directA {
+					for s := 0; s < rowSlivers; s++ {
+						pr.packA(w.a[s*kc*mr:(s+1)*kc*mr], ic+s*mr, min(mr, mc-s*mr), pc, kc)
+					}
+				} else if last := mc - (rowSlivers-1)*mr; last < mr {
+					pr.packA(w.aEdge[:kc*mr], ic+(rowSlivers-1)*mr, last, pc, kc)
+				}
+				for s := 0; s < slivers; s++ {
+					j := jc + s*nr
+					cols := min(nr, nc-s*nr)
+					bp, bStep := pr.bSliver(w, s, j, cols, pc, kc)
+					for t := 0; t < rowSlivers; t++ {
+						i := ic + t*mr
+						rows := min(mr, mc-t*mr)
+						ap, aStride, kern := pr.aSliver(w, t, i, rows, pc, kc)
+						if rows == mr && cols == nr {
+							kern(kc, ap, aStride, bp, bStep, &pr.c[i*pr.ldc+j], pr.ldc, pr.alpha, beta)
+							continue
+						}
+						kern(kc, ap, aStride, bp, bStep, &w.tile[0], nr, 1, 0)
+						pr.mergeTile(w.tile, i, j, rows, cols, beta)
+					}
+				}
+			}
+		}
+	}
+}
+
+// bSliver returns where the kernel reads B sliver s (columns j..j+cols-1) and its row step.
+func (pr *product[T]) bSliver(w *workspace[T], s, j, cols, pc, kc int) (*T, int) {
+	nr := pr.im.nr
+	switch {
+	case !pr.directB:
+		return &w.b[s*kc*nr], nr
+	case cols < nr:
+		return &w.bEdge[0], nr
+	default:
+		return &pr.b[pc*pr.ldb+j], pr.ldb
+	}
+}
+
+// aSliver returns where the kernel reads A sliver t (rows i..i+rows-1), its stride and the
+// kernel that understands that layout.
+func (pr *product[T]) aSliver(w *workspace[T], t, i, rows, pc, kc int) (*T, int, kernel[T]) {
+	im := pr.im
+	switch {
+	case !pr.directA:
+		return &w.a[t*kc*im.mr], im.mr, im.strip
+	case rows < im.mr:
+		return &w.aEdge[0], im.mr, im.strip
+	case pr.transA:
+		return &pr.a[pc*pr.lda+i], pr.lda, im.strip
+	default:
+		return &pr.a[i*pr.lda+pc], pr.lda, im.rows
+	}
+}
+
+// packA copies op(A)[i:i+rows, pc:pc+kc] into dst as an mr-tall sliver: dst[p*mr+ii], with the
+// rows beyond rows zeroed so that the kernel may always compute mr rows.
+func (pr *product[T]) packA(dst []T, i, rows, pc, kc int) {
+	mr := pr.im.mr
+	dst = dst[:kc*mr]
+	if pr.transA {
+		for p := 0; p < kc; p++ {
+			d := dst[p*mr : p*mr+mr]
+			src := pr.a[(pc+p)*pr.lda+i:]
+			copy(d, src[:rows])
+			clear(d[rows:])
+		}
+		return
+	}
+	for ii := 0; ii < rows; ii++ {
+		src := pr.a[(i+ii)*pr.lda+pc:]
+		src = src[:kc]
+		for p, v := range src {
+			dst[p*mr+ii] = v
+		}
+	}
+	for ii := rows; ii < mr; ii++ {
+		for p := 0; p < kc; p++ {
+			dst[p*mr+ii] = 0
+		}
+	}
+}
+
+// packB copies op(B)[pc:pc+kc, j:j+cols] into dst as an nr-wide sliver: dst[p*nr+jj], with the
+// columns beyond cols zeroed.
+func (pr *product[T]) packB(dst []T, j, cols, pc, kc int) {
+	nr := pr.im.nr
+	dst = dst[:kc*nr]
+	if !pr.transB {
+		for p := 0; p < kc; p++ {
+			d := dst[p*nr : p*nr+nr]
+			src := pr.b[(pc+p)*pr.ldb+j:]
+			copy(d, src[:cols])
+			clear(d[cols:])
+		}
+		return
+	}
+	for jj := 0; jj < cols; jj++ {
+		src := pr.b[(j+jj)*pr.ldb+pc:]
+		src = src[:kc]
+		for p, v := range src {
+			dst[p*nr+jj] = v
+		}
+	}
+	for jj := cols; jj < nr; jj++ {
+		for p := 0; p < kc; p++ {
+			dst[p*nr+jj] = 0
+		}
+	}
+}
+
+// mergeTile adds the edge tile computed into tile (alpha = 1, beta = 0) to C with alpha, beta.
+func (pr *product[T]) mergeTile(tile []T, i, j, rows, cols int, beta T) {
+	nr := pr.im.nr
+	for ii := 0; ii < rows; ii++ {
+		c := pr.c[(i+ii)*pr.ldc+j:]
+		c = c[:cols]
+		t := tile[ii*nr : ii*nr+cols]
+		if beta == 0 {
+			for jj := range c {
+				c[jj] = pr.alpha * t[jj]
+			}
+			continue
+		}
+		for jj := range c {
+			c[jj] = pr.alpha*t[jj] + beta*c[jj]
+		}
+	}
+}
+
+// scale computes C = beta*C, which is all there is to do when k == 0 or alpha == 0.
+func scale[T float32 | float64](c []T, m, n, ldc int, beta T) {
+	if beta == 1 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }

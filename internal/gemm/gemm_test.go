@@ -1,0 +1,314 @@
+package gemm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+)
+
+// raggedSizes are the dimensions every path is tried on: around the tile sizes of all paths.
+var raggedSizes = []int{0, 1, 2, 3, 7, 15, 16, 17, 31, 33, 63, 65, 127, 129}
+
+var scalars = []float64{0, 1, -0.5}
+
+// gemmCase is one product to check; offsets and padding make every operand start unaligned and
+// have a leading dimension larger than its width.
+type gemmCase struct {
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float64
+	offA, offB     int
+	offC           int
+	padA, padB     int
+	padC           int
+	threads        int
+}
+
+func (c gemmCase) String() string {
+	return fmt.Sprintf("transA=%v,transB=%v,m=%d,n=%d,k=%d,alpha=%v,beta=%v,threads=%d",
+		c.transA, c.transB, c.m, c.n, c.k, c.alpha, c.beta, c.threads)
+}
+
+// blockEdges returns, for each dimension, one size under and one over each of im's block sizes.
+func blockEdges[T float32 | float64](im *impl[T]) (ms, ns, ks []int) {
+	ms = []int{im.mr - 1, im.mr + 1, im.mc - 1, im.mc + 1}
+	ns = []int{im.nr - 1, im.nr + 1, im.nc - 1, im.nc + 1}
+	ks = []int{im.kc - 1, im.kc + 1}
+	return ms, ns, ks
+}
+
+// cases samples the cartesian product: every transpose and alpha/beta combination, each with a
+// few random ragged sizes and one size at a block edge (the other two dimensions kept small).
+func cases[T float32 | float64](im *impl[T], rng *rand.Rand) []gemmCase {
+	pick := func(s []int) int { return s[rng.IntN(len(s))] }
+	small := raggedSizes[:8]
+	ms, ns, ks := blockEdges(im)
+	var out []gemmCase
+	for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+		for _, alpha := range scalars {
+			for _, beta := range scalars {
+				base := gemmCase{transA: tr[0], transB: tr[1], alpha: alpha, beta: beta}
+				for r := 0; r < 5; r++ {
+					c := base
+					c.m, c.n, c.k = pick(raggedSizes), pick(raggedSizes), pick(raggedSizes)
+					out = append(out, c)
+				}
+				c := base
+				c.m, c.n, c.k = pick(small), pick(small), pick(small)
+				switch rng.IntN(3) {
+				case 0:
+					c.m = pick(ms)
+				case 1:
+					c.n = pick(ns)
+				case 2:
+					c.k = pick(ks)
+				}
+				out = append(out, c)
+			}
+		}
+	}
+	for i := range out {
+		out[i].offA, out[i].offB, out[i].offC = rng.IntN(4), rng.IntN(4), rng.IntN(4)
+		out[i].padA, out[i].padB, out[i].padC = rng.IntN(3), rng.IntN(3), rng.IntN(3)
+		out[i].threads = 1 + rng.IntN(3)
+	}
+	return out
+}
+
+// operand is a matrix with NaN everywhere outside its rows×cols region: a kernel that reads
+// padding, or a guard band it should not, shows up as NaN in the result.
+type operand[T float32 | float64] struct {
+	data         []T
+	off, ld      int
+	rows, cols   int
+	withinRegion func(i int) bool
+}
+
+func newOperand[T float32 | float64](rng *rand.Rand, rows, cols, pad, off int, fill func() T) operand[T] {
+	ld := max(cols, 1) + pad
+	guard := 5
+	n := off + rows*ld + guard
+	data := make([]T, n)
+	for i := range data {
+		data[i] = T(math.NaN())
+	}
+	for i := 0; i < rows; i++ {
+		for j := 0; j < cols; j++ {
+			data[off+i*ld+j] = fill()
+		}
+	}
+	return operand[T]{data: data, off: off, ld: ld, rows: rows, cols: cols}
+}
+
+func (o operand[T]) inRegion(idx int) bool {
+	idx -= o.off
+	if idx < 0 || o.ld == 0 {
+		return false
+	}
+	i, j := idx/o.ld, idx%o.ld
+	return i < o.rows && j < o.cols
+}
+
+func (o operand[T]) at(i, j int) T { return o.data[o.off+i*o.ld+j] }
+
+// checkPath runs every case on one impl against the reference and reports mismatches.
+func checkPath[T float32 | float64](t *testing.T, im *impl[T], unit float64, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	uniform := func() T { return T(rng.Float64()*2 - 1) }
+	for _, tc := range cases(im, rng) {
+		rowsA, colsA := tc.m, tc.k
+		if tc.transA {
+			rowsA, colsA = tc.k, tc.m
+		}
+		rowsB, colsB := tc.k, tc.n
+		if tc.transB {
+			rowsB, colsB = tc.n, tc.k
+		}
+		a := newOperand(rng, rowsA, colsA, tc.padA, tc.offA, uniform)
+		b := newOperand(rng, rowsB, colsB, tc.padB, tc.offB, uniform)
+		cFill := uniform
+		if tc.beta == 0 {
+			// beta == 0 must overwrite C: NaN already there must not reach the result.
+			cFill = func() T { return T(math.NaN()) }
+		}
+		c := newOperand(rng, tc.m, tc.n, tc.padC, tc.offC, cFill)
+		aCopy, bCopy := append([]T(nil), a.data...), append([]T(nil), b.data...)
+		want := append([]T(nil), c.data...)
+		gemmRef(tc.transA, tc.transB, tc.m, tc.n, tc.k, T(tc.alpha), a.data[a.off:], a.ld,
+			b.data[b.off:], b.ld, T(tc.beta), want[c.off:], c.ld)
+
+		got := c.data
+		checkArgs("test", tc.transA, tc.transB, tc.m, tc.n, tc.k, len(a.data)-a.off, a.ld,
+			len(b.data)-b.off, b.ld, len(got)-c.off, c.ld)
+		gemm(im, tc.threads, tc.transA, tc.transB, tc.m, tc.n, tc.k, T(tc.alpha), a.data[a.off:], a.ld,
+			b.data[b.off:], b.ld, T(tc.beta), got[c.off:], c.ld)
+
+		if !sameBits(a.data, aCopy) || !sameBits(b.data, bCopy) {
+			t.Fatalf("%v: an input was modified", tc)
+		}
+		bad := 0
+		for idx := range got {
+			if !c.inRegion(idx) {
+				if !math.IsNaN(float64(got[idx])) {
+					t.Errorf("%v: guard element %d of C overwritten with %v", tc, idx, got[idx])
+					bad++
+				}
+				continue
+			}
+			i, j := (idx-c.off)/c.ld, (idx-c.off)%c.ld
+			// The error bound of any summation order: (k+4) roundings of the absolute terms,
+			// for both the path and the reference.
+			var absSum float64
+			for p := 0; p < tc.k; p++ {
+				av, bv := opAt(a, tc.transA, i, p), opAt(b, tc.transB, p, j)
+				absSum += math.Abs(float64(av) * float64(bv))
+			}
+			bound := 2 * float64(tc.k+4) * unit * (math.Abs(tc.alpha)*absSum + math.Abs(tc.beta*float64(want[idx])))
+			if diff := math.Abs(float64(got[idx]) - float64(want[idx])); !(diff <= bound) {
+				t.Errorf("%v: C[%d,%d] = %v, want %v (|diff| %.3g > bound %.3g)", tc, i, j, got[idx], want[idx], diff, bound)
+				bad++
+			}
+			if bad > 5 {
+				t.FailNow()
+			}
+		}
+	}
+}
+
+func opAt[T float32 | float64](o operand[T], trans bool, i, j int) T {
+	if trans {
+		return o.at(j, i)
+	}
+	return o.at(i, j)
+}
+
+func sameBits[T float32 | float64](x, y []T) bool {
+	for i := range x {
+		if x[i] != y[i] && !(x[i] != x[i] && y[i] != y[i]) {
+			return false
+		}
+	}
+	return len(x) == len(y)
+}
+
+// forEachPath runs f on every path compiled in, skipping (and saying why) those this CPU lacks.
+func forEachPath(t *testing.T, f func(t *testing.T, p *path)) {
+	for _, p := range paths {
+		t.Run(p.name, func(t *testing.T) {
+			if missing := cpuMissing(p); missing != "" {
+				t.Skipf("this CPU lacks %s", missing)
+			}
+			f(t, p)
+		})
+	}
+}
+
+func TestSgemmPaths(t *testing.T) {
+	forEachPath(t, func(t *testing.T, p *path) { checkPath(t, p.s, 0x1p-24, 1) })
+}
+
+func TestDgemmPaths(t *testing.T) {
+	forEachPath(t, func(t *testing.T, p *path) { checkPath(t, p.d, 0x1p-53, 2) })
+}
+
+// smallBlocks returns im's kernels with tiny cache blocks, so that the ragged sizes of checkPath
+// cross many mc, kc and nc block boundaries at the cost of a small product.
+func smallBlocks[T float32 | float64](im *impl[T]) *impl[T] {
+	return &impl[T]{mr: im.mr, nr: im.nr, strip: im.strip, rows: im.rows,
+		mc: 2 * im.mr, kc: 9, nc: 3 * im.nr}
+}
+
+func TestSgemmSmallBlocks(t *testing.T) {
+	forEachPath(t, func(t *testing.T, p *path) { checkPath(t, smallBlocks(p.s), 0x1p-24, 3) })
+}
+
+func TestDgemmSmallBlocks(t *testing.T) {
+	forEachPath(t, func(t *testing.T, p *path) { checkPath(t, smallBlocks(p.d), 0x1p-53, 4) })
+}
+
+func randSlice[T float32 | float64](rng *rand.Rand, n int) []T {
+	s := make([]T, n)
+	for i := range s {
+		s[i] = T(rng.Float64()*2 - 1)
+	}
+	return s
+}
+
+// TestConcurrentCalls runs Sgemm from several goroutines at once, sharing the worker pool.
+func TestConcurrentCalls(t *testing.T) {
+	const m, n, k = 100, 90, 80
+	rng := rand.New(rand.NewPCG(4, 4))
+	a, b := randSlice[float32](rng, m*k), randSlice[float32](rng, k*n)
+	want := make([]float32, m*n)
+	Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, want, n)
+	prev := SetThreads(3)
+	defer SetThreads(prev)
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := 0; g < 8; g++ {
+		wg.Go(func() {
+			c := make([]float32, m*n)
+			for rep := 0; rep < 20; rep++ {
+				Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+				if !sameBits(c, want) {
+					errs <- fmt.Sprintf("goroutine %d, repetition %d: result differs", g, rep)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+// TestSplitCoversC checks that the parts given to threads tile C exactly.
+func TestSplitCoversC(t *testing.T) {
+	for _, d := range [][3]int{{4096, 256, 2304}, {64, 65536, 147}, {7, 3000, 100}, {1000, 1000, 1000}, {5, 5, 5}} {
+		for threads := 1; threads <= 5; threads++ {
+			m, n, k := d[0], d[1], d[2]
+			covered := make([]int, m*n)
+			for _, r := range split(m, n, k, 6, 16, threads) {
+				for i := r.i0; i < r.i1; i++ {
+					for j := r.j0; j < r.j1; j++ {
+						covered[i*n+j]++
+					}
+				}
+			}
+			for idx, c := range covered {
+				if c != 1 {
+					t.Fatalf("m=%d n=%d threads=%d: C[%d,%d] covered %d times", m, n, threads, idx/n, idx%n, c)
+				}
+			}
+		}
+	}
+}
+
+func TestBadArgumentsPanic(t *testing.T) {
+	a := make([]float32, 6)
+	for name, f := range map[string]func(){
+		"short a":  func() { Sgemm(false, false, 2, 2, 4, 1, a, 4, a, 2, 0, a, 2) },
+		"small ld": func() { Sgemm(false, false, 2, 2, 2, 1, a, 1, a, 2, 0, a, 2) },
+		"negative": func() { Sgemm(false, false, -1, 2, 2, 1, a, 2, a, 2, 0, a, 2) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+}
+
+func TestActivePathAvailable(t *testing.T) {
+	if findPath(Path()) == nil {
+		t.Fatalf("active path %q is not available", Path())
+	}
+	t.Logf("active path %s, available %v, threads %d", Path(), Paths(), Threads())
+}

@@ -1,0 +1,101 @@
+package gemm
+
+import (
+	"sync"
+
+	"github.com/zebra-go/zebra/internal/cpu"
+)
+
+// kernel computes one mr×nr tile of C (see impl for mr and nr):
+//
+//	for i < mr, j < nr:
+//		acc := sum over p < k of A(i,p) * b[p*bStep+j]
+//		c[i*ldc+j] = alpha*acc                    if beta == 0 (c is not read)
+//		c[i*ldc+j] = alpha*acc + beta*c[i*ldc+j]  otherwise
+//
+// where A(i,p) is a[p*aStride+i] for a strip kernel (a packed sliver, or a transposed A read in
+// place) and a[i*aStride+p] for a rows kernel (a row-major A read in place).
+type kernel[T float32 | float64] func(k int, a *T, aStride int, b *T, bStep int, c *T, ldc int, alpha, beta T)
+
+// impl is one element type's micro-kernels on one path, with the cache blocking that suits them.
+type impl[T float32 | float64] struct {
+	mr, nr     int       // tile of C computed by one kernel call
+	strip      kernel[T] // A(i,p) at a[p*aStride+i]
+	rows       kernel[T] // A(i,p) at a[i*aStride+p]
+	mc, kc, nc int       // block sizes: an mc×kc block of A lives in L2, a kc×nr sliver of B in L1
+
+	work sync.Pool // of *workspace[T], sized for this impl
+}
+
+// path is one implementation of the package: a set of kernels that needs a CPU level.
+type path struct {
+	name  string
+	level cpu.Level
+	s     *impl[float32]
+	d     *impl[float64]
+	// peak runs iterations of 12 independent FMAs of peakBytes-wide vectors; nil for generic.
+	peak      func(iterations int)
+	peakBytes int
+}
+
+// paths lists every path compiled into this binary, best first; generic is always last.
+var paths = append(asmPaths(), genericPath)
+
+// active is the path Sgemm and Dgemm use: the best path that cpu.Active allows.
+var active = func() *path {
+	for _, p := range paths {
+		if p.level <= cpu.Active() && cpu.Has(p.level) {
+			return p
+		}
+	}
+	return genericPath
+}()
+
+// Path returns the name of the active path: "avx512", "avx2" or "generic".
+func Path() string { return active.name }
+
+// Paths returns the names of the paths this binary contains and this CPU can run, best first.
+func Paths() []string {
+	var names []string
+	for _, p := range paths {
+		if cpu.Has(p.level) {
+			names = append(names, p.name)
+		}
+	}
+	return names
+}
+
+func findPath(name string) *path {
+	for _, p := range paths {
+		if p.name == name && cpu.Has(p.level) {
+			return p
+		}
+	}
+	return nil
+}
+
+// SgemmPath is Sgemm on the named path (one of Paths), for benchmarks and tools that compare
+// paths in one process. It panics if the path is not available.
+func SgemmPath(name string, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	p := findPath(name)
+	if p == nil {
+		panic("gemm: SgemmPath: path " + name + " is not available on this CPU")
+	}
+	checkArgs("Sgemm", transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	gemm(p.s, Threads(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// FMALoop runs the named path's peak loop: iterations of 12 independent fused multiply-adds on
+// full vectors. It returns the float32 FLOPs executed, or 0 if the path has no such loop.
+// cmd/zbench times it to measure the machine's peak.
+func FMALoop(name string, iterations int) float64 {
+	p := findPath(name)
+	if p == nil || p.peak == nil {
+		return 0
+	}
+	p.peak(iterations)
+	return float64(iterations) * 12 * float64(p.peakBytes/4) * 2
+}
+
+// cpuMissing names the CPU feature path p needs and this machine lacks, or returns "".
+func cpuMissing(p *path) string { return cpu.Missing(p.level) }
