@@ -1,0 +1,7 @@
+// Package download fetches the CycleGAN datasets that the paper's authors publish as zip
+// archives (the files the official datasets/download_cyclegan_dataset.sh fetches) and unpacks
+// them safely: no entry can write outside the target folder, links and special files are
+// refused, and sizes are bounded so a hostile archive cannot fill the disk. The archive is
+// downloaded to a temporary file and unpacked into a temporary folder, so a failed or
+// interrupted download leaves nothing half-written behind.
+package download

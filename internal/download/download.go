@@ -1,0 +1,174 @@
+package download
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// DefaultBaseURL is where the CycleGAN authors publish the dataset archives, as
+// <DefaultBaseURL>/<name>.zip.
+const DefaultBaseURL = "http://efrosgans.eecs.berkeley.edu/cyclegan/datasets"
+
+// names are the datasets the official download script knows.
+var names = []string{
+	"apple2orange", "summer2winter_yosemite", "horse2zebra", "monet2photo", "cezanne2photo",
+	"ukiyoe2photo", "vangogh2photo", "maps", "cityscapes", "facades", "iphone2dslr_flower",
+	"ae_photos", "grumpifycat", "mini", "mini_pix2pix", "mini_colorization",
+}
+
+// Names returns the names of the datasets that Dataset accepts, in the order of the official
+// download script.
+func Names() []string { return slices.Clone(names) }
+
+// ErrUnknownDataset is wrapped by the error Dataset returns for a name not in Names.
+var ErrUnknownDataset = errors.New("unknown CycleGAN dataset")
+
+// URL returns the address of the archive of dataset name under baseURL.
+func URL(baseURL, name string) string {
+	return strings.TrimRight(baseURL, "/") + "/" + name + ".zip"
+}
+
+// Dataset downloads <baseURL>/<name>.zip and unpacks it into destDir, which is created if
+// needed. The authors' archives hold one folder named after the dataset, so horse2zebra ends up
+// in destDir/horse2zebra/{trainA,trainB,testA,testB}. Pass DefaultBaseURL for the authors'
+// server.
+//
+// If progress is not nil, a progress bar (bytes, speed, time left) is drawn on it while the
+// archive downloads, and a line when it is unpacked. The download honours ctx.
+//
+// Dataset refuses names it does not know (the error wraps ErrUnknownDataset), and refuses to
+// overwrite: if an entry at the top of the archive (normally destDir/<name>) already exists, it
+// fails before unpacking anything there. The archive itself must be safe (see Unzip).
+func Dataset(ctx context.Context, baseURL, name, destDir string, progress io.Writer) error {
+	if !slices.Contains(names, name) {
+		return fmt.Errorf("download: %w %q; known datasets: %s", ErrUnknownDataset, name, strings.Join(names, ", "))
+	}
+	if existing := filepath.Join(destDir, name); exists(existing) {
+		return fmt.Errorf("download: %s already exists; remove it to download %s again", existing, name)
+	}
+	if err := os.MkdirAll(destDir, 0o755); err != nil {
+		return fmt.Errorf("download: cannot create the target folder: %w", err)
+	}
+	archive, err := os.CreateTemp(destDir, "."+name+".zip.part-*")
+	if err != nil {
+		return fmt.Errorf("download: cannot create a temporary file for %s.zip: %w", name, err)
+	}
+	defer os.Remove(archive.Name())
+	defer archive.Close()
+
+	url := URL(baseURL, name)
+	size, err := fetch(ctx, url, archive, progress)
+	if err != nil {
+		return err
+	}
+	files, err := Unzip(ctx, archive, size, destDir)
+	if err != nil {
+		return fmt.Errorf("download: unpacking %s: %w", url, err)
+	}
+	if progress != nil {
+		fmt.Fprintf(progress, "unpacked %d files from %s.zip into %s\n", files, name, destDir)
+	}
+	return nil
+}
+
+// maxArchiveBytes bounds the download itself; the largest official archive is under 1 GB.
+var maxArchiveBytes int64 = 8 << 30
+
+// client gives up on a server that accepts the connection but never answers; the body itself
+// may take as long as it needs (ctx cancels it).
+var client = &http.Client{
+	Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		TLSHandshakeTimeout:   30 * time.Second,
+		ResponseHeaderTimeout: 60 * time.Second,
+	},
+}
+
+// fetch writes the body of url to f, drawing a progress bar on progress if it is not nil, and
+// returns the number of bytes written.
+func fetch(ctx context.Context, url string, f *os.File, progress io.Writer) (_ int64, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, fmt.Errorf("download: bad URL %q: %w", url, err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("download: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("download: GET %s: server answered %s", url, resp.Status)
+	}
+	if resp.ContentLength > maxArchiveBytes {
+		return 0, fmt.Errorf("download: %s is %d bytes, more than the %d this tool accepts", url,
+			resp.ContentLength, maxArchiveBytes)
+	}
+	var dst io.Writer = f
+	if progress != nil {
+		bar := newBar(progress, resp.ContentLength, filepath.Base(url))
+		defer func() {
+			if err == nil {
+				bar.Finish() // draws the bar at 100% once more, whatever the throttle skipped
+			}
+			fmt.Fprintln(progress)
+		}()
+		dst = io.MultiWriter(f, barWriter{bar})
+	}
+	// Read one byte more than allowed, to tell "exactly at the limit" from "over it".
+	n, err := io.Copy(dst, io.LimitReader(resp.Body, maxArchiveBytes+1))
+	if err != nil {
+		return n, fmt.Errorf("download: GET %s: interrupted after %d bytes: %w", url, n, err)
+	}
+	if n > maxArchiveBytes {
+		return n, fmt.Errorf("download: %s is larger than the %d bytes this tool accepts", url, maxArchiveBytes)
+	}
+	if resp.ContentLength >= 0 && n != resp.ContentLength {
+		return n, fmt.Errorf("download: GET %s: got %d of %d bytes", url, n, resp.ContentLength)
+	}
+	if err := f.Sync(); err != nil {
+		return n, fmt.Errorf("download: cannot write the archive: %w", err)
+	}
+	return n, nil
+}
+
+// newBar returns a byte-counting progress bar drawn on w; a total of 0 or less (the server did
+// not say) makes it a spinner.
+func newBar(w io.Writer, total int64, what string) *progressbar.ProgressBar {
+	if total <= 0 {
+		total = -1
+	}
+	return progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription("downloading "+what),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowTotalBytes(true),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionSpinnerType(14),
+	)
+}
+
+// barWriter advances a progress bar by the bytes written through it. It never fails: a bar
+// that cannot draw must not abort the download.
+type barWriter struct{ bar *progressbar.ProgressBar }
+
+func (w barWriter) Write(p []byte) (int, error) {
+	w.bar.Add(len(p))
+	return len(p), nil
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
