@@ -7,6 +7,13 @@ import "github.com/zebra-go/zebra/tensor"
 func Add(a, b *Var) *Var {
 	out := tensor.Add(a.Value, b.Value)
 	return record("add", out, []*Var{a, b}, func(g *tensor.Tensor) []*tensor.Tensor {
-		return []*tensor.Tensor{tensor.SumTo(g, a.Shape()), tensor.SumTo(g, b.Shape())}
+		var ga, gb *tensor.Tensor
+		if a.requiresGrad {
+			ga = tensor.SumTo(g, a.Shape())
+		}
+		if b.requiresGrad {
+			gb = tensor.SumTo(g, b.Shape())
+		}
+		return []*tensor.Tensor{ga, gb}
 	})
 }
