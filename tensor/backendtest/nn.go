@@ -1,0 +1,206 @@
+package backendtest
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/zebra-go/zebra/tensor"
+)
+
+// convGeoms are the CycleGAN convolutions at small sizes: 7×7 stride 1 after a reflection pad,
+// 3×3 stride 2 padding 1 (downsampling, and the transposed convolutions' col2im), 3×3 stride 1
+// in the residual blocks, 4×4 stride 2 and stride 1 padding 1 in the discriminator, plus dilation
+// 2, an asymmetric kernel, a 1×1 kernel and an empty batch.
+func convGeoms() []tensor.ConvGeom {
+	return []tensor.ConvGeom{
+		tensor.NewConvGeom(2, 3, 9, 11, 7, 7, 1, 1, 0, 0, 1, 1),
+		tensor.NewConvGeom(1, 2, 8, 8, 7, 7, 1, 1, 1, 1, 1, 1),
+		tensor.NewConvGeom(2, 3, 9, 10, 3, 3, 2, 2, 1, 1, 1, 1),
+		tensor.NewConvGeom(1, 4, 6, 7, 3, 3, 1, 1, 0, 0, 1, 1),
+		tensor.NewConvGeom(2, 2, 6, 5, 3, 3, 1, 1, 1, 1, 1, 1),
+		tensor.NewConvGeom(2, 3, 10, 9, 4, 4, 2, 2, 1, 1, 1, 1),
+		tensor.NewConvGeom(1, 3, 7, 8, 4, 4, 1, 1, 1, 1, 1, 1),
+		tensor.NewConvGeom(2, 2, 8, 7, 3, 3, 1, 1, 1, 1, 2, 2),
+		tensor.NewConvGeom(1, 2, 11, 9, 3, 3, 2, 2, 0, 0, 2, 2),
+		tensor.NewConvGeom(1, 3, 9, 8, 3, 4, 1, 2, 0, 1, 2, 1),
+		tensor.NewConvGeom(2, 5, 4, 3, 1, 1, 1, 1, 0, 0, 1, 1),
+		tensor.NewConvGeom(0, 3, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1),
+		tensor.NewConvGeom(1, 8, 32, 32, 3, 3, 2, 2, 1, 1, 1, 1), // large enough to split
+	}
+}
+
+func geomString(g tensor.ConvGeom) string {
+	return fmt.Sprintf("N%d C%d %dx%d k%dx%d s%d,%d p%d,%d d%d,%d -> %dx%d",
+		g.N, g.C, g.H, g.W, g.KH, g.KW, g.StrideH, g.StrideW, g.PadH, g.PadW, g.DilH, g.DilW, g.OH, g.OW)
+}
+
+func colsLen(g tensor.ConvGeom) int  { return g.N * g.C * g.KH * g.KW * g.OH * g.OW }
+func imageLen(g tensor.ConvGeom) int { return g.N * g.C * g.H * g.W }
+
+func testIm2col(h *harness) {
+	for _, g := range convGeoms() {
+		x := h.pair(h.normal(imageLen(g), 0, 1))
+		cols := h.pair(h.normal(colsLen(g), 0, 1)) // garbage, padding taps included, must be overwritten
+		tensor.CPU.Im2col(cols.ref, x.ref, g)
+		h.b.Im2col(cols.got, x.got, g)
+		h.check("Im2col "+geomString(g), cols, exact, nil)
+	}
+}
+
+func testCol2im(h *harness) {
+	tl := h.pick(tol{rtol: 1e-5}, tol{rtol: 1e-13})
+	for _, g := range convGeoms() {
+		data := h.normal(colsLen(g), 0, 1)
+		cols := h.pair(data)
+		x := h.pair(h.normal(imageLen(g), 0, 1)) // garbage the kernel must overwrite
+		tensor.CPU.Col2im(x.ref, cols.ref, g)
+		h.b.Col2im(x.got, cols.got, g)
+		scale := tensor.CPU.Alloc(tensor.Float64, imageLen(g))
+		tensor.CPU.Col2im(scale, upload(tensor.CPU, tensor.Float64, absAll(data)), g)
+		h.check("Col2im "+geomString(g), x, tl, download(tensor.CPU, scale))
+	}
+}
+
+// padCase is planes images of h×w padded by p.
+type padCase struct {
+	planes, h, w int
+	p            tensor.Pad2d
+}
+
+// padCases include CycleGAN's pads of 3 and 1, pads as large as allowed (one less than the size),
+// asymmetric pads, no pad, and an empty batch.
+var padCases = []padCase{
+	{1, 1, 1, tensor.Pad2d{}},
+	{3, 4, 5, tensor.Pad2d{Left: 1, Right: 1, Top: 1, Bottom: 1}},
+	{2, 8, 7, tensor.Pad2d{Left: 3, Right: 3, Top: 3, Bottom: 3}},
+	{2, 4, 4, tensor.Pad2d{Left: 3, Right: 3, Top: 3, Bottom: 3}},
+	{5, 6, 9, tensor.Pad2d{Left: 0, Right: 2, Top: 1, Bottom: 0}},
+	{2, 2, 2, tensor.Pad2d{Left: 1, Right: 1, Top: 1, Bottom: 1}},
+	{0, 3, 3, tensor.Pad2d{Left: 1, Right: 1, Top: 1, Bottom: 1}},
+	{6, 64, 64, tensor.Pad2d{Left: 3, Right: 3, Top: 3, Bottom: 3}},
+}
+
+func (c padCase) paddedLen() int {
+	return c.planes * (c.h + c.p.Top + c.p.Bottom) * (c.w + c.p.Left + c.p.Right)
+}
+
+func (c padCase) String() string {
+	return fmt.Sprintf("%d planes of %dx%d by %+v", c.planes, c.h, c.w, c.p)
+}
+
+func testReflectPad(h *harness) {
+	for _, c := range padCases {
+		x := h.pair(h.normal(c.planes*c.h*c.w, 0, 1))
+		y := h.pair(h.normal(c.paddedLen(), 0, 1))
+		tensor.CPU.ReflectPad(y.ref, x.ref, c.planes, c.h, c.w, c.p)
+		h.b.ReflectPad(y.got, x.got, c.planes, c.h, c.w, c.p)
+		h.check("ReflectPad "+c.String(), y, exact, nil)
+	}
+}
+
+func testReflectPadBackward(h *harness) {
+	tl := h.pick(tol{rtol: 1e-5}, tol{rtol: 1e-13})
+	for _, c := range padCases {
+		data := h.normal(c.paddedLen(), 0, 1)
+		dy := h.pair(data)
+		dx := h.pair(h.normal(c.planes*c.h*c.w, 0, 1))
+		tensor.CPU.ReflectPadBackward(dx.ref, dy.ref, c.planes, c.h, c.w, c.p)
+		h.b.ReflectPadBackward(dx.got, dy.got, c.planes, c.h, c.w, c.p)
+		scale := tensor.CPU.Alloc(tensor.Float64, c.planes*c.h*c.w)
+		tensor.CPU.ReflectPadBackward(scale, upload(tensor.CPU, tensor.Float64, absAll(data)), c.planes, c.h, c.w, c.p)
+		h.check("ReflectPadBackward "+c.String(), dx, tl, download(tensor.CPU, scale))
+	}
+}
+
+// normCases are (planes, size) pairs: a single element (variance 0), odd sizes, a 64×64 plane,
+// one plane too big for one goroutine, and none.
+var normCases = [][2]int{{1, 1}, {3, 7}, {6, 64}, {2, 4096}, {1, 70001}, {0, 5}}
+
+// normInputs are instance norm inputs whose mean is large against their spread (so that a
+// one-pass E[x²]−E[x]² variance would lose digits), with one constant plane (variance 0) when
+// there are several planes.
+func (h *harness) normInputs(planes, size int) []float64 {
+	x := h.normal(planes*size, 3, 0.5)
+	if planes > 1 {
+		for i := range size {
+			x[size+i] = 1.25
+		}
+	}
+	return x
+}
+
+func (h *harness) normTol() tol { return h.pick(tol{atol: 1e-5, rtol: 1e-4}, tol{atol: 1e-12, rtol: 1e-11}) }
+
+func testInstanceNormForward(h *harness) {
+	const eps = 1e-5
+	for _, c := range normCases {
+		planes, size := c[0], c[1]
+		x := h.pair(h.normInputs(planes, size))
+		y, mean, rstd := h.pair(h.normal(planes*size, 0, 1)), h.pair(h.normal(planes, 0, 1)), h.pair(h.normal(planes, 0, 1))
+		tensor.CPU.InstanceNormForward(y.ref, mean.ref, rstd.ref, x.ref, planes, size, eps)
+		h.b.InstanceNormForward(y.got, mean.got, rstd.got, x.got, planes, size, eps)
+		what := fmt.Sprintf("InstanceNormForward %d planes of %d", planes, size)
+		h.check(what+": y", y, h.normTol(), nil)
+		h.check(what+": mean", mean, h.normTol(), nil)
+		h.check(what+": rstd", rstd, h.normTol(), nil)
+	}
+}
+
+func testInstanceNormBackward(h *harness) {
+	const eps = 1e-5
+	for _, c := range normCases {
+		planes, size := c[0], c[1]
+		// The statistics come from the CPU's forward pass, so that only the backward is tested.
+		xs := h.normInputs(planes, size)
+		x := h.pair(xs)
+		y, mean, rstd := tensor.CPU.Alloc(h.dt, planes*size), tensor.CPU.Alloc(h.dt, planes), tensor.CPU.Alloc(h.dt, planes)
+		tensor.CPU.InstanceNormForward(y, mean, rstd, x.ref, planes, size, eps)
+		ms, rs := h.pair(download(tensor.CPU, mean)), h.pair(download(tensor.CPU, rstd))
+		dy := h.pair(h.normal(planes*size, 0, 1))
+		dx := h.pair(h.normal(planes*size, 0, 1))
+		tensor.CPU.InstanceNormBackward(dx.ref, dy.ref, x.ref, ms.ref, rs.ref, planes, size)
+		h.b.InstanceNormBackward(dx.got, dy.got, x.got, ms.got, rs.got, planes, size)
+		// dx = rstd·(…) is large where rstd is (a constant plane has rstd = 1/√eps ≈ 316), so
+		// errors are measured against rstd·(|dy| + mean|dy| + |x̂|·mean|dy·x̂|) ≤ rstd·(3·max|dy|·…);
+		// rstd·max|dy| per plane is a simple, sufficient bound of that size.
+		scale := make([]float64, planes*size)
+		dys, rstds := download(tensor.CPU, dy.ref), download(tensor.CPU, rs.ref)
+		for p := range planes {
+			m := 0.0
+			for _, v := range dys[p*size : (p+1)*size] {
+				m = max(m, math.Abs(v))
+			}
+			for i := range size {
+				scale[p*size+i] = rstds[p] * m
+			}
+		}
+		h.check(fmt.Sprintf("InstanceNormBackward %d planes of %d", planes, size), dx, h.normTol(), scale)
+	}
+}
+
+func testAdamStep(h *harness) {
+	hypers := []tensor.AdamHyper{
+		adamHyper(2e-4, 0.5, 0.999, 1e-8, 0, 1),
+		adamHyper(1e-3, 0.9, 0.999, 1e-8, 0.01, 7),
+		adamHyper(0.1, 0.8, 0.99, 1e-3, 0, 1000),
+	}
+	tl := h.pick(tol{atol: 1e-7, rtol: 1e-6}, tol{atol: 1e-15, rtol: 1e-14})
+	for _, hy := range hypers {
+		for _, n := range raggedSizes {
+			p, g := h.pair(h.normal(n, 0, 1)), h.pair(h.normal(n, 0, 1e-2))
+			m, v := h.pair(h.normal(n, 0, 1e-3)), h.pair(h.uniform(n, 0, 1e-4))
+			tensor.CPU.AdamStep(p.ref, g.ref, m.ref, v.ref, hy)
+			h.b.AdamStep(p.got, g.got, m.got, v.got, hy)
+			what := fmt.Sprintf("AdamStep %+v of %d", hy, n)
+			h.check(what+": param", p, tl, nil)
+			h.check(what+": m", m, tl, nil)
+			h.check(what+": v", v, tl, nil)
+		}
+	}
+}
+
+// adamHyper returns the hyperparameters of Adam step t (counted from 1).
+func adamHyper(lr, beta1, beta2, eps, weightDecay float64, t int) tensor.AdamHyper {
+	return tensor.AdamHyper{LR: lr, Beta1: beta1, Beta2: beta2, Eps: eps, WeightDecay: weightDecay,
+		BiasCorrection1: 1 - math.Pow(beta1, float64(t)), BiasCorrection2: 1 - math.Pow(beta2, float64(t))}
+}

@@ -1,0 +1,45 @@
+package backendtest
+
+import (
+	"fmt"
+
+	"github.com/zebra-go/zebra/tensor"
+)
+
+// reduceShapes are [outer, mid, inner] views for Reduce: empty ones, a single element, whole-tensor
+// sums, InstanceNorm-like planes, and inner sizes that are not multiples of any vector width.
+var reduceShapes = [][3]int{
+	{1, 1, 1}, {0, 3, 2}, {2, 5, 0}, {3, 7, 5}, {4, 1, 9}, {1, 4096, 1}, {16, 256, 1},
+	{2, 33, 65}, {1, 3, 70001}, {1, 70001, 1}, {5, 2, 3},
+}
+
+func testReduce(h *harness) {
+	sumTol := h.pick(tol{rtol: 1e-5}, tol{rtol: 1e-13})
+	for _, op := range []tensor.ReduceOp{tensor.ReduceSum, tensor.ReduceMax, tensor.ReduceMin} {
+		shapes := reduceShapes
+		if op == tensor.ReduceSum {
+			shapes = append(shapes, [3]int{3, 0, 2}) // an empty sum is 0
+		}
+		for _, s := range shapes {
+			outer, mid, inner := s[0], s[1], s[2]
+			data := h.normal(outer*mid*inner, 0.5, 2)
+			if op != tensor.ReduceSum {
+				data = h.smallInts(outer * mid * inner) // ties
+				for i := 0; i < len(data); i += 3 {
+					data[i] += h.rng.Float64()
+				}
+				data = h.round(data)
+			}
+			src := h.pair(data)
+			dst := h.pair(h.normal(outer*inner, 0, 1))
+			tensor.CPU.Reduce(op, dst.ref, src.ref, outer, mid, inner)
+			h.b.Reduce(op, dst.got, src.got, outer, mid, inner)
+			what := fmt.Sprintf("Reduce %s over [%d %d %d]", op, outer, mid, inner)
+			if op == tensor.ReduceSum {
+				h.check(what, dst, sumTol, magnitudes(data, outer, mid, inner))
+			} else {
+				h.check(what, dst, exact, nil)
+			}
+		}
+	}
+}
