@@ -129,7 +129,9 @@ func (h *harness) normInputs(planes, size int) []float64 {
 	return x
 }
 
-func (h *harness) normTol() tol { return h.pick(tol{atol: 1e-5, rtol: 1e-4}, tol{atol: 1e-12, rtol: 1e-11}) }
+func (h *harness) normTol() tol {
+	return h.pick(tol{atol: 1e-5, rtol: 1e-4}, tol{atol: 1e-12, rtol: 1e-11})
+}
 
 func testInstanceNormForward(h *harness) {
 	const eps = 1e-5
