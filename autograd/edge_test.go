@@ -53,9 +53,9 @@ func (g goldenTensor) tensor() *tensor.Tensor {
 }
 
 type edgeCase struct {
-	Name   string `json:"name"`
-	Op     string `json:"op"`
-	Args   struct {
+	Name string `json:"name"`
+	Op   string `json:"op"`
+	Args struct {
 		Slope   float64 `json:"slope"`
 		P       float64 `json:"p"`
 		Axes    []int   `json:"axes"`
