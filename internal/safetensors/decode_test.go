@@ -96,7 +96,7 @@ func TestDecodeRejectsCorruptFiles(t *testing.T) {
 		{"negative offset", rawFile(`{"x":{"dtype":"U8","shape":[2],"data_offsets":[-2,0]}}`, make([]byte, 2)), `tensor "x"`},
 		{"reversed offsets", rawFile(`{"x":{"dtype":"U8","shape":[2],"data_offsets":[2,0]}}`, make([]byte, 2)), `data_offsets [2, 0] end before they begin`},
 		{"shape vs bytes", rawFile(`{"x":{"dtype":"F32","shape":[2,3],"data_offsets":[0,20]}}`, make([]byte, 20)), `tensor "x": shape [2 3] needs 24 bytes, offsets give 20`},
-		{"shape overflow", rawFile(`{"x":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}}`, nil), `tensor "x": shape [4294967296 4294967296] is too large`},
+		{"shape overflow", rawFile(`{"x":{"dtype":"F32","shape":[65536,65536,65536,65536],"data_offsets":[0,0]}}`, nil), `tensor "x": shape [65536 65536 65536 65536] is too large`},
 		{"gap", rawFile(`{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"b":{"dtype":"U8","shape":[1],"data_offsets":[2,3]}}`, make([]byte, 3)), `tensor "b": data begins at byte 2, expected 1`},
 		{"overlap", rawFile(`{"a":`+u8x2+`,"b":{"dtype":"U8","shape":[2],"data_offsets":[1,3]}}`, make([]byte, 3)), `tensor "b": data begins at byte 1, expected 2`},
 		{"same range twice", rawFile(`{"a":`+u8x2+`,"b":`+u8x2+`}`, make([]byte, 2)), `data begins at byte 0, expected 2`},
