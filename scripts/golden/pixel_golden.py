@@ -11,6 +11,10 @@ CycleGAN code runs on.
 - colour/*.png and their *.rgb.png: small PNGs in the modes PIL writes (L, LA, RGBA, P with a
   transparency table) and what Image.convert("RGB") makes of them.
 - colour/cmyk.raw and cmyk.rgb.png: raw CMYK bytes and PIL's CMYK-to-RGB conversion.
+- jpeg/*.jpg and their *.rgb.png: JPEGs written by PIL with 4:4:4, 4:2:2 and 4:2:0 chroma
+  subsampling and PIL's (libjpeg's) decoding of them. "blocks" is made of flat 16x16 squares, so
+  that the inverse DCT is exact and only chroma upsampling and colour conversion show; "photo" is
+  a 40x36 crop of testA/n02381460_1000.jpg from the horse2zebra set.
 
 Run from the repository root with Debian's python3-torch, python3-numpy and python3-pil:
 
@@ -84,10 +88,32 @@ def write_colour_goldens():
     Image.frombytes("CMYK", (w, h), cmyk.tobytes()).convert("RGB").save(os.path.join(d, "cmyk.rgb.png"))
 
 
+def write_jpeg_goldens(data_root):
+    d = os.path.join(OUT, "jpeg")
+    os.makedirs(d, exist_ok=True)
+    rng = np.random.RandomState(13)
+    # 45x29: partial MCUs on the right and bottom edges.
+    squares = rng.randint(0, 256, (2, 3, 3), dtype=np.uint8)
+    blocks = Image.fromarray(squares.repeat(16, axis=0).repeat(16, axis=1)[:29, :45], "RGB")
+    images = {"blocks": blocks}
+    photo_src = os.path.join(data_root, "testA", "n02381460_1000.jpg")
+    if os.path.exists(photo_src):
+        images["photo"] = Image.open(photo_src).convert("RGB").crop((60, 90, 100, 126))
+    else:
+        print(f"{photo_src} not found; the photo JPEG goldens are kept from the last run")
+    for name, im in images.items():
+        for label, subsampling in (("444", 0), ("422", 1), ("420", 2)):
+            path = os.path.join(d, f"{name}_{label}.jpg")
+            im.save(path, quality=95, subsampling=subsampling)
+            Image.open(path).convert("RGB").save(os.path.join(d, f"{name}_{label}.rgb.png"))
+
+
 def main():
+    data_root = os.path.join("..", "shared", "data", "horse2zebra")
     os.makedirs(OUT, exist_ok=True)
     write_tensor_goldens()
     write_colour_goldens()
+    write_jpeg_goldens(data_root)
     print("wrote", OUT)
 
 
