@@ -90,11 +90,15 @@ func ListImages(dir string) ([]string, error) {
 		return nil, fmt.Errorf("imageio: %s is not a folder", dir)
 	}
 	var paths []string
-	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	// The trailing separator makes WalkDir enter dir even when dir itself is a symbolic link
+	// to a folder (a common way to point at a dataset on another disk); links further down
+	// are not followed, as os.walk does not follow them in the official code.
+	root := dir + string(filepath.Separator)
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if path != dir && strings.HasPrefix(d.Name(), ".") {
+		if path != root && strings.HasPrefix(d.Name(), ".") {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}

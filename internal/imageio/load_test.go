@@ -110,6 +110,22 @@ func TestListImages(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ListImages = %q\nwant %q", got, want)
 	}
+
+	// A link to the folder lists the same files under the link's name.
+	link := filepath.Join(t.TempDir(), "linked")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Skipf("skipping the symbolic link case: %v", err)
+	}
+	got, err = ListImages(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		want[i] = filepath.Join(link, strings.TrimPrefix(want[i], dir))
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ListImages(link) = %q\nwant %q", got, want)
+	}
 }
 
 func TestListImagesErrors(t *testing.T) {
