@@ -170,26 +170,29 @@ func resampleHorizontal(src *image.RGBA, w int) *image.RGBA {
 	return dst
 }
 
-// resampleVertical resizes every column of src (bounds at the origin) to h pixels.
+// resampleVertical resizes every column of src (bounds at the origin) to h pixels. It walks
+// whole rows (acc += weight * input row) rather than columns, so that memory is read in order.
 func resampleVertical(src *image.RGBA, h int) *image.RGBA {
 	w, inH := src.Rect.Dx(), src.Rect.Dy()
 	taps := bicubicTaps(inH, h)
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	acc := make([]int32, 4*w)
 	for yy := 0; yy < h; yy++ {
+		for i := range acc {
+			acc[i] = 1 << (precisionBits - 1) // one half, so that the final shift rounds
+		}
 		k := taps.weights[yy*taps.ksize : yy*taps.ksize+taps.count[yy]]
-		first := taps.start[yy]
-		out := dst.Pix[yy*dst.Stride : yy*dst.Stride+4*w]
-		for x := 0; x < 4*w; x += 4 {
-			r, g, b := int32(1<<(precisionBits-1)), int32(1<<(precisionBits-1)), int32(1<<(precisionBits-1))
-			for i, wgt := range k {
-				p := src.Pix[(first+i)*src.Stride+x:]
-				r += int32(p[0]) * wgt
-				g += int32(p[1]) * wgt
-				b += int32(p[2]) * wgt
+		for i, wgt := range k {
+			in := src.Pix[(taps.start[yy]+i)*src.Stride:][:len(acc)]
+			for x, v := range in {
+				acc[x] += int32(v) * wgt // the alpha lane is computed too and ignored
 			}
-			out[x+0] = clip8(r)
-			out[x+1] = clip8(g)
-			out[x+2] = clip8(b)
+		}
+		out := dst.Pix[yy*dst.Stride:][:4*w]
+		for x := 0; x < len(out); x += 4 {
+			out[x+0] = clip8(acc[x+0])
+			out[x+1] = clip8(acc[x+1])
+			out[x+2] = clip8(acc[x+2])
 			out[x+3] = 0xff
 		}
 	}
