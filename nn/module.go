@@ -1,0 +1,147 @@
+package nn
+
+import (
+	"strconv"
+
+	"github.com/zebra-go/zebra/autograd"
+	"github.com/zebra-go/zebra/tensor"
+)
+
+// Module is a layer or a network: a function of one input with parameters.
+type Module interface {
+	// Forward applies the module to x.
+	Forward(x *autograd.Var) *autograd.Var
+	// Parameters returns the module's parameters (leaf Vars that require gradients), in the order
+	// of NamedParameters.
+	Parameters() []*autograd.Var
+	// NamedParameters returns the parameters with dotted names equal to the keys of PyTorch's
+	// state_dict for the same structure: "weight", "bias", "1.weight", "model.10.conv_block.1.bias".
+	NamedParameters() []NamedParam
+}
+
+// NamedParam is a parameter and its state_dict key.
+type NamedParam struct {
+	Name  string
+	Param *autograd.Var
+}
+
+// TrainingSetter is implemented by modules that behave differently in training and evaluation
+// (Dropout) and by containers, which pass the mode on to their children. A module that holds
+// other modules should implement it by calling SetTraining on each child, as Sequential does.
+type TrainingSetter interface {
+	SetTraining(training bool)
+}
+
+// SetTraining puts m in training mode (true, the mode every module starts in) or evaluation mode
+// (false), PyTorch's m.train() and m.eval(). Modules that do not implement TrainingSetter behave
+// the same in both modes and are left alone.
+func SetTraining(m Module, training bool) {
+	if t, ok := m.(TrainingSetter); ok {
+		t.SetTraining(training)
+	}
+}
+
+// To moves every parameter of m to backend b (PyTorch's m.to(device)), replacing each parameter's
+// Value, and its Grad if it has one, by a copy on b. Parameters already on b are left as they are.
+func To(m Module, b tensor.Backend) {
+	for _, p := range m.Parameters() {
+		p.Value = p.Value.To(b)
+		if p.Grad != nil {
+			p.Grad = p.Grad.To(b)
+		}
+	}
+}
+
+// Cast converts every parameter of m to dtype dt (PyTorch's m.double() and m.float()), replacing
+// each parameter's Value and dropping its gradient. Tests cast modules to float64 for GradCheck.
+func Cast(m Module, dt tensor.DType) {
+	for _, p := range m.Parameters() {
+		p.Value = tensor.Cast(p.Value, dt)
+		p.Grad = nil
+	}
+}
+
+// NumParameters is the total number of parameter elements of m.
+func NumParameters(m Module) int {
+	n := 0
+	for _, p := range m.Parameters() {
+		n += p.Value.Numel()
+	}
+	return n
+}
+
+// Prefixed returns m's named parameters with prefix and a dot in front of every name: how a
+// container names the parameters of a child stored under the attribute (or index) prefix.
+func Prefixed(prefix string, m Module) []NamedParam {
+	named := m.NamedParameters()
+	out := make([]NamedParam, len(named))
+	for i, np := range named {
+		out[i] = NamedParam{Name: prefix + "." + np.Name, Param: np.Param}
+	}
+	return out
+}
+
+// Values returns the parameters of named in order: a container's Parameters is
+// Values(c.NamedParameters()).
+func Values(named []NamedParam) []*autograd.Var {
+	out := make([]*autograd.Var, len(named))
+	for i, np := range named {
+		out[i] = np.Param
+	}
+	return out
+}
+
+// Sequential applies its layers in order, PyTorch's nn.Sequential. The parameters of layer i are
+// named "i.weight", "i.bias", ..., so a Sequential stored in a field called model gives the keys
+// "model.0.weight" and so on. Layers without parameters still take up an index, as in PyTorch.
+type Sequential struct {
+	Layers []Module
+}
+
+// NewSequential returns a Sequential of the given layers.
+func NewSequential(layers ...Module) *Sequential { return &Sequential{Layers: layers} }
+
+// Append adds layers at the end.
+func (s *Sequential) Append(layers ...Module) { s.Layers = append(s.Layers, layers...) }
+
+// Forward applies every layer in turn.
+func (s *Sequential) Forward(x *autograd.Var) *autograd.Var {
+	for _, l := range s.Layers {
+		x = l.Forward(x)
+	}
+	return x
+}
+
+// NamedParameters names each layer's parameters by the layer's index.
+func (s *Sequential) NamedParameters() []NamedParam {
+	var out []NamedParam
+	for i, l := range s.Layers {
+		out = append(out, Prefixed(strconv.Itoa(i), l)...)
+	}
+	return out
+}
+
+// Parameters returns every layer's parameters in order.
+func (s *Sequential) Parameters() []*autograd.Var { return Values(s.NamedParameters()) }
+
+// SetTraining passes the mode on to every layer.
+func (s *Sequential) SetTraining(training bool) {
+	for _, l := range s.Layers {
+		SetTraining(l, training)
+	}
+}
+
+// newParam makes a leaf that requires a gradient.
+func newParam(t *tensor.Tensor) *autograd.Var { return autograd.NewVar(t, true) }
+
+// paramList returns the non-nil parameters among (name, param) pairs, in order; a layer without
+// bias lists no "bias".
+func paramList(pairs ...NamedParam) []NamedParam {
+	var out []NamedParam
+	for _, p := range pairs {
+		if p.Param != nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
