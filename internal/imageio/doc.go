@@ -11,4 +11,6 @@
 // (0, 0); the functions that take an *image.RGBA read its R, G and B bytes and ignore alpha.
 //
 // Nothing here knows about tensors: callers copy the []float32 of ToCHW into whatever they use.
+// The functions keep no state and never modify their inputs, so background goroutines may
+// call them concurrently.
 package imageio

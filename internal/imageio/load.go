@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	_ "image/jpeg" // registers the JPEG decoder with image.Decode
 	_ "image/png"  // registers the PNG decoder with image.Decode
 	"io/fs"
@@ -12,6 +13,11 @@ import (
 	"sort"
 	"strings"
 )
+
+// MaxPixels is the largest image (width times height) that Load decodes: PIL's limit for a
+// decompression bomb error (twice its warning threshold of 89,478,485 pixels). A 256x256
+// dataset image is 65,536 pixels.
+var MaxPixels int64 = 2 * 89_478_485
 
 // imageExtensions are the file name endings (compared in lower case) that ListImages accepts.
 var imageExtensions = []string{".jpg", ".jpeg", ".png"}
@@ -32,7 +38,7 @@ func IsImageFile(name string) bool {
 // JPEG, *image.YCbCr for a colour one, *image.NRGBA for a PNG with alpha, ...); pass it to ToRGB.
 //
 // Every error names the file: one that does not exist (the error wraps fs.ErrNotExist), cannot
-// be read, is empty, or does not decode.
+// be read, is empty, does not decode, or has more than MaxPixels pixels.
 func Load(path string) (image.Image, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -51,6 +57,16 @@ func Load(path string) (image.Image, error) {
 	}
 	if info.Size() == 0 {
 		return nil, fmt.Errorf("imageio: image file %s is empty (0 bytes)", path)
+	}
+	// Read the header first, so that a tiny file claiming an enormous size (a decompression
+	// bomb) is refused before its pixels are allocated.
+	cfg, format, err := image.DecodeConfig(f)
+	if err == nil && int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
+		return nil, fmt.Errorf("imageio: %s image %s is %dx%d pixels, more than the %d allowed (MaxPixels)",
+			format, path, cfg.Width, cfg.Height, MaxPixels)
+	}
+	if _, serr := f.Seek(0, io.SeekStart); serr != nil {
+		return nil, fmt.Errorf("imageio: cannot read image: %w", serr)
 	}
 	img, format, err := image.Decode(f)
 	if err != nil {

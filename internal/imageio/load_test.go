@@ -272,3 +272,19 @@ func TestSaveJPEG(t *testing.T) {
 		t.Error("quality 0 was accepted")
 	}
 }
+
+func TestLoadRefusesTooManyPixels(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.png")
+	if err := SavePNG(path, image.NewGray(image.Rect(0, 0, 16, 16))); err != nil {
+		t.Fatal(err)
+	}
+	defer func(old int64) { MaxPixels = old }(MaxPixels)
+	MaxPixels = 255
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "16x16") || !strings.Contains(err.Error(), path) {
+		t.Errorf("256 pixels with MaxPixels 255: err = %v", err)
+	}
+	MaxPixels = 256
+	if _, err := Load(path); err != nil {
+		t.Errorf("256 pixels with MaxPixels 256: %v", err)
+	}
+}
