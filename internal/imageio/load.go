@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"io"
 	_ "image/jpeg" // registers the JPEG decoder with image.Decode
 	_ "image/png"  // registers the PNG decoder with image.Decode
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
