@@ -3,58 +3,23 @@ package autograd
 import (
 	"testing"
 
+	"github.com/zebra-go/zebra/autograd/gradtest"
 	"github.com/zebra-go/zebra/tensor"
 )
 
 // Every differentiable op is checked here against central differences, full Jacobian, in float64.
-// Inputs are drawn away from the points where an op has no derivative (ReLU's kink, ties in a max),
-// since a finite difference straddling a kink measures the average of two slopes; the behaviour at
-// those points is tested separately against PyTorch (edge_test.go).
+// Inputs are drawn away from the points where an op has no derivative (ReLU's kink, ties in a max)
+// by package gradtest, since a finite difference straddling a kink measures the average of two
+// slopes; the behaviour at those points is tested against PyTorch in edge_test.go.
 
-// normal is a float64 tensor of standard normal values.
-func normal(rng *tensor.RNG, shape ...int) *tensor.Tensor {
-	return tensor.Normal(rng, tensor.Float64, 0, 1, shape...)
-}
-
-// uniform is a float64 tensor of values drawn from [lo, hi).
-func uniform(rng *tensor.RNG, lo, hi float64, shape ...int) *tensor.Tensor {
-	return tensor.Uniform(rng, tensor.Float64, lo, hi, shape...)
-}
-
-// awayFromZero draws values with 0.1 ≤ |x| < 2, random signs: no finite difference crosses 0.
-func awayFromZero(rng *tensor.RNG, shape ...int) *tensor.Tensor {
-	x := uniform(rng, 0.1, 2, shape...)
-	data := tensor.CPUFloat64s(x)
-	for i := range data {
-		if rng.IntN(2) == 0 {
-			data[i] = -data[i]
-		}
-	}
-	return x
-}
-
-// grid draws values offset + k + u with a random integer k in [-2, 2] and |u| < 0.2: two grids with
-// offsets 0 and 0.5 never come within 0.1 of each other, so a Maximum of them has no near-ties, yet
-// which one wins varies from element to element.
-func grid(rng *tensor.RNG, offset float64, shape ...int) *tensor.Tensor {
-	x := uniform(rng, -0.2, 0.2, shape...)
-	data := tensor.CPUFloat64s(x)
-	for i := range data {
-		data[i] += offset + float64(rng.IntN(5)-2)
-	}
-	return x
-}
-
-// distinct draws values at least 0.15 apart from each other in a random order, so that every max or
-// min of a group is unique and stays so under a finite-difference step.
-func distinct(rng *tensor.RNG, shape ...int) *tensor.Tensor {
-	x := uniform(rng, -0.05, 0.05, shape...)
-	data := tensor.CPUFloat64s(x)
-	for i, k := range rng.Perm(len(data)) {
-		data[i] += 0.25 * float64(k-len(data)/2)
-	}
-	return x
-}
+// Short names for the input draws, which the case tables below use a lot.
+var (
+	normal       = gradtest.Normal
+	uniform      = gradtest.Uniform
+	awayFromZero = gradtest.AwayFromZero
+	grid         = gradtest.Grid
+	distinct     = gradtest.Distinct
+)
 
 type gradCase struct {
 	name   string

@@ -33,7 +33,7 @@
 //			shapes: "[2,3,4] @ [4,5]",
 //			build: func(rng *tensor.RNG) (fn, []*tensor.Tensor) {
 //				f := func(xs []*autograd.Var) *autograd.Var { return autograd.Matmul(xs[0], xs[1]) }
-//				return f, inputs(normal(rng, 2, 3, 4), normal(rng, 4, 5))
+//				return f, inputs(gradtest.Normal(rng, 2, 3, 4), gradtest.Normal(rng, 4, 5))
 //			},
 //		})
 //	}
@@ -41,8 +41,8 @@
 // Every input is a leaf that GradCheck differentiates; values the function should not
 // differentiate (a layer's fixed hyper-parameters, a target) belong in its closure as constants.
 // Draw inputs away from the points where the function has no derivative (ReLU at 0, ties in a max):
-// a finite difference across a kink measures the average of two slopes. The helpers normal,
-// uniform, awayFromZero, grid and distinct do that. Set opts for a check that needs its own
+// a finite difference across a kink measures the average of two slopes. Package
+// autograd/gradtest has draws that do that (Normal, Positive, AwayFromZero, Grid, Distinct). Set opts for a check that needs its own
 // GradCheck options (a step, say); the -fast and -seed flags override its Fast and Seed, and
 // fast: true always checks a projection (for a layer too large for the full Jacobian).
 package main
@@ -230,49 +230,4 @@ func nameHash(name string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(name))
 	return h.Sum64()
-}
-
-// normal is a float64 tensor of standard normal values.
-func normal(rng *tensor.RNG, shape ...int) *tensor.Tensor {
-	return tensor.Normal(rng, tensor.Float64, 0, 1, shape...)
-}
-
-// uniform is a float64 tensor of values drawn from [lo, hi).
-func uniform(rng *tensor.RNG, lo, hi float64, shape ...int) *tensor.Tensor {
-	return tensor.Uniform(rng, tensor.Float64, lo, hi, shape...)
-}
-
-// awayFromZero draws 0.1 ≤ |x| < 2 with random signs, for ops with a kink at 0 (ReLU, |x|).
-func awayFromZero(rng *tensor.RNG, shape ...int) *tensor.Tensor {
-	x := uniform(rng, 0.1, 2, shape...)
-	data := tensor.CPUFloat64s(x)
-	for i := range data {
-		if rng.IntN(2) == 0 {
-			data[i] = -data[i]
-		}
-	}
-	return x
-}
-
-// grid draws offset + k + u, k a random integer in [-2, 2] and |u| < 0.2. Tensors drawn with
-// offsets 0 and 0.5 are never within 0.1 of each other, so their elementwise max or min has no
-// near-ties, while the winner still varies from element to element.
-func grid(rng *tensor.RNG, offset float64, shape ...int) *tensor.Tensor {
-	x := uniform(rng, -0.2, 0.2, shape...)
-	data := tensor.CPUFloat64s(x)
-	for i := range data {
-		data[i] += offset + float64(rng.IntN(5)-2)
-	}
-	return x
-}
-
-// distinct draws values at least 0.15 apart in a random order, so that the max or min of any group
-// of them is unique, for max and min reductions.
-func distinct(rng *tensor.RNG, shape ...int) *tensor.Tensor {
-	x := uniform(rng, -0.05, 0.05, shape...)
-	data := tensor.CPUFloat64s(x)
-	for i, k := range rng.Perm(len(data)) {
-		data[i] += 0.25 * float64(k-len(data)/2)
-	}
-	return x
 }

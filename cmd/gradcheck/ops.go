@@ -2,7 +2,16 @@ package main
 
 import (
 	"github.com/zebra-go/zebra/autograd"
+	"github.com/zebra-go/zebra/autograd/gradtest"
 	"github.com/zebra-go/zebra/tensor"
+)
+
+// Short names for the input draws, which the tables below use a lot.
+var (
+	normal       = gradtest.Normal
+	positive     = gradtest.Positive
+	awayFromZero = gradtest.AwayFromZero
+	distinct     = gradtest.Distinct
 )
 
 // The autograd ops, each on small shapes (the full Jacobian costs one backward per output element
@@ -211,27 +220,16 @@ func init() {
 	})
 }
 
-// positive draws from [0.2, 3): inside the domain of log, sqrt and fractional powers, and far enough
-// from 0 that their derivatives stay moderate.
-func positive(rng *tensor.RNG, shape ...int) *tensor.Tensor { return uniform(rng, 0.2, 3, shape...) }
-
 func twoNormal(rng *tensor.RNG, a, b []int) (*tensor.Tensor, *tensor.Tensor) {
 	return normal(rng, a...), normal(rng, b...)
 }
 
-// numeratorDenominator keeps the denominator in [0.5, 2) with a random sign.
+// numeratorDenominator keeps the denominator away from 0.
 func numeratorDenominator(rng *tensor.RNG, a, b []int) (*tensor.Tensor, *tensor.Tensor) {
-	den := uniform(rng, 0.5, 2, b...)
-	data := tensor.CPUFloat64s(den)
-	for i := range data {
-		if rng.IntN(2) == 0 {
-			data[i] = -data[i]
-		}
-	}
-	return normal(rng, a...), den
+	return normal(rng, a...), awayFromZero(rng, b...)
 }
 
 // twoGrids draws the two sides of a max or min from interleaved grids: no near-ties.
 func twoGrids(rng *tensor.RNG, a, b []int) (*tensor.Tensor, *tensor.Tensor) {
-	return grid(rng, 0, a...), grid(rng, 0.5, b...)
+	return gradtest.Grid(rng, 0, a...), gradtest.Grid(rng, 0.5, b...)
 }
