@@ -165,18 +165,10 @@ func (a *Adam) State() (map[string]*tensor.Tensor, map[string]string) {
 // state.<i>.* keys go back to having no state, as before their first step.
 func (a *Adam) LoadState(tensors map[string]*tensor.Tensor, meta map[string]string) error {
 	const op = "optim.Adam.LoadState"
-	r := &metaReader{op: op, meta: meta}
-	r.checkKind("optimizer", "Adam")
-	r.checkKeys(adamMetaKeys...)
-	n := r.int("params")
+	r := optimizerMeta(op, "Adam", meta, len(a.params), adamMetaKeys)
 	opts := AdamOptions{LR: r.float("lr"), Beta1: r.float("beta1"), Beta2: r.float("beta2"),
 		Eps: r.float("eps"), WeightDecay: r.float("weight_decay")}
-	if r.err == nil {
-		r.check(n == len(a.params), "the state is for %d parameters, the optimizer has %d", n, len(a.params))
-		if p := opts.problem(); p != "" {
-			r.fail("%s", p)
-		}
-	}
+	r.checkProblem(opts.problem())
 	if r.err != nil {
 		return r.err
 	}

@@ -229,11 +229,7 @@ func (s *StepLR) State() map[string]string {
 func (s *StepLR) LoadState(meta map[string]string) error {
 	r, lastEpoch, baseLR := s.reader("optim.StepLR.LoadState", "StepLR", meta, "step_size", "gamma")
 	stepSize, gamma := r.int("step_size"), r.float("gamma")
-	if r.err == nil {
-		if p := stepLRProblem(stepSize, gamma); p != "" {
-			r.fail("%s", p)
-		}
-	}
+	r.checkProblem(stepLRProblem(stepSize, gamma))
 	if r.err != nil {
 		return r.err
 	}
@@ -286,11 +282,7 @@ func (s *CosineAnnealingLR) State() map[string]string {
 func (s *CosineAnnealingLR) LoadState(meta map[string]string) error {
 	r, lastEpoch, baseLR := s.reader("optim.CosineAnnealingLR.LoadState", "CosineAnnealingLR", meta, "t_max", "eta_min")
 	tMax, etaMin := r.int("t_max"), r.float("eta_min")
-	if r.err == nil {
-		if p := cosineProblem(tMax, etaMin); p != "" {
-			r.fail("%s", p)
-		}
-	}
+	r.checkProblem(cosineProblem(tMax, etaMin))
 	if r.err != nil {
 		return r.err
 	}

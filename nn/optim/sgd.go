@@ -134,18 +134,10 @@ func (s *SGD) State() (map[string]*tensor.Tensor, map[string]string) {
 // LoadState restores a state written by State (see Optimizer.LoadState).
 func (s *SGD) LoadState(tensors map[string]*tensor.Tensor, meta map[string]string) error {
 	const op = "optim.SGD.LoadState"
-	r := &metaReader{op: op, meta: meta}
-	r.checkKind("optimizer", "SGD")
-	r.checkKeys(sgdMetaKeys...)
-	n := r.int("params")
+	r := optimizerMeta(op, "SGD", meta, len(s.params), sgdMetaKeys)
 	opts := SGDOptions{LR: r.float("lr"), Momentum: r.float("momentum"), Dampening: r.float("dampening"),
 		Nesterov: r.bool("nesterov"), WeightDecay: r.float("weight_decay")}
-	if r.err == nil {
-		r.check(n == len(s.params), "the state is for %d parameters, the optimizer has %d", n, len(s.params))
-		if p := opts.problem(); p != "" {
-			r.fail("%s", p)
-		}
-	}
+	r.checkProblem(opts.problem())
 	if r.err != nil {
 		return r.err
 	}

@@ -96,6 +96,26 @@ func (r *metaReader) bool(key string) bool {
 	return b
 }
 
+// optimizerMeta starts reading an optimizer's metadata: the kind, the key set and the parameter
+// count must be right before anything else is read.
+func optimizerMeta(op, kind string, meta map[string]string, nParams int, keys []string) *metaReader {
+	r := &metaReader{op: op, meta: meta}
+	r.checkKind("optimizer", kind)
+	r.checkKeys(keys...)
+	n := r.int("params")
+	if r.err == nil {
+		r.check(n == nParams, "the state is for %d parameters, the optimizer has %d", n, nParams)
+	}
+	return r
+}
+
+// checkProblem records a validation problem ("" is none) once the values read so far are valid.
+func (r *metaReader) checkProblem(problem string) {
+	if r.err == nil && problem != "" {
+		r.fail("%s", problem)
+	}
+}
+
 // check records a failure unless ok; hyper-parameter range checks use it.
 func (r *metaReader) check(ok bool, format string, args ...any) {
 	if !ok {
