@@ -178,7 +178,11 @@ func (a *Adam) LoadState(tensors map[string]*tensor.Tensor, meta map[string]stri
 		return err
 	}
 	state := make([]*adamState, len(a.params))
-	for i, g := range groups {
+	for i := range a.params { // in index order, so that the first problem reported is stable
+		g := groups[i]
+		if g == nil {
+			continue
+		}
 		for _, name := range []string{"step", "exp_avg", "exp_avg_sq"} {
 			if g[name] == nil {
 				return fmt.Errorf("%s: parameter %d has state but no %q tensor", op, i, stateKey(i, name))

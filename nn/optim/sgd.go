@@ -147,7 +147,11 @@ func (s *SGD) LoadState(tensors map[string]*tensor.Tensor, meta map[string]strin
 		return err
 	}
 	buf := make([]*tensor.Tensor, len(s.params))
-	for i, g := range groups {
+	for i := range s.params {
+		g := groups[i]
+		if g == nil {
+			continue
+		}
 		key := stateKey(i, "momentum_buffer")
 		value := s.params[i].Value
 		if err := checkStateShape(op, key, g["momentum_buffer"], value.Shape()); err != nil {
