@@ -7,6 +7,20 @@
 // result in the Grad of every leaf Var that requires it.
 //
 // Each op lives in its own file with its forward and backward side by side (add.go, conv2d.go, ...).
-// Composite ops are written in terms of other ops and need no backward of their own. GradCheck
-// compares every backward with central finite differences in float64.
+// Composite ops (Mean, Variance, Transpose) are written in terms of other ops and need no backward
+// of their own. GradCheck compares every backward with central finite differences in float64;
+// cmd/gradcheck runs it over every op and layer.
+//
+// The ops follow PyTorch's names and conventions: Neg Abs Exp Log Sqrt Square Tanh Sigmoid Relu
+// LeakyRelu PowScalar Scale AddScalar (elementwise); Add Sub Mul Div Maximum Minimum (elementwise
+// with NumPy broadcasting; the backward sums each gradient back to its input's shape); Sum Mean Max
+// Min Variance (over any set of axes, keepdim or not; Variance is torch.var, renamed because Var is
+// the type); Reshape Permute Transpose Narrow Concat Pad Expand SumTo (shapes); Matmul (batched, or
+// with a weight shared by the batch) and Cast. Where an op has no derivative, the gradient is
+// PyTorch's choice, checked against PyTorch's own values: 0 for ReLU and |x| at 0, slope for
+// LeakyRelu at 0, half to each side of a tie in Maximum and Minimum, an even split among ties in
+// Max and Min.
+//
+// A backward never computes a gradient that no input asks for: an op whose inputs are all constants
+// records nothing, and a binary op skips the side that does not require a gradient.
 package autograd
