@@ -79,14 +79,14 @@ type UnaryOp uint8
 const (
 	OpNeg       UnaryOp = iota // -x
 	OpAbs                      // |x|
-	OpSign                     // -1, 0 or 1 (0 at 0)
+	OpSign                     // -1, 0 or 1 (0 at ±0 and NaN, as PyTorch)
 	OpExp                      // e^x
 	OpLog                      // ln x
 	OpSqrt                     // √x
 	OpSquare                   // x²
 	OpTanh                     // tanh x
 	OpSigmoid                  // 1 / (1 + e^-x)
-	OpRelu                     // max(x, 0)
+	OpRelu                     // max(x, 0), NaN at NaN
 	OpLeakyRelu                // x if x > 0 else param*x
 	OpPow                      // x^param
 	OpScale                    // param*x

@@ -42,7 +42,7 @@ func unary[T float](op UnaryOp, dst, src []T, p T) {
 			case x < 0:
 				dst[i] = -1
 			default:
-				dst[i] = x // keeps 0 (and NaN) as PyTorch's sign does
+				dst[i] = 0 // at ±0 and, as in PyTorch ((0 < x) - (x < 0)), at NaN
 			}
 		}
 	case OpExp:
@@ -71,7 +71,7 @@ func unary[T float](op UnaryOp, dst, src []T, p T) {
 		}
 	case OpRelu:
 		for i, x := range src {
-			if x > 0 {
+			if x > 0 || x != x { // NaN propagates, as in PyTorch: a diverging run must not look healthy
 				dst[i] = x
 			} else {
 				dst[i] = 0
@@ -86,8 +86,21 @@ func unary[T float](op UnaryOp, dst, src []T, p T) {
 			}
 		}
 	case OpPow:
-		for i, x := range src {
-			dst[i] = T(math.Pow(float64(x), float64(p)))
+		// PyTorch computes x^0.5 as √x and x^-0.5 as 1/√x; math.Pow agrees everywhere except at
+		// -Inf, where it follows C's pow (+Inf, 0) and PyTorch gives NaN.
+		switch p {
+		case 0.5:
+			for i, x := range src {
+				dst[i] = T(math.Sqrt(float64(x)))
+			}
+		case -0.5:
+			for i, x := range src {
+				dst[i] = T(1 / math.Sqrt(float64(x)))
+			}
+		default:
+			for i, x := range src {
+				dst[i] = T(math.Pow(float64(x), float64(p)))
+			}
 		}
 	case OpScale:
 		for i, x := range src {

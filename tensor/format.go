@@ -6,81 +6,88 @@ import (
 	"strings"
 )
 
-// printThreshold and printEdge follow PyTorch: tensors of more than 1000 elements show only the
-// first and last three entries of each dimension.
+// The print options are PyTorch's defaults: 4 decimals, tensors of more than 1000 elements are
+// summarized by their first and last 3 entries along each dimension, lines wrap at 80 characters.
 const (
+	printPrecision = 4
 	printThreshold = 1000
 	printEdge      = 3
+	printLineWidth = 80
 )
 
-// String formats the tensor like PyTorch's repr:
+// String formats the tensor exactly as PyTorch's repr (torch/_tensor_str.py) does, so that printed
+// values can be compared with a PyTorch session character by character:
 //
 //	tensor([[ 1.0000, -2.5000],
 //	        [ 0.0000,  3.0000]], dtype=float64)
 //
-// Large tensors are summarized with "...". The dtype is shown unless it is float32 (PyTorch's
-// default) and the device unless it is the CPU.
+// One number format is chosen for all entries: integers print as "1." (integer mode), ordinary
+// ranges with four decimals, and scientific notation is used when the nonzero finite magnitudes
+// span more than a factor of 1000, exceed 1e8, or (outside integer mode) go below 1e-4. Large
+// tensors are summarized with "...". The dtype is shown unless it is float32 (PyTorch's default),
+// and named without PyTorch's "torch." prefix; the device is shown unless it is the CPU.
 func (t *Tensor) String() string {
-	vals := t.Float64s()
-	summarize := len(vals) > printThreshold
-	fmtNum := numberFormat(vals)
-	var b strings.Builder
-	b.WriteString("tensor(")
-	writeNested(&b, vals, t.shape, 0, 0, summarize, fmtNum)
-	var extras []string
-	if t.NDim() > 0 && t.Numel() == 0 {
-		extras = append(extras, fmt.Sprintf("size=%v", t.shape))
+	const prefix = "tensor("
+	var suffixes []string
+	if name := t.Backend().Name(); name != "cpu" {
+		suffixes = append(suffixes, fmt.Sprintf("device='%s'", name))
+	}
+	var body string
+	if t.Numel() == 0 {
+		body = "[]"
+		if t.NDim() != 1 {
+			suffixes = append(suffixes, "size="+pythonTuple(t.shape))
+		}
+	} else {
+		vals := t.Float64s()
+		summarize := len(vals) > printThreshold
+		shown := vals
+		if summarize {
+			shown = summarizedValues(vals, t.shape)
+		}
+		f := newNumberFormat(shown)
+		body = formatBlock(vals, t.shape, len(prefix), summarize, f)
 	}
 	if t.dtype != Float32 {
-		extras = append(extras, "dtype="+t.dtype.String())
+		suffixes = append(suffixes, "dtype="+t.dtype.String())
 	}
-	if name := t.Backend().Name(); name != "cpu" {
-		extras = append(extras, fmt.Sprintf("device='%s'", name))
-	}
-	for _, e := range extras {
-		b.WriteString(", " + e)
-	}
-	b.WriteString(")")
-	return b.String()
+	return addSuffixes(prefix+body, suffixes, len(prefix))
 }
 
-// numberFormat picks one format for all entries, as PyTorch does: integers print without decimals
-// ("1.", "-2."), ordinary ranges with four decimals, very large or small ranges in scientific form.
-func numberFormat(vals []float64) func(float64) string {
-	allInt, maxAbs, minAbs := true, 0.0, math.Inf(1)
+// numberFormat is PyTorch's _Formatter: one format and one width for every entry.
+type numberFormat struct {
+	intMode, sciMode bool
+	width            int
+}
+
+// newNumberFormat chooses the format from the nonzero finite values (zeros, NaNs and infinities
+// print in whatever format the others chose, and do not widen it).
+func newNumberFormat(vals []float64) numberFormat {
+	f := numberFormat{intMode: true, width: 1}
+	var finite []float64
+	minAbs, maxAbs := math.Inf(1), 0.0
 	for _, v := range vals {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
+		if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 			continue
 		}
-		if v != math.Trunc(v) {
-			allInt = false
-		}
-		a := math.Abs(v)
-		maxAbs = max(maxAbs, a)
-		if a != 0 {
-			minAbs = min(minAbs, a)
+		finite = append(finite, v)
+		minAbs, maxAbs = min(minAbs, math.Abs(v)), max(maxAbs, math.Abs(v))
+		if v != math.Ceil(v) {
+			f.intMode = false
 		}
 	}
-	width := 0
-	var f func(float64) string
-	switch {
-	case allInt && maxAbs < 1e8:
-		f = func(v float64) string { return fmt.Sprintf("%.0f.", v) }
-	case maxAbs >= 1e8 || (minAbs < 1e-4 && minAbs != math.Inf(1)):
-		f = func(v float64) string { return fmt.Sprintf("%.4e", v) }
-	default:
-		f = func(v float64) string { return fmt.Sprintf("%.4f", v) }
+	if len(finite) == 0 {
+		return f
 	}
-	for _, v := range vals {
-		width = max(width, len(special(v, f)))
+	f.sciMode = maxAbs/minAbs > 1000 || maxAbs > 1e8 || (!f.intMode && minAbs < 1e-4)
+	for _, v := range finite {
+		f.width = max(f.width, len(f.plain(v)))
 	}
-	return func(v float64) string {
-		s := special(v, f)
-		return strings.Repeat(" ", width-len(s)) + s
-	}
+	return f
 }
 
-func special(v float64, f func(float64) string) string {
+// plain formats v without padding.
+func (f numberFormat) plain(v float64) string {
 	switch {
 	case math.IsNaN(v):
 		return "nan"
@@ -88,41 +95,111 @@ func special(v float64, f func(float64) string) string {
 		return "inf"
 	case math.IsInf(v, -1):
 		return "-inf"
+	case f.sciMode:
+		return fmt.Sprintf("%.*e", printPrecision, v)
+	case f.intMode:
+		return fmt.Sprintf("%.0f.", v)
 	}
-	return f(v)
+	return fmt.Sprintf("%.*f", printPrecision, v)
 }
 
-// writeNested prints dimension dim of the block starting at element off.
-func writeNested(b *strings.Builder, vals []float64, shape []int, dim, off int, summarize bool, f func(float64) string) {
+// format formats v right-aligned in the common width.
+func (f numberFormat) format(v float64) string {
+	s := f.plain(v)
+	return strings.Repeat(" ", max(0, f.width-len(s))) + s
+}
+
+// summarizedValues returns the entries a summarized print shows (PyTorch's get_summarized_data):
+// along each dimension longer than 2*printEdge, only the first and last printEdge.
+func summarizedValues(vals []float64, shape []int) []float64 {
 	if len(shape) == 0 {
-		b.WriteString(strings.TrimSpace(f(vals[0])))
-		return
+		return vals
 	}
-	n := shape[dim]
-	stride := numel(shape[dim+1:])
-	b.WriteString("[")
-	indent := strings.Repeat(" ", len("tensor(")+dim+1)
-	for i := 0; i < n; i++ {
-		if summarize && n > 2*printEdge && i == printEdge {
-			if dim == len(shape)-1 {
-				b.WriteString("..., ")
-			} else {
-				b.WriteString("...,\n" + indent)
-			}
-			i = n - printEdge
+	n, stride := shape[0], numel(shape[1:])
+	var out []float64
+	for _, i := range shownIndices(n) {
+		out = append(out, summarizedValues(vals[i*stride:(i+1)*stride], shape[1:])...)
+	}
+	return out
+}
+
+// shownIndices lists the indices of a dimension of size n that a summarized print shows.
+func shownIndices(n int) []int {
+	var idx []int
+	for i := range n {
+		if n <= 2*printEdge || i < printEdge || i >= n-printEdge {
+			idx = append(idx, i)
 		}
-		if dim == len(shape)-1 {
-			b.WriteString(f(vals[off+i]))
+	}
+	return idx
+}
+
+// formatBlock formats the block vals of the given shape whose opening bracket sits after indent
+// characters.
+func formatBlock(vals []float64, shape []int, indent int, summarize bool, f numberFormat) string {
+	if len(shape) == 0 {
+		return f.format(vals[0])
+	}
+	n, stride := shape[0], numel(shape[1:])
+	elided := summarize && n > 2*printEdge
+	var parts []string
+	for i := range n {
+		if elided && i >= printEdge && i < n-printEdge {
+			if i == printEdge {
+				if len(shape) == 1 {
+					parts = append(parts, " ...")
+				} else {
+					parts = append(parts, "...")
+				}
+			}
+			continue
+		}
+		if len(shape) == 1 {
+			parts = append(parts, f.format(vals[i]))
 		} else {
-			writeNested(b, vals, shape, dim+1, off+i*stride, summarize, f)
-		}
-		if i < n-1 {
-			if dim == len(shape)-1 {
-				b.WriteString(", ")
-			} else {
-				b.WriteString("," + strings.Repeat("\n", len(shape)-1-dim) + indent)
-			}
+			parts = append(parts, formatBlock(vals[i*stride:(i+1)*stride], shape[1:], indent+1, summarize, f))
 		}
 	}
-	b.WriteString("]")
+	if len(shape) > 1 {
+		sep := "," + strings.Repeat("\n", len(shape)-1) + strings.Repeat(" ", indent+1)
+		return "[" + strings.Join(parts, sep) + "]"
+	}
+	// A row wraps so that each line holds as many entries (plus ", ") as fit in the line width.
+	perLine := max(1, (printLineWidth-indent)/(f.width+2))
+	var lines []string
+	for lo := 0; lo < len(parts); lo += perLine {
+		lines = append(lines, strings.Join(parts[lo:min(lo+perLine, len(parts))], ", "))
+	}
+	return "[" + strings.Join(lines, ",\n"+strings.Repeat(" ", indent+1)) + "]"
+}
+
+// addSuffixes appends ", dtype=..." and the like, starting a new line when the current one would
+// grow past the line width (PyTorch's _add_suffixes, whose line length counts two extra).
+func addSuffixes(s string, suffixes []string, indent int) string {
+	var b strings.Builder
+	b.WriteString(s)
+	lineLen := len(s) - strings.LastIndex(s, "\n") + 1
+	for _, suf := range suffixes {
+		if lineLen+len(suf)+2 > printLineWidth {
+			b.WriteString(",\n" + strings.Repeat(" ", indent) + suf)
+			lineLen = indent + len(suf)
+		} else {
+			b.WriteString(", " + suf)
+			lineLen += len(suf) + 2
+		}
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// pythonTuple formats a shape as Python prints a tuple: (2, 0), (3,), ().
+func pythonTuple(shape []int) string {
+	parts := make([]string, len(shape))
+	for i, d := range shape {
+		parts[i] = fmt.Sprint(d)
+	}
+	if len(shape) == 1 {
+		return "(" + parts[0] + ",)"
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
 }

@@ -88,7 +88,7 @@ func Arange(dt DType, start, stop, step float64) *Tensor {
 	n := int(math.Ceil((stop - start) / step))
 	data := make([]float64, n)
 	for i := range data {
-		data[i] = start + float64(i)*step
+		data[i] = math.FMA(float64(i), step, start) // rounded once, as PyTorch's kernel does
 	}
 	return Cast(FromFloat64(data, n), dt)
 }
