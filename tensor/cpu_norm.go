@@ -96,6 +96,9 @@ func (cpuBackend) AdamStep(param, grad, m, v Storage, h AdamHyper) {
 // lr/bc1, denominator sqrt(v)/sqrt(bc2) + eps) so that float32 results match PyTorch's closely.
 func adamStep[T float](p, g, m, v []T, h AdamHyper) {
 	b1, b2 := T(h.Beta1), T(h.Beta2)
+	// 1-β is rounded once from float64, as PyTorch passes it to add_/addcmul_: computing it in
+	// float32 from the rounded β (1 - float32(0.999) = 0.00099998713) biases v by ~100 ulps.
+	c1, c2 := T(1-h.Beta1), T(1-h.Beta2)
 	wd, eps := T(h.WeightDecay), T(h.Eps)
 	stepSize := T(h.LR / h.BiasCorrection1)
 	bc2Sqrt := T(math.Sqrt(h.BiasCorrection2))
@@ -104,8 +107,8 @@ func adamStep[T float](p, g, m, v []T, h AdamHyper) {
 		if wd != 0 {
 			gi += wd * p[i]
 		}
-		m[i] = m[i]*b1 + (1-b1)*gi
-		v[i] = v[i]*b2 + (1-b2)*gi*gi
+		m[i] = m[i]*b1 + c1*gi
+		v[i] = v[i]*b2 + c2*gi*gi
 		denom := T(math.Sqrt(float64(v[i])))/bc2Sqrt + eps
 		p[i] -= stepSize * m[i] / denom
 	}
