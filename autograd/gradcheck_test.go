@@ -80,3 +80,24 @@ func TestGradCheckRejectsFloat32(t *testing.T) {
 		t.Fatalf("want an error asking for float64, got %v", err)
 	}
 }
+
+// TestGradCheckCatchesNondeterministicBackward uses a backward that drifts a little on every call,
+// as an atomic-add reduction on a GPU can: two passes with the same seed gradient must agree.
+func TestGradCheckCatchesNondeterministicBackward(t *testing.T) {
+	calls := 0
+	f := func(xs []*Var) *Var {
+		return record("drifting", xs[0].Value.Clone(), xs, func(g *tensor.Tensor) []*tensor.Tensor {
+			calls++
+			return []*tensor.Tensor{tensor.Scale(g, 1+float64(calls)*1e-9)}
+		})
+	}
+	x := tensor.Ones(tensor.Float64, 3)
+	_, err := GradCheck(f, []*tensor.Tensor{x}, GradCheckOptions{})
+	if err == nil || !strings.Contains(err.Error(), "nondeterministic") {
+		t.Fatalf("want a nondeterminism error, got %v", err)
+	}
+	// A drift within NondetTol is accepted, and the check goes on to pass.
+	if _, err := GradCheck(f, []*tensor.Tensor{x}, GradCheckOptions{NondetTol: 1e-6}); err != nil {
+		t.Fatalf("with NondetTol 1e-6: %v", err)
+	}
+}
