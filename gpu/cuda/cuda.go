@@ -1,0 +1,344 @@
+package cuda
+
+import (
+	"fmt"
+	"strconv"
+	"sync"
+	"unsafe"
+
+	"github.com/zebra-go/zebra/gpu/internal/device"
+	"github.com/zebra-go/zebra/gpu/internal/dynlib"
+	"github.com/zebra-go/zebra/tensor"
+
+	_ "embed"
+)
+
+// prelude defines the kernel dialect of gpu/internal/device/kernels for CUDA C++.
+//
+//go:embed prelude.cu
+var prelude string
+
+// Device describes one CUDA device.
+type Device struct {
+	Index           int // CUDA's ordinal: Open(Index), the name "cuda:Index"
+	Name            string
+	Major, Minor    int   // compute capability
+	Multiprocessors int   // streaming multiprocessors
+	GlobalMem       int64 // bytes
+	DriverVersion   int   // e.g. 12040 for CUDA 12.4
+}
+
+func (d Device) String() string {
+	return fmt.Sprintf("cuda:%d  %s (compute capability %d.%d, %d SMs, %.1f GiB, driver %d.%d)", d.Index, d.Name,
+		d.Major, d.Minor, d.Multiprocessors, float64(d.GlobalMem)/(1<<30), d.DriverVersion/1000, d.DriverVersion%1000/10)
+}
+
+// initDriver loads libcuda and calls cuInit on the CUDA thread, once per process.
+var initDriver = sync.OnceValues(func() (*driverAPI, error) {
+	cu, err := loadDriver()
+	if err != nil {
+		return nil, err
+	}
+	var code int32
+	cudaThread().do(func() { code = cu.Init(0) })
+	if err := cu.check("cuInit", code); err != nil {
+		// Whatever the reason (no device, a driver older than the library, no permission on
+		// /dev/nvidia*), this machine cannot run CUDA.
+		return nil, fmt.Errorf("%w: %s: %v", dynlib.ErrUnavailable, cu.lib.Path, err)
+	}
+	return cu, nil
+})
+
+// Devices lists the CUDA devices. The error wraps gpu.ErrUnavailable when there is no driver or no
+// device.
+func Devices() ([]Device, error) {
+	cu, err := initDriver()
+	if err != nil {
+		return nil, err
+	}
+	var devices []Device
+	var callErr error
+	cudaThread().do(func() {
+		var count, version int32
+		if callErr = cu.check("cuDeviceGetCount", cu.DeviceGetCount(&count)); callErr != nil {
+			return
+		}
+		cu.DriverGetVersion(&version)
+		for i := range count {
+			var dev int32
+			if callErr = cu.check("cuDeviceGet", cu.DeviceGet(&dev, i)); callErr != nil {
+				return
+			}
+			name := make([]byte, 256)
+			cu.DeviceGetName(&name[0], int32(len(name)), dev)
+			var major, minor, sms int32
+			var mem uint64
+			cu.DeviceGetAttribute(&major, attrComputeCapMajor, dev)
+			cu.DeviceGetAttribute(&minor, attrComputeCapMinor, dev)
+			cu.DeviceGetAttribute(&sms, attrMultiprocessorCount, dev)
+			cu.DeviceTotalMem(&mem, dev)
+			devices = append(devices, Device{Index: int(i), Name: dynlib.GoString(name), Major: int(major), Minor: int(minor),
+				Multiprocessors: int(sms), GlobalMem: int64(mem), DriverVersion: int(version)})
+		}
+	})
+	if callErr != nil {
+		return nil, callErr
+	}
+	if len(devices) == 0 {
+		return nil, fmt.Errorf("%w: %s reports no CUDA devices", dynlib.ErrUnavailable, cu.lib.Path)
+	}
+	return devices, nil
+}
+
+// Backend is a CUDA device as a tensor.Backend.
+type Backend struct {
+	*device.Backend
+	Device Device
+}
+
+var (
+	openMu sync.Mutex
+	opened = map[int]*Backend{}
+)
+
+// Open returns the backend of CUDA device index. Opening the same index again returns the same
+// backend. The error wraps gpu.ErrUnavailable when there is no driver, no such device or no NVRTC.
+func Open(index int) (*Backend, error) {
+	openMu.Lock()
+	defer openMu.Unlock()
+	if b, ok := opened[index]; ok {
+		return b, nil
+	}
+	devices, err := Devices()
+	if err != nil {
+		return nil, err
+	}
+	if index < 0 || index >= len(devices) {
+		return nil, fmt.Errorf("%w: no CUDA device %d (found %d)", dynlib.ErrUnavailable, index, len(devices))
+	}
+	nv, err := loadNVRTC()
+	if err != nil {
+		return nil, fmt.Errorf("cuda:%d has a driver but cannot compile kernels: %w", index, err)
+	}
+	drv, err := newDriver(devices[index], nv)
+	if err != nil {
+		return nil, err
+	}
+	b := &Backend{Device: devices[index]}
+	b.Backend = device.New(drv, b)
+	opened[index] = b
+	return b, nil
+}
+
+// UsesCUBLAS reports whether float32 GEMMs go through cuBLAS.
+func (b *Backend) UsesCUBLAS() bool { return b.Driver().(*driver).blas != nil }
+
+// Synchronize waits until every queued kernel has run, for benchmarks.
+func (b *Backend) Synchronize() {
+	d := b.Driver().(*driver)
+	d.do(func() { d.must("cuCtxSynchronize", d.cu.CtxSynchronize()) })
+}
+
+// driver is device.Driver for one CUDA device.
+type driver struct {
+	cu   *driverAPI
+	nv   *nvrtcAPI
+	dev  Device
+	ctx  uintptr
+	arch int // compute_<arch> that NVRTC compiles for
+	ptx  ptxCache
+
+	blas       *cublasAPI
+	blasHandle uintptr
+
+	// Touched only on the CUDA thread.
+	modules map[tensor.DType]*module
+}
+
+type module struct {
+	handle    uintptr
+	functions map[string]uintptr
+}
+
+func newDriver(dev Device, nv *nvrtcAPI) (*driver, error) {
+	cu, err := initDriver()
+	if err != nil {
+		return nil, err
+	}
+	d := &driver{cu: cu, nv: nv, dev: dev, ptx: defaultPTXCache(), modules: map[tensor.DType]*module{}}
+	d.arch = targetArch(dev.Major*10+dev.Minor, nv.supportedArchs())
+	var callErr error
+	cudaThread().do(func() {
+		var cudev int32
+		if callErr = cu.check("cuDeviceGet", cu.DeviceGet(&cudev, int32(dev.Index))); callErr != nil {
+			return
+		}
+		if callErr = cu.check("cuDevicePrimaryCtxRetain", cu.DevicePrimaryCtxRetain(&d.ctx, cudev)); callErr != nil {
+			return
+		}
+		callErr = d.makeCurrent()
+	})
+	if callErr != nil {
+		return nil, fmt.Errorf("cuda:%d (%s): %w", dev.Index, dev.Name, callErr)
+	}
+	// cuBLAS is optional: without it the own GEMM kernel runs.
+	if blas, err := loadCUBLAS(); err == nil {
+		var status int32
+		d.do(func() { status = blas.Create(&d.blasHandle) })
+		if status == 0 {
+			d.blas = blas
+		}
+	}
+	return d, nil
+}
+
+// makeCurrent makes the driver's context current on the CUDA thread, which it shares with every
+// other CUDA device of the process. It runs on the CUDA thread.
+func (d *driver) makeCurrent() error {
+	w := cudaThread()
+	if w.current == d.ctx {
+		return nil
+	}
+	if err := d.cu.check("cuCtxSetCurrent", d.cu.CtxSetCurrent(d.ctx)); err != nil {
+		return err
+	}
+	w.current = d.ctx
+	return nil
+}
+
+// do runs f on the CUDA thread with this device's context current.
+func (d *driver) do(f func()) {
+	cudaThread().do(func() {
+		if err := d.makeCurrent(); err != nil {
+			panic(fmt.Sprintf("%s: %v", d.Name(), err))
+		}
+		f()
+	})
+}
+
+// must panics with the driver's description of a failed call (see device.Driver).
+func (d *driver) must(call string, code int32) {
+	if err := d.cu.check(call, code); err != nil {
+		panic(fmt.Sprintf("%s (%s): %v", d.Name(), d.dev.Name, err))
+	}
+}
+
+func (d *driver) Name() string    { return "cuda:" + strconv.Itoa(d.dev.Index) }
+func (d *driver) FP64() bool      { return true }
+func (d *driver) MemBytes() int64 { return d.dev.GlobalMem }
+
+func (d *driver) Alloc(bytes int) (device.Mem, error) {
+	var ptr uint64
+	var err error
+	d.do(func() { err = d.cu.check("cuMemAlloc", d.cu.MemAlloc(&ptr, uintptr(bytes))) })
+	return device.Mem(ptr), err
+}
+
+func (d *driver) Free(m device.Mem) {
+	d.do(func() { d.cu.MemFree(uint64(m)) })
+}
+
+func (d *driver) Write(dst device.Mem, src unsafe.Pointer, bytes int) {
+	d.do(func() { d.must("cuMemcpyHtoD", d.cu.MemcpyHtoD(uint64(dst), src, uintptr(bytes))) })
+}
+
+func (d *driver) Read(dst unsafe.Pointer, src device.Mem, bytes int) {
+	d.do(func() { d.must("cuMemcpyDtoH", d.cu.MemcpyDtoH(dst, uint64(src), uintptr(bytes))) })
+}
+
+func (d *driver) Compile(dt tensor.DType) error {
+	var err error
+	d.do(func() { _, err = d.module(dt) })
+	return err
+}
+
+// module returns dt's module, compiling (or reading the cached PTX) and loading it on first use.
+// It runs on the CUDA thread.
+func (d *driver) module(dt tensor.DType) (*module, error) {
+	if m, ok := d.modules[dt]; ok {
+		return m, nil
+	}
+	src := prelude + "\n" + device.Source
+	var options []string
+	if dt == tensor.Float64 {
+		options = append(options, "-DREAL_DOUBLE")
+	}
+	var major, minor int32
+	d.nv.Version(&major, &minor)
+	key := fmt.Sprintf("%s\x00%q\x00nvrtc %d.%d", src, options, major, minor)
+	ptx := d.ptx.load(key, d.arch)
+	if ptx == nil {
+		var err error
+		if ptx, err = d.nv.compile(src, d.arch, options); err != nil {
+			return nil, err
+		}
+		d.ptx.store(key, d.arch, ptx)
+	}
+	m := &module{functions: map[string]uintptr{}}
+	if err := d.cu.check("cuModuleLoadData", d.cu.ModuleLoadData(&m.handle, unsafe.Pointer(&ptx[0]))); err != nil {
+		return nil, fmt.Errorf("%s: loading the %s kernels (PTX for compute_%d from NVRTC %d.%d): %w", d.Name(), dt, d.arch, major, minor, err)
+	}
+	d.modules[dt] = m
+	return m, nil
+}
+
+func (d *driver) Launch(dt tensor.DType, name string, groups, local [3]int, args [][]byte) {
+	d.do(func() {
+		m, err := d.module(dt)
+		if err != nil {
+			panic(err.Error())
+		}
+		fn, ok := m.functions[name]
+		if !ok {
+			cname := dynlib.CString(name)
+			d.must("cuModuleGetFunction "+name, d.cu.ModuleGetFunction(&fn, m.handle, &cname[0]))
+			m.functions[name] = fn
+		}
+		params := make([]unsafe.Pointer, len(args))
+		for i, a := range args {
+			params[i] = unsafe.Pointer(&a[0])
+		}
+		d.must("cuLaunchKernel "+name, d.cu.LaunchKernel(fn,
+			uint32(groups[0]), uint32(groups[1]), uint32(groups[2]),
+			uint32(local[0]), uint32(local[1]), uint32(local[2]),
+			0, 0, unsafe.Pointer(&params[0]), nil))
+	})
+}
+
+// Gemm runs float32 products on cuBLAS (see toColMajor for the row-major translation).
+func (d *driver) Gemm(g tensor.GemmArgs, a, b, c device.Mem) bool {
+	if d.blas == nil || g.C.DType() != tensor.Float32 {
+		return false
+	}
+	cm, ok := toColMajor(g)
+	if !ok {
+		return false
+	}
+	a, b = b, a // see toColMajor
+	op := func(t bool) int32 {
+		if t {
+			return 1 // CUBLAS_OP_T
+		}
+		return 0 // CUBLAS_OP_N
+	}
+	alpha, beta := float32(g.Alpha), float32(g.Beta)
+	// A batch that writes one C every time runs as a sequence of single products.
+	calls, batch := 1, g.Batch
+	if g.StrideC == 0 && g.Batch > 1 {
+		calls, batch = g.Batch, 1
+	}
+	const f32 = 4
+	d.do(func() {
+		for i := range calls {
+			status := d.blas.SgemmStridedBatched(d.blasHandle, op(cm.TransA), op(cm.TransB),
+				int32(cm.M), int32(cm.N), int32(cm.K), &alpha,
+				uint64(a)+uint64(cm.OffA+i*cm.StrideA)*f32, int32(cm.LDA), int64(cm.StrideA),
+				uint64(b)+uint64(cm.OffB+i*cm.StrideB)*f32, int32(cm.LDB), int64(cm.StrideB), &beta,
+				uint64(c)+uint64(cm.OffC+i*cm.StrideC)*f32, int32(cm.LDC), int64(cm.StrideC), int32(batch))
+			if status != 0 {
+				panic(fmt.Sprintf("%s: cublasSgemmStridedBatched failed with status %d for %+v", d.Name(), status, cm))
+			}
+		}
+	})
+	return true
+}

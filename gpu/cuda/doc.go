@@ -1,0 +1,19 @@
+// Package cuda is zebra's CUDA backend. It opens the CUDA driver (libcuda.so.1), NVRTC and, when
+// present, cuBLAS at run time with purego, without cgo, so a CGO_ENABLED=0 binary built on a
+// machine without a GPU runs on one that has a driver, and reports gpu.ErrUnavailable, naming
+// every library path it tried, where there is none.
+//
+// Open(i) returns CUDA device i in its primary context. Every CUDA call of the process runs on one
+// goroutine locked to one OS thread (the driver binds contexts to threads), and all work is
+// queued in order on the legacy default stream, so Download sees every earlier kernel's result.
+//
+// The kernels are gpu/internal/device's shared source, the same the OpenCL backend runs, compiled
+// by NVRTC for the device's compute capability on first use of each dtype; the PTX is cached under
+// os.UserCacheDir()/zebra/ptx keyed by a hash of the source, options and NVRTC version and the
+// architecture. float32 GEMMs go through cublasSgemmStridedBatched when cuBLAS is installed, the
+// own tiled kernel otherwise (and for float64). Device memory comes from a caching allocator with
+// size-bucketed free lists, so a training step stops calling cuMemAlloc after its first
+// iteration; tensors that become garbage return their memory to it (see gpu/internal/device).
+//
+// Errors carry the driver's cuGetErrorName and cuGetErrorString.
+package cuda

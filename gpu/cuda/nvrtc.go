@@ -1,0 +1,190 @@
+package cuda
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"unsafe"
+
+	"github.com/zebra-go/zebra/gpu/internal/dynlib"
+)
+
+// nvrtcAPI holds the NVRTC entry points (nvrtc.h). nvrtcResult is int32; programs are uintptr.
+type nvrtcAPI struct {
+	lib *dynlib.Lib
+
+	Version           func(major, minor *int32) int32
+	CreateProgram     func(prog *uintptr, src *byte, name *byte, numHeaders int32, headers, includeNames unsafe.Pointer) int32
+	CompileProgram    func(prog uintptr, numOptions int32, options unsafe.Pointer) int32
+	GetProgramLogSize func(prog uintptr, size *uintptr) int32
+	GetProgramLog     func(prog uintptr, log *byte) int32
+	GetPTXSize        func(prog uintptr, size *uintptr) int32
+	GetPTX            func(prog uintptr, ptx *byte) int32
+	DestroyProgram    func(prog *uintptr) int32
+	GetErrorString    func(result int32) string
+
+	// Optional (CUDA 11.2+): the architectures this NVRTC can target.
+	GetNumSupportedArchs func(n *int32) int32
+	GetSupportedArchs    func(archs *int32) int32
+}
+
+// nvrtcNames are probed newest first; the unversioned name is the toolkit's development symlink.
+var nvrtcNames = []string{"libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2", "libnvrtc.so.11.1",
+	"libnvrtc.so.11.0", "libnvrtc.so"}
+
+var (
+	nvrtcOnce sync.Once
+	nvrtcLib  *nvrtcAPI
+	nvrtcErr  error
+)
+
+func loadNVRTC() (*nvrtcAPI, error) {
+	nvrtcOnce.Do(func() {
+		lib, err := dynlib.Open("NVRTC, the CUDA runtime compiler", nvrtcNames, cudaDirs("cuda_nvrtc"))
+		if err != nil {
+			nvrtcErr = err
+			return
+		}
+		a := &nvrtcAPI{lib: lib}
+		b := dynlib.Binder{Lib: lib}
+		b.Bind(&a.Version, "nvrtcVersion")
+		b.Bind(&a.CreateProgram, "nvrtcCreateProgram")
+		b.Bind(&a.CompileProgram, "nvrtcCompileProgram")
+		b.Bind(&a.GetProgramLogSize, "nvrtcGetProgramLogSize")
+		b.Bind(&a.GetProgramLog, "nvrtcGetProgramLog")
+		b.Bind(&a.GetPTXSize, "nvrtcGetPTXSize")
+		b.Bind(&a.GetPTX, "nvrtcGetPTX")
+		b.Bind(&a.DestroyProgram, "nvrtcDestroyProgram")
+		b.Bind(&a.GetErrorString, "nvrtcGetErrorString")
+		if lib.Has("nvrtcGetSupportedArchs") && lib.Has("nvrtcGetNumSupportedArchs") {
+			b.Bind(&a.GetNumSupportedArchs, "nvrtcGetNumSupportedArchs")
+			b.Bind(&a.GetSupportedArchs, "nvrtcGetSupportedArchs")
+		}
+		nvrtcLib, nvrtcErr = a, b.Err
+	})
+	return nvrtcLib, nvrtcErr
+}
+
+// targetArch picks the virtual architecture to compile for: the device's compute capability
+// (major*10+minor) if this NVRTC knows it, else the newest it knows below it (the driver compiles
+// PTX for an older architecture forward to the device).
+func targetArch(device int, supported []int) int {
+	best := 0
+	for _, a := range supported {
+		if a == device {
+			return device
+		}
+		if a < device && a > best {
+			best = a
+		}
+	}
+	if best == 0 {
+		return device
+	}
+	return best
+}
+
+func (n *nvrtcAPI) supportedArchs() []int {
+	if n.GetNumSupportedArchs == nil {
+		return nil
+	}
+	var count int32
+	if n.GetNumSupportedArchs(&count) != 0 || count <= 0 {
+		return nil
+	}
+	archs := make([]int32, count)
+	if n.GetSupportedArchs(&archs[0]) != 0 {
+		return nil
+	}
+	out := make([]int, count)
+	for i, a := range archs {
+		out[i] = int(a)
+	}
+	return out
+}
+
+// compile turns CUDA C++ source into PTX for compute_<arch>. On failure the error holds NVRTC's
+// log.
+func (n *nvrtcAPI) compile(src string, arch int, options []string) ([]byte, error) {
+	csrc, cname := dynlib.CString(src), dynlib.CString("zebra.cu")
+	var prog uintptr
+	if r := n.CreateProgram(&prog, &csrc[0], &cname[0], 0, nil, nil); r != 0 {
+		return nil, fmt.Errorf("cuda: nvrtcCreateProgram: %s", n.GetErrorString(r))
+	}
+	defer n.DestroyProgram(&prog)
+	opts := append([]string{fmt.Sprintf("--gpu-architecture=compute_%d", arch)}, options...)
+	cstrs := make([][]byte, len(opts))
+	ptrs := make([]*byte, len(opts))
+	for i, o := range opts {
+		cstrs[i] = dynlib.CString(o)
+		ptrs[i] = &cstrs[i][0]
+	}
+	result := n.CompileProgram(prog, int32(len(ptrs)), unsafe.Pointer(&ptrs[0]))
+	if result != 0 {
+		var size uintptr
+		n.GetProgramLogSize(prog, &size)
+		log := make([]byte, size+1)
+		n.GetProgramLog(prog, &log[0])
+		return nil, fmt.Errorf("cuda: NVRTC (%s) could not compile the kernels for compute_%d: %s\n%s",
+			n.lib.Path, arch, n.GetErrorString(result), dynlib.GoString(log))
+	}
+	var size uintptr
+	if r := n.GetPTXSize(prog, &size); r != 0 {
+		return nil, fmt.Errorf("cuda: nvrtcGetPTXSize: %s", n.GetErrorString(r))
+	}
+	ptx := make([]byte, size+1) // size counts the terminating NUL; keep one spare
+	if r := n.GetPTX(prog, &ptx[0]); r != 0 {
+		return nil, fmt.Errorf("cuda: nvrtcGetPTX: %s", n.GetErrorString(r))
+	}
+	return ptx, nil
+}
+
+// ptxCache keeps compiled PTX on disk, keyed by a hash of everything that went into it (source,
+// options, NVRTC version) and the architecture, so that a process after the first skips NVRTC,
+// which takes seconds for the whole kernel set.
+type ptxCache struct{ dir string }
+
+func defaultPTXCache() ptxCache {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ptxCache{}
+	}
+	return ptxCache{dir: filepath.Join(dir, "zebra", "ptx")}
+}
+
+func (c ptxCache) path(key string, arch int) string {
+	sum := sha256.Sum256([]byte(key))
+	return filepath.Join(c.dir, fmt.Sprintf("%s-compute_%d.ptx", hex.EncodeToString(sum[:12]), arch))
+}
+
+// load returns cached PTX, NUL-terminated, or nil.
+func (c ptxCache) load(key string, arch int) []byte {
+	if c.dir == "" {
+		return nil
+	}
+	b, err := os.ReadFile(c.path(key, arch))
+	if err != nil || len(b) == 0 || b[len(b)-1] != 0 {
+		return nil
+	}
+	return b
+}
+
+// store writes PTX atomically (temporary file, sync, rename); failures only cost the cache.
+func (c ptxCache) store(key string, arch int, ptx []byte) {
+	if c.dir == "" || os.MkdirAll(c.dir, 0o755) != nil {
+		return
+	}
+	f, err := os.CreateTemp(c.dir, "ptx-*.tmp")
+	if err != nil {
+		return
+	}
+	_, werr := f.Write(ptx)
+	serr := f.Sync()
+	cerr := f.Close()
+	if werr != nil || serr != nil || cerr != nil || os.Rename(f.Name(), c.path(key, arch)) != nil {
+		os.Remove(f.Name())
+	}
+}

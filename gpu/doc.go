@@ -1,0 +1,68 @@
+// Package gpu opens zebra's compute devices by name. The GPU backends themselves live in
+// gpu/opencl and gpu/cuda; both load their vendor libraries at run time with purego, so one
+// CGO_ENABLED=0 binary built anywhere runs on whatever the machine it lands on offers, and both
+// implement tensor.Backend with the same kernel source (gpu/internal/device/kernels), compiled by
+// the OpenCL driver or by NVRTC on first use.
+//
+// A missing library, platform or device is reported as an error that wraps ErrUnavailable and
+// names everything that was tried; it is never a crash or a hang. Tensors move between devices
+// explicitly with Tensor.To, and an operation on tensors of two devices panics naming both.
+//
+// Library search: each backend first lets the dynamic linker find its library by name
+// (LD_LIBRARY_PATH, ld.so.cache) and then looks in the usual folders. Setting
+// ZEBRA_GPU_LIBRARY_PATH to a ':'-separated list of folders replaces that search.
+package gpu
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/zebra-go/zebra/gpu/cuda"
+	"github.com/zebra-go/zebra/gpu/internal/dynlib"
+	"github.com/zebra-go/zebra/gpu/opencl"
+	"github.com/zebra-go/zebra/tensor"
+)
+
+// ErrUnavailable is wrapped by every error that means "this machine has no such device": a
+// library, platform or device that is not there. Test for it with errors.Is.
+var ErrUnavailable = dynlib.ErrUnavailable
+
+// LibraryPathEnv is the environment variable that replaces the library search (see the package
+// documentation).
+const LibraryPathEnv = dynlib.PathEnv
+
+// Open returns the backend named by device: "cpu", "opencl" or "opencl:N" (the N-th OpenCL device,
+// counted over all platforms, see opencl.Devices), "cuda" or "cuda:N". The name is what
+// tensor.Backend.Name reports, so Open(b.Name()) returns b again.
+func Open(device string) (tensor.Backend, error) {
+	kind, indexText, hasIndex := strings.Cut(device, ":")
+	index := 0
+	if hasIndex {
+		n, err := strconv.Atoi(indexText)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("gpu: device %q: index %q is not a number ≥ 0", device, indexText)
+		}
+		index = n
+	}
+	switch kind {
+	case "cpu":
+		if hasIndex {
+			return nil, fmt.Errorf("gpu: device %q: the cpu takes no index", device)
+		}
+		return tensor.CPU, nil
+	case "opencl":
+		b, err := opencl.Open(index)
+		if err != nil {
+			return nil, err
+		}
+		return b, nil
+	case "cuda":
+		b, err := cuda.Open(index)
+		if err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	return nil, fmt.Errorf("gpu: unknown device %q (want cpu, opencl[:N] or cuda[:N])", device)
+}

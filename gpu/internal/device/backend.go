@@ -1,0 +1,475 @@
+package device
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"runtime"
+	"unsafe"
+
+	"github.com/zebra-go/zebra/tensor"
+)
+
+// Backend implements tensor.Backend on a Driver. A GPU package embeds it in its own exported type
+// and passes that type as owner, so that storage reports the type a user holds (tensors compare
+// backends with ==).
+type Backend struct {
+	drv   Driver
+	owner tensor.Backend
+	pool  *pool
+}
+
+// New returns the backend of drv; owner is the tensor.Backend value that storage reports.
+func New(drv Driver, owner tensor.Backend) *Backend {
+	return &Backend{drv: drv, owner: owner, pool: newPool(drv)}
+}
+
+// Name is the driver's device name, e.g. "opencl:0".
+func (b *Backend) Name() string { return b.drv.Name() }
+
+// Driver returns the driver, for the GPU package that owns this backend.
+func (b *Backend) Driver() Driver { return b.drv }
+
+// MemStats reports the allocator's accounts.
+func (b *Backend) MemStats() MemStats { return b.pool.stats() }
+
+// Compile builds the kernels for dt now rather than on first use, returning the compiler's log
+// if that fails (a missing float64 capability is an error too).
+func (b *Backend) Compile(dt tensor.DType) error {
+	if dt == tensor.Float64 && !b.drv.FP64() {
+		return fmt.Errorf("%s: the device has no float64 support", b.Name())
+	}
+	return b.drv.Compile(dt)
+}
+
+// storage is a device buffer of n elements. Its allocation returns to the pool when the storage
+// becomes garbage.
+type storage struct {
+	b     *Backend
+	dtype tensor.DType
+	n     int
+	mem   Mem
+}
+
+func (s *storage) Backend() tensor.Backend { return s.b.owner }
+func (s *storage) DType() tensor.DType     { return s.dtype }
+func (s *storage) Len() int                { return s.n }
+
+// maxElements keeps every index the kernels compute inside a 32-bit int.
+const maxElements = math.MaxInt32
+
+func (b *Backend) Alloc(dt tensor.DType, n int) tensor.Storage {
+	if n < 0 || n > maxElements {
+		panic(fmt.Sprintf("%s.Alloc: %d elements (at most %d)", b.Name(), n, maxElements))
+	}
+	b.checkDType("Alloc", dt)
+	mem, class := b.pool.get(n * dt.Size())
+	s := &storage{b: b, dtype: dt, n: n, mem: mem}
+	p := b.pool
+	runtime.AddCleanup(s, func(mem Mem) { p.put(mem, class) }, mem)
+	b.Fill(s, 0)
+	return s
+}
+
+// checkDType panics for dtypes the device cannot compute in.
+func (b *Backend) checkDType(op string, dt tensor.DType) {
+	switch dt {
+	case tensor.Float32:
+	case tensor.Float64:
+		if !b.drv.FP64() {
+			panic(fmt.Sprintf("%s.%s: dtype float64 is not supported by this device (no double precision); use float32 or the cpu backend", b.Name(), op))
+		}
+	default:
+		panic(fmt.Sprintf("%s.%s: unsupported dtype %v", b.Name(), op, dt))
+	}
+}
+
+// data returns the device storage behind s, panicking when it belongs to another backend.
+func (b *Backend) data(op string, s tensor.Storage) *storage {
+	ds, ok := s.(*storage)
+	if !ok || ds.b != b {
+		panic(fmt.Sprintf("%s.%s: given storage of backend %s", b.Name(), op, s.Backend().Name()))
+	}
+	return ds
+}
+
+func (b *Backend) Upload(dst tensor.Storage, src any) {
+	d := b.data("Upload", dst)
+	switch src := src.(type) {
+	case []float32:
+		b.checkTransfer("Upload", d, tensor.Float32, len(src))
+		if len(src) > 0 {
+			b.drv.Write(d.mem, unsafe.Pointer(&src[0]), len(src)*4)
+		}
+	case []float64:
+		b.checkTransfer("Upload", d, tensor.Float64, len(src))
+		if len(src) > 0 {
+			b.drv.Write(d.mem, unsafe.Pointer(&src[0]), len(src)*8)
+		}
+	default:
+		panic(fmt.Sprintf("%s.Upload of %T", b.Name(), src))
+	}
+	runtime.KeepAlive(d)
+}
+
+func (b *Backend) Download(dst any, src tensor.Storage) {
+	s := b.data("Download", src)
+	switch dst := dst.(type) {
+	case []float32:
+		b.checkTransfer("Download", s, tensor.Float32, len(dst))
+		if len(dst) > 0 {
+			b.drv.Read(unsafe.Pointer(&dst[0]), s.mem, len(dst)*4)
+		}
+	case []float64:
+		b.checkTransfer("Download", s, tensor.Float64, len(dst))
+		if len(dst) > 0 {
+			b.drv.Read(unsafe.Pointer(&dst[0]), s.mem, len(dst)*8)
+		}
+	default:
+		panic(fmt.Sprintf("%s.Download into %T", b.Name(), dst))
+	}
+	runtime.KeepAlive(s)
+}
+
+func (b *Backend) checkTransfer(op string, s *storage, dt tensor.DType, n int) {
+	if s.dtype != dt || s.n != n {
+		panic(fmt.Sprintf("%s.%s: %d %s host elements for %s[%d] storage", b.Name(), op, n, dt, s.dtype, s.n))
+	}
+}
+
+// launch1D runs kernel name with one work-item per element of n, in work-groups of group.
+func (b *Backend) launch1D(dt tensor.DType, name string, n int, args ...any) {
+	if n == 0 {
+		return
+	}
+	groups := (n + group - 1) / group
+	b.launch(dt, name, [3]int{groups, 1, 1}, [3]int{group, 1, 1}, args...)
+}
+
+// group is the work-group size of the 1-D kernels (GROUP in kernels/common.cl).
+const group = 256
+
+// launch marshals args into kernel parameters and hands them to the driver. Storage becomes its
+// allocation, an int an int32, a real (a float64 wrapped in real) the dtype's float, and a
+// fixed-size struct of int32s its bytes. Storage is kept alive until the launch is queued, and
+// the queue keeps the allocation from being reused while the kernel runs (see pool.put).
+func (b *Backend) launch(dt tensor.DType, name string, groups, local [3]int, args ...any) {
+	params := make([][]byte, len(args))
+	for i, a := range args {
+		switch a := a.(type) {
+		case *storage:
+			params[i] = binary.LittleEndian.AppendUint64(nil, uint64(a.mem))
+		case int:
+			if a != int(int32(a)) {
+				panic(fmt.Sprintf("%s: kernel %s: argument %d = %d overflows int32", b.Name(), name, i, a))
+			}
+			params[i] = binary.LittleEndian.AppendUint32(nil, uint32(int32(a)))
+		case real:
+			if dt == tensor.Float64 {
+				params[i] = binary.LittleEndian.AppendUint64(nil, math.Float64bits(float64(a)))
+			} else {
+				params[i] = binary.LittleEndian.AppendUint32(nil, math.Float32bits(float32(a)))
+			}
+		case *stridesArg:
+			params[i] = unsafe.Slice((*byte)(unsafe.Pointer(a)), unsafe.Sizeof(*a))
+		case *convGeomArg:
+			params[i] = unsafe.Slice((*byte)(unsafe.Pointer(a)), unsafe.Sizeof(*a))
+		default:
+			panic(fmt.Sprintf("device: kernel %s: argument %d of type %T", name, i, a))
+		}
+	}
+	b.drv.Launch(dt, name, groups, local, params)
+	runtime.KeepAlive(args)
+}
+
+// real is a kernel parameter of the program's real type.
+type real float64
+
+func (b *Backend) Fill(dst tensor.Storage, v float64) {
+	d := b.data("Fill", dst)
+	b.launch1D(d.dtype, "fill", d.n, d.n, real(v), d)
+}
+
+func (b *Backend) Cast(dst, src tensor.Storage) {
+	d, s := b.data("Cast", dst), b.data("Cast", src)
+	if d.n != s.n {
+		panic(fmt.Sprintf("%s.Cast of %d elements into %d", b.Name(), s.n, d.n))
+	}
+	switch {
+	case d.dtype == s.dtype:
+		b.Copy(dst, 0, []int{1}, src, 0, []int{1}, []int{d.n})
+	case d.dtype == tensor.Float64:
+		b.launch1D(tensor.Float64, "cast_float_to_double", d.n, d.n, d, s)
+	default:
+		b.launch1D(tensor.Float64, "cast_double_to_float", d.n, d.n, d, s)
+	}
+}
+
+// maxDims is MAX_DIMS in kernels/common.cl.
+const maxDims = 8
+
+// stridesArg is strides_t in kernels/common.cl.
+type stridesArg struct {
+	NDim             int32
+	Shape            [maxDims]int32
+	Stride0, Stride1 [maxDims]int32
+}
+
+func newStridesArg(op string, shape, s0, s1 []int) *stridesArg {
+	if len(shape) > maxDims {
+		panic(fmt.Sprintf("device: %s: %d dimensions that cannot be merged (at most %d)", op, len(shape), maxDims))
+	}
+	a := &stridesArg{NDim: int32(len(shape))}
+	for d := range shape {
+		a.Shape[d], a.Stride0[d], a.Stride1[d] = int32(shape[d]), int32(s0[d]), int32(s1[d])
+	}
+	return a
+}
+
+func (b *Backend) Copy(dst tensor.Storage, dstOff int, dstStrides []int, src tensor.Storage, srcOff int, srcStrides []int, shape []int) {
+	d, s := b.data("Copy", dst), b.data("Copy", src)
+	if d.dtype != s.dtype {
+		panic(fmt.Sprintf("%s.Copy between dtypes %s and %s; use Cast", b.Name(), s.dtype, d.dtype))
+	}
+	n := numel(shape)
+	if n == 0 {
+		return
+	}
+	shape, st := collapseDims(shape, dstStrides, srcStrides)
+	b.launch1D(d.dtype, "copy_strided", n, n, newStridesArg("Copy", shape, st[0], st[1]), d, dstOff, s, srcOff)
+}
+
+func (b *Backend) Unary(op tensor.UnaryOp, dst, src tensor.Storage, param float64) {
+	d, s := b.data("Unary", dst), b.data("Unary", src)
+	if d.n != s.n || d.dtype != s.dtype {
+		panic(fmt.Sprintf("%s.Unary %s: %s[%d] into %s[%d]", b.Name(), op, s.dtype, s.n, d.dtype, d.n))
+	}
+	b.launch1D(d.dtype, "unary", d.n, d.n, int(op), real(param), d, s)
+}
+
+func (b *Backend) Binary(op tensor.BinaryOp, dst, a, c tensor.Storage, shape, aStrides, bStrides []int, param float64) {
+	d, x, y := b.data("Binary", dst), b.data("Binary", a), b.data("Binary", c)
+	n := numel(shape)
+	if d.n != n || x.dtype != d.dtype || y.dtype != d.dtype {
+		panic(fmt.Sprintf("%s.Binary %s: dst %s[%d] for shape %v, operands %s and %s", b.Name(), op, d.dtype, d.n, shape, x.dtype, y.dtype))
+	}
+	if n == 0 {
+		return
+	}
+	cshape, st := collapseDims(shape, contiguousStrides(shape), aStrides, bStrides)
+	if len(cshape) == 1 && st[0][0] == 1 && st[1][0] == 1 && st[2][0] == 1 {
+		b.launch1D(d.dtype, "binary_contig", n, n, int(op), real(param), d, x, y)
+		return
+	}
+	b.launch1D(d.dtype, "binary_strided", n, n, int(op), real(param), newStridesArg("Binary", cshape, st[1], st[2]), d, x, y)
+}
+
+func (b *Backend) Reduce(op tensor.ReduceOp, dst, src tensor.Storage, outer, mid, inner int) {
+	d, s := b.data("Reduce", dst), b.data("Reduce", src)
+	if s.n != outer*mid*inner || d.n != outer*inner || d.dtype != s.dtype {
+		panic(fmt.Sprintf("%s.Reduce %s: [%d %d %d] from %d into %d elements", b.Name(), op, outer, mid, inner, s.n, d.n))
+	}
+	outputs := outer * inner
+	switch {
+	case outputs == 0:
+	case mid == 0: // the identity of the reduction
+		v := 0.0
+		switch op {
+		case tensor.ReduceMax:
+			v = math.Inf(-1)
+		case tensor.ReduceMin:
+			v = math.Inf(1)
+		}
+		b.Fill(dst, v)
+	case mid > 64 && outputs < 4096:
+		// Few, long reductions: a work-group per output.
+		b.launch(d.dtype, "reduce_groups", [3]int{outputs, 1, 1}, [3]int{group, 1, 1}, outer, mid, inner, int(op), d, s)
+	default:
+		b.launch1D(d.dtype, "reduce_rows", outputs, outer, mid, inner, int(op), d, s)
+	}
+}
+
+// GEMM tile geometry (GEMM_TILE and GEMM_THREADS in kernels/gemm.cl).
+const (
+	gemmTile    = 64
+	gemmThreads = 16
+	maxGridDim  = 65535 // CUDA's limit on the second and third grid dimensions
+)
+
+func (b *Backend) Gemm(g tensor.GemmArgs) {
+	a, bb, c := b.data("Gemm", g.A), b.data("Gemm", g.B), b.data("Gemm", g.C)
+	if a.dtype != c.dtype || bb.dtype != c.dtype {
+		panic(fmt.Sprintf("%s.Gemm: dtypes %s, %s into %s", b.Name(), a.dtype, bb.dtype, c.dtype))
+	}
+	checkGemm(b.Name(), g)
+	if g.M == 0 || g.N == 0 || g.Batch == 0 {
+		return
+	}
+	if b.drv.Gemm(g, a.mem, bb.mem, c.mem) {
+		runtime.KeepAlive(a)
+		runtime.KeepAlive(bb)
+		runtime.KeepAlive(c)
+		return
+	}
+	// A batch that writes the same C every time is a sequence, not a parallel batch.
+	batches := [][2]int{{0, g.Batch}}
+	if g.StrideC == 0 && g.Batch > 1 {
+		batches = batches[:0]
+		for i := range g.Batch {
+			batches = append(batches, [2]int{i, 1})
+		}
+	}
+	trans := func(t bool) int {
+		if t {
+			return 1
+		}
+		return 0
+	}
+	for _, bt := range batches {
+		for start := bt[0]; start < bt[0]+bt[1]; start += maxGridDim {
+			count := min(maxGridDim, bt[0]+bt[1]-start)
+			groups := [3]int{(g.N + gemmTile - 1) / gemmTile, (g.M + gemmTile - 1) / gemmTile, count}
+			if groups[1] > maxGridDim {
+				panic(fmt.Sprintf("%s.Gemm: M = %d is too large for one launch", b.Name(), g.M))
+			}
+			b.launch(c.dtype, "gemm", groups, [3]int{gemmThreads, gemmThreads, 1},
+				g.M, g.N, g.K, trans(g.TransA), trans(g.TransB), real(g.Alpha), real(g.Beta),
+				a, g.OffA+start*g.StrideA, g.LDA, g.StrideA,
+				bb, g.OffB+start*g.StrideB, g.LDB, g.StrideB,
+				c, g.OffC+start*g.StrideC, g.LDC, g.StrideC)
+		}
+	}
+}
+
+// checkGemm panics when a GEMM would read or write outside its buffers: the device would not.
+func checkGemm(name string, g tensor.GemmArgs) {
+	rowsA, colsA := g.M, g.K
+	if g.TransA {
+		rowsA, colsA = g.K, g.M
+	}
+	rowsB, colsB := g.K, g.N
+	if g.TransB {
+		rowsB, colsB = g.N, g.K
+	}
+	if g.M < 0 || g.N < 0 || g.K < 0 || g.Batch < 0 {
+		panic(fmt.Sprintf("%s.Gemm: negative sizes in %+v", name, gemmShape(g)))
+	}
+	if g.M == 0 || g.N == 0 || g.Batch == 0 {
+		return
+	}
+	// Leading dimensions matter only for matrices that have elements (K may be 0).
+	if (g.K > 0 && (g.LDA < colsA || g.LDB < colsB)) || g.LDC < g.N {
+		panic(fmt.Sprintf("%s.Gemm: leading dimensions too small in %+v", name, gemmShape(g)))
+	}
+	last := func(off, stride, rows, cols, ld int) int {
+		if rows == 0 || cols == 0 {
+			return off
+		}
+		return off + (g.Batch-1)*stride + (rows-1)*ld + cols
+	}
+	if g.OffA < 0 || g.OffB < 0 || g.OffC < 0 || g.StrideA < 0 || g.StrideB < 0 || g.StrideC < 0 ||
+		last(g.OffA, g.StrideA, rowsA, colsA, g.LDA) > g.A.Len() ||
+		last(g.OffB, g.StrideB, rowsB, colsB, g.LDB) > g.B.Len() ||
+		last(g.OffC, g.StrideC, g.M, g.N, g.LDC) > g.C.Len() {
+		panic(fmt.Sprintf("%s.Gemm: %+v reaches outside buffers of %d, %d and %d elements", name, gemmShape(g), g.A.Len(), g.B.Len(), g.C.Len()))
+	}
+}
+
+// gemmShape is GemmArgs without its storage, for messages.
+func gemmShape(g tensor.GemmArgs) tensor.GemmArgs {
+	g.A, g.B, g.C = nil, nil, nil
+	return g
+}
+
+// convGeomArg is conv_geom_t in kernels/conv.cl.
+type convGeomArg struct {
+	N, C, H, W, KH, KW, StrideH, StrideW, PadH, PadW, DilH, DilW, OH, OW int32
+}
+
+func newConvGeomArg(g tensor.ConvGeom) *convGeomArg {
+	return &convGeomArg{int32(g.N), int32(g.C), int32(g.H), int32(g.W), int32(g.KH), int32(g.KW),
+		int32(g.StrideH), int32(g.StrideW), int32(g.PadH), int32(g.PadW), int32(g.DilH), int32(g.DilW),
+		int32(g.OH), int32(g.OW)}
+}
+
+func (b *Backend) checkConv(op string, cols, x *storage, g tensor.ConvGeom) {
+	if x.n != g.N*g.C*g.H*g.W || cols.n != g.N*g.C*g.KH*g.KW*g.OH*g.OW || x.dtype != cols.dtype {
+		panic(fmt.Sprintf("%s.%s: geometry %+v does not match %d image and %d column elements", b.Name(), op, g, x.n, cols.n))
+	}
+}
+
+func (b *Backend) Im2col(cols, x tensor.Storage, g tensor.ConvGeom) {
+	c, xs := b.data("Im2col", cols), b.data("Im2col", x)
+	b.checkConv("Im2col", c, xs, g)
+	b.launch1D(c.dtype, "im2col", c.n, c.n, newConvGeomArg(g), c, xs)
+}
+
+func (b *Backend) Col2im(x, cols tensor.Storage, g tensor.ConvGeom) {
+	xs, c := b.data("Col2im", x), b.data("Col2im", cols)
+	b.checkConv("Col2im", c, xs, g)
+	b.launch1D(xs.dtype, "col2im", xs.n, xs.n, newConvGeomArg(g), xs, c)
+}
+
+func (b *Backend) checkPad(op string, padded, plain *storage, planes, h, w int, p tensor.Pad2d) {
+	if p.Left >= w || p.Right >= w || p.Top >= h || p.Bottom >= h || min(p.Left, p.Right, p.Top, p.Bottom) < 0 {
+		panic(fmt.Sprintf("%s.%s: pads %+v invalid for a %dx%d image", b.Name(), op, p, h, w))
+	}
+	oh, ow := h+p.Top+p.Bottom, w+p.Left+p.Right
+	if plain.n != planes*h*w || padded.n != planes*oh*ow || plain.dtype != padded.dtype {
+		panic(fmt.Sprintf("%s.%s: %d planes of %dx%d padded by %+v do not match %d and %d elements", b.Name(), op, planes, h, w, p, plain.n, padded.n))
+	}
+}
+
+func (b *Backend) ReflectPad(dst, src tensor.Storage, planes, h, w int, p tensor.Pad2d) {
+	d, s := b.data("ReflectPad", dst), b.data("ReflectPad", src)
+	b.checkPad("ReflectPad", d, s, planes, h, w, p)
+	oh, ow := h+p.Top+p.Bottom, w+p.Left+p.Right
+	b.launch1D(d.dtype, "reflect_pad", d.n, d.n, h, w, p.Top, p.Left, oh, ow, d, s)
+}
+
+func (b *Backend) ReflectPadBackward(dx, dy tensor.Storage, planes, h, w int, p tensor.Pad2d) {
+	x, y := b.data("ReflectPadBackward", dx), b.data("ReflectPadBackward", dy)
+	b.checkPad("ReflectPadBackward", y, x, planes, h, w, p)
+	b.launch1D(x.dtype, "reflect_pad_backward", x.n, x.n, h, w, p.Top, p.Bottom, p.Left, p.Right, x, y)
+}
+
+func (b *Backend) InstanceNormForward(y, mean, rstd, x tensor.Storage, planes, size int, eps float64) {
+	ys, ms, rs, xs := b.data("InstanceNormForward", y), b.data("InstanceNormForward", mean), b.data("InstanceNormForward", rstd), b.data("InstanceNormForward", x)
+	if xs.n != planes*size || ys.n != xs.n || ms.n != planes || rs.n != planes || !sameDType(xs, ys, ms, rs) {
+		panic(fmt.Sprintf("%s.InstanceNormForward: %d planes of %d do not match buffers", b.Name(), planes, size))
+	}
+	if planes == 0 {
+		return
+	}
+	b.launch(xs.dtype, "instance_norm_forward", [3]int{planes, 1, 1}, [3]int{group, 1, 1}, size, real(eps), ys, ms, rs, xs)
+}
+
+func (b *Backend) InstanceNormBackward(dx, dy, x, mean, rstd tensor.Storage, planes, size int) {
+	op := "InstanceNormBackward"
+	dxs, dys, xs, ms, rs := b.data(op, dx), b.data(op, dy), b.data(op, x), b.data(op, mean), b.data(op, rstd)
+	if xs.n != planes*size || dxs.n != xs.n || dys.n != xs.n || ms.n != planes || rs.n != planes || !sameDType(xs, dxs, dys, ms, rs) {
+		panic(fmt.Sprintf("%s.InstanceNormBackward: %d planes of %d do not match buffers", b.Name(), planes, size))
+	}
+	if planes == 0 {
+		return
+	}
+	b.launch(xs.dtype, "instance_norm_backward", [3]int{planes, 1, 1}, [3]int{group, 1, 1}, size, dxs, dys, xs, ms, rs)
+}
+
+func (b *Backend) AdamStep(param, grad, m, v tensor.Storage, h tensor.AdamHyper) {
+	p, g, ms, vs := b.data("AdamStep", param), b.data("AdamStep", grad), b.data("AdamStep", m), b.data("AdamStep", v)
+	if g.n != p.n || ms.n != p.n || vs.n != p.n || !sameDType(p, g, ms, vs) {
+		panic(fmt.Sprintf("%s.AdamStep: lengths %d, %d, %d, %d differ", b.Name(), p.n, g.n, ms.n, vs.n))
+	}
+	b.launch1D(p.dtype, "adam_step", p.n, p.n, real(h.Beta1), real(h.Beta2), real(h.Eps), real(h.WeightDecay),
+		real(h.LR/h.BiasCorrection1), real(math.Sqrt(h.BiasCorrection2)), p, g, ms, vs)
+}
+
+func sameDType(ss ...*storage) bool {
+	for _, s := range ss[1:] {
+		if s.dtype != ss[0].dtype {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,128 @@
+// im2col/col2im and reflection padding. Each work-item computes one output element; the adjoints
+// (col2im, reflect_pad_backward) gather rather than scatter, so they need no atomics and add in the
+// same order as the CPU backend.
+
+// conv_geom_t mirrors tensor.ConvGeom field by field.
+typedef struct {
+	int n, c, h, w;
+	int kh, kw;
+	int stride_h, stride_w;
+	int pad_h, pad_w;
+	int dil_h, dil_w;
+	int oh, ow;
+} conv_geom_t;
+
+// im2col: cols [N, C*KH*KW, OH*OW]; element i is tap (kh, kw) of channel c of image n at output
+// position (oh, ow), or 0 where the tap falls into the zero padding.
+KERNEL im2col(int total, conv_geom_t g, GLOBAL real* cols, GLOBAL const real* x) {
+	int i = GLOBAL_ID(0);
+	if (i >= total) {
+		return;
+	}
+	int ow = i % g.ow;
+	int t = i / g.ow;
+	int oh = t % g.oh;
+	t /= g.oh;
+	int kw = t % g.kw;
+	t /= g.kw;
+	int kh = t % g.kh;
+	t /= g.kh; // t = n*C + c
+	int ih = oh * g.stride_h - g.pad_h + kh * g.dil_h;
+	int iw = ow * g.stride_w - g.pad_w + kw * g.dil_w;
+	real v = 0;
+	if (ih >= 0 && ih < g.h && iw >= 0 && iw < g.w) {
+		v = x[((long)t * g.h + ih) * g.w + iw];
+	}
+	cols[i] = v;
+}
+
+// col2im: pixel (ih, iw) of plane n*C+c sums every column entry that im2col read from it: tap
+// (kh, kw) at output (oh, ow) with oh*stride_h = ih + pad_h - kh*dil_h, and likewise for the width.
+KERNEL col2im(int total, conv_geom_t g, GLOBAL real* x, GLOBAL const real* cols) {
+	int i = GLOBAL_ID(0);
+	if (i >= total) {
+		return;
+	}
+	int iw = i % g.w;
+	int t = i / g.w;
+	int ih = t % g.h;
+	t /= g.h; // t = n*C + c
+	real s = 0;
+	for (int kh = 0; kh < g.kh; kh++) {
+		int y = ih + g.pad_h - kh * g.dil_h;
+		if (y < 0 || y % g.stride_h != 0 || y / g.stride_h >= g.oh) {
+			continue;
+		}
+		int oh = y / g.stride_h;
+		for (int kw = 0; kw < g.kw; kw++) {
+			int xx = iw + g.pad_w - kw * g.dil_w;
+			if (xx < 0 || xx % g.stride_w != 0 || xx / g.stride_w >= g.ow) {
+				continue;
+			}
+			int ow = xx / g.stride_w;
+			s += cols[(((long)t * g.kh + kh) * g.kw + kw) * g.oh * g.ow + (long)oh * g.ow + ow];
+		}
+	}
+	x[i] = s;
+}
+
+// reflect maps a coordinate outside [0, n) back inside by mirroring at the edge pixel, which is not
+// repeated: -1 -> 1, n -> n-2.
+DEVICE int reflect(int i, int n) {
+	if (i < 0) {
+		return -i;
+	}
+	if (i >= n) {
+		return 2 * (n - 1) - i;
+	}
+	return i;
+}
+
+KERNEL reflect_pad(int total, int h, int w, int top, int left, int oh, int ow, GLOBAL real* dst, GLOBAL const real* src) {
+	int i = GLOBAL_ID(0);
+	if (i >= total) {
+		return;
+	}
+	int x = i % ow;
+	int t = i / ow;
+	int y = t % oh;
+	int plane = t / oh;
+	dst[i] = src[((long)plane * h + reflect(y - top, h)) * w + reflect(x - left, w)];
+}
+
+// mirror_sources lists, in increasing order, the padded coordinates that reflect back to i:
+// the mirror image in the leading pad, i itself, and the mirror image in the trailing pad.
+DEVICE int mirror_sources(int i, int n, int lead, int trail, int* out) {
+	int count = 0;
+	if (i >= 1 && i <= lead) {
+		out[count++] = lead - i;
+	}
+	out[count++] = lead + i;
+	if (i <= n - 2 && 2 * (n - 1) - i < n + trail) {
+		out[count++] = lead + 2 * (n - 1) - i;
+	}
+	return count;
+}
+
+KERNEL reflect_pad_backward(int total, int h, int w, int top, int bottom, int left, int right, GLOBAL real* dx, GLOBAL const real* dy) {
+	int i = GLOBAL_ID(0);
+	if (i >= total) {
+		return;
+	}
+	int ix = i % w;
+	int t = i / w;
+	int iy = t % h;
+	int plane = t / h;
+	int oh = h + top + bottom, ow = w + left + right;
+	int ys[3], xs[3];
+	int ny = mirror_sources(iy, h, top, bottom, ys);
+	int nx = mirror_sources(ix, w, left, right, xs);
+	GLOBAL const real* g = dy + (long)plane * oh * ow;
+	real s = 0;
+	for (int a = 0; a < ny; a++) {
+		for (int b = 0; b < nx; b++) {
+			s += g[(long)ys[a] * ow + xs[b]];
+		}
+	}
+	dx[i] = s;
+}

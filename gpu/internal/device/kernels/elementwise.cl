@@ -1,0 +1,166 @@
+// Elementwise kernels: fill, unary and binary ops (op codes are tensor.UnaryOp and tensor.BinaryOp),
+// the strided copy and, in the double program, the casts between float and double.
+
+KERNEL fill(int n, real v, GLOBAL real* dst) {
+	int i = GLOBAL_ID(0);
+	if (i < n) {
+		dst[i] = v;
+	}
+}
+
+// Unary op codes, in the order of tensor.UnaryOp.
+#define OP_NEG 0
+#define OP_ABS 1
+#define OP_SIGN 2
+#define OP_EXP 3
+#define OP_LOG 4
+#define OP_SQRT 5
+#define OP_SQUARE 6
+#define OP_TANH 7
+#define OP_SIGMOID 8
+#define OP_RELU 9
+#define OP_LEAKY_RELU 10
+#define OP_POW 11
+#define OP_SCALE 12
+#define OP_ADD_SCALAR 13
+
+DEVICE real apply_unary(int op, real x, real p) {
+	switch (op) {
+	case OP_NEG:
+		return -x;
+	case OP_ABS:
+		return R_FABS(x);
+	case OP_SIGN:
+		return x > 0 ? (real)1 : x < 0 ? (real)-1 : x; // keeps 0 and NaN, as PyTorch
+	case OP_EXP:
+		return R_EXP(x);
+	case OP_LOG:
+		return R_LOG(x);
+	case OP_SQRT:
+		return R_SQRT(x);
+	case OP_SQUARE:
+		return x * x;
+	case OP_TANH:
+		return R_TANH(x);
+	case OP_SIGMOID:
+		// Two branches so that neither overflows: for x < 0, e^x is small.
+		if (x >= 0) {
+			return 1 / (1 + R_EXP(-x));
+		} else {
+			real e = R_EXP(x);
+			return e / (1 + e);
+		}
+	case OP_RELU:
+		return x > 0 ? x : (real)0;
+	case OP_LEAKY_RELU:
+		return x > 0 ? x : p * x;
+	case OP_POW:
+		return R_POW(x, p);
+	case OP_SCALE:
+		return p * x;
+	case OP_ADD_SCALAR:
+		return x + p;
+	}
+	return R_NAN;
+}
+
+KERNEL unary(int n, int op, real p, GLOBAL real* dst, GLOBAL const real* src) {
+	int i = GLOBAL_ID(0);
+	if (i < n) {
+		dst[i] = apply_unary(op, src[i], p);
+	}
+}
+
+// Binary op codes, in the order of tensor.BinaryOp.
+#define OP_ADD 0
+#define OP_SUB 1
+#define OP_MUL 2
+#define OP_DIV 3
+#define OP_MAXIMUM 4
+#define OP_MINIMUM 5
+#define OP_GREATER 6
+#define OP_EQUAL 7
+#define OP_LEAKY_RELU_BACKWARD 8
+
+DEVICE real apply_binary(int op, real a, real b, real p) {
+	switch (op) {
+	case OP_ADD:
+		return a + b;
+	case OP_SUB:
+		return a - b;
+	case OP_MUL:
+		return a * b;
+	case OP_DIV:
+		return a / b;
+	case OP_MAXIMUM: // NaN if either is NaN, as torch.maximum
+		return (a != a || b != b) ? R_NAN : (a > b ? a : b);
+	case OP_MINIMUM:
+		return (a != a || b != b) ? R_NAN : (a < b ? a : b);
+	case OP_GREATER:
+		return a > b ? (real)1 : (real)0;
+	case OP_EQUAL:
+		return a == b ? (real)1 : (real)0;
+	case OP_LEAKY_RELU_BACKWARD: // a is the incoming gradient, b the input
+		return b > 0 ? a : p * a;
+	}
+	return R_NAN;
+}
+
+// binary_contig is the common case: a, b and dst all contiguous with the same shape.
+KERNEL binary_contig(int n, int op, real p, GLOBAL real* dst, GLOBAL const real* a, GLOBAL const real* b) {
+	int i = GLOBAL_ID(0);
+	if (i < n) {
+		dst[i] = apply_binary(op, a[i], b[i], p);
+	}
+}
+
+// binary_strided reads a through s.stride0 and b through s.stride1 (0 along broadcast dimensions);
+// dst is contiguous.
+KERNEL binary_strided(int n, int op, real p, strides_t s, GLOBAL real* dst, GLOBAL const real* a, GLOBAL const real* b) {
+	int i = GLOBAL_ID(0);
+	if (i >= n) {
+		return;
+	}
+	long oa = 0, ob = 0;
+	int rest = i;
+	for (int d = s.ndim - 1; d >= 0; d--) {
+		int idx = rest % s.shape[d];
+		rest /= s.shape[d];
+		oa += (long)idx * s.stride0[d];
+		ob += (long)idx * s.stride1[d];
+	}
+	dst[i] = apply_binary(op, a[oa], b[ob], p);
+}
+
+// copy_strided writes dst[dst_off + Σ idx*stride0] = src[src_off + Σ idx*stride1].
+KERNEL copy_strided(int n, strides_t s, GLOBAL real* dst, int dst_off, GLOBAL const real* src, int src_off) {
+	int i = GLOBAL_ID(0);
+	if (i >= n) {
+		return;
+	}
+	long od = dst_off, os = src_off;
+	int rest = i;
+	for (int d = s.ndim - 1; d >= 0; d--) {
+		int idx = rest % s.shape[d];
+		rest /= s.shape[d];
+		od += (long)idx * s.stride0[d];
+		os += (long)idx * s.stride1[d];
+	}
+	dst[od] = src[os];
+}
+
+#ifdef REAL_DOUBLE
+KERNEL cast_float_to_double(int n, GLOBAL double* dst, GLOBAL const float* src) {
+	int i = GLOBAL_ID(0);
+	if (i < n) {
+		dst[i] = (double)src[i];
+	}
+}
+
+KERNEL cast_double_to_float(int n, GLOBAL float* dst, GLOBAL const double* src) {
+	int i = GLOBAL_ID(0);
+	if (i < n) {
+		dst[i] = (float)src[i];
+	}
+}
+#endif
