@@ -41,7 +41,7 @@ func NewConv2d(rng *tensor.RNG, inChannels, outChannels, kernelSize int, o Conv2
 	c := &Conv2d{
 		Weight: newParam(tensor.Zeros(tensor.Float32, outChannels, inChannels, kernelSize, kernelSize)),
 		Options: autograd.Conv2dOptions{
-			Stride: pair(o.Stride), Padding: pair(o.Padding), Dilation: pair(o.Dilation),
+			Stride: pair(max(o.Stride, 1)), Padding: pair(o.Padding), Dilation: pair(max(o.Dilation, 1)),
 		},
 	}
 	var bias *tensor.Tensor
@@ -68,8 +68,8 @@ func (c *Conv2d) Parameters() []*autograd.Var { return Values(c.NamedParameters(
 
 func (c *Conv2d) String() string {
 	w := c.Weight.Value
-	return fmt.Sprintf("Conv2d(%d, %d, kernel_size=(%d, %d), stride=%v, padding=%v, dilation=%v, bias=%v)",
-		w.Dim(1), w.Dim(0), w.Dim(2), w.Dim(3), pyPair(c.Options.Stride, 1), pyPair(c.Options.Padding, 0), pyPair(c.Options.Dilation, 1), c.Bias != nil)
+	return fmt.Sprintf("Conv2d(%d, %d, kernel_size=(%d, %d), stride=%v, padding=%v, dilation=%v, bias=%s)",
+		w.Dim(1), w.Dim(0), w.Dim(2), w.Dim(3), pyPair(c.Options.Stride, 1), pyPair(c.Options.Padding, 0), pyPair(c.Options.Dilation, 1), pyBool(c.Bias != nil))
 }
 
 // ConvTranspose2dOptions are the optional settings of ConvTranspose2d; the zero value is PyTorch's
@@ -115,7 +115,7 @@ func NewConvTranspose2d(rng *tensor.RNG, inChannels, outChannels, kernelSize int
 	c := &ConvTranspose2d{
 		Weight: newParam(tensor.Zeros(tensor.Float32, inChannels, outChannels, kernelSize, kernelSize)),
 		Options: autograd.ConvTranspose2dOptions{
-			Stride: pair(o.Stride), Padding: pair(o.Padding), OutputPadding: pair(o.OutputPadding), Dilation: pair(o.Dilation),
+			Stride: pair(max(o.Stride, 1)), Padding: pair(o.Padding), OutputPadding: pair(o.OutputPadding), Dilation: pair(max(o.Dilation, 1)),
 		},
 	}
 	var bias *tensor.Tensor
@@ -143,8 +143,16 @@ func (c *ConvTranspose2d) Parameters() []*autograd.Var { return Values(c.NamedPa
 func (c *ConvTranspose2d) String() string {
 	w := c.Weight.Value
 	o := c.Options
-	return fmt.Sprintf("ConvTranspose2d(%d, %d, kernel_size=(%d, %d), stride=%v, padding=%v, output_padding=%v, dilation=%v, bias=%v)",
-		w.Dim(0), w.Dim(1), w.Dim(2), w.Dim(3), pyPair(o.Stride, 1), pyPair(o.Padding, 0), pyPair(o.OutputPadding, 0), pyPair(o.Dilation, 1), c.Bias != nil)
+	return fmt.Sprintf("ConvTranspose2d(%d, %d, kernel_size=(%d, %d), stride=%v, padding=%v, output_padding=%v, dilation=%v, bias=%s)",
+		w.Dim(0), w.Dim(1), w.Dim(2), w.Dim(3), pyPair(o.Stride, 1), pyPair(o.Padding, 0), pyPair(o.OutputPadding, 0), pyPair(o.Dilation, 1), pyBool(c.Bias != nil))
+}
+
+// pyBool prints a flag as Python does, so that layers print as PyTorch prints them.
+func pyBool(b bool) string {
+	if b {
+		return "True"
+	}
+	return "False"
 }
 
 func checkConvSizes(op string, in, out, kernel, stride, padding, dilation int) {

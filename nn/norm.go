@@ -67,5 +67,5 @@ func (n *InstanceNorm2d) NamedParameters() []NamedParam {
 func (n *InstanceNorm2d) Parameters() []*autograd.Var { return Values(n.NamedParameters()) }
 
 func (n *InstanceNorm2d) String() string {
-	return fmt.Sprintf("InstanceNorm2d(%d, eps=%g, affine=%v, track_running_stats=False)", n.NumFeatures, n.Eps, n.Weight != nil)
+	return fmt.Sprintf("InstanceNorm2d(%d, eps=%g, affine=%s, track_running_stats=False)", n.NumFeatures, n.Eps, pyBool(n.Weight != nil))
 }
