@@ -6,8 +6,8 @@
 //	add/broadcast   [2,3] + [3]     1.1e-10      1.1e-10      PASS
 //
 // A check passes when every Jacobian entry is within GradCheck's tolerances (those of PyTorch) and
-// its largest relative error is below -max-rel; the failures are explained under the table. The exit status is 1 when any check fails and 2 for
-// a bad flag.
+// its largest relative error is below -max-rel; failures are explained under the table. The exit
+// status is 1 when any check fails (or none matches -run) and 2 for a bad flag.
 //
 // Usage:
 //
@@ -41,10 +41,11 @@
 // Every input is a leaf that GradCheck differentiates; values the function should not
 // differentiate (a layer's fixed hyper-parameters, a target) belong in its closure as constants.
 // Draw inputs away from the points where the function has no derivative (ReLU at 0, ties in a max):
-// a finite difference across a kink measures the average of two slopes. Package
-// autograd/gradtest has draws that do that (Normal, Positive, AwayFromZero, Grid, Distinct). Set opts for a check that needs its own
-// GradCheck options (a step, say); the -fast and -seed flags override its Fast and Seed, and
-// fast: true always checks a projection (for a layer too large for the full Jacobian).
+// a finite difference across a kink measures the average of two slopes. Package autograd/gradtest
+// has draws that do that (Normal, Positive, AwayFromZero, Grid, Distinct). Set opts for a check
+// that needs its own GradCheck options (a step, say); the -fast and -seed flags override its Fast
+// and Seed, and fast: true always checks a projection (for a layer too large for the full
+// Jacobian). Names must be unique: register panics on a duplicate.
 package main
 
 import (

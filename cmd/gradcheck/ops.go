@@ -6,9 +6,11 @@ import (
 	"github.com/zebra-go/zebra/tensor"
 )
 
-// Short names for the input draws, which the tables below use a lot.
+// Short names for the input draws of package gradtest, which the tables here and in layers.go use
+// a lot.
 var (
 	normal       = gradtest.Normal
+	uniform      = gradtest.Uniform
 	positive     = gradtest.Positive
 	awayFromZero = gradtest.AwayFromZero
 	distinct     = gradtest.Distinct
