@@ -19,8 +19,8 @@ import (
 //   - CMYK uses PIL's formula, rounding included.
 //   - YCbCr (colour JPEGs) is converted as libjpeg does when PIL decodes a JPEG: subsampled
 //     chroma is enlarged with libjpeg's "fancy" triangle filter and the colour conversion uses
-//     its fixed-point rounding (see ycbcr.go). Only the inverse DCT still differs from libjpeg's,
-//     by one level on a few percent of the samples.
+//     its fixed-point rounding (see ycbcr.go). Only Go's inverse DCT still differs from
+//     libjpeg's: on horse2zebra, 3.4% of the samples differ from PIL's, by at most 3 levels.
 //
 // The alpha byte of the result is 255 everywhere.
 func ToRGB(img image.Image) *image.RGBA {

@@ -13,8 +13,9 @@ import "image"
 //   - The YCbCr-to-RGB conversion in 16-bit fixed point with libjpeg's rounding (jdcolor.c),
 //     which differs from Go's color.YCbCrToRGB by one level on about a quarter of the samples.
 //
-// What remains is the inverse DCT: Go's and libjpeg's differ by one level on a few percent of
-// the samples.
+// What remains is the inverse DCT, which Go's decoder does its own way: on every tenth file of
+// horse2zebra, 96.6% of the samples equal PIL's, 2.9% are one level off, and none is more than
+// 3 levels off (before this file: up to 11 levels on 4:2:0 files).
 
 // libjpeg's tables: crToR[cr] = round(1.402 * (cr-128)), cbToB[cb] = round(1.772 * (cb-128)),
 // and the green terms kept in 16-bit fixed point and summed before the shift.
