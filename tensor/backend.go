@@ -1,5 +1,7 @@
 package tensor
 
+import "fmt"
+
 // Storage is a flat buffer of Len elements of one dtype, owned by a Backend. Tensors share storage
 // only through Reshape; kernels never see shapes beyond the ints they are passed.
 type Storage interface {
@@ -97,7 +99,12 @@ const (
 var unaryNames = [...]string{"neg", "abs", "sign", "exp", "log", "sqrt", "square", "tanh", "sigmoid",
 	"relu", "leaky_relu", "pow", "scale", "add_scalar"}
 
-func (op UnaryOp) String() string { return unaryNames[op] }
+func (op UnaryOp) String() string {
+	if op >= numUnaryOps {
+		return fmt.Sprintf("UnaryOp(%d)", uint8(op))
+	}
+	return unaryNames[op]
+}
 
 // BinaryOp names an elementwise function of two tensors and an optional scalar parameter.
 type BinaryOp uint8
@@ -121,7 +128,12 @@ const (
 var binaryNames = [...]string{"add", "sub", "mul", "div", "maximum", "minimum", "greater", "equal",
 	"leaky_relu_backward"}
 
-func (op BinaryOp) String() string { return binaryNames[op] }
+func (op BinaryOp) String() string {
+	if op >= numBinaryOps {
+		return fmt.Sprintf("BinaryOp(%d)", uint8(op))
+	}
+	return binaryNames[op]
+}
 
 // ReduceOp names a reduction.
 type ReduceOp uint8
@@ -132,7 +144,12 @@ const (
 	ReduceMin
 )
 
-func (op ReduceOp) String() string { return [...]string{"sum", "max", "min"}[op] }
+func (op ReduceOp) String() string {
+	if op > ReduceMin {
+		return fmt.Sprintf("ReduceOp(%d)", uint8(op))
+	}
+	return [...]string{"sum", "max", "min"}[op]
+}
 
 // GemmArgs describes Batch independent products C_i = Alpha*op(A_i)*op(B_i) + Beta*C_i, row-major.
 // op(A) is M×K: A is M×K (LDA ≥ K) or, with TransA, K×M (LDA ≥ M). op(B) is K×N: B is K×N (LDB ≥ N)

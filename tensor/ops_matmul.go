@@ -6,8 +6,8 @@ import (
 )
 
 // Matmul returns the matrix product of a [..., M, K] and b [..., K, N]. Both have at least two
-// dimensions; leading (batch) dimensions must be equal, or b may be a plain matrix shared by the
-// whole batch.
+// dimensions; their leading (batch) dimensions must be equal, or one of them may be a plain matrix
+// shared by the whole batch of the other (a convolution's weight, say).
 func Matmul(a, b *Tensor) *Tensor { return MatmulT(a, b, false, false) }
 
 // MatmulT is Matmul with either operand transposed in its last two dimensions, without a copy:
@@ -30,18 +30,23 @@ func MatmulT(a, b *Tensor, transA, transB bool) *Tensor {
 		kb, n = bc, br
 	}
 	batchA, batchB := a.shape[:a.NDim()-2], b.shape[:b.NDim()-2]
-	if k != kb || (len(batchB) > 0 && !sameShape(batchA, batchB)) {
+	batchShape := batchA
+	strideA, strideB := ar*ac, br*bc
+	switch {
+	case len(batchB) == 0:
+		strideB = 0
+	case len(batchA) == 0:
+		strideA, batchShape = 0, batchB
+	case !sameShape(batchA, batchB):
+		k = -1 // reported below
+	}
+	if k != kb {
 		panic(fmt.Sprintf("%s: shapes %v and %v (transposed %v, %v) do not multiply", name, a.shape, b.shape, transA, transB))
 	}
-	batch := numel(batchA)
-	strideB := 0
-	if len(batchB) > 0 {
-		strideB = br * bc
-	}
-	out := New(a.Backend(), a.dtype, append(slices.Clone(batchA), m, n)...)
+	out := New(a.Backend(), a.dtype, append(slices.Clone(batchShape), m, n)...)
 	a.Backend().Gemm(GemmArgs{
-		TransA: transA, TransB: transB, M: m, N: n, K: k, Alpha: 1, Beta: 0, Batch: batch,
-		A: a.storage, LDA: ac, StrideA: ar * ac,
+		TransA: transA, TransB: transB, M: m, N: n, K: k, Alpha: 1, Beta: 0, Batch: numel(batchShape),
+		A: a.storage, LDA: ac, StrideA: strideA,
 		B: b.storage, LDB: bc, StrideB: strideB,
 		C: out.storage, LDC: n, StrideC: m * n,
 	})

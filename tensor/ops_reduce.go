@@ -25,22 +25,37 @@ func reduceAxes(op string, axes []int, ndim int) []int {
 	return out
 }
 
-// reduceOver reduces t over axes (all when empty) one axis at a time, from the last, each through the
-// backend's [outer, mid, inner] kernel, so no permutation copy is ever needed.
+// reduceOver reduces t over axes (all when empty) through the backend's [outer, mid, inner]
+// kernel, one call per run of adjacent axes (so a sum over H and W, or over everything, is a single
+// pass) and from the last run to the first, so that no permutation copy is ever needed.
 func reduceOver(name string, op ReduceOp, t *Tensor, axes []int, keepdim bool) *Tensor {
 	ax := reduceAxes(name, axes, t.NDim())
+	if op != ReduceSum {
+		for _, a := range ax {
+			if t.shape[a] == 0 {
+				panic(fmt.Sprintf("%s: %s over an empty axis %d of shape %v", name, op, a, t.shape))
+			}
+		}
+	}
 	cur := t
 	shape := slices.Clone(t.shape)
-	for i := len(ax) - 1; i >= 0; i-- {
-		a := ax[i]
-		outer, inner := numel(shape[:a]), numel(shape[a+1:])
-		if op != ReduceSum && shape[a] == 0 {
-			panic(fmt.Sprintf("%s: %s over an empty axis %d of shape %v", name, op, a, t.shape))
+	for last := len(ax) - 1; last >= 0; {
+		first := last
+		for first > 0 && ax[first-1] == ax[first]-1 {
+			first--
 		}
-		shape[a] = 1
+		lo, hi := ax[first], ax[last]+1 // the run of axes [lo, hi)
+		outer, mid, inner := numel(shape[:lo]), numel(shape[lo:hi]), numel(shape[hi:])
+		for d := lo; d < hi; d++ {
+			shape[d] = 1
+		}
 		out := New(t.Backend(), t.dtype, shape...)
-		t.Backend().Reduce(op, out.storage, cur.storage, outer, cur.shape[a], inner)
+		t.Backend().Reduce(op, out.storage, cur.storage, outer, mid, inner)
 		cur = out
+		last = first - 1
+	}
+	if cur == t { // a 0-d tensor has no axes to reduce; the result is still a new tensor
+		cur = t.Clone()
 	}
 	if !keepdim {
 		final := make([]int, 0, len(shape))
@@ -83,12 +98,12 @@ func Mean(t *Tensor, axes []int, keepdim bool) *Tensor {
 	return Scale(Sum(t, axes, keepdim), 1/float64(countOver(t, axes)))
 }
 
-// Var is the variance over the given axes (all when none): the mean squared deviation divided by
-// N - correction (correction 1 is torch.var's unbiased default, 0 the biased variance that
-// InstanceNorm uses).
+// Var is the variance over the given axes (all when none): the sum of squared deviations divided by
+// max(0, N - correction), as torch.var (correction 1 is its unbiased default, 0 the biased variance
+// that InstanceNorm uses). Too few elements give NaN or Inf, as in PyTorch.
 func Var(t *Tensor, axes []int, keepdim bool, correction int) *Tensor {
 	dev := Sub(t, Mean(t, axes, true))
-	return Scale(Sum(Square(dev), axes, keepdim), 1/float64(countOver(t, axes)-correction))
+	return Scale(Sum(Square(dev), axes, keepdim), 1/float64(max(0, countOver(t, axes)-correction)))
 }
 
 // SumTo sums t down to shape, which t's shape must broadcast from; it is the adjoint of
