@@ -37,8 +37,7 @@ type clAPI struct {
 const (
 	clSuccess = 0
 
-	clPlatformVersion = 0x0901
-	clPlatformName    = 0x0902
+	clPlatformName = 0x0902
 
 	clDeviceTypeAll         = 0xFFFFFFFF
 	clDeviceType            = 0x1000

@@ -14,7 +14,7 @@ import (
 // Device describes one OpenCL device.
 type Device struct {
 	Index        int    // zebra's index: Open(Index), the name "opencl:Index"
-	Platform     string // platform name and version
+	Platform     string // platform name
 	Name         string
 	Vendor       string
 	Version      string // the device's OpenCL version string
@@ -58,7 +58,7 @@ func Devices() ([]Device, error) {
 		pinfo := func(param uint32, size uintptr, value unsafe.Pointer, sizeOut *uintptr) int32 {
 			return cl.GetPlatformInfo(p, param, size, value, sizeOut)
 		}
-		pname := infoString(pinfo, clPlatformName) + " " + infoString(pinfo, clPlatformVersion)
+		pname := strings.TrimSpace(infoString(pinfo, clPlatformName))
 		var nd uint32
 		if cl.GetDeviceIDs(p, clDeviceTypeAll, 0, nil, &nd) != clSuccess || nd == 0 {
 			continue

@@ -461,7 +461,7 @@ func (b *Backend) AdamStep(param, grad, m, v tensor.Storage, h tensor.AdamHyper)
 	if g.n != p.n || ms.n != p.n || vs.n != p.n || !sameDType(p, g, ms, vs) {
 		panic(fmt.Sprintf("%s.AdamStep: lengths %d, %d, %d, %d differ", b.Name(), p.n, g.n, ms.n, vs.n))
 	}
-	b.launch1D(p.dtype, "adam_step", p.n, p.n, real(h.Beta1), real(h.Beta2), real(h.Eps), real(h.WeightDecay),
+	b.launch1D(p.dtype, "adam_step", p.n, p.n, real(h.Beta1), real(h.Beta2), real(1-h.Beta1), real(1-h.Beta2), real(h.Eps), real(h.WeightDecay),
 		real(h.LR/h.BiasCorrection1), real(math.Sqrt(h.BiasCorrection2)), p, g, ms, vs)
 }
 

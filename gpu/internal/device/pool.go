@@ -17,9 +17,11 @@ import (
 // device buffers pile up until the device ran out. The pool therefore keeps its own account:
 //   - when the bytes held by live storage have grown by a quarter of the budget since the last
 //     collection and exceed half of it, it starts a collection in the background;
-//   - when an allocation would exceed the budget (90% of the device memory), or the driver fails
-//     one, it empties its free lists, runs a collection, waits briefly for the cleanups it
-//     queues, and tries again; only a third failure panics with an out-of-memory message.
+//   - when an allocation would exceed the budget (90% of the device memory), it runs a
+//     collection, waits briefly for the cleanups it queues, and reuses what they return if one
+//     has the right size, else hands the free lists back to the driver;
+//   - when the driver fails an allocation, it does all of that and tries again; only a third
+//     failure panics with an out-of-memory message.
 type pool struct {
 	drv    Driver
 	budget int64
@@ -55,10 +57,18 @@ func (p *pool) get(bytes int) (Mem, int) {
 	if m, ok := p.take(class); ok {
 		return m, class
 	}
+	if p.overBudget(class) {
+		// Garbage tensors may be holding the memory: collect them, and reuse one of the right
+		// size if that freed one; otherwise give the cached allocations of other sizes back.
+		p.collectNoTrim()
+		if m, ok := p.take(class); ok {
+			return m, class
+		}
+		p.trim()
+	}
 	var lastErr error
 	for attempt := range 3 {
-		if attempt > 0 || p.overBudget(class) {
-			p.trim()
+		if attempt > 0 { // the driver failed: free everything we can and try again
 			p.collect()
 			if m, ok := p.take(class); ok {
 				return m, class
@@ -138,6 +148,12 @@ func (p *pool) trim() {
 // (at most about 50ms): Go offers no way to wait for cleanups directly. Then it trims again so
 // that what they returned goes back to the driver.
 func (p *pool) collect() {
+	p.collectNoTrim()
+	p.trim()
+}
+
+// collectNoTrim is collect without handing the returned allocations to the driver.
+func (p *pool) collectNoTrim() {
 	runtime.GC()
 	p.mu.Lock()
 	p.liveAtGC = p.live
@@ -151,7 +167,6 @@ func (p *pool) collect() {
 		}
 		last = now
 	}
-	p.trim()
 }
 
 func (p *pool) releasedCount() uint64 {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/ebitengine/purego"
@@ -57,16 +58,28 @@ func Open(what string, names, dirs []string) (*Lib, error) {
 				continue
 			}
 		}
-		h, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_GLOBAL)
+		h, err := dlopen(path)
 		if err == nil {
 			return &Lib{Path: path, handle: h}, nil
 		}
-		reasons = append(reasons, fmt.Sprintf("%s (%v)", path, err))
+		reasons = append(reasons, fmt.Sprintf("%s (%s)", path, err))
 	}
 	if len(reasons) == 0 {
 		reasons = append(reasons, "no candidate paths: "+PathEnv+" is set but empty")
 	}
 	return nil, fmt.Errorf("%w: cannot open %s; tried %s", ErrUnavailable, what, strings.Join(reasons, ", "))
+}
+
+// dlopen opens path on a locked OS thread: dlerror's message is per thread, and purego reads it
+// in a second call that could otherwise run on another thread and find it empty.
+func dlopen(path string) (uintptr, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	h, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_GLOBAL)
+	if err != nil && strings.TrimSpace(err.Error()) == "" {
+		err = errors.New("not found by the dynamic linker")
+	}
+	return h, err
 }
 
 // Func looks symbol name up and binds it to fptr, a pointer to a Go func variable with the C

@@ -31,7 +31,7 @@ DEVICE real apply_unary(int op, real x, real p) {
 	case OP_ABS:
 		return R_FABS(x);
 	case OP_SIGN:
-		return x > 0 ? (real)1 : x < 0 ? (real)-1 : x; // keeps 0 and NaN, as PyTorch
+		return x > 0 ? (real)1 : x < 0 ? (real)-1 : (real)0; // 0 at ±0 and NaN, as PyTorch
 	case OP_EXP:
 		return R_EXP(x);
 	case OP_LOG:
@@ -51,10 +51,17 @@ DEVICE real apply_unary(int op, real x, real p) {
 			return e / (1 + e);
 		}
 	case OP_RELU:
-		return x > 0 ? x : (real)0;
+		return (x > 0 || x != x) ? x : (real)0; // NaN propagates, as PyTorch
 	case OP_LEAKY_RELU:
 		return x > 0 ? x : p * x;
 	case OP_POW:
+		// PyTorch computes x^0.5 as √x and x^-0.5 as 1/√x (they differ from pow at -Inf).
+		if (p == (real)0.5) {
+			return R_SQRT(x);
+		}
+		if (p == (real)-0.5) {
+			return 1 / R_SQRT(x);
+		}
 		return R_POW(x, p);
 	case OP_SCALE:
 		return p * x;

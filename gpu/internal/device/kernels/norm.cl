@@ -52,8 +52,9 @@ KERNEL instance_norm_backward(int size, GLOBAL real* dx, GLOBAL const real* dy, 
 }
 
 // adam_step follows torch.optim.Adam operation by operation (see tensor.AdamHyper); the host passes
-// step_size = lr/bias_correction1 and bc2_sqrt = sqrt(bias_correction2), computed in double.
-KERNEL adam_step(int n, real beta1, real beta2, real eps, real weight_decay, real step_size, real bc2_sqrt,
+// one_minus_beta1/2, step_size = lr/bias_correction1 and bc2_sqrt = sqrt(bias_correction2),
+// each computed in double and rounded once, as PyTorch does.
+KERNEL adam_step(int n, real beta1, real beta2, real one_minus_beta1, real one_minus_beta2, real eps, real weight_decay, real step_size, real bc2_sqrt,
 	GLOBAL real* param, GLOBAL const real* grad, GLOBAL real* m, GLOBAL real* v) {
 	int i = GLOBAL_ID(0);
 	if (i >= n) {
@@ -63,8 +64,8 @@ KERNEL adam_step(int n, real beta1, real beta2, real eps, real weight_decay, rea
 	if (weight_decay != 0) {
 		g += weight_decay * param[i];
 	}
-	real mi = m[i] * beta1 + (1 - beta1) * g;
-	real vi = v[i] * beta2 + (1 - beta2) * g * g;
+	real mi = m[i] * beta1 + one_minus_beta1 * g;
+	real vi = v[i] * beta2 + one_minus_beta2 * g * g;
 	m[i] = mi;
 	v[i] = vi;
 	param[i] -= step_size * mi / (R_SQRT(vi) / bc2_sqrt + eps);

@@ -1,0 +1,137 @@
+package device
+
+import (
+	"errors"
+	"runtime"
+	"sync"
+	"testing"
+	"unsafe"
+
+	"github.com/zebra-go/zebra/tensor"
+)
+
+// fakeDriver is a device with a fixed amount of memory and no kernels but fill, enough to test
+// the allocator's bookkeeping without a GPU.
+type fakeDriver struct {
+	mu        sync.Mutex
+	capacity  int
+	used      int
+	peak      int
+	sizes     map[Mem]int
+	next      Mem
+	failAlloc bool
+}
+
+func newFake(capacity int) *fakeDriver { return &fakeDriver{capacity: capacity, sizes: map[Mem]int{}} }
+
+func (f *fakeDriver) Name() string                                                             { return "fake:0" }
+func (f *fakeDriver) FP64() bool                                                               { return true }
+func (f *fakeDriver) MemBytes() int64                                                          { return int64(f.capacity) }
+func (f *fakeDriver) Compile(tensor.DType) error                                               { return nil }
+func (f *fakeDriver) Write(Mem, unsafe.Pointer, int)                                           {}
+func (f *fakeDriver) Read(unsafe.Pointer, Mem, int)                                            {}
+func (f *fakeDriver) Launch(dt tensor.DType, name string, groups, local [3]int, args [][]byte) {}
+func (f *fakeDriver) Gemm(tensor.GemmArgs, Mem, Mem, Mem) bool                                 { return false }
+
+func (f *fakeDriver) Alloc(bytes int) (Mem, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.used+bytes > f.capacity {
+		return 0, errors.New("fake: out of memory")
+	}
+	f.next++
+	f.sizes[f.next] = bytes
+	f.used += bytes
+	f.peak = max(f.peak, f.used)
+	return f.next, nil
+}
+
+func (f *fakeDriver) Free(m Mem) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.used -= f.sizes[m]
+	delete(f.sizes, m)
+}
+
+func TestSizeClass(t *testing.T) {
+	prev := 0
+	for bytes := 1; bytes < 1<<20; bytes += 37 {
+		c := sizeClass(bytes)
+		if c < bytes || c < prev || (bytes > 256 && float64(c) > 1.25*float64(bytes)) {
+			t.Fatalf("sizeClass(%d) = %d (previous %d)", bytes, c, prev)
+		}
+		prev = c
+	}
+	for _, c := range []struct{ bytes, want int }{{0, 256}, {256, 256}, {257, 320}, {1024, 1024}, {1025, 1280}, {1 << 20, 1 << 20}} {
+		if got := sizeClass(c.bytes); got != c.want {
+			t.Errorf("sizeClass(%d) = %d, want %d", c.bytes, got, c.want)
+		}
+	}
+}
+
+// TestGarbageIsReused allocates and drops far more than the device holds: the pool must reuse
+// what the collector frees, and never ask the driver for more than the device has.
+func TestGarbageIsReused(t *testing.T) {
+	fake := newFake(8 << 20)
+	b := New(fake, nil)
+	for range 200 { // 200 × 1 MiB through an 8 MiB device
+		b.Alloc(tensor.Float32, 1<<18)
+	}
+	if fake.peak > fake.capacity {
+		t.Fatalf("driver peak %d over capacity %d", fake.peak, fake.capacity)
+	}
+	s := b.MemStats()
+	if s.DriverAllocs >= 200 {
+		t.Errorf("%d driver allocations for 200 tensors of one size: nothing was reused", s.DriverAllocs)
+	}
+}
+
+// TestSteadyStateStopsAllocating: a loop that allocates the same sizes each iteration, as a
+// training step does, calls the driver only while it warms up.
+func TestSteadyStateStopsAllocating(t *testing.T) {
+	fake := newFake(1 << 30)
+	b := New(fake, nil)
+	step := func() {
+		for _, n := range []int{1000, 5000, 1000, 70000} {
+			b.Alloc(tensor.Float32, n)
+		}
+	}
+	step()
+	runtime.GC()
+	b.pool.collectNoTrim()
+	before := b.MemStats().DriverAllocs
+	for range 5 {
+		step()
+		runtime.GC()
+		b.pool.collectNoTrim()
+	}
+	if after := b.MemStats().DriverAllocs; after != before {
+		t.Errorf("driver allocations grew from %d to %d in steady state", before, after)
+	}
+}
+
+func TestOutOfMemoryPanicsWithMessage(t *testing.T) {
+	fake := newFake(1 << 20)
+	b := New(fake, nil)
+	var live []tensor.Storage
+	defer func() {
+		r := recover()
+		msg, _ := r.(string)
+		if r == nil || !contains(msg, "out of device memory") {
+			t.Fatalf("recovered %v, want an out-of-memory panic", r)
+		}
+		runtime.KeepAlive(live)
+	}()
+	for range 10 {
+		live = append(live, b.Alloc(tensor.Float32, 1<<17)) // 512 KiB each, all kept alive
+	}
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,75 @@
+package opencl
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zebra-go/zebra/gpu/internal/dynlib"
+)
+
+// childEnv marks the child process of the tests below: the ICD loader is opened, and reads its
+// vendor list, once per process, so each "unavailable" situation gets a fresh one.
+const childEnv = "ZEBRA_OPENCL_TEST_CHILD"
+
+// runChild runs test name in a child process with the extra environment and returns its output.
+func runChild(t *testing.T, name string, env ...string) string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+name+"$")
+	cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	return string(out)
+}
+
+func reportOpen() {
+	_, err := Open(0)
+	fmt.Printf("errors.Is(ErrUnavailable)=%v\n%v\n", errors.Is(err, dynlib.ErrUnavailable), err)
+}
+
+func TestNoLibraryNamesEveryPath(t *testing.T) {
+	if os.Getenv(childEnv) == "1" {
+		reportOpen()
+		return
+	}
+	empty := t.TempDir()
+	out := runChild(t, "TestNoLibraryNamesEveryPath", dynlib.PathEnv+"="+empty)
+	if !strings.Contains(out, "errors.Is(ErrUnavailable)=true") {
+		t.Errorf("error does not wrap ErrUnavailable:\n%s", out)
+	}
+	for _, name := range libNames {
+		if !strings.Contains(out, filepath.Join(empty, name)+" (not found)") {
+			t.Errorf("error does not name %s:\n%s", filepath.Join(empty, name), out)
+		}
+	}
+}
+
+// TestNoPlatform gives the ICD loader an empty vendor folder (ocl-icd reads OCL_ICD_VENDORS), so
+// the library opens but lists no platform.
+func TestNoPlatform(t *testing.T) {
+	if os.Getenv(childEnv) == "1" {
+		reportOpen()
+		return
+	}
+	if _, err := api(); err != nil {
+		t.Skipf("no OpenCL library: %v", err)
+	}
+	out := runChild(t, "TestNoPlatform", "OCL_ICD_VENDORS="+t.TempDir())
+	if !strings.Contains(out, "errors.Is(ErrUnavailable)=true") || !strings.Contains(out, "no OpenCL platform") {
+		t.Errorf("want an ErrUnavailable error about platforms, got:\n%s", out)
+	}
+}
+
+func TestNoSuchDevice(t *testing.T) {
+	openOrSkip(t)
+	_, err := Open(1000)
+	if !errors.Is(err, dynlib.ErrUnavailable) || !strings.Contains(err.Error(), "no OpenCL device 1000") {
+		t.Fatalf("Open(1000): %v", err)
+	}
+}
