@@ -83,6 +83,8 @@ func InstanceNorm(x *Tensor, eps float64) (y, mean, rstd *Tensor) {
 // InstanceNormBackward returns the input gradient of InstanceNorm given the output gradient dy and
 // what the forward pass returned.
 func InstanceNormBackward(dy, x, mean, rstd *Tensor) *Tensor {
+	sameDevice("tensor.InstanceNormBackward", dy, x, mean, rstd)
+	sameDType("tensor.InstanceNormBackward", dy, x, mean, rstd)
 	sameShapes("tensor.InstanceNormBackward", dy, x)
 	planes, size := normPlanes("tensor.InstanceNormBackward", x)
 	if mean.Numel() != planes || rstd.Numel() != planes {

@@ -8,6 +8,7 @@ import (
 // Reshape returns t with a new shape of the same number of elements, sharing its storage. One
 // dimension may be -1 and is then inferred.
 func Reshape(t *Tensor, shape ...int) *Tensor {
+	requested := shape
 	shape = slices.Clone(shape)
 	infer := -1
 	known := 1
@@ -16,16 +17,19 @@ func Reshape(t *Tensor, shape ...int) *Tensor {
 		case d == -1 && infer < 0:
 			infer = i
 		case d < 0:
-			panic(fmt.Sprintf("tensor.Reshape: invalid shape %v for %v", shape, t.shape))
+			panic(fmt.Sprintf("tensor.Reshape: invalid shape %v for %v", requested, t.shape))
 		default:
 			known *= d
 		}
 	}
-	if infer >= 0 && known != 0 {
+	if infer >= 0 {
+		if known == 0 { // -1 could be anything, as PyTorch says
+			panic(fmt.Sprintf("tensor.Reshape: cannot infer the -1 in %v for %v (%d elements)", requested, t.shape, t.Numel()))
+		}
 		shape[infer] = t.Numel() / known
 	}
 	if numel(shape) != t.Numel() {
-		panic(fmt.Sprintf("tensor.Reshape: shape %v does not fit %v (%d elements)", shape, t.shape, t.Numel()))
+		panic(fmt.Sprintf("tensor.Reshape: shape %v does not fit %v (%d elements)", requested, t.shape, t.Numel()))
 	}
 	return &Tensor{shape: shape, dtype: t.dtype, storage: t.storage}
 }
