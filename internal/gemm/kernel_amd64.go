@@ -47,23 +47,53 @@ func fmaPeakAVX2(iterations int)
 //go:noescape
 func fmaPeakAVX512(iterations int)
 
+// transposePack32 sets dst[p*width+r] = src[r*ld+p] for r < count, p < kc.
+//
+//go:noescape
+func transposePack32(dst *float32, width int, src *float32, ld int, count int, kc int)
+
+// transposePack64 sets dst[p*width+r] = src[r*ld+p] for r < count, p < kc.
+//
+//go:noescape
+func transposePack64(dst *float64, width int, src *float64, ld int, count int, kc int)
+
+// transpose32 is transposeGo in assembly, after checking that the slices hold the extents.
+func transpose32(dst []float32, width int, src []float32, ld, count, kc int) {
+	if count == 0 || kc == 0 {
+		return
+	}
+	_ = dst[(kc-1)*width+count-1]
+	_ = src[(count-1)*ld+kc-1]
+	transposePack32(&dst[0], width, &src[0], ld, count, kc)
+}
+
+// transpose64 is transpose32 for float64.
+func transpose64(dst []float64, width int, src []float64, ld, count, kc int) {
+	if count == 0 || kc == 0 {
+		return
+	}
+	_ = dst[(kc-1)*width+count-1]
+	_ = src[(count-1)*ld+kc-1]
+	transposePack64(&dst[0], width, &src[0], ld, count, kc)
+}
+
 func asmPaths() []*path {
 	return []*path{
 		{
 			name: "avx512", level: cpu.AVX512,
 			// 14x32 tiles use 28 of the 32 zmm registers as accumulators.
-			s: &impl[float32]{mr: 14, nr: 32, strip: sgemmKernel14x32AVX512, rows: sgemmKernelRows14x32AVX512,
+			s: &impl[float32]{mr: 14, nr: 32, strip: sgemmKernel14x32AVX512, rows: sgemmKernelRows14x32AVX512, transpose: transpose32,
 				mc: 14 * 24, kc: 256, nc: 3072},
-			d: &impl[float64]{mr: 14, nr: 16, strip: dgemmKernel14x16AVX512, rows: dgemmKernelRows14x16AVX512,
+			d: &impl[float64]{mr: 14, nr: 16, strip: dgemmKernel14x16AVX512, rows: dgemmKernelRows14x16AVX512, transpose: transpose64,
 				mc: 14 * 12, kc: 256, nc: 2048},
 			peak: fmaPeakAVX512, peakBytes: 64,
 		},
 		{
 			name: "avx2", level: cpu.AVX2,
 			// 6x16 tiles use 12 of the 16 ymm registers as accumulators.
-			s: &impl[float32]{mr: 6, nr: 16, strip: sgemmKernel6x16AVX2, rows: sgemmKernelRows6x16AVX2,
+			s: &impl[float32]{mr: 6, nr: 16, strip: sgemmKernel6x16AVX2, rows: sgemmKernelRows6x16AVX2, transpose: transpose32,
 				mc: 6 * 32, kc: 256, nc: 3072},
-			d: &impl[float64]{mr: 6, nr: 8, strip: dgemmKernel6x8AVX2, rows: dgemmKernelRows6x8AVX2,
+			d: &impl[float64]{mr: 6, nr: 8, strip: dgemmKernel6x8AVX2, rows: dgemmKernelRows6x8AVX2, transpose: transpose64,
 				mc: 6 * 16, kc: 256, nc: 2048},
 			peak: fmaPeakAVX2, peakBytes: 32,
 		},

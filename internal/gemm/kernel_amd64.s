@@ -2991,3 +2991,135 @@ fmaPeakAVX512_loop:
 fmaPeakAVX512_done:
 	VZEROUPPER
 	RET
+
+// func transposePack32(dst *float32, width int, src *float32, ld int, count int, kc int)
+// Requires: SSE
+TEXT ·transposePack32(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), AX
+	MOVQ width+8(FP), CX
+	SHLQ $0x02, CX
+	MOVQ src+16(FP), DX
+	MOVQ ld+24(FP), BX
+	SHLQ $0x02, BX
+	MOVQ count+32(FP), SI
+	MOVQ kc+40(FP), DI
+
+transposePack32_group:
+	CMPQ SI, $0x04
+	JB   transposePack32_single
+	LEAQ (DX)(BX*1), R8
+	LEAQ (DX)(BX*2), R9
+	LEAQ (R8)(BX*2), R10
+	MOVQ AX, R11
+	XORQ R12, R12
+
+transposePack32_group_loop:
+	CMPQ  R12, DI
+	JAE   transposePack32_group_next
+	MOVSS (DX)(R12*4), X0
+	MOVSS (R8)(R12*4), X1
+	MOVSS (R9)(R12*4), X2
+	MOVSS (R10)(R12*4), X3
+	MOVSS X0, (R11)
+	MOVSS X1, 4(R11)
+	MOVSS X2, 8(R11)
+	MOVSS X3, 12(R11)
+	ADDQ  CX, R11
+	INCQ  R12
+	JMP   transposePack32_group_loop
+
+transposePack32_group_next:
+	LEAQ (DX)(BX*4), DX
+	ADDQ $0x10, AX
+	SUBQ $0x04, SI
+	JMP  transposePack32_group
+
+transposePack32_single:
+	TESTQ SI, SI
+	JZ    transposePack32_done
+	MOVQ  AX, R8
+	XORQ  R9, R9
+
+transposePack32_single_loop:
+	CMPQ  R9, DI
+	JAE   transposePack32_single_next
+	MOVSS (DX)(R9*4), X0
+	MOVSS X0, (R8)
+	ADDQ  CX, R8
+	INCQ  R9
+	JMP   transposePack32_single_loop
+
+transposePack32_single_next:
+	ADDQ BX, DX
+	ADDQ $0x04, AX
+	DECQ SI
+	JMP  transposePack32_single
+
+transposePack32_done:
+	RET
+
+// func transposePack64(dst *float64, width int, src *float64, ld int, count int, kc int)
+// Requires: SSE2
+TEXT ·transposePack64(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), AX
+	MOVQ width+8(FP), CX
+	SHLQ $0x03, CX
+	MOVQ src+16(FP), DX
+	MOVQ ld+24(FP), BX
+	SHLQ $0x03, BX
+	MOVQ count+32(FP), SI
+	MOVQ kc+40(FP), DI
+
+transposePack64_group:
+	CMPQ SI, $0x04
+	JB   transposePack64_single
+	LEAQ (DX)(BX*1), R8
+	LEAQ (DX)(BX*2), R9
+	LEAQ (R8)(BX*2), R10
+	MOVQ AX, R11
+	XORQ R12, R12
+
+transposePack64_group_loop:
+	CMPQ  R12, DI
+	JAE   transposePack64_group_next
+	MOVSD (DX)(R12*8), X0
+	MOVSD (R8)(R12*8), X1
+	MOVSD (R9)(R12*8), X2
+	MOVSD (R10)(R12*8), X3
+	MOVSD X0, (R11)
+	MOVSD X1, 8(R11)
+	MOVSD X2, 16(R11)
+	MOVSD X3, 24(R11)
+	ADDQ  CX, R11
+	INCQ  R12
+	JMP   transposePack64_group_loop
+
+transposePack64_group_next:
+	LEAQ (DX)(BX*4), DX
+	ADDQ $0x20, AX
+	SUBQ $0x04, SI
+	JMP  transposePack64_group
+
+transposePack64_single:
+	TESTQ SI, SI
+	JZ    transposePack64_done
+	MOVQ  AX, R8
+	XORQ  R9, R9
+
+transposePack64_single_loop:
+	CMPQ  R9, DI
+	JAE   transposePack64_single_next
+	MOVSD (DX)(R9*8), X0
+	MOVSD X0, (R8)
+	ADDQ  CX, R8
+	INCQ  R9
+	JMP   transposePack64_single_loop
+
+transposePack64_single_next:
+	ADDQ BX, DX
+	ADDQ $0x08, AX
+	DECQ SI
+	JMP  transposePack64_single
+
+transposePack64_done:
+	RET

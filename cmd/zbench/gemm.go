@@ -1,0 +1,205 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/zebra-go/zebra/internal/cpu"
+	"github.com/zebra-go/zebra/internal/gemm"
+)
+
+func init() {
+	register("gemm", "SGEMM speed per path and thread count, against the measured FMA peak", runGemm)
+}
+
+// gemmShape is one benchmarked product: C[m,n] = op(A)[m,k] * op(B)[k,n].
+type gemmShape struct {
+	name           string
+	m, k, n        int
+	transA, transB bool
+}
+
+// The im2col GEMMs of CycleGAN at 256x256, written (M, K, N) as in issue 4, plus two squares.
+var issueShapes = []gemmShape{
+	{name: "resblock 3x3 256->256", m: 4096, k: 2304, n: 256},
+	{name: "first conv 7x7 3->64", m: 65536, k: 147, n: 64},
+	{name: "down conv 3x3 64->128", m: 16384, k: 576, n: 128},
+	{name: "down conv 3x3 128->256", m: 4096, k: 1152, n: 256},
+	{name: "square", m: 1024, k: 1024, n: 1024},
+	{name: "square", m: 2048, k: 2048, n: 2048},
+}
+
+// trainingShapes are the same convolutions as the conv layers call them: forward
+// Y[Cout, OH*OW] = W[Cout, K] x cols[K, OH*OW], dW = dY x cols^T and dcols = W^T x dY.
+func trainingShapes() []gemmShape {
+	var out []gemmShape
+	for _, s := range issueShapes[:4] {
+		spatial, kk, cout := s.m, s.k, s.n
+		out = append(out,
+			gemmShape{name: s.name + " fwd", m: cout, k: kk, n: spatial},
+			gemmShape{name: s.name + " dW", m: cout, k: spatial, n: kk, transB: true},
+			gemmShape{name: s.name + " dcols", m: kk, k: cout, n: spatial, transA: true},
+		)
+	}
+	return out
+}
+
+func runGemm(args []string) error {
+	fs := flag.NewFlagSet("zbench gemm", flag.ContinueOnError)
+	threadList := fs.String("threads", "1,2", "comma-separated thread counts")
+	pathList := fs.String("paths", "all", "comma-separated paths (avx512, avx2, generic) or all")
+	training := fs.Bool("training", false, "also time the transposed shapes the conv layers call (forward, dW, dcols)")
+	minTime := fs.Duration("mintime", time.Second, "time each shape for at least this long (after one warm-up run)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	threads, err := parseInts(*threadList)
+	if err != nil {
+		return fmt.Errorf("-threads: %v", err)
+	}
+	paths := gemm.Paths()
+	if *pathList != "all" {
+		paths = strings.Split(*pathList, ",")
+		for _, p := range paths {
+			if !contains(gemm.Paths(), p) {
+				return fmt.Errorf("-paths: %q is not available here (available: %s)", p, strings.Join(gemm.Paths(), ","))
+			}
+		}
+	}
+	shapes := issueShapes
+	if *training {
+		shapes = append(append([]gemmShape(nil), shapes...), trainingShapes()...)
+	}
+
+	fmt.Printf("CPU level %s (supported %s), active gemm path %s, GOMAXPROCS %d %s\n",
+		cpu.Active(), cpu.Supported(), gemm.Path(), runtime.GOMAXPROCS(0), cpu.Note())
+	peakPath := paths[0]
+	if peakPath == "generic" {
+		peakPath = gemm.Paths()[0]
+	}
+	peaks := map[int]float64{}
+	for _, t := range threads {
+		peaks[t] = fmaPeak(peakPath, t)
+		fmt.Printf("FMA peak (%s loop, %d thread(s)): %.1f GFLOP/s\n", peakPath, t, peaks[t]/1e9)
+	}
+	fmt.Printf("time: best of runs over %v after a warm-up; GFLOP/s = 2*m*n*k / time\n\n", *minTime)
+
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "shape\tm\tk\tn\top\tpath\tthreads\tms\tGFLOP/s\tof peak\t")
+	defer tw.Flush()
+	for _, s := range shapes {
+		a, b, c := operands(s)
+		for _, p := range paths {
+			for _, t := range threads {
+				gemm.SetThreads(t)
+				secs := timeIt(*minTime, func() {
+					lda, ldb := s.k, s.n
+					if s.transA {
+						lda = s.m
+					}
+					if s.transB {
+						ldb = s.k
+					}
+					gemm.SgemmPath(p, s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, c, s.n)
+				})
+				flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%d\t%.2f\t%.1f\t%.0f%%\t\n", s.name, s.m, s.k, s.n,
+					opName(s), p, t, secs*1e3, flops/secs/1e9, 100*flops/secs/peaks[t])
+			}
+		}
+		tw.Flush()
+	}
+	gemm.SetThreads(0)
+	return nil
+}
+
+func opName(s gemmShape) string {
+	name := "A"
+	if s.transA {
+		name = "At"
+	}
+	if s.transB {
+		return name + "*Bt"
+	}
+	return name + "*B"
+}
+
+func operands(s gemmShape) (a, b, c []float32) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	fill := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = rng.Float32()*2 - 1
+		}
+		return x
+	}
+	return fill(s.m * s.k), fill(s.k * s.n), fill(s.m * s.n)
+}
+
+// timeIt runs f once to warm caches and page in buffers, then repeatedly for at least minTime,
+// and returns the best time in seconds: the least disturbed run on a shared machine.
+func timeIt(minTime time.Duration, f func()) float64 {
+	f()
+	best := time.Duration(1<<63 - 1)
+	for start := time.Now(); time.Since(start) < minTime; {
+		t0 := time.Now()
+		f()
+		best = min(best, time.Since(t0))
+	}
+	return best.Seconds()
+}
+
+// fmaPeak measures the FMA throughput of threads threads, each locked to an OS thread and running
+// the path's assembly loop of independent FMAs, in FLOP/s. The best of five runs is reported.
+func fmaPeak(path string, threads int) float64 {
+	const iterations = 20_000_000
+	best := 0.0
+	for run := 0; run < 5; run++ {
+		var wg sync.WaitGroup
+		var flops float64
+		var mu sync.Mutex
+		start := time.Now()
+		for t := 0; t < threads; t++ {
+			wg.Go(func() {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				f := gemm.FMALoop(path, iterations)
+				mu.Lock()
+				flops += f
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		best = max(best, flops/time.Since(start).Seconds())
+	}
+	return best
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v < 1 {
+			return nil, fmt.Errorf("%q is not a positive integer", f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,189 @@
+//go:build linux && amd64 && !purego
+
+// Tuning experiments for block sizes and layouts, timed in thread CPU time so that other
+// processes on a shared machine distort them less. Skipped unless ZEBRA_TUNE=1:
+//
+//	ZEBRA_TUNE=1 go test -v -run Tune ./internal/gemm
+
+package gemm
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+func threadCPU() time.Duration {
+	var ts syscall.Timespec
+	syscall.Syscall(syscall.SYS_CLOCK_GETTIME, 3, uintptr(unsafe.Pointer(&ts)), 0) // CLOCK_THREAD_CPUTIME_ID
+	return time.Duration(ts.Nano())
+}
+
+// cpuRate runs f reps times and returns best flops per CPU-second of this thread.
+func cpuRate(flops float64, reps int, f func()) (best float64) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	f()
+	for r := 0; r < reps; r++ {
+		t0 := threadCPU()
+		w0 := time.Now()
+		f()
+		d := threadCPU() - t0
+		_ = w0
+		if d > 0 {
+			best = max(best, flops/d.Seconds())
+		}
+	}
+	return best / 1e9
+}
+
+func TestTuneKernel(t *testing.T) {
+	skipUnlessTuning(t)
+	const k = 256
+	a := make([]float32, 6*k)
+	bb := make([]float32, 16*k)
+	c := make([]float32, 6*16)
+	const calls = 20000
+	fl := float64(2 * 6 * 16 * k * calls)
+	fmt.Printf("peak  %.1f\n", cpuRate(12*8*2*1e6, 20, func() { fmaPeakAVX2(1e6) }))
+	fmt.Printf("strip %.1f\n", cpuRate(fl, 20, func() {
+		for i := 0; i < calls; i++ {
+			sgemmKernel6x16AVX2(k, &a[0], 6, &bb[0], 16, &c[0], 16, 1, 1)
+		}
+	}))
+	fmt.Printf("rows  %.1f\n", cpuRate(fl, 20, func() {
+		for i := 0; i < calls; i++ {
+			sgemmKernelRows6x16AVX2(k, &a[0], k, &bb[0], 16, &c[0], 16, 1, 1)
+		}
+	}))
+}
+
+func TestTuneShapes(t *testing.T) {
+	skipUnlessTuning(t)
+	im := paths[1].s
+	for _, s := range [][3]int{{4096, 2304, 256}, {65536, 147, 64}, {16384, 576, 128}, {4096, 1152, 256}, {1024, 1024, 1024}, {2048, 2048, 2048}} {
+		m, k, n := s[0], s[1], s[2]
+		a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+		for i := range a {
+			a[i] = float32(i % 7)
+		}
+		for i := range b {
+			b[i] = float32(i % 5)
+		}
+		fl := 2 * float64(m*n*k)
+		r := cpuRate(fl, 3, func() { gemm(im, 1, false, false, m, n, k, 1, a, k, b, n, 0, c, n) })
+		fmt.Printf("%v %.1f\n", s, r)
+	}
+}
+
+func TestTunePack(t *testing.T) {
+	skipUnlessTuning(t)
+	const kc, ld = 256, 2304
+	src := make([]float32, 6*ld)
+	dst := make([]float32, 6*kc)
+	const reps = 100000
+	r := cpuRate(6*kc*reps, 5, func() {
+		for i := 0; i < reps; i++ {
+			transpose32(dst, 6, src, ld, 6, kc)
+		}
+	})
+	fmt.Printf("pack %.3f ns/elt\n", 1/r)
+}
+
+func TestTuneKernelL2(t *testing.T) {
+	skipUnlessTuning(t)
+	for _, kc := range []int{128, 192, 256, 384} {
+		for _, slivers := range []int{8, 32, 64} {
+			a := make([]float32, 6*kc*slivers)
+			bb := make([]float32, 16*kc)
+			c := make([]float32, 6*16*slivers)
+			calls := 2000000 / kc
+			fl := float64(2 * 6 * 16 * kc * calls)
+			r := cpuRate(fl, 5, func() {
+				for i := 0; i < calls; i++ {
+					s := i % slivers
+					sgemmKernel6x16AVX2(kc, &a[s*6*kc], 6, &bb[0], 16, &c[s*96], 16, 1, 1)
+				}
+			})
+			fmt.Printf("kc=%d slivers=%d (A %d KB): %.1f\n", kc, slivers, len(a)*4/1024, r)
+		}
+	}
+}
+
+func TestTuneBlocks(t *testing.T) {
+	skipUnlessTuning(t)
+	base := paths[1].s
+	for _, s := range [][3]int{{2048, 2048, 2048}, {4096, 2304, 256}} {
+		m, k, n := s[0], s[1], s[2]
+		a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+		fl := 2 * float64(m*n*k)
+		for _, kc := range []int{128, 256, 384} {
+			for _, mc := range []int{48, 96, 192, 384} {
+				for _, nc := range []int{256, 1024, 4096} {
+					im := &impl[float32]{mr: 6, nr: 16, strip: base.strip, rows: base.rows, transpose: base.transpose, mc: mc, kc: kc, nc: nc}
+					r := cpuRate(fl, 2, func() { gemm(im, 1, false, false, m, n, k, 1, a, k, b, n, 0, c, n) })
+					fmt.Printf("%v kc=%d mc=%d nc=%d %.1f\n", s, kc, mc, nc, r)
+				}
+			}
+		}
+	}
+}
+
+func TestTuneDirect(t *testing.T) {
+	skipUnlessTuning(t)
+	im := paths[1].s
+	for _, s := range [][3]int{{4096, 2304, 256}, {65536, 147, 64}, {16384, 576, 128}, {4096, 1152, 256}, {1024, 1024, 1024}, {2048, 2048, 2048}} {
+		m, k, n := s[0], s[1], s[2]
+		a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+		fl := 2 * float64(m*n*k)
+		best := map[string]float64{}
+		for rep := 0; rep < 4; rep++ {
+			for _, mode := range []struct {
+				name   string
+				at, bt int
+			}{{"packed", 0, 0}, {"directA", 1 << 30, 0}, {"directAB", 1 << 30, 1 << 30}, {"directB", 0, 1 << 30}} {
+				directATiles, directBTiles = mode.at, mode.bt
+				r := cpuRate(fl, 1, func() { gemm(im, 1, false, false, m, n, k, 1, a, k, b, n, 0, c, n) })
+				best[mode.name] = max(best[mode.name], r)
+			}
+		}
+		directATiles, directBTiles = 16, 4
+		fmt.Printf("%v packed %.1f directA %.1f directB %.1f directAB %.1f\n", s, best["packed"], best["directA"], best["directB"], best["directAB"])
+	}
+}
+
+func TestTuneCStride(t *testing.T) {
+	skipUnlessTuning(t)
+	const kc, slivers = 256, 32
+	a := make([]float32, 6*kc*slivers)
+	bb := make([]float32, 16*kc*128)
+	for _, beta := range []float32{0, 1} {
+		for _, ldc := range []int{16, 256, 2048, 2048 + 16, 2304} {
+			c := make([]float32, 6*ldc*slivers*2+4096)
+			calls := 4000
+			fl := float64(2 * 6 * 16 * kc * calls)
+			best := 0.0
+			for rep := 0; rep < 5; rep++ {
+				r := cpuRate(fl, 1, func() {
+					for i := 0; i < calls; i++ {
+						s := i % slivers
+						j := (i / slivers) % 128
+						sgemmKernel6x16AVX2(kc, &a[s*6*kc], 6, &bb[j*16*kc], 16, &c[s*6*ldc+(j%(ldc/16))*16], ldc, 1, beta)
+					}
+				})
+				best = max(best, r)
+			}
+			fmt.Printf("beta=%v ldc=%d: %.1f\n", beta, ldc, best)
+		}
+	}
+}
+
+func skipUnlessTuning(t *testing.T) {
+	if os.Getenv("ZEBRA_TUNE") == "" {
+		t.Skip("tuning experiment; set ZEBRA_TUNE=1")
+	}
+}
