@@ -141,3 +141,14 @@ func TestConvTranspose2dRejectsBadGeometry(t *testing.T) {
 		ConvTranspose2d(x, w, nil, ConvTranspose2dOptions{Padding: [2]int{4, 4}})
 	}, "autograd.ConvTranspose2d", "empty")
 }
+
+// CycleGAN's second upsampling layer at a quarter of its channels (32 -> 16, 64×64 -> 128×128).
+func BenchmarkConvTranspose2dUpsample(b *testing.B) {
+	up := func(x, w, bias *Var) *Var {
+		return ConvTranspose2d(x, w, bias, ConvTranspose2dOptions{Stride: [2]int{2, 2}, Padding: [2]int{1, 1}, OutputPadding: [2]int{1, 1}})
+	}
+	// Weight [32, 16, 3, 3]; the forward GEMM is [144, 32] × [32, 4096].
+	flops := 2.0 * 32 * 16 * 9 * 64 * 64
+	b.Run("forward", func(b *testing.B) { benchConv(b, up, []int{1, 32, 64, 64}, []int{32, 16, 3, 3}, 16, flops, false) })
+	b.Run("forward+backward", func(b *testing.B) { benchConv(b, up, []int{1, 32, 64, 64}, []int{32, 16, 3, 3}, 16, flops, true) })
+}
