@@ -118,7 +118,9 @@ func (b *ResnetBlock) Forward(x *autograd.Var) *autograd.Var {
 }
 
 // NamedParameters returns the parameters as "conv_block.N.weight" and "conv_block.N.bias".
-func (b *ResnetBlock) NamedParameters() []nn.NamedParam { return nn.Prefixed("conv_block", b.ConvBlock) }
+func (b *ResnetBlock) NamedParameters() []nn.NamedParam {
+	return nn.Prefixed("conv_block", b.ConvBlock)
+}
 
 // Parameters returns the parameters in state_dict order.
 func (b *ResnetBlock) Parameters() []*autograd.Var { return nn.Values(b.NamedParameters()) }
@@ -211,4 +213,3 @@ func setRequiresGrad(m nn.Module, on bool) {
 		p.SetRequiresGrad(on)
 	}
 }
-

@@ -1,0 +1,282 @@
+package cyclegan
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/zebra-go/zebra/internal/safetensors"
+	"github.com/zebra-go/zebra/nn"
+	"github.com/zebra-go/zebra/tensor"
+)
+
+// A checkpoint is one safetensors file holding the whole training state, so that a resumed run
+// continues bit for bit and translate needs no architecture flags:
+//
+//	tensors   G_A.<key>, G_B.<key>, D_A.<key>, D_B.<key>   the networks (official state_dict keys)
+//	          optimizer_G.state.<i>.{step,exp_avg,exp_avg_sq}, optimizer_D.…   the Adam states
+//	          pool_fake_A.<i>, pool_fake_B.<i>              the image pools
+//	metadata  format "pt", zebra "cyclegan-checkpoint/1", options (JSON), epoch, index, steps,
+//	          optimizer_G.<key>, scheduler_G.<key>, pool_fake_A.<key> (and the same for D, B)
+//
+// PyTorch users can read it with safetensors.torch.load_file; the G_A.* tensors are a
+// state_dict of the official ResnetGenerator.
+const (
+	checkpointFormat = "cyclegan-checkpoint/1"
+	formatKey        = "zebra"
+)
+
+// part is the state of one component (an optimizer, a schedule, a pool) under its prefix.
+type part struct {
+	prefix  string
+	tensors map[string]*tensor.Tensor
+	meta    map[string]string
+}
+
+// Save writes the trainer's whole state to path atomically (a temporary file renamed into place):
+// a crash leaves the previous checkpoint intact.
+func (t *Trainer) Save(path string) error {
+	optsJSON, err := json.Marshal(t.Opts)
+	if err != nil {
+		return fmt.Errorf("cyclegan: checkpoint options: %w", err)
+	}
+	meta := map[string]string{
+		"format":  "pt",
+		formatKey: checkpointFormat,
+		"options": string(optsJSON),
+		"epoch":   strconv.Itoa(t.Epoch),
+		"index":   strconv.Itoa(t.Index),
+		"steps":   strconv.Itoa(t.Steps),
+	}
+	var parts []part
+	for _, n := range t.namedNetworks() {
+		parts = append(parts, part{prefix: n.name, tensors: nn.StateDict(n.module)})
+	}
+	tg, mg := t.OptG.State()
+	td, md := t.OptD.State()
+	tpa, mpa := t.PoolFakeA.State()
+	tpb, mpb := t.PoolFakeB.State()
+	parts = append(parts,
+		part{"optimizer_G", tg, mg}, part{"optimizer_D", td, md},
+		part{"scheduler_G", nil, t.SchedG.State()}, part{"scheduler_D", nil, t.SchedD.State()},
+		part{"pool_fake_A", tpa, mpa}, part{"pool_fake_B", tpb, mpb},
+	)
+	var tensors []safetensors.Tensor
+	for _, p := range parts {
+		for _, k := range slices.Sorted(maps.Keys(p.tensors)) {
+			tensors = append(tensors, toSafetensors(p.prefix+"."+k, p.tensors[k]))
+		}
+		for k, v := range p.meta {
+			meta[p.prefix+"."+k] = v
+		}
+	}
+	if err := safetensors.WriteFile(path, tensors, meta); err != nil {
+		return fmt.Errorf("cyclegan: saving checkpoint: %w", err)
+	}
+	return nil
+}
+
+type namedNetwork struct {
+	name   string
+	module nn.Module
+}
+
+// namedNetworks lists the networks under their checkpoint prefixes, in a fixed order so that a
+// state gives the same file bytes every time.
+func (t *Trainer) namedNetworks() []namedNetwork {
+	return []namedNetwork{{"G_A", t.GA}, {"G_B", t.GB}, {"D_A", t.DA}, {"D_B", t.DB}}
+}
+
+func toSafetensors(name string, t *tensor.Tensor) safetensors.Tensor {
+	if t.DType() == tensor.Float64 {
+		return safetensors.FromFloat64(name, t.Shape(), t.Float64s())
+	}
+	return safetensors.FromFloat32(name, t.Shape(), t.Float32s())
+}
+
+// checkpointFile is a decoded checkpoint, split by prefix.
+type checkpointFile struct {
+	path    string
+	tensors map[string]map[string]*tensor.Tensor // prefix -> key -> tensor
+	meta    map[string]map[string]string
+	top     map[string]string // metadata without a prefix
+}
+
+func readCheckpoint(path string) (*checkpointFile, error) {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cyclegan: reading checkpoint: %w", err)
+	}
+	c := &checkpointFile{path: path, tensors: map[string]map[string]*tensor.Tensor{}, meta: map[string]map[string]string{}, top: map[string]string{}}
+	for _, st := range f.Tensors {
+		var t *tensor.Tensor
+		switch st.DType {
+		case safetensors.F64:
+			data, shape, err := f.Float64s(st.Name)
+			if err != nil {
+				return nil, fmt.Errorf("cyclegan: checkpoint %s: %w", path, err)
+			}
+			t = tensor.FromFloat64(data, shape...)
+		default:
+			data, shape, err := f.Float32s(st.Name)
+			if err != nil {
+				return nil, fmt.Errorf("cyclegan: checkpoint %s: tensor %q: %w", path, st.Name, err)
+			}
+			t = tensor.FromFloat32(data, shape...)
+		}
+		prefix, key, _ := strings.Cut(st.Name, ".")
+		if c.tensors[prefix] == nil {
+			c.tensors[prefix] = map[string]*tensor.Tensor{}
+		}
+		c.tensors[prefix][key] = t
+	}
+	for k, v := range f.Metadata {
+		prefix, key, ok := strings.Cut(k, ".")
+		if !ok {
+			c.top[k] = v
+			continue
+		}
+		if c.meta[prefix] == nil {
+			c.meta[prefix] = map[string]string{}
+		}
+		c.meta[prefix][key] = v
+	}
+	return c, nil
+}
+
+// options returns the options stored in a zebra checkpoint.
+func (c *checkpointFile) options() (Options, error) {
+	if c.top[formatKey] != checkpointFormat {
+		return Options{}, fmt.Errorf("cyclegan: %s is not a zebra CycleGAN checkpoint (metadata %q is %q, want %q)", c.path, formatKey, c.top[formatKey], checkpointFormat)
+	}
+	var o Options
+	if err := json.Unmarshal([]byte(c.top["options"]), &o); err != nil {
+		return Options{}, fmt.Errorf("cyclegan: checkpoint %s: options: %w", c.path, err)
+	}
+	return o, nil
+}
+
+func (c *checkpointFile) int(key string) (int, error) {
+	n, err := strconv.Atoi(c.top[key])
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("cyclegan: checkpoint %s: metadata %q is %q, want a count", c.path, key, c.top[key])
+	}
+	return n, nil
+}
+
+// LoadTrainer restores a trainer saved by Save onto backend b, ready to continue training exactly
+// where it stopped. The options come from the checkpoint; only DataRoot may be changed by the
+// caller afterwards (it affects nothing saved).
+func LoadTrainer(path string, b tensor.Backend) (*Trainer, error) {
+	c, err := readCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	o, err := c.options()
+	if err != nil {
+		return nil, err
+	}
+	t, err := NewTrainer(o, b)
+	if err != nil {
+		return nil, fmt.Errorf("cyclegan: checkpoint %s: %w", path, err)
+	}
+	for _, n := range t.namedNetworks() {
+		if err := nn.LoadStateDict(n.module, c.tensors[n.name], true); err != nil {
+			return nil, fmt.Errorf("cyclegan: checkpoint %s: network %s: %w", path, n.name, err)
+		}
+	}
+	for _, s := range []struct {
+		name string
+		load func(map[string]*tensor.Tensor, map[string]string) error
+	}{
+		{"optimizer_G", t.OptG.LoadState},
+		{"optimizer_D", t.OptD.LoadState},
+		{"scheduler_G", func(_ map[string]*tensor.Tensor, m map[string]string) error { return t.SchedG.LoadState(m) }},
+		{"scheduler_D", func(_ map[string]*tensor.Tensor, m map[string]string) error { return t.SchedD.LoadState(m) }},
+		{"pool_fake_A", t.PoolFakeA.LoadState},
+		{"pool_fake_B", t.PoolFakeB.LoadState},
+	} {
+		tensors := c.tensors[s.name]
+		if tensors == nil {
+			tensors = map[string]*tensor.Tensor{}
+		}
+		if err := s.load(tensors, c.meta[s.name]); err != nil {
+			return nil, fmt.Errorf("cyclegan: checkpoint %s: %s: %w", path, s.name, err)
+		}
+	}
+	// Pools and optimizer states were read on the CPU; move them to the trainer's device.
+	for _, p := range []*ImagePool{t.PoolFakeA, t.PoolFakeB} {
+		for i, img := range p.images {
+			p.images[i] = img.To(b)
+		}
+	}
+	if t.Epoch, err = c.int("epoch"); err != nil {
+		return nil, err
+	}
+	if t.Index, err = c.int("index"); err != nil {
+		return nil, err
+	}
+	if t.Steps, err = c.int("steps"); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Direction names a generator: AtoB is G_A (horse → zebra on horse2zebra), BtoA is G_B.
+type Direction string
+
+const (
+	AtoB Direction = "AtoB"
+	BtoA Direction = "BtoA"
+)
+
+// LoadGenerator reads the generator of direction d from a checkpoint written by Trainer.Save,
+// or from a safetensors file holding only a ResnetGenerator state_dict (for example the official
+// latest_net_G_A.pth converted with safetensors.torch.save_file), whose ngf and block count are
+// read from the tensor shapes.
+func LoadGenerator(path string, d Direction, b tensor.Backend) (*ResnetGenerator, error) {
+	c, err := readCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	var sd map[string]*tensor.Tensor
+	var ngf, blocks int
+	if _, zebra := c.top[formatKey]; zebra {
+		o, err := c.options()
+		if err != nil {
+			return nil, err
+		}
+		prefix := map[Direction]string{AtoB: "G_A", BtoA: "G_B"}[d]
+		if prefix == "" {
+			return nil, fmt.Errorf("cyclegan: direction %q: want %s or %s", d, AtoB, BtoA)
+		}
+		sd, ngf, blocks = c.tensors[prefix], o.NGF, o.Blocks
+	} else {
+		// A bare state_dict: keys "model.N..." sit under the prefix "model".
+		sd = map[string]*tensor.Tensor{}
+		for k, t := range c.tensors["model"] {
+			sd["model."+k] = t
+		}
+		first, ok := sd["model.1.weight"]
+		if !ok || first.NDim() != 4 {
+			return nil, fmt.Errorf("cyclegan: %s is neither a zebra checkpoint nor a ResnetGenerator state_dict (no model.1.weight)", path)
+		}
+		ngf = first.Dim(0)
+		seen := map[string]bool{}
+		for k := range sd {
+			if i := strings.Index(k, ".conv_block."); i > 0 {
+				seen[k[:i]] = true
+			}
+		}
+		blocks = len(seen)
+	}
+	g := NewResnetGenerator(tensor.NewRNG(0), ngf, blocks)
+	if err := nn.LoadStateDict(g, sd, true); err != nil {
+		return nil, fmt.Errorf("cyclegan: %s: generator %s: %w", path, d, err)
+	}
+	nn.To(g, b)
+	return g, nil
+}

@@ -1,0 +1,342 @@
+package cyclegan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/zebra-go/zebra/autograd"
+	"github.com/zebra-go/zebra/nn"
+	"github.com/zebra-go/zebra/nn/optim"
+	"github.com/zebra-go/zebra/tensor"
+)
+
+// Options are the settings of a CycleGAN run, the official options under Go names; the JSON
+// names are the official ones. DefaultOptions gives the paper's values.
+type Options struct {
+	DataRoot       string  `json:"dataroot"`
+	Name           string  `json:"name"`
+	Epochs         int     `json:"n_epochs"`       // epochs at the initial learning rate
+	DecayEpochs    int     `json:"n_epochs_decay"` // epochs of linear decay after those
+	LR             float64 `json:"lr"`
+	Beta1          float64 `json:"beta1"`
+	LambdaA        float64 `json:"lambda_A"`        // weight of the cycle loss A → B → A
+	LambdaB        float64 `json:"lambda_B"`        // weight of the cycle loss B → A → B
+	LambdaIdentity float64 `json:"lambda_identity"` // identity loss weight, relative to LambdaA/B
+	PoolSize       int     `json:"pool_size"`
+	NGF            int     `json:"ngf"`
+	NDF            int     `json:"ndf"`
+	Blocks         int     `json:"n_blocks"` // residual blocks of the generators
+	DLayers        int     `json:"n_layers_D"`
+	LoadSize       int     `json:"load_size"`
+	CropSize       int     `json:"crop_size"`
+	Preprocess     string  `json:"preprocess"`
+	NoFlip         bool    `json:"no_flip"`
+	Seed           uint64  `json:"seed"`
+}
+
+// DefaultOptions returns the settings of the paper and the official code for 256x256 images:
+// 100 + 100 epochs, Adam 2e-4 with beta1 0.5, lambda 10 both ways, identity 0.5, a pool of 50,
+// ngf = ndf = 64, 9 residual blocks, a 3-layer PatchGAN, resize to 286 and crop 256.
+func DefaultOptions() Options {
+	return Options{
+		Epochs: 100, DecayEpochs: 100, LR: 2e-4, Beta1: 0.5,
+		LambdaA: 10, LambdaB: 10, LambdaIdentity: 0.5, PoolSize: DefaultPoolSize,
+		NGF: 64, NDF: 64, Blocks: 9, DLayers: 3,
+		LoadSize: 286, CropSize: 256, Preprocess: PreprocessResizeAndCrop,
+	}
+}
+
+// Check reports the first setting that cannot work.
+func (o Options) Check() error {
+	switch {
+	case o.Epochs < 0 || o.DecayEpochs < 0 || o.Epochs+o.DecayEpochs == 0:
+		return fmt.Errorf("cyclegan: %d + %d epochs: want non-negative counts and at least one epoch", o.Epochs, o.DecayEpochs)
+	case !(o.LR > 0) || math.IsInf(o.LR, 0):
+		return fmt.Errorf("cyclegan: learning rate %g: want a positive number", o.LR)
+	case !(o.Beta1 > 0 && o.Beta1 < 1):
+		return fmt.Errorf("cyclegan: beta1 %g: want 0 < beta1 < 1", o.Beta1)
+	case o.LambdaA < 0 || o.LambdaB < 0 || o.LambdaIdentity < 0:
+		return fmt.Errorf("cyclegan: loss weights lambda A %g, B %g, identity %g: want non-negative", o.LambdaA, o.LambdaB, o.LambdaIdentity)
+	case o.PoolSize < 0:
+		return fmt.Errorf("cyclegan: pool size %d: want ≥ 0", o.PoolSize)
+	case o.NGF < 1 || o.NDF < 1 || o.Blocks < 0 || o.DLayers < 1:
+		return fmt.Errorf("cyclegan: ngf %d, ndf %d, %d blocks, %d discriminator layers: want ngf, ndf, layers ≥ 1 and blocks ≥ 0", o.NGF, o.NDF, o.Blocks, o.DLayers)
+	}
+	return o.dataOptions().check()
+}
+
+func (o Options) dataOptions() DataOptions {
+	return DataOptions{LoadSize: o.LoadSize, CropSize: o.CropSize, Preprocess: o.Preprocess, NoFlip: o.NoFlip, Seed: o.Seed}
+}
+
+// LossNames are the eight losses in the official order: discriminator A, generator A (A → B
+// fooling D_A), cycle A (A → B → A), identity A (G_A(B) ≈ B), and the same for B.
+var LossNames = [8]string{"D_A", "G_A", "cycle_A", "idt_A", "D_B", "G_B", "cycle_B", "idt_B"}
+
+// Losses are the values of the eight losses at one step, in LossNames order.
+type Losses [8]float64
+
+// VisualNames are the images of a step in the official display order.
+var VisualNames = [8]string{"real_A", "fake_B", "rec_A", "idt_B", "real_B", "fake_A", "rec_B", "idt_A"}
+
+// Visuals are the images of one step, [1, 3, H, W] each, in VisualNames order: real_A,
+// fake_B = G_A(real_A), rec_A = G_B(fake_B), idt_B = G_B(real_A), and the same from B. idt_A
+// and idt_B are nil when the identity loss is off.
+type Visuals [8]*tensor.Tensor
+
+// Trainer holds a CycleGAN in training: the two generators (G_A: A → B, G_B: B → A), the two
+// discriminators (D_A judges B images, real or G_A's; D_B judges A images), one Adam over both
+// generators and one over both discriminators, their linear-decay schedules, the two pools of
+// generated images, and where training stands. Everything in it is saved by Save.
+type Trainer struct {
+	Opts           Options
+	GA, GB         *ResnetGenerator
+	DA, DB         *NLayerDiscriminator
+	OptG, OptD     *optim.Adam
+	SchedG, SchedD *optim.LinearDecayLR
+	PoolFakeA      *ImagePool // generated A images, shown to D_B
+	PoolFakeB      *ImagePool // generated B images, shown to D_A
+
+	// Epoch (from 0) and Index, the next sample within it, say where training continues; Steps
+	// counts the optimization steps taken so far.
+	Epoch, Index, Steps int
+
+	backend tensor.Backend
+}
+
+// NewTrainer builds the four networks from o.Seed (drawn in the order G_A, G_B, D_A, D_B) on
+// backend b and the optimizers, schedules and pools around them.
+func NewTrainer(o Options, b tensor.Backend) (*Trainer, error) {
+	if err := o.Check(); err != nil {
+		return nil, err
+	}
+	rng := tensor.NewRNG(o.Seed)
+	t := &Trainer{
+		Opts:    o,
+		GA:      NewResnetGenerator(rng, o.NGF, o.Blocks),
+		GB:      NewResnetGenerator(rng, o.NGF, o.Blocks),
+		DA:      NewNLayerDiscriminator(rng, o.NDF, o.DLayers),
+		DB:      NewNLayerDiscriminator(rng, o.NDF, o.DLayers),
+		backend: b,
+	}
+	for _, m := range t.networks() {
+		nn.To(m, b)
+	}
+	adam := optim.AdamOptions{LR: o.LR, Beta1: o.Beta1, Beta2: 0.999}
+	t.OptG = optim.NewAdam(append(t.GA.Parameters(), t.GB.Parameters()...), adam)
+	t.OptD = optim.NewAdam(append(t.DA.Parameters(), t.DB.Parameters()...), adam)
+	t.SchedG = optim.NewLinearDecayLR(t.OptG, o.Epochs, o.DecayEpochs)
+	t.SchedD = optim.NewLinearDecayLR(t.OptD, o.Epochs, o.DecayEpochs)
+	t.PoolFakeA = NewImagePool(o.PoolSize, epochSeed(o.Seed, -2))
+	t.PoolFakeB = NewImagePool(o.PoolSize, epochSeed(o.Seed, -3))
+	return t, nil
+}
+
+// Backend is the device the networks live on.
+func (t *Trainer) Backend() tensor.Backend { return t.backend }
+
+func (t *Trainer) networks() []nn.Module { return []nn.Module{t.GA, t.GB, t.DA, t.DB} }
+
+// TotalEpochs is Epochs + DecayEpochs.
+func (t *Trainer) TotalEpochs() int { return t.Opts.Epochs + t.Opts.DecayEpochs }
+
+// Finished reports whether every epoch has run.
+func (t *Trainer) Finished() bool { return t.Epoch >= t.TotalEpochs() }
+
+// NonFiniteLossError reports a loss that became NaN or infinite. The step is abandoned before
+// the optimizer that loss feeds changes any weight.
+type NonFiniteLossError struct {
+	Epoch, Index int
+	Losses       Losses
+}
+
+func (e *NonFiniteLossError) Error() string {
+	s := fmt.Sprintf("cyclegan: a loss is not finite at epoch %d, sample %d (", e.Epoch, e.Index)
+	for i, name := range LossNames {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("%s %g", name, e.Losses[i])
+	}
+	return s + "); training stopped. Lower -lr or check the data; the last checkpoint is untouched"
+}
+
+// ganLoss is the least-squares GAN loss of the official GANLoss("lsgan"): the mean squared
+// distance of the patch scores from 1 (real) or 0 (fake).
+func ganLoss(prediction *autograd.Var, real bool) *autograd.Var {
+	target := 0.0
+	if real {
+		target = 1
+	}
+	return nn.MSELoss(prediction, autograd.Constant(tensor.FullLike(prediction.Value, target)), nn.ReductionMean)
+}
+
+func l1(a, b *autograd.Var) *autograd.Var { return nn.L1Loss(a, b, nn.ReductionMean) }
+
+// Step runs one official training step on a pair of [1, 3, H, W] images (on any device; they are
+// moved to the trainer's): the forward cycle, the generator step with the discriminators frozen,
+// then the discriminator step on pooled, detached fakes. It returns the eight losses and the
+// step's images. A non-finite loss returns a *NonFiniteLossError before the optimizer it feeds
+// steps.
+func (t *Trainer) Step(realATensor, realBTensor *tensor.Tensor) (Losses, Visuals, error) {
+	o := t.Opts
+	var losses Losses
+	realA := autograd.Constant(realATensor.To(t.backend))
+	realB := autograd.Constant(realBTensor.To(t.backend))
+
+	// Forward: both cycles.
+	fakeB := t.GA.Forward(realA)
+	recA := t.GB.Forward(fakeB)
+	fakeA := t.GB.Forward(realB)
+	recB := t.GA.Forward(fakeA)
+
+	// Generator step. The discriminators are frozen so that the generators' loss gives their
+	// weights no gradient (and no time is spent computing one).
+	setRequiresGrad(t.DA, false)
+	setRequiresGrad(t.DB, false)
+	t.OptG.ZeroGrad()
+	var idtA, idtB *autograd.Var
+	var lossG *autograd.Var
+	if o.LambdaIdentity > 0 {
+		// G_A should leave a B image alone, G_B an A image.
+		idtA = t.GA.Forward(realB)
+		idtB = t.GB.Forward(realA)
+		lossIdtA := autograd.Scale(l1(idtA, realB), o.LambdaB*o.LambdaIdentity)
+		lossIdtB := autograd.Scale(l1(idtB, realA), o.LambdaA*o.LambdaIdentity)
+		losses[3], losses[7] = lossIdtA.Value.Item(), lossIdtB.Value.Item()
+		lossG = autograd.Add(lossIdtA, lossIdtB)
+	}
+	lossGA := ganLoss(t.DA.Forward(fakeB), true)
+	lossGB := ganLoss(t.DB.Forward(fakeA), true)
+	lossCycleA := autograd.Scale(l1(recA, realA), o.LambdaA)
+	lossCycleB := autograd.Scale(l1(recB, realB), o.LambdaB)
+	losses[1], losses[2] = lossGA.Value.Item(), lossCycleA.Value.Item()
+	losses[5], losses[6] = lossGB.Value.Item(), lossCycleB.Value.Item()
+	// Summed in the official order: G_A + G_B + cycle_A + cycle_B + idt_A + idt_B.
+	sum := autograd.Add(autograd.Add(autograd.Add(lossGA, lossGB), lossCycleA), lossCycleB)
+	if lossG != nil {
+		sum = autograd.Add(sum, lossG)
+	}
+	lossG = sum
+	okG := finite(losses[1], losses[2], losses[3], losses[5], losses[6], losses[7])
+	if okG {
+		lossG.Backward()
+		t.OptG.Step()
+	}
+	setRequiresGrad(t.DA, true)
+	setRequiresGrad(t.DB, true)
+	if !okG {
+		return losses, Visuals{}, &NonFiniteLossError{Epoch: t.Epoch, Index: t.Index, Losses: losses}
+	}
+
+	// Discriminator step: real images against generated ones from the pools, detached so that no
+	// gradient reaches the generators.
+	t.OptD.ZeroGrad()
+	lossDA := t.discriminatorLoss(t.DA, realB, t.PoolFakeB.Query(fakeB.Value))
+	lossDB := t.discriminatorLoss(t.DB, realA, t.PoolFakeA.Query(fakeA.Value))
+	losses[0], losses[4] = lossDA.Value.Item(), lossDB.Value.Item()
+	if !finite(losses[0], losses[4]) {
+		return losses, Visuals{}, &NonFiniteLossError{Epoch: t.Epoch, Index: t.Index, Losses: losses}
+	}
+	// The official code calls backward on each loss in turn; one backward of the sum gives the
+	// same gradients, each discriminator's from its own loss.
+	autograd.Add(lossDA, lossDB).Backward()
+	t.OptD.Step()
+	t.Steps++
+
+	v := Visuals{realA.Value, fakeB.Value, recA.Value, nil, realB.Value, fakeA.Value, recB.Value, nil}
+	if idtA != nil {
+		v[3], v[7] = idtB.Value, idtA.Value
+	}
+	return losses, v, nil
+}
+
+// discriminatorLoss is 0.5·(MSE(D(real), 1) + MSE(D(fake), 0)), the official backward_D_basic;
+// the half slows the discriminators relative to the generators.
+func (t *Trainer) discriminatorLoss(d *NLayerDiscriminator, real *autograd.Var, fake *tensor.Tensor) *autograd.Var {
+	lossReal := ganLoss(d.Forward(real), true)
+	lossFake := ganLoss(d.Forward(autograd.Constant(fake)), false)
+	return autograd.Scale(autograd.Add(lossReal, lossFake), 0.5)
+}
+
+func finite(xs ...float64) bool {
+	for _, x := range xs {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// Event is what Train reports after each step and at the end of each epoch.
+type Event struct {
+	EpochEnd bool // false: a step just ran; true: the epoch just ended (Losses/Visuals of its last step)
+	Epoch    int
+	Index    int // the sample's index in the epoch (for EpochEnd, the epoch's length)
+	EpochLen int
+	Steps    int // steps taken so far in the whole run
+	LR       float64
+	Losses   Losses
+	Visuals  Visuals
+}
+
+// ErrStopped is returned by Train when it stopped before the last epoch because ctx was
+// cancelled or maxSteps was reached; the trainer is in a consistent state to Save.
+var ErrStopped = errors.New("cyclegan: training stopped before the end")
+
+// Train runs training from where the trainer stands to the last epoch, loading samples from data.
+// After each step and at the end of each epoch (after the schedules step) it calls on, whose
+// error stops training and is returned. It stops after the current step, returning ErrStopped,
+// when ctx is cancelled or when maxSteps > 0 steps have run in this call.
+func (t *Trainer) Train(ctx context.Context, data *Dataset, maxSteps int, on func(Event) error) error {
+	steps := 0
+	for !t.Finished() {
+		if err := t.trainEpoch(ctx, data, maxSteps, &steps, on); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *Trainer) trainEpoch(ctx context.Context, data *Dataset, maxSteps int, steps *int, on func(Event) error) error {
+	n := data.Len()
+	loader := data.Epoch(t.Epoch, t.Index)
+	defer loader.Close()
+	var last Event
+	for {
+		s, ok, err := loader.Next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break // the epoch is complete, even if a stop was asked for after its last step
+		}
+		if ctx.Err() != nil || (maxSteps > 0 && *steps >= maxSteps) {
+			return ErrStopped
+		}
+		t.Index = s.Index
+		lr := t.OptG.LR()
+		losses, visuals, err := t.Step(s.A, s.B)
+		if err != nil {
+			return err
+		}
+		*steps++
+		t.Index = s.Index + 1
+		last = Event{Epoch: t.Epoch, Index: s.Index, EpochLen: n, Steps: t.Steps, LR: lr, Losses: losses, Visuals: visuals}
+		if on != nil {
+			if err := on(last); err != nil {
+				return err
+			}
+		}
+	}
+	t.SchedG.Step()
+	t.SchedD.Step()
+	last.EpochEnd, last.Index = true, n
+	t.Epoch, t.Index = t.Epoch+1, 0
+	if on != nil {
+		return on(last)
+	}
+	return nil
+}
