@@ -138,9 +138,11 @@ func newConvGeom(op string, n, c, h, w, kh, kw int, stride, padding, dilation [2
 }
 
 // isPointwise reports whether im2col is the identity for g: a 1×1 kernel at stride 1 without
-// padding reads every pixel exactly once, in order.
+// padding reads every pixel exactly once, in order. (A transposed convolution's geometry can have
+// fewer output positions than pixels, with an output padding; then it is not.)
 func isPointwise(g tensor.ConvGeom) bool {
-	return g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0
+	return g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0 &&
+		g.OH == g.H && g.OW == g.W
 }
 
 // columns returns im2col(x) as [N, C·KH·KW, OH·OW], or x itself reshaped when that is the same.

@@ -61,6 +61,7 @@ var convTransposeCases = []convTransposeCase{
 	{"dilation2 pad1 outpad1 > stride", 1, 2, 4, 3, 2, 3, 2,
 		ConvTranspose2dOptions{Padding: [2]int{1, 1}, OutputPadding: [2]int{1, 1}, Dilation: [2]int{2, 2}}, true, false, 7, 4},
 	{"1x1 pointwise batch3", 3, 3, 3, 2, 2, 1, 1, ConvTranspose2dOptions{}, true, false, 3, 2},
+	{"1x1 dilation2 outpad1", 1, 2, 3, 2, 2, 1, 1, ConvTranspose2dOptions{OutputPadding: [2]int{1, 1}, Dilation: [2]int{2, 2}}, true, false, 4, 3},
 	{"rectangular stride and padding", 2, 2, 3, 4, 3, 4, 3,
 		ConvTranspose2dOptions{Stride: [2]int{3, 2}, Padding: [2]int{2, 0}, OutputPadding: [2]int{2, 0}}, true, false, 8, 9},
 	{"4x4 stride2 larger fast", 3, 4, 6, 5, 3, 4, 4, ConvTranspose2dOptions{Stride: [2]int{2, 2}, Padding: [2]int{1, 1}}, true, true, 12, 10},
