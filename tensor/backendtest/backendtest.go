@@ -64,6 +64,7 @@ func Run(t *testing.T, b tensor.Backend, opts ...Option) {
 		{"InstanceNormForward", testInstanceNormForward},
 		{"InstanceNormBackward", testInstanceNormBackward},
 		{"AdamStep", testAdamStep},
+		{"Ops", testOps},
 	}
 	for _, k := range kernels {
 		t.Run(k.name, func(t *testing.T) {
@@ -171,11 +172,24 @@ func download(be tensor.Backend, s tensor.Storage) []float64 {
 	return out
 }
 
-// pair uploads the same data to the reference CPU and to the backend under test.
-type pair struct{ ref, got tensor.Storage }
+// pair is the same data uploaded to the reference CPU and to the backend under test.
+type pair struct {
+	ref, got tensor.Storage
+	data     []float64 // what was uploaded
+}
 
 func (h *harness) pair(data []float64) pair {
-	return pair{upload(tensor.CPU, h.dt, data), upload(h.b, h.dt, data)}
+	return pair{upload(tensor.CPU, h.dt, data), upload(h.b, h.dt, data), data}
+}
+
+// intact checks that a kernel left its inputs alone, on both backends: a kernel must not use an
+// input as scratch space.
+func (h *harness) intact(what string, inputs ...pair) {
+	h.t.Helper()
+	for i, p := range inputs {
+		compare(h.t, fmt.Sprintf("%s: input %d afterwards (CPU)", what, i), p.data, download(tensor.CPU, p.ref), exact, nil)
+		compare(h.t, fmt.Sprintf("%s: input %d afterwards", what, i), p.data, download(h.b, p.got), exact, nil)
+	}
 }
 
 // check downloads both sides of p and compares them element by element. scale, when not nil, is
@@ -186,7 +200,8 @@ func (h *harness) check(what string, p pair, tl tol, scale []float64) {
 	compare(h.t, what, want, got, tl, scale)
 }
 
-// compare reports the elements of got that are not within tolerance of want, at most a few.
+// compare reports the elements of got that are not within tolerance of want (the CPU's result, or
+// the data a kernel must have left alone), at most a few.
 func compare(t *testing.T, what string, want, got []float64, tl tol, scale []float64) {
 	t.Helper()
 	if len(want) != len(got) {
@@ -213,7 +228,7 @@ func compare(t *testing.T, what string, want, got []float64, tl tol, scale []flo
 		}
 	}
 	if nbad > 0 {
-		t.Errorf("%s: %d of %d elements differ from the CPU (worst |diff| %.3g):\n\t%s",
+		t.Errorf("%s: %d of %d elements differ from the reference (worst |diff| %.3g):\n\t%s",
 			what, nbad, len(want), worst, strings.Join(bad, "\n\t"))
 	}
 }

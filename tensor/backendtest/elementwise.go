@@ -71,10 +71,12 @@ func testCast(h *harness) {
 			for i := range garbage {
 				garbage[i] = float64(i) + 0.5
 			}
-			dst := pair{upload(tensor.CPU, to, garbage), upload(h.b, to, garbage)}
+			dst := pair{upload(tensor.CPU, to, garbage), upload(h.b, to, garbage), garbage}
 			tensor.CPU.Cast(dst.ref, src.ref)
 			h.b.Cast(dst.got, src.got)
-			h.check(fmt.Sprintf("Cast %s->%s of %d", h.dt, to, n), dst, exact, nil)
+			what := fmt.Sprintf("Cast %s->%s of %d", h.dt, to, n)
+			h.check(what, dst, exact, nil)
+			h.intact(what, src)
 		}
 	}
 }
@@ -144,7 +146,9 @@ func testCopy(h *harness) {
 		dst := h.pair(h.normal(c.dstOff+span(c.shape, c.dstStrides)+c.dstGuard, 0, 1))
 		tensor.CPU.Copy(dst.ref, c.dstOff, c.dstStrides, src.ref, c.srcOff, c.srcStrides, c.shape)
 		h.b.Copy(dst.got, c.dstOff, c.dstStrides, src.got, c.srcOff, c.srcStrides, c.shape)
-		h.check(fmt.Sprintf("Copy %s: shape %v, dst %d+%v, src %d+%v", c.name, c.shape, c.dstOff, c.dstStrides, c.srcOff, c.srcStrides), dst, exact, nil)
+		what := fmt.Sprintf("Copy %s: shape %v, dst %d+%v, src %d+%v", c.name, c.shape, c.dstOff, c.dstStrides, c.srcOff, c.srcStrides)
+		h.check(what, dst, exact, nil)
+		h.intact(what, src)
 	}
 }
 
@@ -217,7 +221,9 @@ func testUnary(h *harness) {
 			dst := h.pair(h.normal(n, 0, 1)) // garbage the kernel must overwrite
 			tensor.CPU.Unary(c.op, dst.ref, src.ref, c.param)
 			h.b.Unary(c.op, dst.got, src.got, c.param)
-			h.check(fmt.Sprintf("Unary %s(param %g) of %d", c.op, c.param, n), dst, c.tl, nil)
+			what := fmt.Sprintf("Unary %s(param %g) of %d", c.op, c.param, n)
+			h.check(what, dst, c.tl, nil)
+			h.intact(what, src)
 		}
 		// In place: dst aliases src.
 		src := h.pair(c.inputs(1001))
@@ -328,7 +334,9 @@ func (h *harness) binaryOnce(c binaryCase, out, as, bs []int) {
 	ast, bst := broadcastStrides(as, out), broadcastStrides(bs, out)
 	tensor.CPU.Binary(c.op, dst.ref, a.ref, b.ref, out, ast, bst, c.param)
 	h.b.Binary(c.op, dst.got, a.got, b.got, out, ast, bst, c.param)
-	h.check(fmt.Sprintf("Binary %s(param %g): %v op %v -> %v", c.op, c.param, as, bs, out), dst, c.tl, nil)
+	what := fmt.Sprintf("Binary %s(param %g): %v op %v -> %v", c.op, c.param, as, bs, out)
+	h.check(what, dst, c.tl, nil)
+	h.intact(what, a, b)
 }
 
 // binaryTransposed reads a through permuted (non-broadcast) strides, which the contract allows.

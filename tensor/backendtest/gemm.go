@@ -98,7 +98,9 @@ func (h *harness) gemmOnce(g tensor.GemmArgs, tl tol) {
 	got.A, got.B, got.C = pa.got, pb.got, pc.got
 	tensor.CPU.Gemm(ref)
 	h.b.Gemm(got)
-	h.check(fmt.Sprintf("Gemm M=%d N=%d K=%d transA=%v transB=%v alpha=%g beta=%g batch=%d LD=%d,%d,%d off=%d,%d,%d stride=%d,%d,%d",
+	what := fmt.Sprintf("Gemm M=%d N=%d K=%d transA=%v transB=%v alpha=%g beta=%g batch=%d LD=%d,%d,%d off=%d,%d,%d stride=%d,%d,%d",
 		g.M, g.N, g.K, g.TransA, g.TransB, g.Alpha, g.Beta, g.Batch, g.LDA, g.LDB, g.LDC,
-		g.OffA, g.OffB, g.OffC, g.StrideA, g.StrideB, g.StrideC), pc, tl, scale)
+		g.OffA, g.OffB, g.OffC, g.StrideA, g.StrideB, g.StrideC)
+	h.check(what, pc, tl, scale)
+	h.intact(what, pa, pb)
 }

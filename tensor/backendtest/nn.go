@@ -44,6 +44,7 @@ func testIm2col(h *harness) {
 		tensor.CPU.Im2col(cols.ref, x.ref, g)
 		h.b.Im2col(cols.got, x.got, g)
 		h.check("Im2col "+geomString(g), cols, exact, nil)
+		h.intact("Im2col "+geomString(g), x)
 	}
 }
 
@@ -58,6 +59,7 @@ func testCol2im(h *harness) {
 		scale := tensor.CPU.Alloc(tensor.Float64, imageLen(g))
 		tensor.CPU.Col2im(scale, upload(tensor.CPU, tensor.Float64, absAll(data)), g)
 		h.check("Col2im "+geomString(g), x, tl, download(tensor.CPU, scale))
+		h.intact("Col2im "+geomString(g), cols)
 	}
 }
 
@@ -95,6 +97,7 @@ func testReflectPad(h *harness) {
 		tensor.CPU.ReflectPad(y.ref, x.ref, c.planes, c.h, c.w, c.p)
 		h.b.ReflectPad(y.got, x.got, c.planes, c.h, c.w, c.p)
 		h.check("ReflectPad "+c.String(), y, exact, nil)
+		h.intact("ReflectPad "+c.String(), x)
 	}
 }
 
@@ -109,6 +112,7 @@ func testReflectPadBackward(h *harness) {
 		scale := tensor.CPU.Alloc(tensor.Float64, c.planes*c.h*c.w)
 		tensor.CPU.ReflectPadBackward(scale, upload(tensor.CPU, tensor.Float64, absAll(data)), c.planes, c.h, c.w, c.p)
 		h.check("ReflectPadBackward "+c.String(), dx, tl, download(tensor.CPU, scale))
+		h.intact("ReflectPadBackward "+c.String(), dy)
 	}
 }
 
@@ -145,6 +149,7 @@ func testInstanceNormForward(h *harness) {
 		h.check(what+": y", y, h.normTol(), nil)
 		h.check(what+": mean", mean, h.normTol(), nil)
 		h.check(what+": rstd", rstd, h.normTol(), nil)
+		h.intact(what, x)
 	}
 }
 
@@ -176,7 +181,9 @@ func testInstanceNormBackward(h *harness) {
 				scale[p*size+i] = rstds[p] * m
 			}
 		}
-		h.check(fmt.Sprintf("InstanceNormBackward %d planes of %d", planes, size), dx, h.normTol(), scale)
+		what := fmt.Sprintf("InstanceNormBackward %d planes of %d", planes, size)
+		h.check(what, dx, h.normTol(), scale)
+		h.intact(what, dy, x, ms, rs)
 	}
 }
 
@@ -197,6 +204,7 @@ func testAdamStep(h *harness) {
 			h.check(what+": param", p, tl, nil)
 			h.check(what+": m", m, tl, nil)
 			h.check(what+": v", v, tl, nil)
+			h.intact(what, g)
 		}
 	}
 }

@@ -40,6 +40,7 @@ func testReduce(h *harness) {
 			} else {
 				h.check(what, dst, exact, nil)
 			}
+			h.intact(what, src)
 		}
 	}
 }
