@@ -38,18 +38,10 @@ type Conv2d struct {
 // in float32 on the CPU, with parameters drawn from rng.
 func NewConv2d(rng *tensor.RNG, inChannels, outChannels, kernelSize int, o Conv2dOptions) *Conv2d {
 	checkConvSizes("nn.NewConv2d", inChannels, outChannels, kernelSize, o.Stride, o.Padding, o.Dilation)
-	c := &Conv2d{
-		Weight: newParam(tensor.Zeros(tensor.Float32, outChannels, inChannels, kernelSize, kernelSize)),
-		Options: autograd.Conv2dOptions{
-			Stride: pair(max(o.Stride, 1)), Padding: pair(o.Padding), Dilation: pair(max(o.Dilation, 1)),
-		},
-	}
-	var bias *tensor.Tensor
-	if !o.NoBias {
-		bias = tensor.Zeros(tensor.Float32, outChannels)
-		c.Bias = newParam(bias)
-	}
-	InitConvDefault(c.Weight.Value, bias, rng)
+	c := &Conv2d{Options: autograd.Conv2dOptions{
+		Stride: pair(max(o.Stride, 1)), Padding: pair(o.Padding), Dilation: pair(max(o.Dilation, 1)),
+	}}
+	c.Weight, c.Bias = newConvParams(rng, []int{outChannels, inChannels, kernelSize, kernelSize}, outChannels, o.NoBias)
 	return c
 }
 
@@ -112,18 +104,10 @@ func NewConvTranspose2d(rng *tensor.RNG, inChannels, outChannels, kernelSize int
 	if s, d := max(o.Stride, 1), max(o.Dilation, 1); o.OutputPadding < 0 || (o.OutputPadding >= s && o.OutputPadding >= d) {
 		panic(fmt.Sprintf("%s: output padding %d must be non-negative and smaller than the stride %d or the dilation %d", op, o.OutputPadding, s, d))
 	}
-	c := &ConvTranspose2d{
-		Weight: newParam(tensor.Zeros(tensor.Float32, inChannels, outChannels, kernelSize, kernelSize)),
-		Options: autograd.ConvTranspose2dOptions{
-			Stride: pair(max(o.Stride, 1)), Padding: pair(o.Padding), OutputPadding: pair(o.OutputPadding), Dilation: pair(max(o.Dilation, 1)),
-		},
-	}
-	var bias *tensor.Tensor
-	if !o.NoBias {
-		bias = tensor.Zeros(tensor.Float32, outChannels)
-		c.Bias = newParam(bias)
-	}
-	InitConvDefault(c.Weight.Value, bias, rng)
+	c := &ConvTranspose2d{Options: autograd.ConvTranspose2dOptions{
+		Stride: pair(max(o.Stride, 1)), Padding: pair(o.Padding), OutputPadding: pair(o.OutputPadding), Dilation: pair(max(o.Dilation, 1)),
+	}}
+	c.Weight, c.Bias = newConvParams(rng, []int{inChannels, outChannels, kernelSize, kernelSize}, outChannels, o.NoBias)
 	return c
 }
 
@@ -153,6 +137,19 @@ func pyBool(b bool) string {
 		return "True"
 	}
 	return "False"
+}
+
+// newConvParams makes a convolution's float32 weight of the given shape and, unless noBias, its
+// bias of outChannels, initialized as PyTorch does.
+func newConvParams(rng *tensor.RNG, weightShape []int, outChannels int, noBias bool) (weight, bias *autograd.Var) {
+	weight = newParam(tensor.Zeros(tensor.Float32, weightShape...))
+	var b *tensor.Tensor
+	if !noBias {
+		b = tensor.Zeros(tensor.Float32, outChannels)
+		bias = newParam(b)
+	}
+	InitConvDefault(weight.Value, b, rng)
+	return weight, bias
 }
 
 func checkConvSizes(op string, in, out, kernel, stride, padding, dilation int) {
