@@ -18,6 +18,12 @@ type Storage interface {
 // said otherwise a kernel overwrites its destination. dst never aliases a source unless said so.
 // Kernels panic on programmer errors (unsupported dtype, wrong lengths); the tensor-level functions
 // check shapes before calling them, so a user of package tensor never sees a kernel's panic.
+//
+// A kernel's float64 scalar parameter (a LeakyRelu slope, a Scale factor, Fill's value) is first
+// rounded to the storage's dtype, as the CPU does, and float32 results are computed in float32 or
+// better. A Backend value must be comparable with == (a pointer, or a struct of comparable
+// fields): tensors compare their backends to detect mixed devices. The conformance suite,
+// tensor/backendtest, checks a backend against this contract.
 type Backend interface {
 	// Name identifies the device, e.g. "cpu", "opencl:0", "cuda:0".
 	Name() string
@@ -35,7 +41,8 @@ type Backend interface {
 	Cast(dst, src Storage)
 	// Copy copies a strided view: for every index i of shape,
 	//	dst[dstOff + Σ i[d]*dstStrides[d]] = src[srcOff + Σ i[d]*srcStrides[d]].
-	// Permute, Narrow, Concat, Pad and Expand are all this one kernel.
+	// Permute, Narrow, Concat, Pad and Expand are all this one kernel. Source strides may be 0
+	// (broadcast); destination positions are distinct, and every other element of dst is left alone.
 	Copy(dst Storage, dstOff int, dstStrides []int, src Storage, srcOff int, srcStrides []int, shape []int)
 
 	// Unary computes dst[i] = op(src[i]; param) elementwise. dst may alias src.
@@ -45,9 +52,12 @@ type Backend interface {
 	// when that operand is read with contiguous strides.
 	Binary(op BinaryOp, dst, a, b Storage, shape, aStrides, bStrides []int, param float64)
 	// Reduce reduces the middle axis of src seen as [outer, mid, inner] into dst [outer, inner].
+	// A sum over mid = 0 is 0; package tensor never asks for the max or min of nothing.
 	Reduce(op ReduceOp, dst, src Storage, outer, mid, inner int)
 
-	// Gemm computes batched C = alpha*op(A)*op(B) + beta*C (see GemmArgs).
+	// Gemm computes batched C = alpha*op(A)*op(B) + beta*C (see GemmArgs). The batch's C matrices
+	// do not overlap; elements of C outside them (the LDC-N gap, gaps between matrices) are left
+	// alone.
 	Gemm(g GemmArgs)
 
 	// Im2col unfolds x [N, C, H, W] into cols [N, C*KH*KW, OH*OW] (see ConvGeom); out-of-image taps
