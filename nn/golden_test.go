@@ -1,9 +1,12 @@
 package nn
 
 import (
+	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -253,5 +256,40 @@ func TestLoadPyTorchStateDict(t *testing.T) {
 		for _, np := range m.NamedParameters() {
 			compareGolden(t, f, "sequential.grad."+np.Name, np.Param.Grad)
 		}
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/zebra_tiny.safetensors, which scripts/golden/nn_layers.py loads into PyTorch")
+
+// The other direction: SaveFile's output for the twin of the script's Tiny is committed as
+// testdata/zebra_tiny.safetensors, and scripts/golden/nn_layers.py loads it into the PyTorch model
+// with load_state_dict(strict=True) and checks every value. This test pins those bytes: SaveFile
+// must still write exactly that file (rerun with -update, then the script, after a deliberate
+// change of format).
+func TestSaveFileLoadsInPyTorch(t *testing.T) {
+	m := newTiny(tensor.NewRNG(1))
+	if err := LoadFile(filepath.Join("testdata", "torch_sequential.safetensors"), m, true); err != nil {
+		t.Fatal(err)
+	}
+	committed := filepath.Join("testdata", "zebra_tiny.safetensors")
+	if *update {
+		if err := SaveFile(committed, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fresh := filepath.Join(t.TempDir(), "tiny.safetensors")
+	if err := SaveFile(fresh, m); err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(committed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("SaveFile wrote %d bytes that differ from the %d of %s, which PyTorch was shown to load", len(got), len(want), committed)
 	}
 }

@@ -21,6 +21,11 @@ JSON header, the raw little-endian data) into nn/testdata:
   zebra model of the same structure has the same keys, loads the file in strict mode and computes
   the same values.
 
+It also reads nn/testdata/zebra_tiny.safetensors, the state dict that zebra's nn.SaveFile writes
+for its twin of that model (committed; `go test ./nn -run SaveFileLoadsInPyTorch -update`
+rewrites it), loads it into Tiny with load_state_dict(strict=True) and checks every value, so
+zebra's checkpoints are shown to load in PyTorch.
+
 Run from the repository root (CI never needs torch; the outputs are committed):
 
     /usr/bin/python3 scripts/golden/nn_layers.py
@@ -29,6 +34,7 @@ import json
 import os
 import struct
 
+import numpy
 import torch
 import torch.nn.functional as F
 
@@ -241,4 +247,34 @@ os.makedirs(OUT_DIR, exist_ok=True)
 write_safetensors(os.path.join(OUT_DIR, "layers_golden.safetensors"), tensors,
                   {"cases": json.dumps(cases), "torch": torch.__version__})
 write_safetensors(os.path.join(OUT_DIR, "torch_sequential.safetensors"), state, {"format": "pt"})
+
+
+def read_safetensors(path):
+    """Reads F32/F64 tensors from a safetensors file without the safetensors package."""
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    header.pop("__metadata__", None)
+    body = data[8 + n:]
+    out = {}
+    for name, entry in header.items():
+        dtype = {"F32": "<f4", "F64": "<f8"}[entry["dtype"]]
+        begin, end = entry["data_offsets"]
+        array = numpy.frombuffer(body[begin:end], dtype=dtype).reshape(entry["shape"])
+        out[name] = torch.from_numpy(array.copy())
+    return out
+
+
+zebra_path = os.path.join(OUT_DIR, "zebra_tiny.safetensors")
+if os.path.exists(zebra_path):
+    from_zebra = read_safetensors(zebra_path)
+    check = Tiny()
+    check.load_state_dict(from_zebra, strict=True)  # raises on a missing, unexpected or misshaped key
+    for k, v in from_zebra.items():
+        assert v.dtype == torch.float32 and torch.equal(v, state[k]), f"{k} differs in zebra's checkpoint"
+        assert torch.equal(check.state_dict()[k], v), f"{k} did not load"
+    print(f"{zebra_path}: loads into torch in strict mode with every value intact")
+else:
+    print(f"{zebra_path} is missing: run go test ./nn -run SaveFileLoadsInPyTorch -update, then this script")
 print(f"wrote {len(cases)} cases, {len(tensors)} tensors to {OUT_DIR}")
