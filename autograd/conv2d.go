@@ -44,9 +44,9 @@ func orOne(p [2]int) [2]int {
 //
 // The input gradient is thus a transposed convolution of dY. The columns are recomputed from x in
 // the backward pass rather than kept from the forward: they are KH·KW times the input's size, and
-// keeping them for every convolution of a CycleGAN step would cost gigabytes (about 0.9 GB per
-// generator pass at 256×256, six passes per step), while im2col is a memory pass next to a GEMM
-// of KH·KW·Cin multiply-adds per element. Once dW is done, the same buffer receives dcols, so the
+// keeping them for every convolution of a CycleGAN step would cost gigabytes (about 1.6 GB per
+// generator pass at 256×256, six passes per step), while im2col is one memory pass next to a GEMM
+// that does Cout multiply-adds per column element. Once dW is done, the same buffer receives dcols, so the
 // backward allocates one column buffer, not two. A 1×1 convolution with stride 1 and no padding
 // needs no columns at all: x itself is the column matrix.
 func Conv2d(x, w, b *Var, o Conv2dOptions) *Var {
