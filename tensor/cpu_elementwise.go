@@ -70,12 +70,10 @@ func unary[T float](op UnaryOp, dst, src []T, p T) {
 			dst[i] = T(sigmoid(float64(x)))
 		}
 	case OpRelu:
+		// Go's max propagates NaN, as PyTorch's relu does (a diverging run must not look
+		// healthy), maps -0 to 0, and compiles without a branch on the sign of random data.
 		for i, x := range src {
-			if x > 0 || x != x { // NaN propagates, as in PyTorch: a diverging run must not look healthy
-				dst[i] = x
-			} else {
-				dst[i] = 0
-			}
+			dst[i] = max(x, 0)
 		}
 	case OpLeakyRelu:
 		for i, x := range src {
