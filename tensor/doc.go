@@ -12,4 +12,10 @@
 //
 // Programmer errors (mismatched shapes or dtypes, tensors on two devices) panic with a message that
 // names the operation and the shapes involved, as PyTorch raises.
+//
+// How the CPU backend earns the name of specification: every forward op is compared with PyTorch
+// on golden files (testdata, written by scripts/golden/tensor_ops.py; String too, character by
+// character), and every kernel with an independent, obviously correct reference in the tests
+// (naive index math, a convolution from its definition, adjoint identities, finite differences).
+// Other backends are then compared with the CPU by the conformance suite in tensor/backendtest.
 package tensor

@@ -118,6 +118,9 @@ func TestArange(t *testing.T) {
 	}
 	expectPanic(t, func() { Arange(Float32, 0, 1, 0) }, "tensor.Arange", "step 0")
 	expectPanic(t, func() { Arange(Float32, 0, 1, -1) }, "tensor.Arange", "step -1")
+	// Before the check, NaN made int(NaN) elements and an unnamed panic in make.
+	expectPanic(t, func() { Arange(Float32, 0, math.NaN(), 1) }, "tensor.Arange", "NaN")
+	expectPanic(t, func() { Arange(Float32, 0, math.Inf(1), 1) }, "tensor.Arange", "+Inf")
 }
 
 func TestRNGReproducibleAndRestorable(t *testing.T) {
@@ -196,7 +199,7 @@ func TestElementwiseErrorsNameOpAndShapes(t *testing.T) {
 	expectPanic(t, func() { AddInPlace(Zeros(Float32, 3), a) }, "tensor.AddInPlace", "[2 3]", "[3]")
 	expectPanic(t, func() { AddInPlace(a, Zeros(Float64, 3)) }, "tensor.AddInPlace", "float64")
 	other := onOtherDevice(Zeros(Float32, 2, 3))
-	expectPanic(t, func() { Add(a, other) }, "tensor.Add", "two devices", "other")
+	expectPanic(t, func() { Add(a, other) }, "tensor.Add", "two devices", "other", "[2 3]")
 }
 
 // otherBackend is the CPU under another name, to test the device checks.

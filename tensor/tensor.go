@@ -82,7 +82,7 @@ func checkLen(op string, n int, shape []int) {
 // Arange returns the 1-D CPU tensor start, start+step, ... up to but excluding stop, like
 // torch.arange.
 func Arange(dt DType, start, stop, step float64) *Tensor {
-	if step == 0 || (stop-start)/step < 0 {
+	if step == 0 || !((stop-start)/step >= 0) || math.IsInf(start, 0) || math.IsInf(stop, 0) {
 		panic(fmt.Sprintf("tensor.Arange: step %g does not lead from %g to %g", step, start, stop))
 	}
 	n := int(math.Ceil((stop - start) / step))
@@ -197,7 +197,8 @@ func CopyInto(dst, src *Tensor) {
 func sameDevice(op string, ts ...*Tensor) {
 	for _, t := range ts[1:] {
 		if t.Backend() != ts[0].Backend() {
-			panic(fmt.Sprintf("%s: tensors on two devices, %s and %s; move one with To", op, ts[0].Backend().Name(), t.Backend().Name()))
+			panic(fmt.Sprintf("%s: tensors on two devices, %s %v on %s and %s %v on %s; move one with To",
+				op, ts[0].dtype, ts[0].shape, ts[0].Backend().Name(), t.dtype, t.shape, t.Backend().Name()))
 		}
 	}
 }
