@@ -7,26 +7,31 @@ import (
 	"github.com/zebra-go/zebra/tensor"
 )
 
-// convGeoms are the CycleGAN convolutions at small sizes: 7×7 stride 1 after a reflection pad,
-// 3×3 stride 2 padding 1 (downsampling, and the transposed convolutions' col2im), 3×3 stride 1
-// in the residual blocks, 4×4 stride 2 and stride 1 padding 1 in the discriminator, plus dilation
-// 2, an asymmetric kernel, a 1×1 kernel and an empty batch.
+// convGeoms are the CycleGAN convolutions at small sizes: every combination of kernel 3, 4 and 7,
+// stride 1 and 2, padding 0 and 1, and dilation 1 and 2 on a 9×10 image (7×7 stride 1 after a
+// reflection pad, 3×3 stride 2 padding 1 for downsampling and the transposed convolutions'
+// col2im, 3×3 stride 1 in the residual blocks, 4×4 stride 2 and 1 in the discriminator), plus an
+// asymmetric kernel, a 1×1 kernel, an empty batch and one large enough to split across goroutines.
 func convGeoms() []tensor.ConvGeom {
-	return []tensor.ConvGeom{
-		tensor.NewConvGeom(2, 3, 9, 11, 7, 7, 1, 1, 0, 0, 1, 1),
-		tensor.NewConvGeom(1, 2, 8, 8, 7, 7, 1, 1, 1, 1, 1, 1),
-		tensor.NewConvGeom(2, 3, 9, 10, 3, 3, 2, 2, 1, 1, 1, 1),
-		tensor.NewConvGeom(1, 4, 6, 7, 3, 3, 1, 1, 0, 0, 1, 1),
-		tensor.NewConvGeom(2, 2, 6, 5, 3, 3, 1, 1, 1, 1, 1, 1),
-		tensor.NewConvGeom(2, 3, 10, 9, 4, 4, 2, 2, 1, 1, 1, 1),
-		tensor.NewConvGeom(1, 3, 7, 8, 4, 4, 1, 1, 1, 1, 1, 1),
-		tensor.NewConvGeom(2, 2, 8, 7, 3, 3, 1, 1, 1, 1, 2, 2),
-		tensor.NewConvGeom(1, 2, 11, 9, 3, 3, 2, 2, 0, 0, 2, 2),
+	var gs []tensor.ConvGeom
+	for _, k := range []int{3, 4, 7} {
+		for _, s := range []int{1, 2} {
+			for _, p := range []int{0, 1} {
+				for _, d := range []int{1, 2} {
+					if 9+2*p < d*(k-1)+1 {
+						continue // the kernel does not fit
+					}
+					gs = append(gs, tensor.NewConvGeom(2, 3, 9, 10, k, k, s, s, p, p, d, d))
+				}
+			}
+		}
+	}
+	return append(gs,
 		tensor.NewConvGeom(1, 3, 9, 8, 3, 4, 1, 2, 0, 1, 2, 1),
 		tensor.NewConvGeom(2, 5, 4, 3, 1, 1, 1, 1, 0, 0, 1, 1),
 		tensor.NewConvGeom(0, 3, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1),
-		tensor.NewConvGeom(1, 8, 32, 32, 3, 3, 2, 2, 1, 1, 1, 1), // large enough to split
-	}
+		tensor.NewConvGeom(1, 8, 32, 32, 3, 3, 2, 2, 1, 1, 1, 1),
+	)
 }
 
 func geomString(g tensor.ConvGeom) string {
