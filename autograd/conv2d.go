@@ -66,13 +66,17 @@ func Conv2d(x, w, b *Var, o Conv2dOptions) *Var {
 	} else {
 		out = tensor.New(x.Value.Backend(), x.DType(), g.N, cout, plane)
 	}
-	cols := columns(x.Value, g)
-	x.Value.Backend().Gemm(tensor.GemmArgs{
-		M: cout, N: plane, K: rows, Alpha: 1, Beta: beta, Batch: g.N,
-		A: w.Value.Storage(), LDA: rows, StrideA: 0,
-		B: cols.Storage(), LDB: plane, StrideB: rows * plane,
-		C: out.Storage(), LDC: plane, StrideC: cout * plane,
-	})
+	bands := convBands(g)
+	for _, bd := range bands {
+		cols := columns(bd.input(x.Value, g), bd.g)
+		bandPlane := bd.g.OH * g.OW
+		x.Value.Backend().Gemm(tensor.GemmArgs{
+			M: cout, N: bandPlane, K: rows, Alpha: 1, Beta: beta, Batch: g.N,
+			A: w.Value.Storage(), LDA: rows, StrideA: 0,
+			B: cols.Storage(), LDB: bandPlane, StrideB: rows * bandPlane,
+			C: out.Storage(), OffC: bd.oh0 * g.OW, LDC: plane, StrideC: cout * plane,
+		})
+	}
 	out = tensor.Reshape(out, g.N, cout, g.OH, g.OW)
 
 	inputs := []*Var{x, w}
@@ -81,31 +85,135 @@ func Conv2d(x, w, b *Var, o Conv2dOptions) *Var {
 	}
 	return record("conv2d", out, inputs, func(gy *tensor.Tensor) []*tensor.Tensor {
 		grads := make([]*tensor.Tensor, len(inputs))
-		var cols *tensor.Tensor
+		var dw, dx *tensor.Tensor
 		if w.requiresGrad {
-			cols = columns(x.Value, g)
-			grads[1] = tensor.Reshape(sumOfProducts(gy, cols, g.N, cout, rows, plane), w.Shape()...)
+			dw = tensor.New(gy.Backend(), gy.DType(), cout, rows)
 		}
-		if x.requiresGrad {
-			// dcols_n = Wᵀ · dY_n, the weight again shared by the whole batch. The columns of x
-			// are no longer needed, so their buffer takes dcols (unless it is x itself).
-			dcols := cols
-			if dcols == nil || isPointwise(g) {
-				dcols = tensor.New(gy.Backend(), gy.DType(), g.N, rows, plane)
+		if x.requiresGrad && len(bands) > 1 {
+			// The strips' input rows overlap; their gradients are summed into a padded image.
+			dx = tensor.New(gy.Backend(), gy.DType(), g.N, g.C, g.H+2*g.PadH, g.W)
+		}
+		done := 0 // padded input rows of dx that hold earlier strips' gradients
+		for i, bd := range bands {
+			bandPlane := bd.g.OH * g.OW
+			var cols *tensor.Tensor
+			if w.requiresGrad {
+				// dW += Σ_n dY_n · cols_nᵀ over the strip's output positions.
+				cols = columns(bd.input(x.Value, g), bd.g)
+				beta := 1.0
+				if i == 0 {
+					beta = 0
+				}
+				gemmSumOverBatch(tensor.GemmArgs{
+					TransB: true, M: cout, N: rows, K: bandPlane, Alpha: 1, Beta: beta, Batch: g.N,
+					A: gy.Storage(), OffA: bd.oh0 * g.OW, LDA: plane, StrideA: cout * plane,
+					B: cols.Storage(), LDB: bandPlane, StrideB: rows * bandPlane,
+					C: dw.Storage(), LDC: rows,
+				})
 			}
-			gy.Backend().Gemm(tensor.GemmArgs{
-				TransA: true, M: rows, N: plane, K: cout, Alpha: 1, Beta: 0, Batch: g.N,
-				A: w.Value.Storage(), LDA: rows, StrideA: 0,
-				B: gy.Storage(), LDB: plane, StrideB: cout * plane,
-				C: dcols.Storage(), LDC: plane, StrideC: rows * plane,
-			})
-			grads[0] = uncolumns(dcols, g)
+			if x.requiresGrad {
+				// dcols_n = Wᵀ · dY_n, the weight again shared by the whole batch. The columns of
+				// x are no longer needed, so their buffer takes dcols (unless it is x itself).
+				dcols := cols
+				if dcols == nil || isPointwise(bd.g) {
+					dcols = tensor.New(gy.Backend(), gy.DType(), g.N, rows, bandPlane)
+				}
+				gy.Backend().Gemm(tensor.GemmArgs{
+					TransA: true, M: rows, N: bandPlane, K: cout, Alpha: 1, Beta: 0, Batch: g.N,
+					A: w.Value.Storage(), LDA: rows, StrideA: 0,
+					B: gy.Storage(), OffB: bd.oh0 * g.OW, LDB: plane, StrideB: cout * plane,
+					C: dcols.Storage(), LDC: bandPlane, StrideC: rows * bandPlane,
+				})
+				if len(bands) == 1 {
+					dx = uncolumns(dcols, bd.g)
+				} else {
+					addRows(dx, uncolumns(dcols, bd.g), bd.r0, done)
+					done = bd.r0 + bd.g.H
+				}
+			}
 		}
+		if dw != nil {
+			grads[1] = tensor.Reshape(dw, w.Shape()...)
+		}
+		if dx != nil && len(bands) > 1 && g.PadH > 0 {
+			dx = tensor.Narrow(dx, 2, g.PadH, g.H)
+		}
+		grads[0] = dx
 		if b != nil && b.requiresGrad {
 			grads[2] = tensor.Sum(gy, []int{0, 2, 3}, false)
 		}
 		return grads
 	})
+}
+
+// maxColumns caps the size, in elements, of the column buffer that Conv2d materializes at once.
+// Most layers fit in one buffer; a larger one is split into strips of output rows, each with its
+// own im2col and GEMM. CycleGAN's last layer (64 channels, 7×7, at 256×256) would otherwise need
+// 205 million columns (822 MB in float32) in each pass; capped at 2^24 (64 MB) it runs in 13
+// strips. The cap is a variable so that tests can force strips everywhere.
+var maxColumns = 1 << 24
+
+// convBand is a strip of output rows [oh0, oh0+g.OH) of a convolution: g is the geometry of its
+// own im2col. A lone band is the whole convolution and reads the input as it is; the strips of a
+// split one read rows of the input padded explicitly at the top and bottom, starting at padded
+// row r0, and have no vertical padding of their own.
+type convBand struct {
+	oh0, r0 int
+	g       tensor.ConvGeom
+	whole   bool
+}
+
+// convBands splits the convolution g into strips whose columns fit in maxColumns.
+func convBands(g tensor.ConvGeom) []convBand {
+	perRow := g.N * g.C * g.KH * g.KW * g.OW // columns of one output row
+	rowsPerBand := max(1, maxColumns/max(perRow, 1))
+	if rowsPerBand >= g.OH {
+		return []convBand{{g: g, whole: true}}
+	}
+	var bands []convBand
+	for oh0 := 0; oh0 < g.OH; oh0 += rowsPerBand {
+		n := min(rowsPerBand, g.OH-oh0)
+		r0 := oh0 * g.StrideH
+		inRows := (n-1)*g.StrideH + g.DilH*(g.KH-1) + 1
+		bg := tensor.NewConvGeom(g.N, g.C, inRows, g.W, g.KH, g.KW, g.StrideH, g.StrideW, 0, g.PadW, g.DilH, g.DilW)
+		bands = append(bands, convBand{oh0: oh0, r0: r0, g: bg})
+	}
+	return bands
+}
+
+// input returns the image the strip's im2col reads: x itself for a lone band, else a copy of the
+// padded rows [r0, r0+g.H) of x, zero where they fall in the vertical padding.
+func (bd convBand) input(x *tensor.Tensor, g tensor.ConvGeom) *tensor.Tensor {
+	if bd.whole {
+		return x
+	}
+	xb := tensor.New(x.Backend(), x.DType(), g.N, g.C, bd.g.H, g.W)
+	first, last := max(bd.r0, g.PadH), min(bd.r0+bd.g.H, g.PadH+g.H) // padded rows that hold pixels
+	if first < last {
+		x.Backend().Copy(xb.Storage(), (first-bd.r0)*g.W, []int{g.C * bd.g.H * g.W, bd.g.H * g.W, g.W, 1},
+			x.Storage(), (first-g.PadH)*g.W, []int{g.C * g.H * g.W, g.H * g.W, g.W, 1}, []int{g.N, g.C, last - first, g.W})
+	}
+	return xb
+}
+
+// addRows adds the strip gradient part [N, C, rows, W] into dst [N, C, Hp, W] at row r0. Rows of
+// dst below done already hold earlier strips' gradients and are summed with the new ones; the rest
+// are copied.
+func addRows(dst, part *tensor.Tensor, r0, done int) {
+	n, c, rows, w := part.Dim(0), part.Dim(1), part.Dim(2), part.Dim(3)
+	hp := dst.Dim(2)
+	overlap := min(max(done-r0, 0), rows)
+	write := func(src *tensor.Tensor, srcRows, from, to, count int) {
+		dst.Backend().Copy(dst.Storage(), to*w, []int{c * hp * w, hp * w, w, 1},
+			src.Storage(), from*w, []int{c * srcRows * w, srcRows * w, w, 1}, []int{n, c, count, w})
+	}
+	if overlap > 0 {
+		sum := tensor.Add(tensor.Narrow(dst, 2, r0, overlap), tensor.Narrow(part, 2, 0, overlap))
+		write(sum, overlap, 0, r0, overlap)
+	}
+	if overlap < rows {
+		write(part, rows, overlap, r0+overlap, rows-overlap)
+	}
 }
 
 // checkConvOperands panics unless x and w are 4-D, b is nil or 1-D with one entry per output
@@ -176,23 +284,22 @@ func broadcastBias(b *tensor.Tensor, n, plane int) *tensor.Tensor {
 	return tensor.Expand(tensor.Reshape(b, 1, c, 1), n, c, plane)
 }
 
-// sumOfProducts returns Σ_n a_n · b_nᵀ as an m×k matrix, where a is [batch, m, inner] and b is
-// [batch, k, inner]: the weight gradient of a convolution summed over the batch. Each image's
-// product is accumulated into the same matrix by a GEMM with beta 1, one image at a time, so no
-// per-image partial results are ever stored.
-func sumOfProducts(a, b *tensor.Tensor, batch, m, k, inner int) *tensor.Tensor {
-	out := tensor.New(a.Backend(), a.DType(), m, k)
-	for n := range batch {
-		beta := 1.0
-		if n == 0 {
-			beta = 0
+// gemmSumOverBatch computes C = beta·C + Σ_i op(A_i)·op(B_i) over the g.Batch matrices of A and B
+// (g.StrideC is ignored): the weight gradient of a convolution, summed over the batch. Each image's
+// product is accumulated into C by a GEMM with beta 1, one image at a time, so no per-image partial
+// results are stored. (A batched GEMM with a C stride of 0 would do the same on the CPU but race on
+// devices that run the batch in parallel.)
+func gemmSumOverBatch(g tensor.GemmArgs) {
+	backend := g.C.Backend()
+	batch := g.Batch
+	for i := range batch {
+		one := g
+		one.Batch, one.StrideA, one.StrideB, one.StrideC = 1, 0, 0, 0
+		one.OffA += i * g.StrideA
+		one.OffB += i * g.StrideB
+		if i > 0 {
+			one.Beta = 1
 		}
-		a.Backend().Gemm(tensor.GemmArgs{
-			TransB: true, M: m, N: k, K: inner, Alpha: 1, Beta: beta, Batch: 1,
-			A: a.Storage(), OffA: n * m * inner, LDA: inner,
-			B: b.Storage(), OffB: n * k * inner, LDB: inner,
-			C: out.Storage(), LDC: k,
-		})
+		backend.Gemm(one)
 	}
-	return out
 }

@@ -180,6 +180,34 @@ func TestConv2dGradCheck(t *testing.T) {
 	}
 }
 
+// A convolution whose columns exceed maxColumns runs in strips of output rows; with the cap
+// lowered, every case runs in strips of one and of three rows, which must change nothing: the
+// strips' input rows overlap (and reach into the padding), so their input gradients are summed.
+func TestConv2dInStrips(t *testing.T) {
+	saved := maxColumns
+	t.Cleanup(func() { maxColumns = saved })
+	rng := tensor.NewRNG(5)
+	for _, c := range convCases {
+		perRow := c.n * c.cin * c.kh * c.kw * c.wantOutW
+		for _, rows := range []int{1, 3} {
+			maxColumns = rows * perRow
+			if got := len(convBands(newConvGeom("test", c.n, c.cin, c.h, c.w, c.kh, c.kw, c.opts.Stride, c.opts.Padding, c.opts.Dilation))); got != (c.wantOutH+rows-1)/rows {
+				t.Errorf("%s: %d strips of %d rows for %d output rows", c.name, got, rows, c.wantOutH)
+			}
+			name := fmt.Sprintf("%s in strips of %d", c.name, rows)
+			x := layerRandn(rng, c.n, c.cin, c.h, c.w)
+			w := layerRandn(rng, c.cout, c.cin, c.kh, c.kw)
+			b := layerRandn(rng, c.cout)
+			got := Conv2d(Constant(x), Constant(w), Constant(b), c.opts).Value
+			if d := layerMaxDiff(t, got, naiveConv2d(x, w, b, c.opts)); d > 1e-12 {
+				t.Errorf("%s: forward differs from the definition by %g", name, d)
+			}
+			f := func(xs []*Var) *Var { return Conv2d(xs[0], xs[1], xs[2], c.opts) }
+			layerGradCheck(t, name, f, []*tensor.Tensor{x, w, b}, c.fast)
+		}
+	}
+}
+
 // Only the operands that need a gradient get one; a constant input must not cost a col2im.
 func TestConv2dGradientOnlyWhereNeeded(t *testing.T) {
 	rng := tensor.NewRNG(4)

@@ -79,7 +79,14 @@ func ConvTranspose2d(x, w, b *Var, o ConvTranspose2dOptions) *Var {
 				grads[0] = dx
 			}
 			if w.requiresGrad {
-				grads[1] = tensor.Reshape(sumOfProducts(x.Value, dcols, g.N, cin, rows, plane), w.Shape()...)
+				dw := tensor.New(gy.Backend(), gy.DType(), cin, rows)
+				gemmSumOverBatch(tensor.GemmArgs{
+					TransB: true, M: cin, N: rows, K: plane, Alpha: 1, Batch: g.N,
+					A: x.Value.Storage(), LDA: plane, StrideA: cin * plane,
+					B: dcols.Storage(), LDB: plane, StrideB: rows * plane,
+					C: dw.Storage(), LDC: rows,
+				})
+				grads[1] = tensor.Reshape(dw, w.Shape()...)
 			}
 		}
 		if b != nil && b.requiresGrad {
