@@ -48,7 +48,8 @@ func orOne(p [2]int) [2]int {
 // generator pass at 256×256, six passes per step), while im2col is one memory pass next to a GEMM
 // that does Cout multiply-adds per column element. Once dW is done, the same buffer receives dcols, so the
 // backward allocates one column buffer, not two. A 1×1 convolution with stride 1 and no padding
-// needs no columns at all: x itself is the column matrix.
+// needs no columns at all: x itself is the column matrix. Columns larger than maxColumns are
+// never built whole: the convolution then runs in strips of output rows (see convBands).
 func Conv2d(x, w, b *Var, o Conv2dOptions) *Var {
 	const op = "autograd.Conv2d"
 	checkConvOperands(op, x, w, b, 0)
