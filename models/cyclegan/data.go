@@ -345,3 +345,9 @@ func (o Options) TrainingData(skipBadImages bool) (*Dataset, error) {
 	do.SkipBadImages = skipBadImages
 	return NewDataset(dirA, dirB, do)
 }
+
+// SetWorkers sets the number of loading goroutines (at least 1) for the epochs started after.
+func (d *Dataset) SetWorkers(n int) {
+	d.opts.Workers = max(1, n)
+	d.opts.Prefetch = 2 * d.opts.Workers
+}

@@ -1,0 +1,303 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/zebra-go/zebra/gpu"
+	"github.com/zebra-go/zebra/models/cyclegan"
+)
+
+// trainFlags are the train command's settings besides the model's Options.
+type trainFlags struct {
+	runs          string
+	device        string
+	saveEvery     int
+	maxIters      int
+	resume        bool
+	skipBadImages bool
+	workers       int
+	quiet         bool
+}
+
+func runTrain(args []string) error {
+	o := cyclegan.DefaultOptions()
+	var tf trainFlags
+	fs := flag.NewFlagSet("cyclegan train", flag.ContinueOnError)
+	fs.StringVar(&o.DataRoot, "dataroot", filepath.Join("data", "demo", "horse2zebra"), "dataset folder holding trainA and trainB")
+	fs.StringVar(&o.Name, "name", "", "name of the run: its files go to <runs>/<name> (default: the dataroot's folder name)")
+	fs.StringVar(&tf.runs, "runs", "runs", "folder that holds the runs")
+	fs.IntVar(&o.Epochs, "epochs", o.Epochs, "epochs at the initial learning rate")
+	fs.IntVar(&o.DecayEpochs, "decay-epochs", o.DecayEpochs, "epochs over which the learning rate then decays linearly")
+	fs.Float64Var(&o.LR, "lr", o.LR, "initial learning rate of both Adam optimizers")
+	fs.Float64Var(&o.Beta1, "beta1", o.Beta1, "Adam's beta1")
+	fs.Float64Var(&o.LambdaA, "lambda-a", o.LambdaA, "weight of the cycle loss A -> B -> A")
+	fs.Float64Var(&o.LambdaB, "lambda-b", o.LambdaB, "weight of the cycle loss B -> A -> B")
+	fs.Float64Var(&o.LambdaIdentity, "lambda-identity", o.LambdaIdentity, "weight of the identity loss, relative to lambda-a/b (0 turns it off)")
+	fs.IntVar(&o.PoolSize, "pool-size", o.PoolSize, "generated images kept for the discriminators (0: none)")
+	fs.IntVar(&o.NGF, "ngf", o.NGF, "filters in the generators' first layer")
+	fs.IntVar(&o.NDF, "ndf", o.NDF, "filters in the discriminators' first layer")
+	fs.IntVar(&o.Blocks, "blocks", o.Blocks, "residual blocks per generator (9 for 256x256, 6 for 128x128)")
+	fs.IntVar(&o.DLayers, "d-layers", o.DLayers, "stride-2 layers of the PatchGAN discriminators")
+	fs.IntVar(&o.LoadSize, "load-size", o.LoadSize, "resize images to this size (bicubic)")
+	fs.IntVar(&o.CropSize, "crop-size", o.CropSize, "then crop a random square of this size")
+	fs.StringVar(&o.Preprocess, "preprocess", o.Preprocess, "resize_and_crop, crop, or none (keep sizes, rounded to a multiple of 4)")
+	fs.BoolVar(&o.NoFlip, "no-flip", false, "do not flip images left-right at random")
+	fs.Uint64Var(&o.Seed, "seed", 0, "random seed: the same seed and data give the same weights")
+	fs.StringVar(&tf.device, "device", "cpu", "cpu, opencl[:N] or cuda[:N]")
+	fs.IntVar(&tf.saveEvery, "save-every", 5, "keep a checkpoint every N epochs (latest is saved every epoch)")
+	fs.IntVar(&tf.maxIters, "max-iters", 0, "stop after this many iterations, save and print how to resume (0: no limit)")
+	fs.BoolVar(&tf.resume, "resume", false, "continue <runs>/<name> from its latest checkpoint; the options come from it")
+	fs.BoolVar(&tf.skipBadImages, "skip-bad-images", false, "skip and count unreadable images instead of stopping")
+	fs.IntVar(&tf.workers, "workers", 0, "image loading goroutines (0: automatic)")
+	fs.BoolVar(&tf.quiet, "quiet", false, "no progress bar; one line per epoch")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "usage: cyclegan train [flags]\n\nTrains a CycleGAN on <dataroot>/trainA and <dataroot>/trainB (the paper's settings by default).\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q (all settings are flags)", fs.Args())
+	}
+	if o.Name == "" {
+		o.Name = filepath.Base(filepath.Clean(o.DataRoot))
+	}
+	backend, err := gpu.Open(tf.device)
+	if err != nil {
+		return err
+	}
+	runDir := filepath.Join(tf.runs, o.Name)
+	latest := filepath.Join(runDir, "checkpoints", "latest.safetensors")
+
+	var tr *cyclegan.Trainer
+	if tf.resume {
+		if tr, err = cyclegan.LoadTrainer(latest, backend); err != nil {
+			return fmt.Errorf("cannot resume: %w", err)
+		}
+		// Only the data location may change on resume; everything else is the checkpoint's.
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if set["dataroot"] {
+			tr.Opts.DataRoot = o.DataRoot
+		}
+		var ignored []string
+		for name := range set {
+			if !map[string]bool{"dataroot": true, "name": true, "runs": true, "device": true, "save-every": true,
+				"max-iters": true, "resume": true, "skip-bad-images": true, "workers": true, "quiet": true}[name] {
+				ignored = append(ignored, "-"+name)
+			}
+		}
+		if len(ignored) > 0 {
+			sort.Strings(ignored)
+			fmt.Fprintf(os.Stderr, "note: %s ignored: a resumed run keeps the options of its checkpoint\n", strings.Join(ignored, " "))
+		}
+		fmt.Fprintf(os.Stderr, "resuming %s at epoch %d, sample %d (%d steps done)\n", runDir, tr.Epoch+1, tr.Index, tr.Steps)
+	} else {
+		if _, err := os.Stat(latest); err == nil {
+			return fmt.Errorf("%s already has a checkpoint: add -resume to continue it, or choose another -name", runDir)
+		}
+		if tr, err = cyclegan.NewTrainer(o, backend); err != nil {
+			return err
+		}
+	}
+	data, err := tr.Opts.TrainingData(tf.skipBadImages)
+	if err != nil {
+		return err
+	}
+	if tf.workers > 0 {
+		data.SetWorkers(tf.workers)
+	}
+	if err := os.MkdirAll(filepath.Join(runDir, "checkpoints"), 0o755); err != nil {
+		return err
+	}
+	optsJSON, _ := json.MarshalIndent(tr.Opts, "", "  ")
+	if err := writeFileAtomic(filepath.Join(runDir, "options.json"), append(optsJSON, '\n')); err != nil {
+		return err
+	}
+	log, err := openLossLog(runDir, tr.Steps, data.Len())
+	if err != nil {
+		return err
+	}
+	defer log.close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C ends the program at once
+		fmt.Fprintln(os.Stderr, "\nstopping after this step to save a checkpoint (Ctrl-C again to quit without saving)")
+	}()
+
+	fmt.Fprintf(os.Stderr, "training %s on %s: %d A and %d B images, %d iterations per epoch, %d epochs, %s, device %s\n",
+		o.Name, tr.Opts.DataRoot, len(data.PathsA), len(data.PathsB), data.Len(), tr.TotalEpochs(), describe(tr.Opts), backend.Name())
+	rep := &reporter{tr: tr, runDir: runDir, log: log, tf: tf, epochLen: data.Len(), out: os.Stderr}
+	err = tr.Train(ctx, data, tf.maxIters, rep.event)
+	rep.leaveBar()
+	if data.Skipped() > 0 {
+		fmt.Fprintf(os.Stderr, "skipped %d unreadable image files\n", data.Skipped())
+	}
+	var nf *cyclegan.NonFiniteLossError
+	switch {
+	case errors.As(err, &nf):
+		log.flush()
+		log.plot(filepath.Join(runDir, "loss.png"))
+		return fmt.Errorf("%w (kept %s)", err, latest)
+	case errors.Is(err, cyclegan.ErrStopped):
+		if err := rep.save(latest); err != nil {
+			return err
+		}
+		resume := fmt.Sprintf("cyclegan train -runs %s -name %s -resume", tf.runs, o.Name)
+		if tr.Opts.DataRoot != filepath.Join("data", "demo", "horse2zebra") {
+			resume += " -dataroot " + tr.Opts.DataRoot
+		}
+		fmt.Fprintf(os.Stderr, "stopped at epoch %d, sample %d/%d; saved %s\nresume with: %s\n", tr.Epoch+1, tr.Index, data.Len(), latest, resume)
+		return nil
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "done: %d epochs; report %s, checkpoint %s\n", tr.TotalEpochs(), filepath.Join(runDir, "index.html"), latest)
+	return nil
+}
+
+func describe(o cyclegan.Options) string {
+	return fmt.Sprintf("ngf %d, %d blocks, ndf %d, %s %d/%d", o.NGF, o.Blocks, o.NDF, o.Preprocess, o.LoadSize, o.CropSize)
+}
+
+// reporter turns training events into the progress bar, loss.csv, images, index.html and
+// checkpoints.
+type reporter struct {
+	tr       *cyclegan.Trainer
+	runDir   string
+	log      *lossLog
+	tf       trainFlags
+	epochLen int
+	out      io.Writer
+	bar      *progressbar.ProgressBar
+	barEpoch int
+	start    time.Time
+}
+
+func (r *reporter) event(e cyclegan.Event) error {
+	if e.EpochEnd {
+		return r.endEpoch(e)
+	}
+	if err := r.log.add(lossRow{step: e.Steps, epoch: e.Epoch, index: e.Index, lr: e.LR, losses: e.Losses}); err != nil {
+		return err
+	}
+	if r.tf.quiet {
+		return nil
+	}
+	if r.bar == nil || r.barEpoch != e.Epoch {
+		r.finishBar()
+		r.barEpoch = e.Epoch
+		r.bar = progressbar.NewOptions(e.EpochLen,
+			progressbar.OptionSetWriter(r.out),
+			progressbar.OptionSetDescription(fmt.Sprintf("epoch %d/%d", e.Epoch+1, r.tr.TotalEpochs())),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("it"),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionSetWidth(20),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionFullWidth(),
+		)
+		r.bar.Set(e.Index)
+	}
+	l := e.Losses
+	r.bar.Describe(fmt.Sprintf("epoch %d/%d D %.3f/%.3f G %.3f/%.3f cyc %.3f/%.3f idt %.3f/%.3f",
+		e.Epoch+1, r.tr.TotalEpochs(), l[0], l[4], l[1], l[5], l[2], l[6], l[3], l[7]))
+	return r.bar.Add(1)
+}
+
+func (r *reporter) finishBar() {
+	if r.bar != nil {
+		r.bar.Finish()
+		fmt.Fprintln(r.out)
+		r.bar = nil
+	}
+}
+
+// leaveBar ends an unfinished epoch's bar where it stands.
+func (r *reporter) leaveBar() {
+	if r.bar != nil {
+		r.bar.Exit()
+		fmt.Fprintln(r.out)
+		r.bar = nil
+	}
+}
+
+func (r *reporter) endEpoch(e cyclegan.Event) error {
+	r.finishBar()
+	tag := fmt.Sprintf("epoch%03d", e.Epoch+1)
+	if e.Visuals[0] != nil {
+		if _, err := saveVisuals(r.runDir, tag, e.Visuals); err != nil {
+			return err
+		}
+	}
+	if r.tf.quiet {
+		l := e.Losses
+		fmt.Fprintf(r.out, "epoch %d/%d done (%d steps): D %.3f/%.3f G %.3f/%.3f cycle %.3f/%.3f idt %.3f/%.3f\n",
+			e.Epoch+1, r.tr.TotalEpochs(), e.Steps, l[0], l[4], l[1], l[5], l[2], l[6], l[3], l[7])
+	}
+	if err := r.save(filepath.Join(r.runDir, "checkpoints", "latest.safetensors")); err != nil {
+		return err
+	}
+	if r.tf.saveEvery > 0 && (e.Epoch+1)%r.tf.saveEvery == 0 {
+		if err := r.tr.Save(filepath.Join(r.runDir, "checkpoints", tag+".safetensors")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// save writes the checkpoint, loss.csv, loss.png and index.html.
+func (r *reporter) save(checkpoint string) error {
+	if err := r.tr.Save(checkpoint); err != nil {
+		return err
+	}
+	if err := r.log.flush(); err != nil {
+		return err
+	}
+	if err := r.log.plot(filepath.Join(r.runDir, "loss.png")); err != nil {
+		return fmt.Errorf("plotting losses: %w", err)
+	}
+	return r.writeIndex()
+}
+
+// writeIndex lists the sample rows found in images/, newest epoch first (as the official
+// visualizer does).
+func (r *reporter) writeIndex() error {
+	var rows []sampleRow
+	for epoch := r.tr.TotalEpochs(); epoch >= 1; epoch-- {
+		tag := fmt.Sprintf("epoch%03d", epoch)
+		if _, err := os.Stat(filepath.Join(r.runDir, "images", tag+"_real_A.png")); err != nil {
+			continue
+		}
+		row := sampleRow{Title: fmt.Sprintf("epoch %d", epoch)}
+		for _, name := range cyclegan.VisualNames {
+			rel := filepath.Join("images", tag+"_"+name+".png")
+			if _, err := os.Stat(filepath.Join(r.runDir, rel)); err != nil {
+				rel = ""
+			}
+			row.Images = append(row.Images, rel)
+		}
+		rows = append(rows, row)
+	}
+	return writeIndex(filepath.Join(r.runDir, "index.html"), "CycleGAN run "+r.tr.Opts.Name, "loss.png",
+		cyclegan.VisualNames[:], rows, 128)
+}

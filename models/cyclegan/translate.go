@@ -1,0 +1,47 @@
+package cyclegan
+
+import (
+	"image"
+	"image/color"
+
+	"github.com/zebra-go/zebra/autograd"
+	"github.com/zebra-go/zebra/tensor"
+)
+
+// MinTranslateSize is the smallest side the generator takes: its two stride-2 convolutions
+// quarter the size, and the reflection padding of the residual blocks needs at least 2 pixels.
+const MinTranslateSize = 8
+
+// Translate runs generator g on an RGB image of any size and returns the translated image, of the
+// same size. The image is padded by repeating its last row and column up to a multiple of 4 (and
+// at least MinTranslateSize), which the generator maps to the same size, and the output is
+// cropped back. No gradient is recorded.
+func Translate(g *ResnetGenerator, img *image.RGBA) *image.RGBA {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	pw, ph := max(MinTranslateSize, (w+3)/4*4), max(MinTranslateSize, (h+3)/4*4)
+	padded := padReplicate(img, pw, ph)
+	var out *image.RGBA
+	autograd.NoGrad(func() {
+		backend := g.Parameters()[0].Value.Backend()
+		x := autograd.Constant(tensor.Cast(ImageTensor(padded), g.Parameters()[0].DType()).To(backend))
+		y := g.Forward(x).Value
+		y = tensor.Narrow(tensor.Narrow(y, 2, 0, h), 3, 0, w)
+		out = TensorImage(y)
+	})
+	return out
+}
+
+// padReplicate returns img grown to w x h (at least its size) by repeating its last row and
+// column.
+func padReplicate(img *image.RGBA, w, h int) *image.RGBA {
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			c := img.RGBAAt(b.Min.X+min(x, b.Dx()-1), b.Min.Y+min(y, b.Dy()-1))
+			out.SetRGBA(x, y, color.RGBA{c.R, c.G, c.B, 255})
+		}
+	}
+	return out
+}
