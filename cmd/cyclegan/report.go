@@ -256,4 +256,3 @@ func writeIndex(path, title, plotFile string, columns []string, rows []sampleRow
 	}
 	return writeFileAtomic(path, buf.Bytes())
 }
-

@@ -90,4 +90,3 @@ func runTranslate(args []string) error {
 	fmt.Fprintf(os.Stderr, "wrote %d images and %s\n", len(inputs), index)
 	return nil
 }
-
