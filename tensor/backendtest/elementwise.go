@@ -9,8 +9,9 @@ import (
 )
 
 // raggedSizes are the element counts elementwise kernels are checked on: empty, one element, odd
-// sizes, and one above twice the CPU's parallel grain so that split loops are exercised.
-var raggedSizes = []int{0, 1, 7, 33, 1000, 70001}
+// sizes, both sides of typical GPU work-group sizes (256, 1024), and one above twice the CPU's
+// parallel grain so that split loops are exercised.
+var raggedSizes = []int{0, 1, 7, 33, 255, 257, 1000, 1025, 70001}
 
 func testAlloc(h *harness) {
 	if h.b.Name() == "" {

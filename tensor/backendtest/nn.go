@@ -121,9 +121,9 @@ func testReflectPadBackward(h *harness) {
 	}
 }
 
-// normCases are (planes, size) pairs: a single element (variance 0), odd sizes, a 64×64 plane,
-// one plane too big for one goroutine, and none.
-var normCases = [][2]int{{1, 1}, {3, 7}, {6, 64}, {2, 4096}, {1, 70001}, {0, 5}}
+// normCases are (planes, size) pairs: a single element (variance 0), odd sizes, both sides of
+// typical GPU work-group sizes, a 64×64 plane, one plane too big for one goroutine, and none.
+var normCases = [][2]int{{1, 1}, {3, 7}, {2, 255}, {3, 257}, {2, 1025}, {6, 64}, {2, 4096}, {1, 70001}, {0, 5}}
 
 // normInputs are instance norm inputs whose mean is large against their spread (so that a
 // one-pass E[x²]−E[x]² variance would lose digits), with one constant plane (variance 0) when

@@ -7,10 +7,11 @@ import (
 )
 
 // reduceShapes are [outer, mid, inner] views for Reduce: empty ones, a single element, whole-tensor
-// sums, InstanceNorm-like planes, and inner sizes that are not multiples of any vector width.
+// sums, InstanceNorm-like planes, reduced lengths on both sides of typical GPU work-group sizes,
+// and inner sizes that are not multiples of any vector width.
 var reduceShapes = [][3]int{
 	{1, 1, 1}, {0, 3, 2}, {2, 5, 0}, {3, 7, 5}, {4, 1, 9}, {1, 4096, 1}, {16, 256, 1},
-	{2, 33, 65}, {1, 3, 70001}, {1, 70001, 1}, {5, 2, 3},
+	{4, 255, 1}, {2, 257, 3}, {3, 1025, 1}, {2, 33, 65}, {1, 3, 70001}, {1, 70001, 1}, {5, 2, 3},
 }
 
 func testReduce(h *harness) {
