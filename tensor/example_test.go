@@ -43,7 +43,7 @@ func ExampleReshape() {
 func ExampleIm2col() {
 	x := tensor.Reshape(tensor.Arange(tensor.Float32, 1, 10, 1), 1, 1, 3, 3)
 	g := tensor.NewConvGeom(1, 1, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1) // 2×2 kernel, 2×2 output
-	w := tensor.Ones(tensor.Float32, 1, 4)                       // one output channel summing each window
+	w := tensor.Ones(tensor.Float32, 1, 4)                      // one output channel summing each window
 	y := tensor.Matmul(w, tensor.Im2col(x, g))
 	fmt.Println(tensor.Reshape(y, 1, 1, g.OH, g.OW))
 	// Output:
