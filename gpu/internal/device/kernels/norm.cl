@@ -4,16 +4,22 @@
 // instance_norm_forward: two passes (the mean, then the mean of squared deviations), because the
 // one-pass E[x²]-E[x]² cancels badly when the mean is large relative to the spread. The variance
 // is biased and eps sits inside the root, as in PyTorch.
+//
+// The mean is accumulated relative to the plane's first element. That costs nothing and makes a
+// constant plane (a channel that an earlier ReLU zeroed, plus a bias) normalize to exact zeros,
+// as the CPU backend's float64 sums do: a float sum would leave rounding noise of either sign,
+// which rstd = 1/sqrt(eps) then magnifies and the next ReLU passes or blocks at random.
 KERNEL instance_norm_forward(int size, real eps, GLOBAL real* y, GLOBAL real* mean, GLOBAL real* rstd, GLOBAL const real* x) {
 	SHARED real buf[GROUP];
 	int p = GROUP_ID(0), t = LOCAL_ID(0);
 	GLOBAL const real* xs = x + (long)p * size;
 	GLOBAL real* ys = y + (long)p * size;
+	real shift = xs[0];
 	real s = 0;
 	for (int i = t; i < size; i += GROUP) {
-		s += xs[i];
+		s += xs[i] - shift;
 	}
-	real mu = group_sum(buf, s) / (real)size;
+	real mu = shift + group_sum(buf, s) / (real)size;
 	real q = 0;
 	for (int i = t; i < size; i += GROUP) {
 		real d = xs[i] - mu;
