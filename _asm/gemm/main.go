@@ -21,7 +21,7 @@
 // kernels for float32 and float64, plus the FMA peak loops used by cmd/zbench.
 package main
 
-//go:generate go run . -out ../../internal/gemm/kernel_amd64.s
+//go:generate sh -c "go run . -out kernel_amd64.s.tmp && mv kernel_amd64.s.tmp ../../internal/gemm/kernel_amd64.s"
 
 import (
 	"fmt"
@@ -196,10 +196,29 @@ func kernel(e elem, s isa, rows bool) {
 		}
 	}
 
+	// While the FMAs run, prefetch the A sliver the next call will read: it follows this one in
+	// a packed block, and in a row-major A with lda == k (im2col with k <= kc) it is the next
+	// mr*k elements. A skinny im2col GEMM streams A from DRAM, and these prefetches let the
+	// loads overlap the arithmetic. Prefetches never fault, so running past A is harmless.
+	next := GP64()
+	if rows {
+		// The next sliver starts mr rows down.
+		IMUL3Q(U32(s.mr), aStride, next)
+		ADDQ(pa, next)
+	} else {
+		// The next sliver starts k steps on.
+		MOVQ(k, next)
+		IMULQ(aStride, next)
+		ADDQ(pa, next)
+	}
+
 	const unroll = 4
 	Label(name + "_loop4")
 	CMPQ(k, U8(unroll))
 	JB(LabelRef(name + "_tail"))
+	PREFETCHT0(Mem{Base: next})
+	PREFETCHT0(Mem{Base: next, Disp: 64})
+	ADDQ(U8(128), next)
 	for u := 0; u < unroll; u++ {
 		step(u)
 	}
@@ -291,6 +310,9 @@ func peakLoop(s isa) {
 	RET()
 }
 
+// prefetchAhead is how far ahead (bytes) the packing loop prefetches each source row.
+const prefetchAhead = 512
+
 // transposePack emits the packing loop for operands stored across the sliver:
 // dst[p*width+r] = src[r*ld+p] for r < count, p < kc. Four rows go at once, each step moving
 // four scalars; plain Go spent three times as long on its bounds checks and spills.
@@ -327,6 +349,9 @@ func transposePack(e elem) {
 	JAE(LabelRef(name + "_group_next"))
 	for i, s := range []reg.Register{src, s1, s2, s3} {
 		load(Mem{Base: s, Index: p, Scale: uint8(e.size)}, x[i])
+		// The rows usually come from DRAM; several rows read in lockstep defeat the hardware
+		// prefetcher's stream detection often enough that asking explicitly pays.
+		PREFETCHT0(Mem{Base: s, Index: p, Scale: uint8(e.size), Disp: prefetchAhead})
 	}
 	for i := range x {
 		store(x[i], Mem{Base: d, Disp: i * e.size})

@@ -4,12 +4,10 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/zebra-go/zebra/internal/cpu"
@@ -85,22 +83,24 @@ func runGemm(args []string) error {
 	if peakPath == "generic" {
 		peakPath = gemm.Paths()[0]
 	}
-	peaks := map[int]float64{}
+	peaks, cpuPeaks := map[int]float64{}, map[int]float64{}
 	for _, t := range threads {
-		peaks[t] = fmaPeak(peakPath, t)
-		fmt.Printf("FMA peak (%s loop, %d thread(s)): %.1f GFLOP/s\n", peakPath, t, peaks[t]/1e9)
+		peaks[t], cpuPeaks[t] = fmaPeak(peakPath, t)
+		fmt.Printf("FMA peak (%s loop, %d thread(s)): %.1f GFLOP/s wall, %.1f GFLOP/s per CPU-second x threads\n",
+			peakPath, t, peaks[t]/1e9, cpuPeaks[t]/1e9)
 	}
-	fmt.Printf("time: best of runs over %v after a warm-up; GFLOP/s = 2*m*n*k / time\n\n", *minTime)
+	fmt.Printf("time: best of runs over %v after a warm-up; GFLOP/s = 2*m*n*k / time.\n", *minTime)
+	fmt.Printf("cpu GF/s = 2*m*n*k / (process CPU time / threads): what the threads did while they ran,\n" +
+		"a fairer figure when other processes share the cores (it flatters an unbalanced split).\n\n")
 
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "shape\tm\tk\tn\top\tpath\tthreads\tms\tGFLOP/s\tof peak\t")
-	defer tw.Flush()
+	const row = "%24s %6s %6s %6s %5s %8s %7s %9s %8s %8s %10s %8s\n"
+	fmt.Printf(row, "shape", "m", "k", "n", "op", "path", "threads", "ms", "GFLOP/s", "of peak", "cpu GF/s", "of peak")
 	for _, s := range shapes {
 		a, b, c := operands(s)
 		for _, p := range paths {
 			for _, t := range threads {
 				gemm.SetThreads(t)
-				secs := timeIt(*minTime, func() {
+				secs, cpuSecs := timeIt(*minTime, func() {
 					lda, ldb := s.k, s.n
 					if s.transA {
 						lda = s.m
@@ -111,11 +111,16 @@ func runGemm(args []string) error {
 					gemm.SgemmPath(p, s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, c, s.n)
 				})
 				flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
-				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%d\t%.2f\t%.1f\t%.0f%%\t\n", s.name, s.m, s.k, s.n,
-					opName(s), p, t, secs*1e3, flops/secs/1e9, 100*flops/secs/peaks[t])
+				cpuRate, cpuFrac := "-", "-"
+				if cpuSecs > 0 && cpuPeaks[t] > 0 {
+					r := flops / (cpuSecs / float64(t))
+					cpuRate, cpuFrac = fmt.Sprintf("%.1f", r/1e9), fmt.Sprintf("%.0f%%", 100*r/cpuPeaks[t])
+				}
+				fmt.Printf(row, s.name, itoa(s.m), itoa(s.k), itoa(s.n), opName(s), p, itoa(t),
+					fmt.Sprintf("%.2f", secs*1e3), fmt.Sprintf("%.1f", flops/secs/1e9),
+					fmt.Sprintf("%.0f%%", 100*flops/secs/peaks[t]), cpuRate, cpuFrac)
 			}
 		}
-		tw.Flush()
 	}
 	gemm.SetThreads(0)
 	return nil
@@ -145,24 +150,34 @@ func operands(s gemmShape) (a, b, c []float32) {
 }
 
 // timeIt runs f once to warm caches and page in buffers, then repeatedly for at least minTime,
-// and returns the best time in seconds: the least disturbed run on a shared machine.
-func timeIt(minTime time.Duration, f func()) float64 {
+// and returns the best wall time and the best process CPU time (0 if unknown) in seconds: the
+// least disturbed run on a shared machine.
+func timeIt(minTime time.Duration, f func()) (wall, cpuTime float64) {
 	f()
-	best := time.Duration(1<<63 - 1)
+	best, bestCPU := time.Duration(1<<63-1), time.Duration(1<<63-1)
 	for start := time.Now(); time.Since(start) < minTime; {
+		c0, ok := processCPUTime()
 		t0 := time.Now()
 		f()
 		best = min(best, time.Since(t0))
+		if c1, _ := processCPUTime(); ok {
+			bestCPU = min(bestCPU, c1-c0)
+		}
 	}
-	return best.Seconds()
+	if bestCPU == time.Duration(1<<63-1) {
+		bestCPU = 0
+	}
+	return best.Seconds(), bestCPU.Seconds()
 }
 
 // fmaPeak measures the FMA throughput of threads threads, each locked to an OS thread and running
-// the path's assembly loop of independent FMAs, in FLOP/s. The best of five runs is reported.
-func fmaPeak(path string, threads int) float64 {
+// the path's assembly loop of independent FMAs, in FLOP/s of wall time and per CPU-second times
+// threads. The best of five runs is reported.
+func fmaPeak(path string, threads int) (wall, perCPU float64) {
 	const iterations = 20_000_000
-	best := 0.0
+	best, bestCPU := 0.0, 0.0
 	for run := 0; run < 5; run++ {
+		c0, ok := processCPUTime()
 		var wg sync.WaitGroup
 		var flops float64
 		var mu sync.Mutex
@@ -179,8 +194,11 @@ func fmaPeak(path string, threads int) float64 {
 		}
 		wg.Wait()
 		best = max(best, flops/time.Since(start).Seconds())
+		if c1, _ := processCPUTime(); ok && c1 > c0 {
+			bestCPU = max(bestCPU, flops/((c1-c0).Seconds()/float64(threads)))
+		}
 	}
-	return best
+	return best, bestCPU
 }
 
 func parseInts(s string) ([]int, error) {
@@ -203,3 +221,5 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+func itoa(v int) string { return strconv.Itoa(v) }

@@ -119,7 +119,7 @@ func TestTuneBlocks(t *testing.T) {
 	base := paths[1].s
 	for _, s := range [][3]int{{2048, 2048, 2048}, {4096, 2304, 256}} {
 		m, k, n := s[0], s[1], s[2]
-		a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+		a, b, c := filled(m*k), filled(k*n), filled(m*n)
 		fl := 2 * float64(m*n*k)
 		for _, kc := range []int{128, 256, 384} {
 			for _, mc := range []int{48, 96, 192, 384} {
@@ -138,7 +138,7 @@ func TestTuneDirect(t *testing.T) {
 	im := paths[1].s
 	for _, s := range [][3]int{{4096, 2304, 256}, {65536, 147, 64}, {16384, 576, 128}, {4096, 1152, 256}, {1024, 1024, 1024}, {2048, 2048, 2048}} {
 		m, k, n := s[0], s[1], s[2]
-		a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+		a, b, c := filled(m*k), filled(k*n), filled(m*n)
 		fl := 2 * float64(m*n*k)
 		best := map[string]float64{}
 		for rep := 0; rep < 4; rep++ {
@@ -186,4 +186,62 @@ func skipUnlessTuning(t *testing.T) {
 	if os.Getenv("ZEBRA_TUNE") == "" {
 		t.Skip("tuning experiment; set ZEBRA_TUNE=1")
 	}
+}
+
+// filled returns n nonzero values: untouched memory from make maps every page to the kernel's
+// one zero page, which makes reads of a large operand look like cache hits.
+func filled(n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(i%13) - 6
+	}
+	return s
+}
+
+func TestTuneOne(t *testing.T) {
+	skipUnlessTuning(t)
+	var m, k, n int
+	fmt.Sscanf(os.Getenv("ZEBRA_TUNE_SHAPE"), "%d,%d,%d", &m, &k, &n)
+	a, b, c := filled(m*k), filled(k*n), filled(m*n)
+	fl := 2 * float64(m*n*k)
+	fmt.Sscanf(os.Getenv("ZEBRA_TUNE_DIRECT"), "%d,%d", &directATiles, &directBTiles)
+	r := cpuRate(fl, 10, func() { gemm(paths[1].s, 1, false, false, m, n, k, 1, a, k, b, n, 0, c, n) })
+	fmt.Printf("%d,%d,%d: %.1f\n", m, k, n, r)
+}
+
+func TestTuneBlocks2(t *testing.T) {
+	skipUnlessTuning(t)
+	base := paths[1].s
+	m, k, n := 2048, 2048, 2048
+	a, b, c := filled(m*k), filled(k*n), filled(m*n)
+	fl := 2 * float64(m*n*k)
+	cfgs := [][3]int{{256, 192, 3072}, {256, 96, 3072}, {384, 96, 3072}, {512, 96, 3072}, {256, 192, 512}, {192, 144, 3072}, {256, 384, 3072}}
+	best := make([]float64, len(cfgs))
+	for rep := 0; rep < 4; rep++ {
+		for i, cf := range cfgs {
+			im := &impl[float32]{mr: 6, nr: 16, strip: base.strip, rows: base.rows, transpose: base.transpose, kc: cf[0], mc: cf[1], nc: cf[2]}
+			best[i] = max(best[i], cpuRate(fl, 1, func() { gemm(im, 1, false, false, m, n, k, 1, a, k, b, n, 0, c, n) }))
+		}
+	}
+	for i, cf := range cfgs {
+		fmt.Printf("kc=%d mc=%d nc=%d: %.1f\n", cf[0], cf[1], cf[2], best[i])
+	}
+}
+
+func TestTuneLdc(t *testing.T) {
+	skipUnlessTuning(t)
+	im := paths[1].s
+	m, k, n := 2048, 2048, 2048
+	a, b := filled(m*k), filled(k*n)
+	fl := 2 * float64(m*n*k)
+	pads := []int{0, 16, 64}
+	best := make([]float64, len(pads))
+	for rep := 0; rep < 4; rep++ {
+		for i, pad := range pads {
+			ldc := n + pad
+			c := filled(m * ldc)
+			best[i] = max(best[i], cpuRate(fl, 1, func() { gemm(im, 1, false, false, m, n, k, 1, a, k, b, n, 0, c, ldc) }))
+		}
+	}
+	fmt.Println("ldc pad", pads, best)
 }

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/zebra-go/zebra/models/cyclegan"
+	"github.com/zebra-go/zebra/nn"
+	"github.com/zebra-go/zebra/tensor"
+)
+
+func init() {
+	register("train", "CycleGAN training iterations (batch 1, official architecture): s/iter, GFLOP/s, peak memory", runTrainBench)
+}
+
+// runTrainBench times full CycleGAN training steps (models/cyclegan.Trainer.Step: the forward
+// cycle, the generator step, the pooled discriminator step, both Adam updates) on random images,
+// after warm-up, at each requested size. scripts/bench_pytorch_train.py times the same step in
+// PyTorch for the side-by-side.
+func runTrainBench(args []string) error {
+	fs := flag.NewFlagSet("zbench train", flag.ContinueOnError)
+	sizeList := fs.String("sizes", "128,256", "comma-separated image sizes (multiples of 4, at least 32)")
+	ngf := fs.Int("ngf", 64, "generator filters")
+	ndf := fs.Int("ndf", 64, "discriminator filters")
+	blocks := fs.Int("blocks", 9, "residual blocks (the official default resnet_9blocks at every size)")
+	warmup := fs.Int("warmup", 1, "untimed iterations first")
+	iters := fs.Int("iters", 3, "timed iterations")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var sizes []int
+	for _, s := range strings.Split(*sizeList, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 32 || n%4 != 0 {
+			return fmt.Errorf("-sizes: %q is not a multiple of 4 of at least 32", s)
+		}
+		sizes = append(sizes, n)
+	}
+	fmt.Printf("CycleGAN training step, batch 1, ngf %d, ndf %d, %d blocks, GOMAXPROCS %d, %d warm-up + %d timed iterations\n",
+		*ngf, *ndf, *blocks, runtime.GOMAXPROCS(0), *warmup, *iters)
+	fmt.Printf("%6s %12s %12s %10s %14s %14s\n", "size", "s/iter", "GFLOP/iter", "GFLOP/s", "peak RSS", "peak Go heap")
+	for _, size := range sizes {
+		o := cyclegan.DefaultOptions()
+		o.NGF, o.NDF, o.Blocks = *ngf, *ndf, *blocks
+		o.LoadSize, o.CropSize = size, size
+		tr, err := cyclegan.NewTrainer(o, tensor.CPU)
+		if err != nil {
+			return err
+		}
+		flops := trainingStepFLOPs(tr, size)
+		rng := tensor.NewRNG(1)
+		image := func() *tensor.Tensor { return tensor.Uniform(rng, tensor.Float32, -1, 1, 1, 3, size, size) }
+		var peakHeap uint64
+		step := func() error {
+			_, _, err := tr.Step(image(), image())
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			peakHeap = max(peakHeap, ms.HeapSys)
+			return err
+		}
+		for range *warmup {
+			if err := step(); err != nil {
+				return err
+			}
+		}
+		start := time.Now()
+		for range *iters {
+			if err := step(); err != nil {
+				return err
+			}
+		}
+		perIter := time.Since(start).Seconds() / float64(*iters)
+		fmt.Printf("%6d %12.3f %12.1f %10.1f %14s %14s\n", size, perIter, flops/1e9, flops/perIter/1e9, formatBytes(peakRSS()), formatBytes(peakHeap))
+		tr = nil
+		runtime.GC()
+		debug.FreeOSMemory()
+	}
+	fmt.Println("GFLOP counts the convolutions (2 per multiply-add): forward, and the input and weight gradients the step needs. Peak RSS is the process's high-water mark so far (sizes run in the order given).")
+	return nil
+}
+
+// peakRSS is the process's maximum resident set size (getrusage's ru_maxrss, in KiB on Linux).
+func peakRSS() uint64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return uint64(ru.Maxrss) * 1024
+}
+
+func formatBytes(b uint64) string {
+	return fmt.Sprintf("%.2f GB", float64(b)/1e9)
+}
+
+// convCost is the multiply-adds of one convolution in a network (forward; each gradient costs the
+// same), and whether it is the network's first layer (whose input gradient a real image never
+// needs).
+type convCost struct {
+	macs  float64
+	first bool
+}
+
+// convCosts walks a Sequential, tracking the [C, H, W] shape, and lists its convolutions' costs.
+func convCosts(layers []nn.Module, c, h, w int, out *[]convCost) (int, int, int) {
+	for _, l := range layers {
+		switch l := l.(type) {
+		case *nn.ReflectionPad2d:
+			h += l.Pad.Top + l.Pad.Bottom
+			w += l.Pad.Left + l.Pad.Right
+		case *nn.Conv2d:
+			ws := l.Weight.Shape() // [Cout, Cin, KH, KW]
+			s, p := l.Options.Stride, l.Options.Padding
+			oh := (h+2*p[0]-ws[2])/max(s[0], 1) + 1
+			ow := (w+2*p[1]-ws[3])/max(s[1], 1) + 1
+			*out = append(*out, convCost{macs: float64(ws[0] * ws[1] * ws[2] * ws[3] * oh * ow), first: len(*out) == 0})
+			c, h, w = ws[0], oh, ow
+		case *nn.ConvTranspose2d:
+			ws := l.Weight.Shape() // [Cin, Cout, KH, KW]
+			o := l.Options
+			*out = append(*out, convCost{macs: float64(ws[0] * ws[1] * ws[2] * ws[3] * h * w)})
+			h = (h-1)*max(o.Stride[0], 1) - 2*o.Padding[0] + ws[2] + o.OutputPadding[0]
+			w = (w-1)*max(o.Stride[1], 1) - 2*o.Padding[1] + ws[3] + o.OutputPadding[1]
+			c = ws[1]
+		case *cyclegan.ResnetBlock:
+			convCosts(l.ConvBlock.Layers, c, h, w, out)
+		}
+	}
+	return c, h, w
+}
+
+// trainingStepFLOPs counts the convolution FLOPs of one Trainer.Step at size x size:
+//
+//	generator step: 6 generator forwards (fake, rec and idt both ways) with input and weight
+//	gradients (no input gradient at the first layer for the 4 whose input is a real image), and
+//	2 discriminator forwards with input gradients only (the discriminators are frozen);
+//	discriminator step: 4 discriminator forwards with weight gradients and input gradients
+//	below the first layer.
+func trainingStepFLOPs(tr *cyclegan.Trainer, size int) float64 {
+	var g, d []convCost
+	convCosts(tr.GA.Model.Layers, 3, size, size, &g)
+	convCosts(tr.DA.Model.Layers, 3, size, size, &d)
+	sum := func(cs []convCost, skipFirst bool) float64 {
+		t := 0.0
+		for _, c := range cs {
+			if !(skipFirst && c.first) {
+				t += c.macs
+			}
+		}
+		return t
+	}
+	gAll, gNoFirst := sum(g, false), sum(g, true)
+	dAll, dNoFirst := sum(d, false), sum(d, true)
+	macs := 6*gAll + 6*gAll + 2*gAll + 4*gNoFirst // generators: forward, weight grads, input grads
+	macs += 2*dAll + 2*dAll                       // frozen discriminators: forward, input grads
+	macs += 4*dAll + 4*dAll + 4*dNoFirst          // discriminator step: forward, weight, input grads
+	return 2 * macs
+}
