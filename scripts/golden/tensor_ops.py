@@ -6,7 +6,9 @@ runs this script; it runs the Go tests (tensor/golden_test.go) against the files
 
   tensor/testdata/golden_ops.json   every forward op of package tensor, the NN kernels included:
                                     inputs, op name, parameters and PyTorch's outputs, in float64.
-  tensor/testdata/golden_repr.json  tensors and PyTorch's repr() of them, for Tensor.String.
+  tensor/testdata/golden_repr.json  tensors and PyTorch's repr() of them, for Tensor.String; "zebra" is
+                                    the same print with the dtype named without "torch.", laid out
+                                    by PyTorch's own functions.
 
 The output is deterministic (seeded), so rerunning the script reproduces the committed files
 byte for byte. Non-finite numbers are written as the strings "nan", "inf" and "-inf" (JSON has
@@ -259,10 +261,32 @@ for lr, betas, eps, wd in [(2e-4, (0.5, 0.999), 1e-8, 0.0), (1e-2, (0.9, 0.99), 
 reprs = []
 
 
+def zebra_repr(t):
+    """repr(t) with the dtype named as zebra names it ("float64", not "torch.float64"), laid out
+    by PyTorch's own printing functions, so that a shorter suffix wraps as PyTorch would wrap it."""
+    from torch._tensor_str import _add_suffixes, _tensor_str
+
+    prefix = "tensor("
+    suffixes = []
+    body = "[]"
+    if t.numel() == 0:
+        if t.dim() != 1:
+            suffixes.append("size=" + str(tuple(t.shape)))
+    else:
+        body = _tensor_str(t, len(prefix))
+    if t.dtype != torch.get_default_dtype():
+        suffixes.append("dtype=" + str(t.dtype).replace("torch.", ""))
+    out = _add_suffixes(prefix + body, suffixes, len(prefix), force_newline=False)
+    if t.dtype == torch.get_default_dtype():
+        assert out == repr(t), (out, repr(t))  # the emulation is exact where nothing is renamed
+    return out
+
+
 def rep(name, t, gen=None):
-    """Records repr(t). gen, when given, says how the Go test regenerates the data instead of
-    reading it: value i is start + i*step (computed in float64, then cast to the dtype)."""
-    entry = {"name": name, "dtype": str(t.dtype).replace("torch.", ""), "shape": list(t.shape), "repr": repr(t)}
+    """Records repr(t) and zebra_repr(t). gen, when given, says how the Go test regenerates the data
+    instead of reading it: value i is start + i*step (computed in float64, then cast to the dtype)."""
+    entry = {"name": name, "dtype": str(t.dtype).replace("torch.", ""), "shape": list(t.shape), "repr": repr(t),
+             "zebra": zebra_repr(t)}
     if gen is None:
         entry["data"] = [num(v) for v in t.to(torch.float64).reshape(-1).tolist()]
     else:
@@ -304,6 +328,29 @@ t, g = ramp(1001, 0.5, 1.0, torch.float64, (1001,))
 rep("summarized 1001", t, g)
 t, g = ramp(1200, -600.0, 1.0, torch.float32, (2, 600))
 rep("summarized 2x600", t, g)
+
+# Random small tensors across magnitudes, signs, integers, zeros and non-finite values, so that
+# every branch of the number format meets PyTorch's.
+for i in range(40):
+    rank = int(torch.randint(0, 4, ()))
+    shape = tuple(int(d) for d in torch.randint(1, 5, (rank,)))
+    kind = i % 5
+    scale = 10.0 ** int(torch.randint(-6, 10, ()))
+    if kind == 0:
+        t = torch.randn(shape, dtype=torch.float64) * scale
+    elif kind == 1:
+        t = torch.randint(-50, 50, shape).to(torch.float64) * (1 if i % 2 else 1000)
+    elif kind == 2:
+        t = torch.randn(shape, dtype=torch.float64) * scale
+        t.view(-1)[0] = 0.0
+    elif kind == 3:
+        t = torch.rand(shape, dtype=torch.float64) * scale
+        flat = t.view(-1)
+        flat[-1] = [math.nan, math.inf, -math.inf][i % 3]
+    else:
+        t = torch.randn(shape, dtype=torch.float64).abs() * scale + 1
+    rep(f"random {i}", t.float() if i % 2 == 0 else t)
+rep("float64 row whose dtype wraps", short(randn(5) * 1e4) + 0.5)
 
 TESTDATA.mkdir(parents=True, exist_ok=True)
 for fname, obj in [("golden_ops.json", {"torch": torch.__version__, "cases": cases}),
