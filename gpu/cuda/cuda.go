@@ -3,6 +3,7 @@ package cuda
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -141,12 +142,12 @@ func (b *Backend) Synchronize() {
 
 // driver is device.Driver for one CUDA device.
 type driver struct {
-	cu   *driverAPI
-	nv   *nvrtcAPI
-	dev  Device
-	ctx  uintptr
-	arch int // compute_<arch> that NVRTC compiles for
-	ptx  ptxCache
+	cu      *driverAPI
+	nv      *nvrtcAPI
+	dev     Device
+	ctx     uintptr
+	targets []target // what NVRTC compiles for, best first
+	ptx     ptxCache
 
 	blas       *cublasAPI
 	blasHandle uintptr
@@ -166,7 +167,7 @@ func newDriver(dev Device, nv *nvrtcAPI) (*driver, error) {
 		return nil, err
 	}
 	d := &driver{cu: cu, nv: nv, dev: dev, ptx: defaultPTXCache(), modules: map[tensor.DType]*module{}}
-	d.arch = targetArch(dev.Major*10+dev.Minor, nv.supportedArchs())
+	d.targets = targets(dev.Major*10+dev.Minor, nv.supportedArchs(), nv.GetCUBIN != nil)
 	var callErr error
 	cudaThread().do(func() {
 		var cudev int32
@@ -252,7 +253,8 @@ func (d *driver) Compile(dt tensor.DType) error {
 	return err
 }
 
-// module returns dt's module, compiling (or reading the cached PTX) and loading it on first use.
+// module returns dt's module, compiling it (or reading the cache) and loading it on first use,
+// trying each target in turn: a driver older than NVRTC refuses its PTX but may take its CUBIN.
 // It runs on the CUDA thread.
 func (d *driver) module(dt tensor.DType) (*module, error) {
 	if m, ok := d.modules[dt]; ok {
@@ -266,17 +268,28 @@ func (d *driver) module(dt tensor.DType) (*module, error) {
 	var major, minor int32
 	d.nv.Version(&major, &minor)
 	key := fmt.Sprintf("%s\x00%q\x00nvrtc %d.%d", src, options, major, minor)
-	ptx := d.ptx.load(key, d.arch)
-	if ptx == nil {
-		var err error
-		if ptx, err = d.nv.compile(src, d.arch, options); err != nil {
-			return nil, err
-		}
-		d.ptx.store(key, d.arch, ptx)
-	}
 	m := &module{functions: map[string]uintptr{}}
-	if err := d.cu.check("cuModuleLoadData", d.cu.ModuleLoadData(&m.handle, unsafe.Pointer(&ptx[0]))); err != nil {
-		return nil, fmt.Errorf("%s: loading the %s kernels (PTX for compute_%d from NVRTC %d.%d): %w", d.Name(), dt, d.arch, major, minor, err)
+	var failures []string
+	for _, t := range d.targets {
+		code := d.ptx.load(key, t)
+		if code == nil {
+			var err error
+			if code, err = d.nv.compile(src, t, options); err != nil {
+				failures = append(failures, err.Error())
+				continue
+			}
+			d.ptx.store(key, t, code)
+		}
+		err := d.cu.check("cuModuleLoadData", d.cu.ModuleLoadData(&m.handle, unsafe.Pointer(&code[0])))
+		if err == nil {
+			break
+		}
+		failures = append(failures, fmt.Sprintf("%s: %v", t, err))
+		m.handle = 0
+	}
+	if m.handle == 0 {
+		return nil, fmt.Errorf("%s: cannot build the %s kernels with NVRTC %d.%d (%s): %s",
+			d.Name(), dt, major, minor, d.nv.lib.Path, strings.Join(failures, "; "))
 	}
 	d.modules[dt] = m
 	return m, nil

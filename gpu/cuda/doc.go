@@ -8,9 +8,9 @@
 // queued in order on the legacy default stream, so Download sees every earlier kernel's result.
 //
 // The kernels are gpu/internal/device's shared source, the same the OpenCL backend runs, compiled
-// by NVRTC for the device's compute capability on first use of each dtype; the PTX is cached under
-// os.UserCacheDir()/zebra/ptx keyed by a hash of the source, options and NVRTC version and the
-// architecture. float32 GEMMs go through cublasSgemmStridedBatched when cuBLAS is installed, the
+// by NVRTC for the device's compute capability on first use of each dtype (machine code for the
+// device where NVRTC can produce it, PTX otherwise), cached under os.UserCacheDir()/zebra/ptx keyed
+// by a hash of the source, options and NVRTC version and the target. float32 GEMMs go through cublasSgemmStridedBatched when cuBLAS is installed, the
 // own tiled kernel otherwise (and for float64). Device memory comes from a caching allocator with
 // size-bucketed free lists, so a training step stops calling cuMemAlloc after its first
 // iteration; tensors that become garbage return their memory to it (see gpu/internal/device).

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -110,35 +111,38 @@ func TestToColMajor(t *testing.T) {
 	}
 }
 
-func TestTargetArch(t *testing.T) {
+func TestTargets(t *testing.T) {
 	for _, c := range []struct {
 		device    int
 		supported []int
-		want      int
+		cubin     bool
+		want      []target
 	}{
-		{90, []int{75, 80, 86, 89, 90}, 90},
-		{90, []int{75, 80, 86}, 86}, // an older NVRTC: compile for the newest it knows
-		{100, []int{80, 90}, 90},
-		{90, nil, 90}, // NVRTC before 11.2 cannot list its architectures
+		{90, []int{75, 80, 86, 89, 90}, true, []target{{90, true}, {90, false}}},
+		{90, []int{75, 80, 86, 89, 90}, false, []target{{90, false}}},
+		{90, []int{75, 80, 86}, true, []target{{86, false}}}, // an older NVRTC: PTX for the newest it knows
+		{100, []int{80, 90}, true, []target{{90, false}}},
+		{90, nil, false, []target{{90, false}}}, // NVRTC before 11.2 cannot list its architectures
 	} {
-		if got := targetArch(c.device, c.supported); got != c.want {
-			t.Errorf("targetArch(%d, %v) = %d, want %d", c.device, c.supported, got, c.want)
+		if got := targets(c.device, c.supported, c.cubin); !slices.Equal(got, c.want) {
+			t.Errorf("targets(%d, %v, %v) = %v, want %v", c.device, c.supported, c.cubin, got, c.want)
 		}
 	}
 }
 
 func TestPTXCacheRoundTrip(t *testing.T) {
 	c := ptxCache{dir: filepath.Join(t.TempDir(), "ptx")}
-	if c.load("k", 90) != nil {
+	sm90, compute90 := target{90, true}, target{90, false}
+	if c.load("k", compute90) != nil {
 		t.Fatal("empty cache returned PTX")
 	}
 	ptx := []byte(".version 8.0\x00")
-	c.store("k", 90, ptx)
-	if got := c.load("k", 90); string(got) != string(ptx) {
+	c.store("k", compute90, ptx)
+	if got := c.load("k", compute90); string(got) != string(ptx) {
 		t.Fatalf("load = %q, want %q", got, ptx)
 	}
-	if c.load("k", 80) != nil || c.load("other", 90) != nil {
-		t.Fatal("cache ignores the architecture or the key")
+	if c.load("k", sm90) != nil || c.load("k", target{80, false}) != nil || c.load("other", compute90) != nil {
+		t.Fatal("cache ignores the target or the key")
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -29,6 +30,9 @@ type nvrtcAPI struct {
 	// Optional (CUDA 11.2+): the architectures this NVRTC can target.
 	GetNumSupportedArchs func(n *int32) int32
 	GetSupportedArchs    func(archs *int32) int32
+	// Optional (CUDA 11.1+): machine code (CUBIN) instead of PTX.
+	GetCUBINSize func(prog uintptr, size *uintptr) int32
+	GetCUBIN     func(prog uintptr, cubin *byte) int32
 }
 
 // nvrtcNames are probed newest first; the unversioned name is the toolkit's development symlink.
@@ -63,28 +67,50 @@ func loadNVRTC() (*nvrtcAPI, error) {
 			b.Bind(&a.GetNumSupportedArchs, "nvrtcGetNumSupportedArchs")
 			b.Bind(&a.GetSupportedArchs, "nvrtcGetSupportedArchs")
 		}
+		if lib.Has("nvrtcGetCUBIN") && lib.Has("nvrtcGetCUBINSize") {
+			b.Bind(&a.GetCUBINSize, "nvrtcGetCUBINSize")
+			b.Bind(&a.GetCUBIN, "nvrtcGetCUBIN")
+		}
 		nvrtcLib, nvrtcErr = a, b.Err
 	})
 	return nvrtcLib, nvrtcErr
 }
 
-// targetArch picks the virtual architecture to compile for: the device's compute capability
-// (major*10+minor) if this NVRTC knows it, else the newest it knows below it (the driver compiles
-// PTX for an older architecture forward to the device).
-func targetArch(device int, supported []int) int {
+// target is what NVRTC compiles for: machine code for sm_<Arch> (CUBIN) or PTX for
+// compute_<Arch>.
+type target struct {
+	Arch  int
+	CUBIN bool
+}
+
+func (t target) String() string {
+	if t.CUBIN {
+		return fmt.Sprintf("sm_%d", t.Arch)
+	}
+	return fmt.Sprintf("compute_%d", t.Arch)
+}
+
+// targets lists what to compile for, best first. Machine code for the device's own architecture
+// comes first when this NVRTC can produce it: it loads on any driver of the same CUDA major
+// version, while PTX from an NVRTC newer than the driver fails to load (the driver's JIT does not
+// know its PTX version), which is common when NVRTC comes from a pip wheel. PTX follows, for the
+// device's compute capability (major*10+minor) if this NVRTC knows it, else for the newest it
+// knows below it: the driver compiles PTX forward to the device.
+func targets(device int, supported []int, cubin bool) []target {
+	var out []target
+	if cubin && slices.Contains(supported, device) {
+		out = append(out, target{Arch: device, CUBIN: true})
+	}
 	best := 0
 	for _, a := range supported {
-		if a == device {
-			return device
-		}
-		if a < device && a > best {
+		if a <= device && a > best {
 			best = a
 		}
 	}
 	if best == 0 {
-		return device
+		best = device
 	}
-	return best
+	return append(out, target{Arch: best})
 }
 
 func (n *nvrtcAPI) supportedArchs() []int {
@@ -106,16 +132,16 @@ func (n *nvrtcAPI) supportedArchs() []int {
 	return out
 }
 
-// compile turns CUDA C++ source into PTX for compute_<arch>. On failure the error holds NVRTC's
-// log.
-func (n *nvrtcAPI) compile(src string, arch int, options []string) ([]byte, error) {
+// compile turns CUDA C++ source into PTX (NUL-terminated, as cuModuleLoadData wants it) or a
+// CUBIN for t. On failure the error holds NVRTC's log.
+func (n *nvrtcAPI) compile(src string, t target, options []string) ([]byte, error) {
 	csrc, cname := dynlib.CString(src), dynlib.CString("zebra.cu")
 	var prog uintptr
 	if r := n.CreateProgram(&prog, &csrc[0], &cname[0], 0, nil, nil); r != 0 {
 		return nil, fmt.Errorf("cuda: nvrtcCreateProgram: %s", n.GetErrorString(r))
 	}
 	defer n.DestroyProgram(&prog)
-	opts := append([]string{fmt.Sprintf("--gpu-architecture=compute_%d", arch)}, options...)
+	opts := append([]string{"--gpu-architecture=" + t.String()}, options...)
 	cstrs := make([][]byte, len(opts))
 	ptrs := make([]*byte, len(opts))
 	for i, o := range opts {
@@ -128,23 +154,27 @@ func (n *nvrtcAPI) compile(src string, arch int, options []string) ([]byte, erro
 		n.GetProgramLogSize(prog, &size)
 		log := make([]byte, size+1)
 		n.GetProgramLog(prog, &log[0])
-		return nil, fmt.Errorf("cuda: NVRTC (%s) could not compile the kernels for compute_%d: %s\n%s",
-			n.lib.Path, arch, n.GetErrorString(result), dynlib.GoString(log))
+		return nil, fmt.Errorf("cuda: NVRTC (%s) could not compile the kernels for %s: %s\n%s",
+			n.lib.Path, t, n.GetErrorString(result), dynlib.GoString(log))
+	}
+	getSize, get, what := n.GetPTXSize, n.GetPTX, "PTX"
+	if t.CUBIN {
+		getSize, get, what = n.GetCUBINSize, n.GetCUBIN, "CUBIN"
 	}
 	var size uintptr
-	if r := n.GetPTXSize(prog, &size); r != 0 {
-		return nil, fmt.Errorf("cuda: nvrtcGetPTXSize: %s", n.GetErrorString(r))
+	if r := getSize(prog, &size); r != 0 || size == 0 {
+		return nil, fmt.Errorf("cuda: nvrtcGet%sSize: %s", what, n.GetErrorString(r))
 	}
-	ptx := make([]byte, size+1) // size counts the terminating NUL; keep one spare
-	if r := n.GetPTX(prog, &ptx[0]); r != 0 {
-		return nil, fmt.Errorf("cuda: nvrtcGetPTX: %s", n.GetErrorString(r))
+	code := make([]byte, size+1) // PTX's size counts its NUL; the spare byte keeps it terminated
+	if r := get(prog, &code[0]); r != 0 {
+		return nil, fmt.Errorf("cuda: nvrtcGet%s: %s", what, n.GetErrorString(r))
 	}
-	return ptx, nil
+	return code, nil
 }
 
-// ptxCache keeps compiled PTX on disk, keyed by a hash of everything that went into it (source,
-// options, NVRTC version) and the architecture, so that a process after the first skips NVRTC,
-// which takes seconds for the whole kernel set.
+// ptxCache keeps compiled PTX and CUBINs on disk, keyed by a hash of everything that went into
+// them (source, options, NVRTC version) and the target, so that a process after the first skips
+// NVRTC, which takes seconds for the whole kernel set.
 type ptxCache struct{ dir string }
 
 func defaultPTXCache() ptxCache {
@@ -155,25 +185,25 @@ func defaultPTXCache() ptxCache {
 	return ptxCache{dir: filepath.Join(dir, "zebra", "ptx")}
 }
 
-func (c ptxCache) path(key string, arch int) string {
+func (c ptxCache) path(key string, t target) string {
 	sum := sha256.Sum256([]byte(key))
-	return filepath.Join(c.dir, fmt.Sprintf("%s-compute_%d.ptx", hex.EncodeToString(sum[:12]), arch))
+	return filepath.Join(c.dir, fmt.Sprintf("%s-%s.bin", hex.EncodeToString(sum[:12]), t))
 }
 
-// load returns cached PTX, NUL-terminated, or nil.
-func (c ptxCache) load(key string, arch int) []byte {
+// load returns cached code (NUL-terminated) or nil.
+func (c ptxCache) load(key string, t target) []byte {
 	if c.dir == "" {
 		return nil
 	}
-	b, err := os.ReadFile(c.path(key, arch))
+	b, err := os.ReadFile(c.path(key, t))
 	if err != nil || len(b) == 0 || b[len(b)-1] != 0 {
 		return nil
 	}
 	return b
 }
 
-// store writes PTX atomically (temporary file, sync, rename); failures only cost the cache.
-func (c ptxCache) store(key string, arch int, ptx []byte) {
+// store writes code atomically (temporary file, sync, rename); failures only cost the cache.
+func (c ptxCache) store(key string, t target, code []byte) {
 	if c.dir == "" || os.MkdirAll(c.dir, 0o755) != nil {
 		return
 	}
@@ -181,10 +211,10 @@ func (c ptxCache) store(key string, arch int, ptx []byte) {
 	if err != nil {
 		return
 	}
-	_, werr := f.Write(ptx)
+	_, werr := f.Write(code)
 	serr := f.Sync()
 	cerr := f.Close()
-	if werr != nil || serr != nil || cerr != nil || os.Rename(f.Name(), c.path(key, arch)) != nil {
+	if werr != nil || serr != nil || cerr != nil || os.Rename(f.Name(), c.path(key, t)) != nil {
 		os.Remove(f.Name())
 	}
 }
