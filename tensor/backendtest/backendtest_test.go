@@ -184,3 +184,30 @@ func TestSuiteCatchesBrokenKernels(t *testing.T) {
 
 // TestSuitePassesCPU runs the suite on the CPU itself, with the options a GPU backend would use.
 func TestSuitePassesCPU(t *testing.T) { Run(t, tensor.CPU, NoFloat64(), Seed(7)) }
+
+// TestSuiteCoversEveryOp fails when an op is added to the contract without a case here: ops are
+// enumerated until String gives the "UnaryOp(n)" of an unknown op.
+func TestSuiteCoversEveryOp(t *testing.T) {
+	h := &harness{t: t, b: tensor.CPU, dt: tensor.Float32, rng: tensor.NewRNG(1)}
+	unary := map[tensor.UnaryOp]bool{}
+	for _, c := range h.unaryCases() {
+		unary[c.op] = true
+	}
+	for op := tensor.UnaryOp(0); !strings.HasPrefix(op.String(), "UnaryOp("); op++ {
+		if !unary[op] {
+			t.Errorf("no conformance case for unary op %s", op)
+		}
+	}
+	binary := map[tensor.BinaryOp]bool{}
+	for _, c := range h.binaryCases() {
+		binary[c.op] = true
+	}
+	for op := tensor.BinaryOp(0); !strings.HasPrefix(op.String(), "BinaryOp("); op++ {
+		if !binary[op] {
+			t.Errorf("no conformance case for binary op %s", op)
+		}
+	}
+	if n := tensor.ReduceOp(3).String(); n != "ReduceOp(3)" {
+		t.Errorf("reduce op 3 (%s) is not covered: testReduce checks sum, max and min", n)
+	}
+}
