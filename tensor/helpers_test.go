@@ -33,6 +33,23 @@ func checkClose(t *testing.T, what string, got, want []float64, tl tolerance) {
 	}
 }
 
+// checkScaled is checkClose with each element's error measured against scale[i] instead of |want|:
+// |got − want| ≤ atol + rtol·scale.
+func checkScaled(t *testing.T, what string, got, want, scale []float64, tl tolerance) {
+	t.Helper()
+	bad := 0
+	for i := range want {
+		if d := math.Abs(got[i] - want[i]); got[i] != want[i] && !(d <= tl.atol+tl.rtol*scale[i]) {
+			if bad++; bad <= 5 {
+				t.Errorf("%s: [%d] = %.17g, want %.17g (|diff| %.3g, scale %.3g)", what, i, got[i], want[i], d, scale[i])
+			}
+		}
+	}
+	if bad > 5 {
+		t.Errorf("%s: %d elements differ in all", what, bad)
+	}
+}
+
 // panicMessage runs f and returns the message it panicked with, or "" when it returned.
 func panicMessage(f func()) (msg string) {
 	defer func() {
