@@ -163,7 +163,8 @@ func (op ReduceOp) String() string {
 
 // GemmArgs describes Batch independent products C_i = Alpha*op(A_i)*op(B_i) + Beta*C_i, row-major.
 // op(A) is M×K: A is M×K (LDA ≥ K) or, with TransA, K×M (LDA ≥ M). op(B) is K×N: B is K×N (LDB ≥ N)
-// or, with TransB, N×K (LDB ≥ K). C is M×N with LDC ≥ N. Matrix i starts at Off+i*Stride of its
+// or, with TransB, N×K (LDB ≥ K). C is M×N with LDC ≥ N. Every leading dimension is at least 1,
+// as in BLAS, even when a matrix is empty. Matrix i starts at Off+i*Stride of its
 // buffer; a Stride of 0 reuses one matrix for the whole batch (a conv weight, say). Beta 0 means C
 // is overwritten, NaNs in it included, as in BLAS.
 type GemmArgs struct {

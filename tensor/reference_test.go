@@ -431,7 +431,7 @@ func TestGemmMatchesNaive(t *testing.T) {
 					if tb {
 						rb, cb = nn, k
 					}
-					g.LDA, g.LDB, g.LDC = ca+n%2, cb+1, nn+n%3
+					g.LDA, g.LDB, g.LDC = max(1, ca)+n%2, cb+1, max(1, nn)+n%3
 					g.OffA, g.OffB, g.OffC = n%3, 1, n%2
 					g.StrideA, g.StrideB, g.StrideC = ra*g.LDA+1, rb*g.LDB, m*g.LDC+2
 					if n%4 == 0 {

@@ -29,9 +29,9 @@ func testGemm(h *harness) {
 					Alpha: sc[0], Beta: sc[1], Batch: 1 + i%3}
 				// Leading dimensions larger than the rows, offsets, and gaps between batch
 				// matrices, some of which are shared by the whole batch (stride 0).
-				g.LDA = h.stored(transA, g.M, g.K) + i%3
-				g.LDB = h.stored(transB, g.K, g.N) + (i+1)%2
-				g.LDC = g.N + i%2
+				g.LDA = max(1, h.stored(transA, g.M, g.K)) + i%3
+				g.LDB = max(1, h.stored(transB, g.K, g.N)) + (i+1)%2
+				g.LDC = max(1, g.N) + i%2
 				g.OffA, g.OffB, g.OffC = i%4, (i+1)%3, (i+2)%5
 				g.StrideA = h.rows(transA, g.M, g.K)*g.LDA + 1
 				g.StrideB = h.rows(transB, g.K, g.N)*g.LDB + 2
