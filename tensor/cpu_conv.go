@@ -47,15 +47,21 @@ func im2col[T float](cols, x []T, g ConvGeom) {
 					clear(dst)
 					continue
 				}
+				// Only output columns [owLo, owHi) read inside the image; the rest are padding.
+				// Splitting the row once keeps the branch out of the copy loop, and with stride 1
+				// the copy is a memmove.
 				src := img[ih*g.W:][:g.W]
-				for ow := range dst {
-					iw := ow*g.StrideW - g.PadW + kw*g.DilW
-					if iw < 0 || iw >= g.W {
-						dst[ow] = 0
-					} else {
-						dst[ow] = src[iw]
+				off := kw*g.DilW - g.PadW
+				owLo, owHi := validRange(g.OW, g.W, g.StrideW, off)
+				clear(dst[:owLo])
+				if g.StrideW == 1 {
+					copy(dst[owLo:owHi], src[owLo+off:])
+				} else {
+					for ow := owLo; ow < owHi; ow++ {
+						dst[ow] = src[ow*g.StrideW+off]
 					}
 				}
+				clear(dst[owHi:])
 			}
 		}
 	})
@@ -79,16 +85,36 @@ func col2im[T float](x, cols []T, g ConvGeom) {
 						continue
 					}
 					row := img[ih*g.W:][:g.W]
-					for ow, v := range src[oh*g.OW:][:g.OW] {
-						iw := ow*g.StrideW - g.PadW + kw*g.DilW
-						if iw >= 0 && iw < g.W {
-							row[iw] += v
+					off := kw*g.DilW - g.PadW
+					owLo, owHi := validRange(g.OW, g.W, g.StrideW, off)
+					vals := src[oh*g.OW:][owLo:owHi]
+					if g.StrideW == 1 {
+						dst := row[owLo+off:][:len(vals)]
+						for i, v := range vals {
+							dst[i] += v
+						}
+					} else {
+						for i, v := range vals {
+							row[(owLo+i)*g.StrideW+off] += v
 						}
 					}
 				}
 			}
 		}
 	})
+}
+
+// validRange returns the output positions [lo, hi) of [0, out) whose input position o*stride + off
+// lies inside [0, in): the columns of an im2col row that read the image rather than the padding.
+func validRange(out, in, stride, off int) (lo, hi int) {
+	if off < 0 {
+		lo = (-off + stride - 1) / stride // the first o with o*stride + off ≥ 0
+	}
+	if in-off > 0 {
+		hi = (in-off-1)/stride + 1 // one past the last o with o*stride + off ≤ in-1
+	}
+	hi = min(hi, out)
+	return min(lo, hi), hi
 }
 
 func (cpuBackend) ReflectPad(dst, src Storage, planes, h, w int, p Pad2d) {
