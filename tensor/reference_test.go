@@ -825,3 +825,25 @@ func randomLayout(rng *RNG, shape []int) ([]int, int) {
 	}
 	return out, numel(stored)
 }
+
+func TestValidRangeMatchesBruteForce(t *testing.T) {
+	for out := 0; out <= 9; out++ {
+		for in := 0; in <= 9; in++ {
+			for stride := 1; stride <= 3; stride++ {
+				for off := -8; off <= 8; off++ {
+					lo, hi := validRange(out, in, stride, off)
+					for o := range out {
+						inside := o*stride+off >= 0 && o*stride+off < in
+						if inside != (o >= lo && o < hi) {
+							t.Fatalf("validRange(out %d, in %d, stride %d, off %d) = [%d, %d), wrong at %d",
+								out, in, stride, off, lo, hi, o)
+						}
+					}
+					if lo > hi || lo < 0 || hi > out {
+						t.Fatalf("validRange(out %d, in %d, stride %d, off %d) = [%d, %d)", out, in, stride, off, lo, hi)
+					}
+				}
+			}
+		}
+	}
+}
