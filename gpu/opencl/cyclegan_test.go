@@ -16,10 +16,6 @@ import (
 // rounding.
 func TestCycleGANStepMatchesCPU(t *testing.T) {
 	dev := openOrSkip(t)
-	o := cyclegan.DefaultOptions()
-	o.NGF, o.NDF, o.Blocks = 8, 8, 2
-	o.LoadSize, o.CropSize = 32, 32
-	o.Seed = 7
 	rng := tensor.NewRNG(11)
 	realA := tensor.Uniform(rng, tensor.Float32, -1, 1, 1, 3, 32, 32)
 	realB := tensor.Uniform(rng, tensor.Float32, -1, 1, 1, 3, 32, 32)
@@ -29,10 +25,7 @@ func TestCycleGANStepMatchesCPU(t *testing.T) {
 		grads  map[string][]float32
 	}
 	run := func(b tensor.Backend) result {
-		tr, err := cyclegan.NewTrainer(o, b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tr := newTrainer(t, b, 8)
 		losses, _, err := tr.Step(realA, realB)
 		if err != nil {
 			t.Fatal(err)
@@ -84,6 +77,24 @@ func TestCycleGANStepMatchesCPU(t *testing.T) {
 			t.Errorf("gradient of %s: max |opencl - cpu| = %.3g, largest gradient %.3g", name, worst, scale)
 		}
 	}
+}
+
+// newTrainer returns a CycleGAN trainer on b with ngf = ndf = width, for square images of 32 to
+// 256 pixels: two residual blocks for a narrow test model, the paper's nine otherwise.
+func newTrainer(t testing.TB, b tensor.Backend, width int) *cyclegan.Trainer {
+	t.Helper()
+	o := cyclegan.DefaultOptions()
+	o.NGF, o.NDF = width, width
+	if width < 64 {
+		o.Blocks = 2
+	}
+	o.LoadSize, o.CropSize = 32, 32 // the data options are checked even though Step takes tensors
+	o.Seed = 7
+	tr, err := cyclegan.NewTrainer(o, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
 }
 
 func maxAbs(v []float32) float64 {
