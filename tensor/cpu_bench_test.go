@@ -65,10 +65,20 @@ func BenchmarkCol2im3x3(b *testing.B) {
 
 func BenchmarkReflectPad(b *testing.B) {
 	x := benchInput(1, 256, 32, 32)
-	b.SetBytes(int64(4 * (x.Numel() + 256*34*34)))
-	for b.Loop() {
-		ReflectPad2d(x, Pad2d{1, 1, 1, 1})
-	}
+	p := Pad2d{Left: 1, Right: 1, Top: 1, Bottom: 1}
+	b.Run("forward", func(b *testing.B) {
+		b.SetBytes(int64(4 * (x.Numel() + 256*34*34)))
+		for b.Loop() {
+			ReflectPad2d(x, p)
+		}
+	})
+	dy := benchInput(1, 256, 34, 34)
+	b.Run("backward", func(b *testing.B) {
+		b.SetBytes(int64(4 * (x.Numel() + dy.Numel())))
+		for b.Loop() {
+			ReflectPad2dBackward(dy, x.Shape(), p)
+		}
+	})
 }
 
 func BenchmarkInstanceNorm(b *testing.B) {

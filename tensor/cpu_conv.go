@@ -160,7 +160,7 @@ func reflect(i, n int) int {
 }
 
 // reflectPad either gathers (forward: padded[o] = plain[reflect(o)]) or, with backward set,
-// scatters (plain[reflect(o)] += padded[o]); one loop keeps the two exactly adjoint.
+// scatters (plain[reflect(o)] += padded[o]); one loop over the rows keeps the two adjoint.
 func reflectPad[T float](padded, plain []T, planes, h, w int, p Pad2d, backward bool) {
 	oh, ow := h+p.Top+p.Bottom, w+p.Left+p.Right
 	if backward {
@@ -171,16 +171,41 @@ func reflectPad[T float](padded, plain []T, planes, h, w int, p Pad2d, backward 
 			in := plain[pl*h*w:][:h*w]
 			out := padded[pl*oh*ow:][:oh*ow]
 			for y := range oh {
-				iy := reflect(y-p.Top, h)
-				for x := range ow {
-					ix := reflect(x-p.Left, w)
-					if backward {
-						in[iy*w+ix] += out[y*ow+x]
-					} else {
-						out[y*ow+x] = in[iy*w+ix]
-					}
+				plainRow := in[reflect(y-p.Top, h)*w:][:w]
+				paddedRow := out[y*ow:][:ow]
+				if backward {
+					reflectRowAdd(plainRow, paddedRow, p.Left)
+				} else {
+					reflectRow(paddedRow, plainRow, p.Left)
 				}
 			}
 		}
 	})
+}
+
+// reflectRow fills the padded row from the plain one, padded[x] = plain[reflect(x-left)], in three
+// runs: the mirrored left pad, the row itself (a memmove), the mirrored right pad.
+func reflectRow[T float](padded, plain []T, left int) {
+	w := len(plain)
+	for x := range left {
+		padded[x] = plain[left-x]
+	}
+	copy(padded[left:left+w], plain)
+	for x := left + w; x < len(padded); x++ {
+		padded[x] = plain[2*(w-1)-(x-left)]
+	}
+}
+
+// reflectRowAdd is reflectRow's adjoint, run by run: plain[reflect(x-left)] += padded[x].
+func reflectRowAdd[T float](plain, padded []T, left int) {
+	w := len(plain)
+	for x := range left {
+		plain[left-x] += padded[x]
+	}
+	for i, v := range padded[left : left+w] {
+		plain[i] += v
+	}
+	for x := left + w; x < len(padded); x++ {
+		plain[2*(w-1)-(x-left)] += padded[x]
+	}
 }
