@@ -1,0 +1,47 @@
+package vec
+
+import "math"
+
+// The plain Go twins: the specification of each kernel, the path on machines without AVX2,
+// and the remainder loop after the assembly.
+
+func leakyReluGo(dst, x []float32, slope float32) {
+	dst = dst[:len(x)]
+	for i, xi := range x {
+		if xi > 0 {
+			dst[i] = xi
+		} else {
+			dst[i] = slope * xi
+		}
+	}
+}
+
+func leakyReluBackwardGo(dx, dy, x []float32, slope float32) {
+	dx, dy = dx[:len(x)], dy[:len(x)]
+	for i, xi := range x {
+		if xi > 0 {
+			dx[i] = dy[i]
+		} else {
+			dx[i] = slope * dy[i]
+		}
+	}
+}
+
+func axpyGo(y, x []float32, alpha float32) {
+	y = y[:len(x)]
+	for i, xi := range x {
+		y[i] = y[i] + alpha*xi
+	}
+}
+
+func adamGo(p, g, m, v []float32, c adamScalars) {
+	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
+	for i := range p {
+		gi := g[i]
+		mi := m[i]*c.beta1 + gi*c.oneMinusBeta1
+		vi := v[i]*c.beta2 + (gi*c.oneMinusBeta2)*gi
+		m[i], v[i] = mi, vi
+		denom := float32(math.Sqrt(float64(vi)))/c.sqrtBC2 + c.eps
+		p[i] = p[i] - c.stepSize*(mi/denom)
+	}
+}

@@ -1,0 +1,71 @@
+//go:build amd64 && !purego
+
+package vec
+
+import "github.com/zebra-go/zebra/internal/cpu"
+
+// useAVX2 selects the assembly loops; tests turn it off to run the Go twins alone.
+var useAVX2 = cpu.Active() >= cpu.AVX2 && cpu.Has(cpu.AVX2)
+
+// leakyReluAVX2 computes leakyReluGo on the first n elements, n % 8 == 0.
+//
+//go:noescape
+func leakyReluAVX2(dst, x *float32, n int, slope float32)
+
+// leakyReluBackwardAVX2 computes leakyReluBackwardGo on the first n elements, n % 8 == 0.
+//
+//go:noescape
+func leakyReluBackwardAVX2(dx, dy, x *float32, n int, slope float32)
+
+// axpyAVX2 computes axpyGo on the first n elements, n % 8 == 0.
+//
+//go:noescape
+func axpyAVX2(y, x *float32, n int, alpha float32)
+
+// adamAVX2 computes adamGo on the first n elements, n % 8 == 0.
+//
+//go:noescape
+func adamAVX2(p, grad, m, v *float32, n int, beta1, oneMinusBeta1, beta2, oneMinusBeta2, stepSize, sqrtBC2, eps float32)
+
+// bulk returns how many leading elements of an n-element operation the assembly takes.
+func bulk(n int) int {
+	if !useAVX2 {
+		return 0
+	}
+	return n &^ 7
+}
+
+// The *Bulk functions run the assembly over the first bulk(n) elements (lengths are already
+// checked equal) and return that count.
+
+func leakyReluBulk(dst, x []float32, slope float32) int {
+	n := bulk(len(x))
+	if n > 0 {
+		leakyReluAVX2(&dst[0], &x[0], n, slope)
+	}
+	return n
+}
+
+func leakyReluBackwardBulk(dx, dy, x []float32, slope float32) int {
+	n := bulk(len(x))
+	if n > 0 {
+		leakyReluBackwardAVX2(&dx[0], &dy[0], &x[0], n, slope)
+	}
+	return n
+}
+
+func axpyBulk(y, x []float32, alpha float32) int {
+	n := bulk(len(x))
+	if n > 0 {
+		axpyAVX2(&y[0], &x[0], n, alpha)
+	}
+	return n
+}
+
+func adamBulk(p, g, m, v []float32, c adamScalars) int {
+	n := bulk(len(p))
+	if n > 0 {
+		adamAVX2(&p[0], &g[0], &m[0], &v[0], n, c.beta1, c.oneMinusBeta1, c.beta2, c.oneMinusBeta2, c.stepSize, c.sqrtBC2, c.eps)
+	}
+	return n
+}
