@@ -40,6 +40,11 @@ func im2col[T float](cols, x []T, g ConvGeom) {
 			c, kh, kw := row/(g.KH*g.KW), row/g.KW%g.KH, row%g.KW
 			img := x[(n*g.C+c)*g.H*g.W:][:g.H*g.W]
 			out := cols[r*plane:][:plane]
+			// Only output columns [owLo, owHi) read inside the image; the rest are padding.
+			// Splitting each row once keeps the branch out of the copy loop, and with stride 1
+			// the copy is a memmove.
+			off := kw*g.DilW - g.PadW
+			owLo, owHi := validRange(g.OW, g.W, g.StrideW, off)
 			for oh := range g.OH {
 				ih := oh*g.StrideH - g.PadH + kh*g.DilH
 				dst := out[oh*g.OW:][:g.OW]
@@ -47,12 +52,7 @@ func im2col[T float](cols, x []T, g ConvGeom) {
 					clear(dst)
 					continue
 				}
-				// Only output columns [owLo, owHi) read inside the image; the rest are padding.
-				// Splitting the row once keeps the branch out of the copy loop, and with stride 1
-				// the copy is a memmove.
 				src := img[ih*g.W:][:g.W]
-				off := kw*g.DilW - g.PadW
-				owLo, owHi := validRange(g.OW, g.W, g.StrideW, off)
 				clear(dst[:owLo])
 				if g.StrideW == 1 {
 					copy(dst[owLo:owHi], src[owLo+off:])
@@ -79,14 +79,14 @@ func col2im[T float](x, cols []T, g ConvGeom) {
 			for tap := range rowsPerC {
 				kh, kw := tap/g.KW, tap%g.KW
 				src := cols[(nc*rowsPerC+tap)*plane:][:plane]
+				off := kw*g.DilW - g.PadW
+				owLo, owHi := validRange(g.OW, g.W, g.StrideW, off)
 				for oh := range g.OH {
 					ih := oh*g.StrideH - g.PadH + kh*g.DilH
 					if ih < 0 || ih >= g.H {
 						continue
 					}
 					row := img[ih*g.W:][:g.W]
-					off := kw*g.DilW - g.PadW
-					owLo, owHi := validRange(g.OW, g.W, g.StrideW, off)
 					vals := src[oh*g.OW:][owLo:owHi]
 					if g.StrideW == 1 {
 						dst := row[owLo+off:][:len(vals)]
