@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/zebra-go/zebra/gpu/internal/dynlib"
+	"github.com/zebra-go/zebra/gpu/internal/gputest"
 	"github.com/zebra-go/zebra/tensor/backendtest"
 )
 
@@ -21,4 +22,42 @@ func openOrSkip(t testing.TB) *Backend {
 	return b
 }
 
-func TestConformance(t *testing.T) { backendtest.Run(t, openOrSkip(t)) }
+// withoutCUBLAS runs f with float32 GEMMs on the own tiled kernel.
+func withoutCUBLAS(b *Backend, f func()) {
+	d := b.Driver().(*driver)
+	blas := d.blas
+	d.blas = nil
+	defer func() { d.blas = blas }()
+	f()
+}
+
+func TestConformance(t *testing.T) {
+	b := openOrSkip(t)
+	t.Logf("%s, cuBLAS %v, targets %v", b.Device, b.UsesCUBLAS(), b.Driver().(*driver).targets)
+	backendtest.Run(t, b)
+}
+
+// TestConformanceOwnGemm runs the suite again with the own GEMM kernel for float32 too.
+func TestConformanceOwnGemm(t *testing.T) {
+	b := openOrSkip(t)
+	if !b.UsesCUBLAS() {
+		t.Skip("no cuBLAS: TestConformance ran the own kernel")
+	}
+	withoutCUBLAS(b, func() { backendtest.Run(t, b) })
+}
+
+func TestCycleGANStepMatchesCPU(t *testing.T) { gputest.CycleGANStepMatchesCPU(t, openOrSkip(t)) }
+
+func BenchmarkGemm(b *testing.B) {
+	dev := openOrSkip(b)
+	gputest.BenchGemm(b, dev, dev.Synchronize)
+	if dev.UsesCUBLAS() {
+		withoutCUBLAS(dev, func() {
+			b.Run("own-kernel", func(b *testing.B) { gputest.BenchGemm(b, dev, dev.Synchronize) })
+		})
+	}
+}
+
+// BenchmarkCycleGANStep256 times the paper's training iteration at 256x256 on the GPU only (the
+// CPU takes tens of seconds; zbench has its number).
+func BenchmarkCycleGANStep256(b *testing.B) { gputest.BenchCycleGANStep(b, 256, openOrSkip(b)) }

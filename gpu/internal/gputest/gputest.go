@@ -1,0 +1,155 @@
+// Package gputest holds the tests that every GPU backend runs beyond the kernel conformance suite
+// (tensor/backendtest): a CycleGAN training step compared with the CPU, and the benchmarks that
+// compare a device with the CPU. Each backend's test files call them in one line.
+package gputest
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/zebra-go/zebra/models/cyclegan"
+	"github.com/zebra-go/zebra/nn"
+	"github.com/zebra-go/zebra/tensor"
+)
+
+// NewTrainer returns a CycleGAN trainer on b with ngf = ndf = width: two residual blocks for a
+// narrow test model (width < 64), the paper's nine otherwise.
+func NewTrainer(t testing.TB, b tensor.Backend, width int) *cyclegan.Trainer {
+	t.Helper()
+	o := cyclegan.DefaultOptions()
+	o.NGF, o.NDF = width, width
+	if width < 64 {
+		o.Blocks = 2
+	}
+	o.Seed = 7
+	tr, err := cyclegan.NewTrainer(o, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// CycleGANStepMatchesCPU runs one full CycleGAN training step (both generators forward and back,
+// Adam, the image pools, both discriminators) on a small configuration on the CPU and on dev from
+// the same seed and images, and compares the eight losses and every parameter's gradient: the
+// whole kernel contract, as a real model uses it, must agree within float32 rounding.
+func CycleGANStepMatchesCPU(t *testing.T, dev tensor.Backend) {
+	rng := tensor.NewRNG(11)
+	realA := tensor.Uniform(rng, tensor.Float32, -1, 1, 1, 3, 32, 32)
+	realB := tensor.Uniform(rng, tensor.Float32, -1, 1, 1, 3, 32, 32)
+
+	type result struct {
+		losses cyclegan.Losses
+		grads  map[string][]float32
+	}
+	run := func(b tensor.Backend) result {
+		tr := NewTrainer(t, b, 8)
+		losses, _, err := tr.Step(realA, realB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := result{losses: losses, grads: map[string][]float32{}}
+		for net, m := range map[string]nn.Module{"G_A": tr.GA, "G_B": tr.GB, "D_A": tr.DA, "D_B": tr.DB} {
+			for _, p := range m.NamedParameters() {
+				if p.Param.Grad == nil {
+					t.Fatalf("%s.%s has no gradient after a step", net, p.Name)
+				}
+				r.grads[net+"."+p.Name] = p.Param.Grad.Float32s()
+			}
+		}
+		return r
+	}
+	want, got := run(tensor.CPU), run(dev)
+
+	for i, name := range cyclegan.LossNames {
+		if d := math.Abs(got.losses[i] - want.losses[i]); d > 1e-4*math.Max(1, math.Abs(want.losses[i])) {
+			t.Errorf("loss %s: %s %.7g, cpu %.7g", name, dev.Name(), got.losses[i], want.losses[i])
+		}
+	}
+	if len(want.grads) == 0 {
+		t.Fatal("no gradients to compare")
+	}
+	// The largest gradient of the whole model sets the scale of rounding noise: the biases of
+	// convolutions followed by InstanceNorm have a true gradient of zero (the normalization
+	// subtracts them again), so theirs is pure cancellation noise on both devices.
+	modelScale := 0.0
+	for _, w := range want.grads {
+		modelScale = math.Max(modelScale, maxAbs(w))
+	}
+	for name, w := range want.grads {
+		g := got.grads[name]
+		scale := maxAbs(w)
+		if scale < 1e-5*modelScale { // a zero gradient: both devices must say so
+			if maxAbs(g) >= 1e-5*modelScale {
+				t.Errorf("gradient of %s: cpu %.3g (zero up to rounding), %s %.3g", name, scale, dev.Name(), maxAbs(g))
+			}
+			continue
+		}
+		worst := 0.0
+		for i := range w {
+			worst = math.Max(worst, math.Abs(float64(g[i]-w[i])))
+		}
+		// float32 sums over thousands of terms in different orders differ by a few 1e-6 of
+		// their scale (3e-6 at most on PoCL when this was written).
+		if worst > 1e-4*scale || math.IsNaN(worst) {
+			t.Errorf("gradient of %s: max |%s - cpu| = %.3g, largest gradient %.3g", name, dev.Name(), worst, scale)
+		}
+	}
+}
+
+func maxAbs(v []float32) float64 {
+	m := 0.0
+	for _, x := range v {
+		m = math.Max(m, math.Abs(float64(x)))
+	}
+	return m
+}
+
+// BenchGemm times dev's GEMM and the CPU's on two squares and CycleGAN's largest im2col product,
+// in GFLOP/s. sync waits for dev's queued work.
+func BenchGemm(b *testing.B, dev tensor.Backend, sync func()) {
+	for _, s := range []struct{ m, n, k int }{{1024, 1024, 1024}, {4096, 4096, 4096}, {4096, 256, 2304}} {
+		rng := tensor.NewRNG(1)
+		x := tensor.Uniform(rng, tensor.Float32, -1, 1, s.m, s.k)
+		y := tensor.Uniform(rng, tensor.Float32, -1, 1, s.k, s.n)
+		for _, be := range []tensor.Backend{dev, tensor.CPU} {
+			xb, yb := x.To(be), y.To(be)
+			c := tensor.New(be, tensor.Float32, s.m, s.n)
+			g := tensor.GemmArgs{M: s.m, N: s.n, K: s.k, Alpha: 1, Batch: 1,
+				A: xb.Storage(), LDA: s.k, B: yb.Storage(), LDB: s.n, C: c.Storage(), LDC: s.n}
+			b.Run(fmt.Sprintf("%s/%dx%dx%d", be.Name(), s.m, s.n, s.k), func(b *testing.B) {
+				be.Gemm(g)
+				sync()
+				b.ResetTimer()
+				for range b.N {
+					be.Gemm(g)
+				}
+				sync()
+				b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
+// BenchCycleGANStep times one training step of the paper's CycleGAN (ngf = ndf = 64, 9 blocks)
+// at size×size on each of the backends. Step reads the losses back, which waits for the device.
+func BenchCycleGANStep(b *testing.B, size int, backends ...tensor.Backend) {
+	rng := tensor.NewRNG(2)
+	realA := tensor.Uniform(rng, tensor.Float32, -1, 1, 1, 3, size, size)
+	realB := tensor.Uniform(rng, tensor.Float32, -1, 1, 1, 3, size, size)
+	for _, be := range backends {
+		b.Run(fmt.Sprintf("%s/%dx%d", be.Name(), size, size), func(b *testing.B) {
+			tr := NewTrainer(b, be, 64)
+			if _, _, err := tr.Step(realA, realB); err != nil { // warm up: kernels, allocator
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for range b.N {
+				if _, _, err := tr.Step(realA, realB); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
