@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -846,4 +847,82 @@ func TestValidRangeMatchesBruteForce(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestParallelPathsMatchNaive runs kernels on sizes above twice their parallel grain, with four
+// workers whatever the machine, against the same naive references: the conformance suite compares
+// the CPU only with itself, so a wrong split (a row offset, a chunk boundary) would pass there.
+func TestParallelPathsMatchNaive(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	rng := NewRNG(13)
+
+	// Binary: odometer positioning of each chunk's first row, with broadcasting.
+	as, bs := []int{3, 200, 130}, []int{200, 1}
+	a, b := randomData(rng, numel(as)), randomData(rng, numel(bs))
+	out := BroadcastShapes("test", as, bs)
+	want := make([]float64, numel(out))
+	for i := range want {
+		idx := unravel(i, out)
+		want[i] = at(a, as, idx) * at(b, bs, idx)
+	}
+	checkClose(t, "parallel Mul", Mul(FromFloat64(a, as...), FromFloat64(b, bs...)).Float64s(), want, tolerance{})
+
+	// Unary.
+	got := Exp(FromFloat64(a, as...)).Float64s()
+	for i := range want {
+		want[i] = math.Exp(a[i])
+	}
+	checkClose(t, "parallel Exp", got, want, tolerance{rtol: 1e-15})
+
+	// Reduce, split over outer, with inner 1 and inner > 1.
+	x := randomData(rng, 300*700)
+	for _, axis := range []int{0, 1} {
+		shape := []int{300, 700}
+		sum, _ := naiveReduce(x, shape, []int{axis}, 0, func(acc, v float64) float64 { return acc + v })
+		maxv, _ := naiveReduce(x, shape, []int{axis}, math.Inf(-1), math.Max)
+		X := FromFloat64(x, shape...)
+		checkClose(t, fmt.Sprint("parallel Sum over ", axis), Sum(X, []int{axis}, true).Float64s(), sum, tolerance{atol: 1e-12, rtol: 1e-12})
+		checkClose(t, fmt.Sprint("parallel Max over ", axis), Max(X, []int{axis}, true).Float64s(), maxv, tolerance{})
+	}
+	x3 := randomData(rng, 200*30*20)
+	sum, _ := naiveReduce(x3, []int{200, 30, 20}, []int{1}, 0, func(acc, v float64) float64 { return acc + v })
+	checkClose(t, "parallel Sum over the middle", Sum(FromFloat64(x3, 200, 30, 20), []int{1}, true).Float64s(), sum, tolerance{atol: 1e-12, rtol: 1e-12})
+
+	// Im2col and Col2im, split over images and channels.
+	g := NewConvGeom(2, 8, 40, 40, 3, 3, 1, 1, 1, 1, 1, 1)
+	img := randomData(rng, g.N*g.C*g.H*g.W)
+	cols := Im2col(FromFloat64(img, g.N, g.C, g.H, g.W), g).Float64s()
+	bad := 0
+	for i, v := range cols {
+		idx := unravel(i, []int{g.N, g.C, g.KH, g.KW, g.OH, g.OW})
+		ih, iw := idx[4]-g.PadH+idx[2], idx[5]-g.PadW+idx[3]
+		w := 0.0
+		if ih >= 0 && ih < g.H && iw >= 0 && iw < g.W {
+			w = img[((idx[0]*g.C+idx[1])*g.H+ih)*g.W+iw]
+		}
+		if v != w {
+			bad++
+		}
+	}
+	if bad > 0 {
+		t.Errorf("parallel Im2col: %d of %d entries wrong", bad, len(cols))
+	}
+	c := randomData(rng, len(cols))
+	lhs := dot(cols, c)
+	rhs := dot(img, Col2im(FromFloat64(c, g.N, g.C*g.KH*g.KW, g.OH*g.OW), g).Float64s())
+	if math.Abs(lhs-rhs) > 1e-10*(math.Abs(lhs)+1) {
+		t.Errorf("parallel Col2im is not Im2col's adjoint: %v vs %v", lhs, rhs)
+	}
+
+	// InstanceNorm, split over planes.
+	shape := []int{4, 16, 32, 32}
+	xn := randomData(rng, numel(shape))
+	y, _, _ := InstanceNorm(FromFloat64(xn, shape...), 1e-5)
+	mean, variance := planeStats(xn, 32*32)
+	want = make([]float64, len(xn))
+	for i := range xn {
+		p := i / (32 * 32)
+		want[i] = (xn[i] - mean[p]) / math.Sqrt(variance[p]+1e-5)
+	}
+	checkClose(t, "parallel InstanceNorm", y.Float64s(), want, tolerance{atol: 1e-12, rtol: 1e-12})
 }
