@@ -926,3 +926,27 @@ func TestParallelPathsMatchNaive(t *testing.T) {
 	}
 	checkClose(t, "parallel InstanceNorm", y.Float64s(), want, tolerance{atol: 1e-12, rtol: 1e-12})
 }
+
+func TestBinaryKernelWithPermutedStrides(t *testing.T) {
+	rng := NewRNG(14)
+	for range 10 {
+		shape := []int{1 + rng.IntN(5), 1 + rng.IntN(5), 1 + rng.IntN(5)}
+		aStrides, aLen := randomLayout(rng, shape)
+		bStrides, bLen := randomLayout(rng, shape)
+		bStrides[rng.IntN(3)] = 0
+		a, b := randomData(rng, aLen), randomData(rng, bLen)
+		want := make([]float64, numel(shape))
+		for i := range want {
+			idx := unravel(i, shape)
+			ao, bo := 0, 0
+			for d := range idx {
+				ao += idx[d] * aStrides[d]
+				bo += idx[d] * bStrides[d]
+			}
+			want[i] = a[ao] - b[bo]
+		}
+		dst := CPU.Alloc(Float64, len(want))
+		CPU.Binary(OpSub, dst, FromFloat64(a, aLen).storage, FromFloat64(b, bLen).storage, shape, aStrides, bStrides, 0)
+		checkClose(t, fmt.Sprintf("Binary sub %v a %v b %v", shape, aStrides, bStrides), FromStorage(dst, len(want)).Float64s(), want, tolerance{})
+	}
+}
