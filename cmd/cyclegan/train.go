@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
@@ -81,6 +82,7 @@ func runTrain(args []string) error {
 	if err != nil {
 		return err
 	}
+	lowerGCTarget()
 	runDir := filepath.Join(tf.runs, o.Name)
 	latest := filepath.Join(runDir, "checkpoints", "latest.safetensors")
 
@@ -172,6 +174,17 @@ func runTrain(args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "done: %d epochs; report %s, checkpoint %s\n", tr.TotalEpochs(), filepath.Join(runDir, "index.html"), latest)
 	return nil
+}
+
+// lowerGCTarget collects garbage when the heap has grown by a quarter over the live data, not
+// by Go's default of all of it, unless GOGC is set. A training step leaves gigabytes of
+// activations and gradients behind, all pointer-free float buffers that a collection frees
+// without scanning, so collecting more often costs little and cuts the peak memory by about a
+// third (zbench train shows both).
+func lowerGCTarget() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(25)
+	}
 }
 
 func describe(o cyclegan.Options) string {

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -33,6 +34,11 @@ func runTrainBench(args []string) error {
 	iters := fs.Int("iters", 3, "timed iterations")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	// As cmd/cyclegan train does (see its lowerGCTarget): collect when the heap has grown by a
+	// quarter, unless GOGC is set.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(25)
 	}
 	var sizes []int
 	for _, s := range strings.Split(*sizeList, ",") {
