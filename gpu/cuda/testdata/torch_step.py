@@ -1,0 +1,83 @@
+#!/usr/bin/python3
+"""Times PyTorch's CycleGAN training iteration on a CUDA device, the side-by-side for
+gpu/cuda's BenchmarkCycleGANStep256 (see device_check.sh).
+
+The networks, initialization, image pool and the step itself are those of
+scripts/bench_pytorch_train.py (the official optimize_parameters), moved to --device; each timed
+iteration ends with torch.cuda.synchronize(), as zebra's step ends by reading its losses.
+
+    python3 gpu/cuda/testdata/torch_step.py [--device cuda] [--size 256] [--iters 5] [--warmup 2]
+"""
+import argparse
+import importlib.util
+import itertools
+import os
+import random
+import time
+
+import torch
+import torch.nn as nn
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
+spec = importlib.util.spec_from_file_location("bench", os.path.join(ROOT, "scripts", "bench_pytorch_train.py"))
+bench = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--iters", type=int, default=5)
+    ap.add_argument("--warmup", type=int, default=2)
+    args = ap.parse_args()
+    dev = torch.device(args.device)
+    torch.manual_seed(0)
+    random.seed(0)
+    G_A, G_B = bench.ResnetGenerator(64, 9).to(dev), bench.ResnetGenerator(64, 9).to(dev)
+    D_A, D_B = bench.NLayerDiscriminator(64, 3).to(dev), bench.NLayerDiscriminator(64, 3).to(dev)
+    for n in (G_A, G_B, D_A, D_B):
+        bench.init_weights(n)
+    opt_G = torch.optim.Adam(itertools.chain(G_A.parameters(), G_B.parameters()), lr=2e-4, betas=(0.5, 0.999))
+    opt_D = torch.optim.Adam(itertools.chain(D_A.parameters(), D_B.parameters()), lr=2e-4, betas=(0.5, 0.999))
+    pool_A, pool_B = bench.ImagePool(50), bench.ImagePool(50)
+    mse, l1 = nn.MSELoss(), nn.L1Loss()
+
+    def gan(pred, real):
+        return mse(pred, torch.full_like(pred, 1.0 if real else 0.0))
+
+    def step():
+        real_A = torch.rand(1, 3, args.size, args.size, device=dev) * 2 - 1
+        real_B = torch.rand(1, 3, args.size, args.size, device=dev) * 2 - 1
+        fake_B, fake_A = G_A(real_A), G_B(real_B)
+        rec_A, rec_B = G_B(fake_B), G_A(fake_A)
+        for p in itertools.chain(D_A.parameters(), D_B.parameters()):
+            p.requires_grad = False
+        opt_G.zero_grad()
+        loss_G = (gan(D_A(fake_B), True) + gan(D_B(fake_A), True) + l1(rec_A, real_A) * 10 + l1(rec_B, real_B) * 10
+                  + l1(G_A(real_B), real_B) * 5 + l1(G_B(real_A), real_A) * 5)
+        loss_G.backward()
+        opt_G.step()
+        for p in itertools.chain(D_A.parameters(), D_B.parameters()):
+            p.requires_grad = True
+        opt_D.zero_grad()
+        for D, real, fake in ((D_A, real_B, pool_B.query(fake_B)), (D_B, real_A, pool_A.query(fake_A))):
+            loss_D = (gan(D(real), True) + gan(D(fake.detach()), False)) * 0.5
+            loss_D.backward()
+        opt_D.step()
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+
+    for _ in range(args.warmup):
+        step()
+    start = time.perf_counter()
+    for _ in range(args.iters):
+        step()
+    per_iter = (time.perf_counter() - start) / args.iters
+    name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu"
+    print(f"PyTorch {torch.__version__} on {name}: CycleGAN training iteration at {args.size}x{args.size}: "
+          f"{per_iter * 1000:.1f} ms (mean of {args.iters} after {args.warmup} warm-up)")
+
+
+if __name__ == "__main__":
+    main()
