@@ -3,6 +3,7 @@ package backendtest
 import (
 	"fmt"
 	"math"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -44,40 +45,55 @@ func Run(t *testing.T, b tensor.Backend, opts ...Option) {
 	if cfg.float64s {
 		dtypes = append(dtypes, tensor.Float64)
 	}
-	kernels := []struct {
-		name string
-		run  func(h *harness)
-	}{
-		{"Alloc", testAlloc},
-		{"UploadDownload", testUploadDownload},
-		{"Fill", testFill},
-		{"Cast", testCast},
-		{"Copy", testCopy},
-		{"Unary", testUnary},
-		{"Binary", testBinary},
-		{"Reduce", testReduce},
-		{"Gemm", testGemm},
-		{"Im2col", testIm2col},
-		{"Col2im", testCol2im},
-		{"ReflectPad", testReflectPad},
-		{"ReflectPadBackward", testReflectPadBackward},
-		{"InstanceNormForward", testInstanceNormForward},
-		{"InstanceNormBackward", testInstanceNormBackward},
-		{"AdamStep", testAdamStep},
-		{"Ops", testOps},
+	for _, name := range cfg.skip {
+		if !slices.ContainsFunc(kernelTests, func(k kernelTest) bool { return k.name == name }) {
+			t.Fatalf("backendtest.Skip(%q): no such kernel", name)
+		}
 	}
-	for _, k := range kernels {
+	for _, k := range kernelTests {
 		t.Run(k.name, func(t *testing.T) {
 			if slices.Contains(cfg.skip, k.name) {
 				t.Skipf("backendtest: %s skipped for backend %s by option", k.name, b.Name())
 			}
 			for _, dt := range dtypes {
 				t.Run(dt.String(), func(t *testing.T) {
+					// A kernel that panics fails its own subtest, not the whole suite.
+					defer func() {
+						if r := recover(); r != nil {
+							t.Errorf("%s on %s panicked: %v\n%s", k.name, b.Name(), r, debug.Stack())
+						}
+					}()
 					k.run(&harness{t: t, b: b, dt: dt, rng: tensor.NewRNG(cfg.seed), float64s: cfg.float64s})
 				})
 			}
 		})
 	}
+}
+
+// kernelTest checks one kernel of the contract (named as the Backend method) in one dtype.
+type kernelTest struct {
+	name string
+	run  func(h *harness)
+}
+
+var kernelTests = []kernelTest{
+	{"Alloc", testAlloc},
+	{"UploadDownload", testUploadDownload},
+	{"Fill", testFill},
+	{"Cast", testCast},
+	{"Copy", testCopy},
+	{"Unary", testUnary},
+	{"Binary", testBinary},
+	{"Reduce", testReduce},
+	{"Gemm", testGemm},
+	{"Im2col", testIm2col},
+	{"Col2im", testCol2im},
+	{"ReflectPad", testReflectPad},
+	{"ReflectPadBackward", testReflectPadBackward},
+	{"InstanceNormForward", testInstanceNormForward},
+	{"InstanceNormBackward", testInstanceNormBackward},
+	{"AdamStep", testAdamStep},
+	{"Ops", testOps}, // package tensor's composite ops, end to end
 }
 
 // harness carries what every kernel test needs: the backend under test, the dtype, and a seeded
