@@ -212,13 +212,14 @@ func kernel(e elem, s isa, rows bool) {
 		ADDQ(pa, next)
 	}
 
-	const unroll = 4
+	const unroll = 8
 	Label(name + "_loop4")
 	CMPQ(k, U8(unroll))
 	JB(LabelRef(name + "_tail"))
-	PREFETCHT0(Mem{Base: next})
-	PREFETCHT0(Mem{Base: next, Disp: 64})
-	ADDQ(U8(128), next)
+	for l := 0; l < 4; l++ {
+		PREFETCHT0(Mem{Base: next, Disp: 64 * l})
+	}
+	ADDQ(U32(256), next)
 	for u := 0; u < unroll; u++ {
 		step(u)
 	}

@@ -215,7 +215,7 @@ func TestTuneBlocks2(t *testing.T) {
 	m, k, n := 2048, 2048, 2048
 	a, b, c := filled(m*k), filled(k*n), filled(m*n)
 	fl := 2 * float64(m*n*k)
-	cfgs := [][3]int{{256, 192, 3072}, {256, 96, 3072}, {384, 96, 3072}, {512, 96, 3072}, {256, 192, 512}, {192, 144, 3072}, {256, 384, 3072}}
+	cfgs := [][3]int{{256, 192, 3072}, {384, 120, 3072}, {512, 96, 3072}, {512, 48, 3072}, {768, 48, 3072}, {384, 240, 3072}}
 	best := make([]float64, len(cfgs))
 	for rep := 0; rep < 4; rep++ {
 		for i, cf := range cfgs {
