@@ -148,6 +148,16 @@ func (h *harness) uniform(n int, lo, hi float64) []float64 {
 	return h.round(v)
 }
 
+// signed flips the sign of about half of v, in place, and returns it.
+func (h *harness) signed(v []float64) []float64 {
+	for i := range v {
+		if h.rng.IntN(2) == 0 {
+			v[i] = -v[i]
+		}
+	}
+	return v
+}
+
 // smallInts returns n values from {-2, -1, 0, 1, 2}, so that comparisons meet ties and zeros.
 func (h *harness) smallInts(n int) []float64 {
 	v := make([]float64, n)

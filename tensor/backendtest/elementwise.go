@@ -179,15 +179,7 @@ func (h *harness) unaryCases() []unaryCase {
 		return v
 	}
 	positive := func(n int) []float64 { return h.uniform(n, 1e-3, 10) }
-	awayFromZero := func(n int) []float64 {
-		v := h.uniform(n, 0.1, 3)
-		for i := range v {
-			if h.rng.IntN(2) == 0 {
-				v[i] = -v[i]
-			}
-		}
-		return v
-	}
+	awayFromZero := func(n int) []float64 { return h.signed(h.uniform(n, 0.1, 3)) }
 	tr := h.pick(transcendental32, transcendental64)
 	ulp3 := h.pick(threeULP32, threeULP64)
 	return []unaryCase{
@@ -286,15 +278,7 @@ func (h *harness) binaryCases() []binaryCase {
 		return v
 	}
 	ties := func(n int) []float64 { return h.smallInts(n) }
-	awayFromZero := func(n int) []float64 {
-		v := h.uniform(n, 0.25, 4)
-		for i := range v {
-			if h.rng.IntN(2) == 0 {
-				v[i] = -v[i]
-			}
-		}
-		return v
-	}
+	awayFromZero := func(n int) []float64 { return h.signed(h.uniform(n, 0.25, 4)) }
 	return []binaryCase{
 		{tensor.OpAdd, 0, mixed, exact},
 		{tensor.OpSub, 0, mixed, exact},
