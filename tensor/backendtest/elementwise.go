@@ -2,7 +2,6 @@ package backendtest
 
 import (
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/zebra-go/zebra/tensor"
@@ -345,18 +344,4 @@ func (h *harness) binaryAliased(c binaryCase) {
 	tensor.CPU.Binary(c.op, a.ref, a.ref, b.ref, out, ast, bst, c.param)
 	h.b.Binary(c.op, a.got, a.got, b.got, out, ast, bst, c.param)
 	h.check(fmt.Sprintf("Binary %s(param %g) into a", c.op, c.param), a, c.tl, nil)
-}
-
-// magnitudes returns, for a reduction of src seen as [outer, mid, inner], Σ|x| over mid: the
-// scale a rounding error of a sum is measured against.
-func magnitudes(src []float64, outer, mid, inner int) []float64 {
-	out := make([]float64, outer*inner)
-	for o := range outer {
-		for m := range mid {
-			for i := range inner {
-				out[o*inner+i] += math.Abs(src[(o*mid+m)*inner+i])
-			}
-		}
-	}
-	return out
 }

@@ -2,6 +2,7 @@ package backendtest
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/zebra-go/zebra/tensor"
 )
@@ -44,4 +45,18 @@ func testReduce(h *harness) {
 			h.intact(what, src)
 		}
 	}
+}
+
+// magnitudes returns, for a reduction of src seen as [outer, mid, inner], Σ|x| over mid: the
+// scale a rounding error of a sum is measured against.
+func magnitudes(src []float64, outer, mid, inner int) []float64 {
+	out := make([]float64, outer*inner)
+	for o := range outer {
+		for m := range mid {
+			for i := range inner {
+				out[o*inner+i] += math.Abs(src[(o*mid+m)*inner+i])
+			}
+		}
+	}
+	return out
 }
