@@ -196,30 +196,55 @@ func kernel(e elem, s isa, rows bool) {
 		}
 	}
 
-	// While the FMAs run, prefetch the A sliver the next call will read: it follows this one in
-	// a packed block, and in a row-major A with lda == k (im2col with k <= kc) it is the next
-	// mr*k elements. A skinny im2col GEMM streams A from DRAM, and these prefetches let the
-	// loads overlap the arithmetic. Prefetches never fault, so running past A is harmless.
-	next := GP64()
+	// While the FMAs run, prefetch the A sliver the next call will read, so that an A streamed
+	// from DRAM (the skinny im2col GEMMs) arrives while the arithmetic runs. Prefetches never
+	// fault, so running past the end of A is harmless.
+	//
+	// Strip layout: the next sliver follows this one (k steps on), so prefetch linearly, four
+	// lines per eight steps, twice the rate the kernel consumes A.
+	//
+	// Rows layout: the next sliver is the mr rows below, each kc elements long at stride
+	// aStride. Walk it column of lines by column of lines: row r, r+1, ..., then 64 bytes
+	// right, three lines per eight steps (a 6-row sliver needs 6*kc/16 lines in kc/8 groups).
+	var next, pfRow, pfCount, sliverBytes reg.GPVirtual
 	if rows {
-		// The next sliver starts mr rows down.
-		IMUL3Q(U32(s.mr), aStride, next)
-		ADDQ(pa, next)
+		pfRow, pfCount, sliverBytes = GP64(), GP64(), GP64()
+		IMUL3Q(U32(s.mr), aStride, sliverBytes)
+		LEAQ(Mem{Base: pa, Index: sliverBytes, Scale: 1}, pfRow)
+		XORQ(pfCount, pfCount)
 	} else {
-		// The next sliver starts k steps on.
+		next = GP64()
 		MOVQ(k, next)
 		IMULQ(aStride, next)
 		ADDQ(pa, next)
 	}
+	pfLines := (s.mr*8*e.size + 63) / 64 // lines of the next sliver per group of 8 steps
+	pfLines += pfLines / 2               // and half again, to run ahead
 
 	const unroll = 8
 	Label(name + "_loop4")
 	CMPQ(k, U8(unroll))
 	JB(LabelRef(name + "_tail"))
-	for l := 0; l < 4; l++ {
-		PREFETCHT0(Mem{Base: next, Disp: 64 * l})
+	if rows {
+		for l := 0; l < pfLines; l++ {
+			same := fmt.Sprintf("%s_pf%d", name, l)
+			PREFETCHT0(Mem{Base: pfRow})
+			ADDQ(aStride, pfRow)
+			INCQ(pfCount)
+			CMPQ(pfCount, U8(s.mr))
+			JB(LabelRef(same))
+			// A column of lines done: back up mr rows, one line to the right.
+			XORQ(pfCount, pfCount)
+			SUBQ(sliverBytes, pfRow)
+			ADDQ(U8(64), pfRow)
+			Label(same)
+		}
+	} else {
+		for l := 0; l < 4; l++ {
+			PREFETCHT0(Mem{Base: next, Disp: 64 * l})
+		}
+		ADDQ(U32(256), next)
 	}
-	ADDQ(U32(256), next)
 	for u := 0; u < unroll; u++ {
 		step(u)
 	}

@@ -385,17 +385,53 @@ TEXT ·sgemmKernelRows6x16AVX2(SB), NOSPLIT, $0-64
 	VXORPS     Y11, Y11, Y11
 	LEAQ       (CX)(DX*2), DI
 	ADDQ       DX, DI
-	IMUL3Q     $0x00000006, DX, R9
-	ADDQ       CX, R9
+	IMUL3Q     $0x00000006, DX, R11
+	LEAQ       (CX)(R11*1), R9
+	XORQ       R10, R10
 
 sgemmKernelRows6x16AVX2_loop4:
-	CMPQ         AX, $0x08
-	JB           sgemmKernelRows6x16AVX2_tail
-	PREFETCHT0   (R9)
-	PREFETCHT0   64(R9)
-	PREFETCHT0   128(R9)
-	PREFETCHT0   192(R9)
-	ADDQ         $0x00000100, R9
+	CMPQ       AX, $0x08
+	JB         sgemmKernelRows6x16AVX2_tail
+	PREFETCHT0 (R9)
+	ADDQ       DX, R9
+	INCQ       R10
+	CMPQ       R10, $0x06
+	JB         sgemmKernelRows6x16AVX2_pf0
+	XORQ       R10, R10
+	SUBQ       R11, R9
+	ADDQ       $0x40, R9
+
+sgemmKernelRows6x16AVX2_pf0:
+	PREFETCHT0 (R9)
+	ADDQ       DX, R9
+	INCQ       R10
+	CMPQ       R10, $0x06
+	JB         sgemmKernelRows6x16AVX2_pf1
+	XORQ       R10, R10
+	SUBQ       R11, R9
+	ADDQ       $0x40, R9
+
+sgemmKernelRows6x16AVX2_pf1:
+	PREFETCHT0 (R9)
+	ADDQ       DX, R9
+	INCQ       R10
+	CMPQ       R10, $0x06
+	JB         sgemmKernelRows6x16AVX2_pf2
+	XORQ       R10, R10
+	SUBQ       R11, R9
+	ADDQ       $0x40, R9
+
+sgemmKernelRows6x16AVX2_pf2:
+	PREFETCHT0 (R9)
+	ADDQ       DX, R9
+	INCQ       R10
+	CMPQ       R10, $0x06
+	JB         sgemmKernelRows6x16AVX2_pf3
+	XORQ       R10, R10
+	SUBQ       R11, R9
+	ADDQ       $0x40, R9
+
+sgemmKernelRows6x16AVX2_pf3:
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	ADDQ         SI, BX
@@ -1435,17 +1471,113 @@ TEXT ·sgemmKernelRows14x32AVX512(SB), NOSPLIT, $0-64
 	ADDQ       DX, R10
 	LEAQ       (R10)(DX*2), R11
 	ADDQ       DX, R11
-	IMUL3Q     $0x0000000e, DX, R12
-	ADDQ       CX, R12
+	IMUL3Q     $0x0000000e, DX, R14
+	LEAQ       (CX)(R14*1), R12
+	XORQ       R13, R13
 
 sgemmKernelRows14x32AVX512_loop4:
-	CMPQ         AX, $0x08
-	JB           sgemmKernelRows14x32AVX512_tail
-	PREFETCHT0   (R12)
-	PREFETCHT0   64(R12)
-	PREFETCHT0   128(R12)
-	PREFETCHT0   192(R12)
-	ADDQ         $0x00000100, R12
+	CMPQ       AX, $0x08
+	JB         sgemmKernelRows14x32AVX512_tail
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         sgemmKernelRows14x32AVX512_pf0
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+sgemmKernelRows14x32AVX512_pf0:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         sgemmKernelRows14x32AVX512_pf1
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+sgemmKernelRows14x32AVX512_pf1:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         sgemmKernelRows14x32AVX512_pf2
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+sgemmKernelRows14x32AVX512_pf2:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         sgemmKernelRows14x32AVX512_pf3
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+sgemmKernelRows14x32AVX512_pf3:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         sgemmKernelRows14x32AVX512_pf4
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+sgemmKernelRows14x32AVX512_pf4:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         sgemmKernelRows14x32AVX512_pf5
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+sgemmKernelRows14x32AVX512_pf5:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         sgemmKernelRows14x32AVX512_pf6
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+sgemmKernelRows14x32AVX512_pf6:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         sgemmKernelRows14x32AVX512_pf7
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+sgemmKernelRows14x32AVX512_pf7:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         sgemmKernelRows14x32AVX512_pf8
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+sgemmKernelRows14x32AVX512_pf8:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         sgemmKernelRows14x32AVX512_pf9
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+sgemmKernelRows14x32AVX512_pf9:
 	VMOVUPS      (BX), Z28
 	VMOVUPS      64(BX), Z29
 	ADDQ         SI, BX
@@ -2405,17 +2537,103 @@ TEXT ·dgemmKernelRows6x8AVX2(SB), NOSPLIT, $0-72
 	VXORPS     Y11, Y11, Y11
 	LEAQ       (CX)(DX*2), DI
 	ADDQ       DX, DI
-	IMUL3Q     $0x00000006, DX, R9
-	ADDQ       CX, R9
+	IMUL3Q     $0x00000006, DX, R11
+	LEAQ       (CX)(R11*1), R9
+	XORQ       R10, R10
 
 dgemmKernelRows6x8AVX2_loop4:
-	CMPQ         AX, $0x08
-	JB           dgemmKernelRows6x8AVX2_tail
-	PREFETCHT0   (R9)
-	PREFETCHT0   64(R9)
-	PREFETCHT0   128(R9)
-	PREFETCHT0   192(R9)
-	ADDQ         $0x00000100, R9
+	CMPQ       AX, $0x08
+	JB         dgemmKernelRows6x8AVX2_tail
+	PREFETCHT0 (R9)
+	ADDQ       DX, R9
+	INCQ       R10
+	CMPQ       R10, $0x06
+	JB         dgemmKernelRows6x8AVX2_pf0
+	XORQ       R10, R10
+	SUBQ       R11, R9
+	ADDQ       $0x40, R9
+
+dgemmKernelRows6x8AVX2_pf0:
+	PREFETCHT0 (R9)
+	ADDQ       DX, R9
+	INCQ       R10
+	CMPQ       R10, $0x06
+	JB         dgemmKernelRows6x8AVX2_pf1
+	XORQ       R10, R10
+	SUBQ       R11, R9
+	ADDQ       $0x40, R9
+
+dgemmKernelRows6x8AVX2_pf1:
+	PREFETCHT0 (R9)
+	ADDQ       DX, R9
+	INCQ       R10
+	CMPQ       R10, $0x06
+	JB         dgemmKernelRows6x8AVX2_pf2
+	XORQ       R10, R10
+	SUBQ       R11, R9
+	ADDQ       $0x40, R9
+
+dgemmKernelRows6x8AVX2_pf2:
+	PREFETCHT0 (R9)
+	ADDQ       DX, R9
+	INCQ       R10
+	CMPQ       R10, $0x06
+	JB         dgemmKernelRows6x8AVX2_pf3
+	XORQ       R10, R10
+	SUBQ       R11, R9
+	ADDQ       $0x40, R9
+
+dgemmKernelRows6x8AVX2_pf3:
+	PREFETCHT0 (R9)
+	ADDQ       DX, R9
+	INCQ       R10
+	CMPQ       R10, $0x06
+	JB         dgemmKernelRows6x8AVX2_pf4
+	XORQ       R10, R10
+	SUBQ       R11, R9
+	ADDQ       $0x40, R9
+
+dgemmKernelRows6x8AVX2_pf4:
+	PREFETCHT0 (R9)
+	ADDQ       DX, R9
+	INCQ       R10
+	CMPQ       R10, $0x06
+	JB         dgemmKernelRows6x8AVX2_pf5
+	XORQ       R10, R10
+	SUBQ       R11, R9
+	ADDQ       $0x40, R9
+
+dgemmKernelRows6x8AVX2_pf5:
+	PREFETCHT0 (R9)
+	ADDQ       DX, R9
+	INCQ       R10
+	CMPQ       R10, $0x06
+	JB         dgemmKernelRows6x8AVX2_pf6
+	XORQ       R10, R10
+	SUBQ       R11, R9
+	ADDQ       $0x40, R9
+
+dgemmKernelRows6x8AVX2_pf6:
+	PREFETCHT0 (R9)
+	ADDQ       DX, R9
+	INCQ       R10
+	CMPQ       R10, $0x06
+	JB         dgemmKernelRows6x8AVX2_pf7
+	XORQ       R10, R10
+	SUBQ       R11, R9
+	ADDQ       $0x40, R9
+
+dgemmKernelRows6x8AVX2_pf7:
+	PREFETCHT0 (R9)
+	ADDQ       DX, R9
+	INCQ       R10
+	CMPQ       R10, $0x06
+	JB         dgemmKernelRows6x8AVX2_pf8
+	XORQ       R10, R10
+	SUBQ       R11, R9
+	ADDQ       $0x40, R9
+
+dgemmKernelRows6x8AVX2_pf8:
 	VMOVUPD      (BX), Y12
 	VMOVUPD      32(BX), Y13
 	ADDQ         SI, BX
@@ -3455,17 +3673,223 @@ TEXT ·dgemmKernelRows14x16AVX512(SB), NOSPLIT, $0-72
 	ADDQ       DX, R10
 	LEAQ       (R10)(DX*2), R11
 	ADDQ       DX, R11
-	IMUL3Q     $0x0000000e, DX, R12
-	ADDQ       CX, R12
+	IMUL3Q     $0x0000000e, DX, R14
+	LEAQ       (CX)(R14*1), R12
+	XORQ       R13, R13
 
 dgemmKernelRows14x16AVX512_loop4:
-	CMPQ         AX, $0x08
-	JB           dgemmKernelRows14x16AVX512_tail
-	PREFETCHT0   (R12)
-	PREFETCHT0   64(R12)
-	PREFETCHT0   128(R12)
-	PREFETCHT0   192(R12)
-	ADDQ         $0x00000100, R12
+	CMPQ       AX, $0x08
+	JB         dgemmKernelRows14x16AVX512_tail
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         dgemmKernelRows14x16AVX512_pf0
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+dgemmKernelRows14x16AVX512_pf0:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         dgemmKernelRows14x16AVX512_pf1
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+dgemmKernelRows14x16AVX512_pf1:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         dgemmKernelRows14x16AVX512_pf2
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+dgemmKernelRows14x16AVX512_pf2:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         dgemmKernelRows14x16AVX512_pf3
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+dgemmKernelRows14x16AVX512_pf3:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         dgemmKernelRows14x16AVX512_pf4
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+dgemmKernelRows14x16AVX512_pf4:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         dgemmKernelRows14x16AVX512_pf5
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+dgemmKernelRows14x16AVX512_pf5:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         dgemmKernelRows14x16AVX512_pf6
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+dgemmKernelRows14x16AVX512_pf6:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         dgemmKernelRows14x16AVX512_pf7
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+dgemmKernelRows14x16AVX512_pf7:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         dgemmKernelRows14x16AVX512_pf8
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+dgemmKernelRows14x16AVX512_pf8:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         dgemmKernelRows14x16AVX512_pf9
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+dgemmKernelRows14x16AVX512_pf9:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         dgemmKernelRows14x16AVX512_pf10
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+dgemmKernelRows14x16AVX512_pf10:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         dgemmKernelRows14x16AVX512_pf11
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+dgemmKernelRows14x16AVX512_pf11:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         dgemmKernelRows14x16AVX512_pf12
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+dgemmKernelRows14x16AVX512_pf12:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         dgemmKernelRows14x16AVX512_pf13
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+dgemmKernelRows14x16AVX512_pf13:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         dgemmKernelRows14x16AVX512_pf14
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+dgemmKernelRows14x16AVX512_pf14:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         dgemmKernelRows14x16AVX512_pf15
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+dgemmKernelRows14x16AVX512_pf15:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         dgemmKernelRows14x16AVX512_pf16
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+dgemmKernelRows14x16AVX512_pf16:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         dgemmKernelRows14x16AVX512_pf17
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+dgemmKernelRows14x16AVX512_pf17:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         dgemmKernelRows14x16AVX512_pf18
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+dgemmKernelRows14x16AVX512_pf18:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         dgemmKernelRows14x16AVX512_pf19
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+dgemmKernelRows14x16AVX512_pf19:
+	PREFETCHT0 (R12)
+	ADDQ       DX, R12
+	INCQ       R13
+	CMPQ       R13, $0x0e
+	JB         dgemmKernelRows14x16AVX512_pf20
+	XORQ       R13, R13
+	SUBQ       R14, R12
+	ADDQ       $0x40, R12
+
+dgemmKernelRows14x16AVX512_pf20:
 	VMOVUPD      (BX), Z28
 	VMOVUPD      64(BX), Z29
 	ADDQ         SI, BX
