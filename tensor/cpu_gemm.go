@@ -1,6 +1,10 @@
 package tensor
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/zebra-go/zebra/internal/gemm"
+)
 
 func (cpuBackend) Gemm(g GemmArgs) {
 	if g.A.DType() != g.C.DType() || g.B.DType() != g.C.DType() {
@@ -8,15 +12,17 @@ func (cpuBackend) Gemm(g GemmArgs) {
 	}
 	switch g.C.DType() {
 	case Float32:
-		gemmBatched(g, cpuData[float32](g.A), cpuData[float32](g.B), cpuData[float32](g.C), sgemm)
+		gemmBatched(g, cpuData[float32](g.A), cpuData[float32](g.B), cpuData[float32](g.C), gemm.Sgemm)
 	case Float64:
-		gemmBatched(g, cpuData[float64](g.A), cpuData[float64](g.B), cpuData[float64](g.C), dgemm)
+		gemmBatched(g, cpuData[float64](g.A), cpuData[float64](g.B), cpuData[float64](g.C), gemm.Dgemm)
 	}
 }
 
 // gemmFunc is the signature of one row-major BLAS-style product (internal/gemm's Sgemm and Dgemm).
 type gemmFunc[T float] func(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
 
+// gemmBatched runs the batch one product at a time; each product is already spread across every
+// core by internal/gemm's worker pool, which is where the time goes.
 func gemmBatched[T float](g GemmArgs, a, b, c []T, f gemmFunc[T]) {
 	for i := range g.Batch {
 		f(g.TransA, g.TransB, g.M, g.N, g.K, T(g.Alpha),
