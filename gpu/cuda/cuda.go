@@ -207,14 +207,19 @@ func (d *driver) makeCurrent() error {
 	return nil
 }
 
-// do runs f on the CUDA thread with this device's context current.
-func (d *driver) do(f func()) {
-	cudaThread().do(func() {
+// do runs f on the CUDA thread with this device's context current and waits for it.
+func (d *driver) do(f func()) { cudaThread().do(d.current(f)) }
+
+// post queues f on the CUDA thread with this device's context current (see worker.post).
+func (d *driver) post(f func()) { cudaThread().post(d.current(f)) }
+
+func (d *driver) current(f func()) func() {
+	return func() {
 		if err := d.makeCurrent(); err != nil {
 			panic(fmt.Sprintf("%s: %v", d.Name(), err))
 		}
 		f()
-	})
+	}
 }
 
 // must panics with the driver's description of a failed call (see device.Driver).
@@ -295,8 +300,10 @@ func (d *driver) module(dt tensor.DType) (*module, error) {
 	return m, nil
 }
 
+// Launch queues the launch and returns; a failure panics at the next call that waits (see
+// worker.post). args is not reused by the caller, so the closure may keep it.
 func (d *driver) Launch(dt tensor.DType, name string, groups, local [3]int, args [][]byte) {
-	d.do(func() {
+	d.post(func() {
 		m, err := d.module(dt)
 		if err != nil {
 			panic(err.Error())
@@ -341,7 +348,7 @@ func (d *driver) Gemm(g tensor.GemmArgs, a, b, c device.Mem) bool {
 		calls, batch = g.Batch, 1
 	}
 	const f32 = 4
-	d.do(func() {
+	d.post(func() {
 		for i := range calls {
 			status := d.blas.SgemmStridedBatched(d.blasHandle, op(cm.TransA), op(cm.TransB),
 				int32(cm.M), int32(cm.N), int32(cm.K), &alpha,

@@ -175,3 +175,42 @@ static float __int_as_float(int i) { float f; __builtin_memcpy(&f, &i, 4); retur
 		}
 	}
 }
+
+// TestWorkerOrderAndFailures checks the CUDA thread's contract without CUDA: calls run in order
+// on one OS thread, do waits, and a posted call's panic surfaces at the next do.
+func TestWorkerOrderAndFailures(t *testing.T) {
+	w := &worker{calls: make(chan func(), 4)}
+	go w.loop()
+	var order []int
+	var tids []int
+	for i := range 10 {
+		w.post(func() { order = append(order, i); tids = append(tids, gettid()) })
+	}
+	w.do(func() { order = append(order, 10); tids = append(tids, gettid()) })
+	for i, v := range order {
+		if v != i {
+			t.Fatalf("calls ran in order %v", order)
+		}
+	}
+	for _, tid := range tids {
+		if tid != tids[0] {
+			t.Fatalf("calls ran on threads %v", tids)
+		}
+	}
+	w.post(func() { panic("launch failed") })
+	w.post(func() { panic("second failure") })
+	func() {
+		defer func() {
+			if r := recover(); r != "launch failed" {
+				t.Errorf("do raised %v, want the first posted panic", r)
+			}
+		}()
+		w.do(func() { t.Error("do ran its call after a posted failure") })
+	}()
+	ran := false
+	w.do(func() { ran = true }) // the failure was reported once
+	if !ran {
+		t.Error("do after a reported failure did not run")
+	}
+	close(w.calls)
+}

@@ -12,6 +12,7 @@ import (
 type worker struct {
 	calls   chan func()
 	current uintptr // the context current on the thread
+	failed  any     // the panic of a posted call, raised by the next do
 }
 
 var (
@@ -21,7 +22,8 @@ var (
 
 func cudaThread() *worker {
 	workerOnce.Do(func() {
-		theWorker = &worker{calls: make(chan func())}
+		// The buffer lets post return at once while the thread works through earlier calls.
+		theWorker = &worker{calls: make(chan func(), 1024)}
 		go theWorker.loop()
 	})
 	return theWorker
@@ -44,10 +46,30 @@ func (w *worker) do(f func()) {
 			failure = recover()
 			close(done)
 		}()
+		if w.failed != nil {
+			failed := w.failed
+			w.failed = nil
+			panic(failed)
+		}
 		f()
 	}
 	<-done
 	if failure != nil {
 		panic(failure)
+	}
+}
+
+// post queues f on the CUDA thread and returns without waiting: kernel launches need no answer,
+// and a training step makes thousands of them. Calls still run in order, so every later do (a
+// copy to the host, an allocation) runs after f. A panic in f is kept and raised by the next do,
+// in whichever goroutine makes it; only the first is kept.
+func (w *worker) post(f func()) {
+	w.calls <- func() {
+		defer func() {
+			if r := recover(); r != nil && w.failed == nil {
+				w.failed = r
+			}
+		}()
+		f()
 	}
 }

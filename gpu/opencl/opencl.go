@@ -265,14 +265,18 @@ func (d *driver) Launch(dt tensor.DType, name string, groups, local [3]int, args
 		p.kernels[name] = k
 	}
 	for i, a := range args {
-		d.must(fmt.Sprintf("clSetKernelArg %s #%d", name, i), d.cl.SetKernelArg(k, uint32(i), uintptr(len(a)), unsafe.Pointer(&a[0])))
+		if code := d.cl.SetKernelArg(k, uint32(i), uintptr(len(a)), unsafe.Pointer(&a[0])); code != clSuccess {
+			d.must(fmt.Sprintf("clSetKernelArg %s #%d", name, i), code)
+		}
 	}
 	var global, loc [3]uintptr
 	for i := range 3 {
 		global[i] = uintptr(groups[i] * local[i])
 		loc[i] = uintptr(local[i])
 	}
-	d.must("clEnqueueNDRangeKernel "+name, d.cl.EnqueueNDRangeKernel(d.queue, k, 3, nil, &global[0], &loc[0], 0, nil, nil))
+	if code := d.cl.EnqueueNDRangeKernel(d.queue, k, 3, nil, &global[0], &loc[0], 0, nil, nil); code != clSuccess {
+		d.must("clEnqueueNDRangeKernel "+name, code)
+	}
 }
 
 // Gemm has no vendor BLAS on OpenCL: the own tiled kernel runs.

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/ebitengine/purego"
@@ -70,23 +69,11 @@ func Open(what string, names, dirs []string) (*Lib, error) {
 	return nil, fmt.Errorf("%w: cannot open %s; tried %s", ErrUnavailable, what, strings.Join(reasons, ", "))
 }
 
-// dlopen opens path on a locked OS thread: dlerror's message is per thread, and purego reads it
-// in a second call that could otherwise run on another thread and find it empty.
-func dlopen(path string) (uintptr, error) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	h, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_GLOBAL)
-	if err != nil && strings.TrimSpace(err.Error()) == "" {
-		err = errors.New("not found by the dynamic linker")
-	}
-	return h, err
-}
-
 // Func looks symbol name up and binds it to fptr, a pointer to a Go func variable with the C
 // function's signature. A missing symbol is an error (purego.RegisterLibFunc would panic), which
 // wraps ErrUnavailable: an old driver that lacks an entry point cannot run this backend.
 func (l *Lib) Func(fptr any, name string) error {
-	sym, err := purego.Dlsym(l.handle, name)
+	sym, err := dlsym(l.handle, name)
 	if err != nil || sym == 0 {
 		return fmt.Errorf("%w: %s has no symbol %s", ErrUnavailable, l.Path, name)
 	}
@@ -96,7 +83,7 @@ func (l *Lib) Func(fptr any, name string) error {
 
 // Has reports whether the library exports name, for optional entry points.
 func (l *Lib) Has(name string) bool {
-	sym, err := purego.Dlsym(l.handle, name)
+	sym, err := dlsym(l.handle, name)
 	return err == nil && sym != 0
 }
 
