@@ -38,15 +38,11 @@ var commands = map[string]struct {
 }
 
 func usage() {
-	fmt.Fprint(os.Stderr, `usage: cyclegan <command> [flags]
-
-commands:
-  train      train a CycleGAN (or continue one with -resume)
-  translate  translate images with a trained generator
-  download   download a CycleGAN dataset by name
-
-Run 'cyclegan <command> -h' for a command's flags.
-`)
+	fmt.Fprint(os.Stderr, "usage: cyclegan <command> [flags]\n\ncommands:\n")
+	for _, name := range []string{"train", "translate", "download"} {
+		fmt.Fprintf(os.Stderr, "  %-10s %s\n", name, commands[name].summary)
+	}
+	fmt.Fprint(os.Stderr, "\nRun 'cyclegan <command> -h' for a command's flags.\n")
 }
 
 func main() {

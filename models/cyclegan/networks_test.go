@@ -3,6 +3,7 @@ package cyclegan
 import (
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -156,7 +157,7 @@ func TestNetworksMatchPyTorch(t *testing.T) {
 // compareClose fails unless |got − want| ≤ tol·(1 + max|want|) everywhere.
 func compareClose(t *testing.T, what string, got, want *tensor.Tensor, tol float64) {
 	t.Helper()
-	if !slicesEqual(got.Shape(), want.Shape()) {
+	if !slices.Equal(got.Shape(), want.Shape()) {
 		t.Fatalf("%s: shape %v, want %v", what, got.Shape(), want.Shape())
 	}
 	g, w := got.Float64s(), want.Float64s()
@@ -171,16 +172,4 @@ func compareClose(t *testing.T, what string, got, want *tensor.Tensor, tol float
 	if !(worst <= tol*(1+scale)) {
 		t.Errorf("%s: max abs error %g (values up to %g), tolerance %g", what, worst, scale, tol*(1+scale))
 	}
-}
-
-func slicesEqual(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
