@@ -220,7 +220,8 @@ type Pad2d struct{ Left, Right, Top, Bottom int }
 //	v = Beta2*v + (1-Beta2)*g²
 //	param -= LR * (m / BiasCorrection1) / (sqrt(v / BiasCorrection2) + Eps)
 //
-// with BiasCorrection1 = 1 - Beta1^t and BiasCorrection2 = 1 - Beta2^t at step t.
+// with BiasCorrection1 = 1 - Beta1^t and BiasCorrection2 = 1 - Beta2^t at step t. As in PyTorch,
+// 1-Beta1 and 1-Beta2 are computed in float64 and rounded once to the dtype.
 type AdamHyper struct {
 	LR, Beta1, Beta2, Eps, WeightDecay float64
 	BiasCorrection1, BiasCorrection2   float64
