@@ -99,11 +99,13 @@ func (im *impl[T]) workspace() *workspace[T] {
 	if w, ok := im.work.Get().(*workspace[T]); ok {
 		return w
 	}
+	// With A in place, panels are at most directATiles slivers wide but up to kcDirect deep.
+	depth := max(im.kc, im.kcDirect)
 	return &workspace[T]{
 		a:     aligned[T](im.mc * im.kc),
-		b:     aligned[T](im.kc * im.nc),
-		aEdge: aligned[T](im.mr * im.kc),
-		bEdge: aligned[T](im.nr * im.kc),
+		b:     aligned[T](max(im.kc*im.nc, im.kcDirect*directATiles*im.nr)),
+		aEdge: aligned[T](im.mr * depth),
+		bEdge: aligned[T](im.nr * depth),
 		tile:  aligned[T](im.mr * im.nr),
 	}
 }
@@ -130,8 +132,9 @@ func (pr *product[T]) compute(w *workspace[T], r rect) {
 	for jc := r.j0; jc < r.j1; jc += panel {
 		nc := min(panel, r.j1-jc)
 		slivers := ceilDiv(nc, nr)
-		for pc := 0; pc < pr.k; pc += im.kc {
-			kc := min(im.kc, pr.k-pc)
+		depth := pr.blockDepth()
+		for pc := 0; pc < pr.k; pc += depth {
+			kc := min(depth, pr.k-pc)
 			// The first k block applies the caller's beta; later ones accumulate.
 			beta := pr.beta
 			if pc > 0 {
@@ -171,6 +174,22 @@ func (pr *product[T]) compute(w *workspace[T], r rect) {
 	}
 }
 
+// blockDepth returns the k-block size: at most kc, with the blocks as even as possible. k = 576
+// in blocks of 256 would leave a last block of 64, whose kernel calls spend as long loading and
+// storing their C tile as multiplying.
+//
+// When A is read in place (skinny n), the depth may grow to kcDirect: each k block costs a pass
+// over C, and with no packed A block to keep in L2 a deeper block measured 10-25% faster on the
+// im2col shapes (k = 576, 1152, 2304).
+func (pr *product[T]) blockDepth() int {
+	kc := pr.im.kc
+	if pr.directA {
+		kc = pr.im.kcDirect
+	}
+	blocks := ceilDiv(pr.k, kc)
+	return ceilDiv(pr.k, blocks)
+}
+
 // panelWidth returns the width nc of the B panels for rectangle r. A B panel is reused by every
 // mc block of A; when r has only one such block, nothing is gained from a panel larger than L2,
 // and a smaller one is still in L2 when the kernels read it right after packing (measured on
@@ -182,7 +201,7 @@ func (pr *product[T]) panelWidth(r rect) int {
 	}
 	var zero T
 	const budget = 256 << 10 // bytes: a quarter of a 1 MiB L2
-	kc := min(im.kc, pr.k)
+	kc := pr.blockDepth()
 	width := budget / (kc * int(unsafe.Sizeof(zero)))
 	return max(im.nr, min(im.nc, width/im.nr*im.nr))
 }

@@ -35,7 +35,7 @@ func (c gemmCase) String() string {
 func blockEdges[T float32 | float64](im *impl[T]) (ms, ns, ks []int) {
 	ms = []int{im.mr - 1, im.mr + 1, im.mc - 1, im.mc + 1}
 	ns = []int{im.nr - 1, im.nr + 1, im.nc - 1, im.nc + 1}
-	ks = []int{im.kc - 1, im.kc + 1}
+	ks = []int{im.kc - 1, im.kc + 1, im.kcDirect - 1, im.kcDirect + 1}
 	return ms, ns, ks
 }
 
@@ -217,7 +217,7 @@ func TestDgemmPaths(t *testing.T) {
 // cross many mc, kc and nc block boundaries at the cost of a small product.
 func smallBlocks[T float32 | float64](im *impl[T]) *impl[T] {
 	return &impl[T]{mr: im.mr, nr: im.nr, strip: im.strip, rows: im.rows, transpose: im.transpose,
-		mc: 2 * im.mr, kc: 9, nc: 3 * im.nr}
+		mc: 2 * im.mr, kc: 9, kcDirect: 13, nc: 3 * im.nr}
 }
 
 func TestSgemmSmallBlocks(t *testing.T) {

@@ -83,18 +83,18 @@ func asmPaths() []*path {
 			name: "avx512", level: cpu.AVX512,
 			// 14x32 tiles use 28 of the 32 zmm registers as accumulators.
 			s: &impl[float32]{mr: 14, nr: 32, strip: sgemmKernel14x32AVX512, rows: sgemmKernelRows14x32AVX512, transpose: transpose32,
-				mc: 14 * 24, kc: 256, nc: 3072},
+				mc: 14 * 24, kc: 256, kcDirect: 384, nc: 3072},
 			d: &impl[float64]{mr: 14, nr: 16, strip: dgemmKernel14x16AVX512, rows: dgemmKernelRows14x16AVX512, transpose: transpose64,
-				mc: 14 * 12, kc: 256, nc: 2048},
+				mc: 14 * 12, kc: 256, kcDirect: 256, nc: 2048},
 			peak: fmaPeakAVX512, peakBytes: 64,
 		},
 		{
 			name: "avx2", level: cpu.AVX2,
 			// 6x16 tiles use 12 of the 16 ymm registers as accumulators.
 			s: &impl[float32]{mr: 6, nr: 16, strip: sgemmKernel6x16AVX2, rows: sgemmKernelRows6x16AVX2, transpose: transpose32,
-				mc: 6 * 32, kc: 256, nc: 3072},
+				mc: 6 * 32, kc: 256, kcDirect: 768, nc: 3072},
 			d: &impl[float64]{mr: 6, nr: 8, strip: dgemmKernel6x8AVX2, rows: dgemmKernelRows6x8AVX2, transpose: transpose64,
-				mc: 6 * 16, kc: 256, nc: 2048},
+				mc: 6 * 16, kc: 256, kcDirect: 384, nc: 2048},
 			peak: fmaPeakAVX2, peakBytes: 32,
 		},
 	}

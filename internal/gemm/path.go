@@ -23,6 +23,7 @@ type impl[T float32 | float64] struct {
 	strip      kernel[T] // A(i,p) at a[p*aStride+i]
 	rows       kernel[T] // A(i,p) at a[i*aStride+p]
 	mc, kc, nc int       // block sizes: an mc×kc block of A lives in L2, a kc×nr sliver of B in L1
+	kcDirect   int       // the k-block depth when A is read in place (no A block to fit in L2)
 	// transpose packs an operand stored across the sliver: dst[p*width+r] = src[r*ld+p] for
 	// r < count, p < kc.
 	transpose func(dst []T, width int, src []T, ld, count, kc int)

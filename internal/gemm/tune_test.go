@@ -124,7 +124,7 @@ func TestTuneBlocks(t *testing.T) {
 		for _, kc := range []int{128, 256, 384} {
 			for _, mc := range []int{48, 96, 192, 384} {
 				for _, nc := range []int{256, 1024, 4096} {
-					im := &impl[float32]{mr: 6, nr: 16, strip: base.strip, rows: base.rows, transpose: base.transpose, mc: mc, kc: kc, nc: nc}
+					im := &impl[float32]{mr: 6, nr: 16, strip: base.strip, rows: base.rows, transpose: base.transpose, mc: mc, kc: kc, kcDirect: kc, nc: nc}
 					r := cpuRate(fl, 2, func() { gemm(im, 1, false, false, m, n, k, 1, a, k, b, n, 0, c, n) })
 					fmt.Printf("%v kc=%d mc=%d nc=%d %.1f\n", s, kc, mc, nc, r)
 				}
@@ -205,8 +205,12 @@ func TestTuneOne(t *testing.T) {
 	a, b, c := filled(m*k), filled(k*n), filled(m*n)
 	fl := 2 * float64(m*n*k)
 	fmt.Sscanf(os.Getenv("ZEBRA_TUNE_DIRECT"), "%d,%d", &directATiles, &directBTiles)
-	r := cpuRate(fl, 10, func() { gemm(paths[1].s, 1, false, false, m, n, k, 1, a, k, b, n, 0, c, n) })
-	fmt.Printf("%d,%d,%d: %.1f\n", m, k, n, r)
+	base := paths[1].s
+	im := &impl[float32]{mr: base.mr, nr: base.nr, strip: base.strip, rows: base.rows, transpose: base.transpose,
+		mc: base.mc, kc: base.kc, kcDirect: base.kcDirect, nc: base.nc}
+	fmt.Sscanf(os.Getenv("ZEBRA_TUNE_BLOCKS"), "%d,%d,%d,%d", &im.mc, &im.kc, &im.nc, &im.kcDirect)
+	r := cpuRate(fl, 10, func() { gemm(im, 1, false, false, m, n, k, 1, a, k, b, n, 0, c, n) })
+	fmt.Printf("%d,%d,%d mc,kc,nc=%d,%d,%d: %.1f\n", m, k, n, im.mc, im.kc, im.nc, r)
 }
 
 func TestTuneBlocks2(t *testing.T) {
@@ -219,7 +223,7 @@ func TestTuneBlocks2(t *testing.T) {
 	best := make([]float64, len(cfgs))
 	for rep := 0; rep < 4; rep++ {
 		for i, cf := range cfgs {
-			im := &impl[float32]{mr: 6, nr: 16, strip: base.strip, rows: base.rows, transpose: base.transpose, kc: cf[0], mc: cf[1], nc: cf[2]}
+			im := &impl[float32]{mr: 6, nr: 16, strip: base.strip, rows: base.rows, transpose: base.transpose, kc: cf[0], kcDirect: cf[0], mc: cf[1], nc: cf[2]}
 			best[i] = max(best[i], cpuRate(fl, 1, func() { gemm(im, 1, false, false, m, n, k, 1, a, k, b, n, 0, c, n) }))
 		}
 	}
