@@ -141,7 +141,7 @@ func (pr *product[T]) compute(w *workspace[T], r rect) {
 				beta = 1
 			}
 			if !pr.directB {
-				pr.packBPanel(w.b, jc, nc, pc, kc)
+				pr.packB(w.b, jc, nc, pc, kc)
 			} else if last := nc - (slivers-1)*nr; last < nr {
 				pr.packB(w.bEdge[:kc*nr], jc+(slivers-1)*nr, last, pc, kc)
 			}
@@ -149,7 +149,7 @@ func (pr *product[T]) compute(w *workspace[T], r rect) {
 				mc := min(im.mc, r.i1-ic)
 				rowSlivers := ceilDiv(mc, mr)
 				if !pr.directA {
-					pr.packABlock(w.a, ic, mc, pc, kc)
+					pr.packA(w.a, ic, mc, pc, kc)
 				} else if last := mc - (rowSlivers-1)*mr; last < mr {
 					pr.packA(w.aEdge[:kc*mr], ic+(rowSlivers-1)*mr, last, pc, kc)
 				}
@@ -235,30 +235,42 @@ func (pr *product[T]) aSliver(w *workspace[T], t, i, rows, pc, kc int) (*T, int,
 	}
 }
 
-// packABlock packs the mc×kc block of op(A) at (ic, pc) into mr-tall slivers.
-func (pr *product[T]) packABlock(dst []T, ic, mc, pc, kc int) {
-	mr := pr.im.mr
+// packA packs rows i..i+rows-1 of op(A), columns pc..pc+kc-1, into mr-tall slivers.
+func (pr *product[T]) packA(dst []T, i, rows, pc, kc int) {
 	if pr.transA {
-		// A is stored k×m: read each of the kc rows once, front to back, and deal its mc
-		// elements out to the slivers. Sliver by sliver would read kc rows at once, a stream
-		// per row, which the hardware prefetchers cannot follow.
-		dealRows(dst, mr, pr.a[pc*pr.lda+ic:], pr.lda, mc, kc)
+		// A is stored k×m: row p of the block is contiguous.
+		pr.im.packPanel(dst, pr.im.mr, pr.a[pc*pr.lda+i:], pr.lda, rows, kc, false)
 		return
 	}
-	for s := 0; s*mr < mc; s++ {
-		pr.packA(dst[s*kc*mr:(s+1)*kc*mr], ic+s*mr, min(mr, mc-s*mr), pc, kc)
-	}
+	pr.im.packPanel(dst, pr.im.mr, pr.a[i*pr.lda+pc:], pr.lda, rows, kc, true)
 }
 
-// packBPanel packs the kc×nc panel of op(B) at (pc, jc) into nr-wide slivers.
-func (pr *product[T]) packBPanel(dst []T, jc, nc, pc, kc int) {
-	nr := pr.im.nr
-	if !pr.transB {
-		dealRows(dst, nr, pr.b[pc*pr.ldb+jc:], pr.ldb, nc, kc)
+// packB packs columns j..j+cols-1 of op(B), rows pc..pc+kc-1, into nr-wide slivers.
+func (pr *product[T]) packB(dst []T, j, cols, pc, kc int) {
+	if pr.transB {
+		// B is stored n×k: column j of op(B) is a contiguous row of storage.
+		pr.im.packPanel(dst, pr.im.nr, pr.b[j*pr.ldb+pc:], pr.ldb, cols, kc, true)
 		return
 	}
-	for s := 0; s*nr < nc; s++ {
-		pr.packB(dst[s*kc*nr:(s+1)*kc*nr], jc+s*nr, min(nr, nc-s*nr), pc, kc)
+	pr.im.packPanel(dst, pr.im.nr, pr.b[pc*pr.ldb+j:], pr.ldb, cols, kc, false)
+}
+
+// packPanel packs width lines of an operand, kc long, into slivers of w lines: sliver s holds
+// line s*w+x, element p at dst[s*kc*w + p*w + x], zero-padded beyond width. Stored along the
+// slivers (across false: element (p, x) at src[p*ld+x]), each of the kc rows is read once,
+// front to back, and dealt out: going sliver by sliver instead would read kc rows at once, a
+// stream per row, which the hardware prefetchers cannot follow. Stored across them (element at
+// src[x*ld+p]), each sliver is a transpose of w rows.
+func (im *impl[T]) packPanel(dst []T, w int, src []T, ld, width, kc int, across bool) {
+	if !across {
+		dealRows(dst, w, src, ld, width, kc)
+		return
+	}
+	for s := 0; s*w < width; s++ {
+		count := min(w, width-s*w)
+		sliver := dst[s*kc*w : (s+1)*kc*w]
+		im.transpose(sliver, w, src[s*w*ld:], ld, count, kc)
+		zeroColumns(sliver, w, count, kc)
 	}
 }
 
@@ -297,42 +309,6 @@ func copySmall[T float32 | float64](dst, src []T) {
 	default:
 		copy(dst, src)
 	}
-}
-
-// packA copies op(A)[i:i+rows, pc:pc+kc] into dst as an mr-tall sliver: dst[p*mr+ii], with the
-// rows beyond rows zeroed so that the kernel may always compute mr rows.
-func (pr *product[T]) packA(dst []T, i, rows, pc, kc int) {
-	mr := pr.im.mr
-	dst = dst[:kc*mr]
-	if pr.transA {
-		for p := 0; p < kc; p++ {
-			d := dst[p*mr : p*mr+mr]
-			src := pr.a[(pc+p)*pr.lda+i:]
-			copy(d, src[:rows])
-			clear(d[rows:])
-		}
-		return
-	}
-	pr.im.transpose(dst, mr, pr.a[i*pr.lda+pc:], pr.lda, rows, kc)
-	zeroColumns(dst, mr, rows, kc)
-}
-
-// packB copies op(B)[pc:pc+kc, j:j+cols] into dst as an nr-wide sliver: dst[p*nr+jj], with the
-// columns beyond cols zeroed.
-func (pr *product[T]) packB(dst []T, j, cols, pc, kc int) {
-	nr := pr.im.nr
-	dst = dst[:kc*nr]
-	if !pr.transB {
-		for p := 0; p < kc; p++ {
-			d := dst[p*nr : p*nr+nr]
-			src := pr.b[(pc+p)*pr.ldb+j:]
-			copy(d, src[:cols])
-			clear(d[cols:])
-		}
-		return
-	}
-	pr.im.transpose(dst, nr, pr.b[j*pr.ldb+pc:], pr.ldb, cols, kc)
-	zeroColumns(dst, nr, cols, kc)
 }
 
 // transposeGo packs count rows of src (row r starts at src[r*ld], kc long) into the columns
