@@ -163,10 +163,8 @@ func runTrain(args []string) error {
 		if err := rep.save(latest); err != nil {
 			return err
 		}
+		// The checkpoint holds the options, data location included.
 		resume := fmt.Sprintf("cyclegan train -runs %s -name %s -resume", tf.runs, o.Name)
-		if tr.Opts.DataRoot != filepath.Join("data", "demo", "horse2zebra") {
-			resume += " -dataroot " + tr.Opts.DataRoot
-		}
 		fmt.Fprintf(os.Stderr, "stopped at epoch %d, sample %d/%d; saved %s\nresume with: %s\n", tr.Epoch+1, tr.Index, data.Len(), latest, resume)
 		return nil
 	case err != nil:
