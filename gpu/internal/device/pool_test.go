@@ -135,3 +135,27 @@ func contains(s, sub string) bool {
 	}
 	return false
 }
+
+// noFP64 is a device without double precision.
+type noFP64 struct{ *fakeDriver }
+
+func (noFP64) FP64() bool { return false }
+
+func TestFloat64WithoutFP64Panics(t *testing.T) {
+	b := New(noFP64{newFake(1 << 20)}, nil)
+	b.Alloc(tensor.Float32, 10) // float32 is fine
+	defer func() {
+		msg, _ := recover().(string)
+		if !contains(msg, "float64") || !contains(msg, "fake:0") {
+			t.Fatalf("recovered %q, want a panic naming the dtype and the device", msg)
+		}
+	}()
+	b.Alloc(tensor.Float64, 10)
+}
+
+func TestCompileFloat64WithoutFP64IsAnError(t *testing.T) {
+	b := New(noFP64{newFake(1 << 20)}, nil)
+	if err := b.Compile(tensor.Float64); err == nil || !contains(err.Error(), "float64") {
+		t.Fatalf("Compile(Float64) = %v, want an error naming float64", err)
+	}
+}

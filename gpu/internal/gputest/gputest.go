@@ -5,9 +5,13 @@ package gputest
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
+	"strings"
 	"testing"
 
+	"github.com/zebra-go/zebra/gpu/internal/device"
 	"github.com/zebra-go/zebra/models/cyclegan"
 	"github.com/zebra-go/zebra/nn"
 	"github.com/zebra-go/zebra/tensor"
@@ -15,26 +19,45 @@ import (
 
 // NewTrainer returns a CycleGAN trainer on b with ngf = ndf = width: two residual blocks for a
 // narrow test model (width < 64), the paper's nine otherwise.
-func NewTrainer(t testing.TB, b tensor.Backend, width int) *cyclegan.Trainer {
-	t.Helper()
+func NewTrainer(b tensor.Backend, width int) (*cyclegan.Trainer, error) {
 	o := cyclegan.DefaultOptions()
 	o.NGF, o.NDF = width, width
 	if width < 64 {
 		o.Blocks = 2
 	}
 	o.Seed = 7
-	tr, err := cyclegan.NewTrainer(o, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tr
+	return cyclegan.NewTrainer(o, b)
 }
 
 // CycleGANStepMatchesCPU runs one full CycleGAN training step (both generators forward and back,
 // Adam, the image pools, both discriminators) on a small configuration on the CPU and on dev from
 // the same seed and images, and compares the eight losses and every parameter's gradient: the
 // whole kernel contract, as a real model uses it, must agree within float32 rounding.
+//
+// When they differ, the step runs again in Lockstep with the CPU and the test log names the first
+// kernel calls whose results drifted.
 func CycleGANStepMatchesCPU(t *testing.T, dev tensor.Backend) {
+	problems, err := compareCycleGANStep(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Error(p)
+	}
+	if len(problems) == 0 {
+		return
+	}
+	if gpu, ok := dev.(interface{ Driver() device.Driver }); ok {
+		l := NewLockstep(gpu)
+		if _, err := compareCycleGANStep(l); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("the same step in lockstep with the cpu; first divergences:\n%s", strings.Join(l.Divergences, "\n"))
+	}
+}
+
+// compareCycleGANStep returns what differs between one step on the CPU and one on dev.
+func compareCycleGANStep(dev tensor.Backend) ([]string, error) {
 	rng := tensor.NewRNG(11)
 	realA := tensor.Uniform(rng, tensor.Float32, -1, 1, 1, 3, 32, 32)
 	realB := tensor.Uniform(rng, tensor.Float32, -1, 1, 1, 3, 32, 32)
@@ -43,46 +66,58 @@ func CycleGANStepMatchesCPU(t *testing.T, dev tensor.Backend) {
 		losses cyclegan.Losses
 		grads  map[string][]float32
 	}
-	run := func(b tensor.Backend) result {
-		tr := NewTrainer(t, b, 8)
+	run := func(b tensor.Backend) (result, error) {
+		tr, err := NewTrainer(b, 8)
+		if err != nil {
+			return result{}, err
+		}
 		losses, _, err := tr.Step(realA, realB)
 		if err != nil {
-			t.Fatal(err)
+			return result{}, err
 		}
 		r := result{losses: losses, grads: map[string][]float32{}}
 		for net, m := range map[string]nn.Module{"G_A": tr.GA, "G_B": tr.GB, "D_A": tr.DA, "D_B": tr.DB} {
 			for _, p := range m.NamedParameters() {
 				if p.Param.Grad == nil {
-					t.Fatalf("%s.%s has no gradient after a step", net, p.Name)
+					return result{}, fmt.Errorf("%s.%s has no gradient after a step on %s", net, p.Name, b.Name())
 				}
 				r.grads[net+"."+p.Name] = p.Param.Grad.Float32s()
 			}
 		}
-		return r
+		return r, nil
 	}
-	want, got := run(tensor.CPU), run(dev)
+	want, err := run(tensor.CPU)
+	if err != nil {
+		return nil, err
+	}
+	got, err := run(dev)
+	if err != nil {
+		return nil, err
+	}
 
+	var problems []string
 	for i, name := range cyclegan.LossNames {
 		if d := math.Abs(got.losses[i] - want.losses[i]); d > 1e-4*math.Max(1, math.Abs(want.losses[i])) {
-			t.Errorf("loss %s: %s %.7g, cpu %.7g", name, dev.Name(), got.losses[i], want.losses[i])
+			problems = append(problems, fmt.Sprintf("loss %s: %s %.7g, cpu %.7g", name, dev.Name(), got.losses[i], want.losses[i]))
 		}
 	}
 	if len(want.grads) == 0 {
-		t.Fatal("no gradients to compare")
+		return nil, fmt.Errorf("no gradients to compare")
 	}
 	// The largest gradient of the whole model sets the scale of rounding noise: the biases of
 	// convolutions followed by InstanceNorm have a true gradient of zero (the normalization
 	// subtracts them again), so theirs is pure cancellation noise on both devices.
 	modelScale := 0.0
 	for _, w := range want.grads {
-		modelScale = math.Max(modelScale, maxAbs(w))
+		modelScale = math.Max(modelScale, maxAbs32(w))
 	}
-	for name, w := range want.grads {
-		g := got.grads[name]
-		scale := maxAbs(w)
+	names := slices.Sorted(maps.Keys(want.grads))
+	for _, name := range names {
+		w, g := want.grads[name], got.grads[name]
+		scale := maxAbs32(w)
 		if scale < 1e-5*modelScale { // a zero gradient: both devices must say so
-			if maxAbs(g) >= 1e-5*modelScale {
-				t.Errorf("gradient of %s: cpu %.3g (zero up to rounding), %s %.3g", name, scale, dev.Name(), maxAbs(g))
+			if maxAbs32(g) >= 1e-5*modelScale {
+				problems = append(problems, fmt.Sprintf("gradient of %s: cpu %.3g (zero up to rounding), %s %.3g", name, scale, dev.Name(), maxAbs32(g)))
 			}
 			continue
 		}
@@ -93,12 +128,13 @@ func CycleGANStepMatchesCPU(t *testing.T, dev tensor.Backend) {
 		// float32 sums over thousands of terms in different orders differ by a few 1e-6 of
 		// their scale (3e-6 at most on PoCL when this was written).
 		if worst > 1e-4*scale || math.IsNaN(worst) {
-			t.Errorf("gradient of %s: max |%s - cpu| = %.3g, largest gradient %.3g", name, dev.Name(), worst, scale)
+			problems = append(problems, fmt.Sprintf("gradient of %s: max |%s - cpu| = %.3g, largest gradient %.3g", name, dev.Name(), worst, scale))
 		}
 	}
+	return problems, nil
 }
 
-func maxAbs(v []float32) float64 {
+func maxAbs32(v []float32) float64 {
 	m := 0.0
 	for _, x := range v {
 		m = math.Max(m, math.Abs(float64(x)))
@@ -140,7 +176,10 @@ func BenchCycleGANStep(b *testing.B, size int, backends ...tensor.Backend) {
 	realB := tensor.Uniform(rng, tensor.Float32, -1, 1, 1, 3, size, size)
 	for _, be := range backends {
 		b.Run(fmt.Sprintf("%s/%dx%d", be.Name(), size, size), func(b *testing.B) {
-			tr := NewTrainer(b, be, 64)
+			tr, err := NewTrainer(be, 64)
+			if err != nil {
+				b.Fatal(err)
+			}
 			if _, _, err := tr.Step(realA, realB); err != nil { // warm up: kernels, allocator
 				b.Fatal(err)
 			}
