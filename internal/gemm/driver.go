@@ -54,6 +54,7 @@ func gemm[T float32 | float64](im *impl[T], threads int, transA, transB bool, m,
 	parts := split(m, n, k, im.mr, im.nr, threads)
 	parallel(len(parts), func(i int) {
 		w := im.workspace()
+		w.fit(pr, parts[i])
 		pr.compute(w, parts[i])
 		im.work.Put(w)
 	})
@@ -99,14 +100,29 @@ func (im *impl[T]) workspace() *workspace[T] {
 	if w, ok := im.work.Get().(*workspace[T]); ok {
 		return w
 	}
-	// With A in place, panels are at most directATiles slivers wide but up to kcDirect deep.
-	depth := max(im.kc, im.kcDirect)
-	return &workspace[T]{
-		a:     aligned[T](im.mc * im.kc),
-		b:     aligned[T](max(im.kc*im.nc, im.kcDirect*directATiles*im.nr)),
-		aEdge: aligned[T](im.mr * depth),
-		bEdge: aligned[T](im.nr * depth),
-		tile:  aligned[T](im.mr * im.nr),
+	return &workspace[T]{tile: aligned[T](im.mr * im.nr)}
+}
+
+// fit makes w's buffers large enough for rectangle r of pr, keeping larger ones: a small
+// product (a gradient check's) then allocates kilobytes, not the megabytes of a full panel.
+func (w *workspace[T]) fit(pr *product[T], r rect) {
+	im := pr.im
+	depth := pr.blockDepth()
+	rows := ceilDiv(min(im.mc, r.i1-r.i0), im.mr) * im.mr
+	cols := ceilDiv(min(pr.panelWidth(r), r.j1-r.j0), im.nr) * im.nr
+	if !pr.directA {
+		grow(&w.a, rows*depth)
+	}
+	if !pr.directB {
+		grow(&w.b, cols*depth)
+	}
+	grow(&w.aEdge, im.mr*depth)
+	grow(&w.bEdge, im.nr*depth)
+}
+
+func grow[T float32 | float64](buf *[]T, n int) {
+	if len(*buf) < n {
+		*buf = aligned[T](n)
 	}
 }
 
