@@ -86,6 +86,10 @@ func runGemm(args []string) error {
 	peaks, cpuPeaks := map[int]float64{}, map[int]float64{}
 	for _, t := range threads {
 		peaks[t], cpuPeaks[t] = fmaPeak(peakPath, t)
+		if peaks[t] == 0 {
+			fmt.Printf("FMA peak: path %s has no assembly loop to measure it\n", peakPath)
+			continue
+		}
 		fmt.Printf("FMA peak (%s loop, %d thread(s)): %.1f GFLOP/s wall, %.1f GFLOP/s per CPU-second x threads\n",
 			peakPath, t, peaks[t]/1e9, cpuPeaks[t]/1e9)
 	}
@@ -116,9 +120,12 @@ func runGemm(args []string) error {
 					r := flops / (cpuSecs / float64(t))
 					cpuRate, cpuFrac = fmt.Sprintf("%.1f", r/1e9), fmt.Sprintf("%.0f%%", 100*r/cpuPeaks[t])
 				}
+				frac := "-"
+				if peaks[t] > 0 {
+					frac = fmt.Sprintf("%.0f%%", 100*flops/secs/peaks[t])
+				}
 				fmt.Printf(row, s.name, itoa(s.m), itoa(s.k), itoa(s.n), opName(s), p, itoa(t),
-					fmt.Sprintf("%.2f", secs*1e3), fmt.Sprintf("%.1f", flops/secs/1e9),
-					fmt.Sprintf("%.0f%%", 100*flops/secs/peaks[t]), cpuRate, cpuFrac)
+					fmt.Sprintf("%.2f", secs*1e3), fmt.Sprintf("%.1f", flops/secs/1e9), frac, cpuRate, cpuFrac)
 			}
 		}
 	}
