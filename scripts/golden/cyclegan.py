@@ -137,3 +137,96 @@ with open(OUT, "wb") as f:
     for b in blobs:
         f.write(b)
 print("wrote", OUT, offset + len(h) + 8, "bytes;", meta)
+
+
+# ---------------------------------------------------------------------------------------------
+# Two official training steps (cycle_gan_model.py, optimize_parameters) on tiny networks (ngf 2
+# with 1 block, ndf 2 with 3 layers, 32x32 images):
+# models/cyclegan/testdata/train_step_golden.safetensors holds the initial weights
+# (init.G_A.<key>, ...), the images of each step (step<k>.real_A, step<k>.real_B), the eight
+# losses after each step (step<k>.losses, in the order D_A G_A cycle_A idt_A D_B G_B cycle_B
+# idt_B) and the weights after the last step (final.G_A.<key>, ...). Everything in float64; the
+# pool is in its filling phase (it returns the new image), as in the first 50 steps of a run.
+import itertools  # noqa: E402
+
+OUT_STEP = os.path.join("models", "cyclegan", "testdata", "train_step_golden.safetensors")
+torch.manual_seed(1128)
+nets = {"G_A": ResnetGenerator(2, 1), "G_B": ResnetGenerator(2, 1), "D_A": NLayerDiscriminator(2, 3), "D_B": NLayerDiscriminator(2, 3)}
+step_tensors = {}
+for name, net in nets.items():
+    with torch.no_grad():
+        for key, p in net.state_dict().items():
+            std = 0.02 if p.dim() > 1 else 0.1
+            p.copy_((torch.randn(p.shape, dtype=torch.float32) * std).double())
+    net.double()
+    for key, p in net.state_dict().items():
+        step_tensors[f"init.{name}.{key}"] = p.detach().clone()
+G_A, G_B, D_A, D_B = nets["G_A"], nets["G_B"], nets["D_A"], nets["D_B"]
+opt_G = torch.optim.Adam(itertools.chain(G_A.parameters(), G_B.parameters()), lr=2e-4, betas=(0.5, 0.999))
+opt_D = torch.optim.Adam(itertools.chain(D_A.parameters(), D_B.parameters()), lr=2e-4, betas=(0.5, 0.999))
+mse, l1 = nn.MSELoss(), nn.L1Loss()
+lambda_A = lambda_B = 10.0
+lambda_idt = 0.5
+
+
+def gan(pred, real):
+    return mse(pred, torch.tensor(1.0 if real else 0.0, dtype=pred.dtype).expand_as(pred))
+
+
+def set_requires_grad(ns, flag):
+    for n in ns:
+        for p in n.parameters():
+            p.requires_grad = flag
+
+
+for k in range(2):
+    real_A = (torch.rand(1, 3, 32, 32, dtype=torch.float32) * 2 - 1).double()
+    real_B = (torch.rand(1, 3, 32, 32, dtype=torch.float32) * 2 - 1).double()
+    step_tensors[f"step{k}.real_A"], step_tensors[f"step{k}.real_B"] = real_A, real_B
+    fake_B = G_A(real_A)
+    rec_A = G_B(fake_B)
+    fake_A = G_B(real_B)
+    rec_B = G_A(fake_A)
+    set_requires_grad([D_A, D_B], False)
+    opt_G.zero_grad()
+    idt_A = G_A(real_B)
+    loss_idt_A = l1(idt_A, real_B) * lambda_B * lambda_idt
+    idt_B = G_B(real_A)
+    loss_idt_B = l1(idt_B, real_A) * lambda_A * lambda_idt
+    loss_G_A = gan(D_A(fake_B), True)
+    loss_G_B = gan(D_B(fake_A), True)
+    loss_cycle_A = l1(rec_A, real_A) * lambda_A
+    loss_cycle_B = l1(rec_B, real_B) * lambda_B
+    loss_G = loss_G_A + loss_G_B + loss_cycle_A + loss_cycle_B + loss_idt_A + loss_idt_B
+    loss_G.backward()
+    opt_G.step()
+    set_requires_grad([D_A, D_B], True)
+    opt_D.zero_grad()
+    losses_D = []
+    for D, real, fake in ((D_A, real_B, fake_B), (D_B, real_A, fake_A)):  # the pool returns the new image
+        loss_D = (gan(D(real), True) + gan(D(fake.detach()), False)) * 0.5
+        loss_D.backward()
+        losses_D.append(loss_D)
+    opt_D.step()
+    step_tensors[f"step{k}.losses"] = torch.tensor([losses_D[0].item(), loss_G_A.item(), loss_cycle_A.item(), loss_idt_A.item(),
+                                                     losses_D[1].item(), loss_G_B.item(), loss_cycle_B.item(), loss_idt_B.item()],
+                                                    dtype=torch.float64)
+for name, net in nets.items():
+    for key, p in net.state_dict().items():
+        step_tensors[f"final.{name}.{key}"] = p.detach().clone()
+
+header = {"__metadata__": {"format": "pt", "torch": torch.__version__}}
+blobs, offset = [], 0
+for name in sorted(step_tensors):
+    data = step_tensors[name].contiguous().numpy().astype("<f8").tobytes()
+    header[name] = {"dtype": "F64", "shape": list(step_tensors[name].shape), "data_offsets": [offset, offset + len(data)]}
+    blobs.append(data)
+    offset += len(data)
+h = json.dumps(header, separators=(",", ":")).encode()
+h += b" " * (-len(h) % 8)
+with open(OUT_STEP, "wb") as f:
+    f.write(struct.pack("<Q", len(h)))
+    f.write(h)
+    for b in blobs:
+        f.write(b)
+print("wrote", OUT_STEP, offset + len(h) + 8, "bytes")
