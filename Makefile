@@ -30,13 +30,13 @@ bench:
 
 # The main job on the bundled default.
 # A small CycleGAN (ngf 16, 3 residual blocks, 64x64 crops) on the bundled 24+24 images of
-# data/demo/horse2zebra for 50 epochs (1200 iterations, a few minutes on 2 cores), then the 4 test
+# data/demo/horse2zebra for 30 epochs (720 iterations, a few minutes on 2 cores), then the 4 test
 # horses translated. Open runs/demo/index.html (samples per epoch, loss.png) and
 # runs/demo/translated/index.html.
 demo:
 	rm -rf runs/demo
 	$(GO) run ./cmd/cyclegan train -dataroot data/demo/horse2zebra -runs runs -name demo \
-		-ngf 16 -ndf 16 -blocks 3 -load-size 72 -crop-size 64 -epochs 25 -decay-epochs 25 -save-every 0
+		-ngf 16 -ndf 16 -blocks 3 -load-size 72 -crop-size 64 -epochs 15 -decay-epochs 15 -save-every 0
 	$(GO) run ./cmd/cyclegan translate -checkpoint runs/demo/checkpoints/latest.safetensors \
 		-out runs/demo/translated data/demo/horse2zebra/testA
 
