@@ -197,16 +197,14 @@ func (t *Trainer) Step(realATensor, realBTensor *tensor.Tensor) (Losses, Visuals
 	setRequiresGrad(t.DA, false)
 	setRequiresGrad(t.DB, false)
 	t.OptG.ZeroGrad()
-	var idtA, idtB *autograd.Var
-	var lossG *autograd.Var
+	var idtA, idtB, lossIdtA, lossIdtB *autograd.Var
 	if o.LambdaIdentity > 0 {
 		// G_A should leave a B image alone, G_B an A image.
 		idtA = t.GA.Forward(realB)
 		idtB = t.GB.Forward(realA)
-		lossIdtA := autograd.Scale(l1(idtA, realB), o.LambdaB*o.LambdaIdentity)
-		lossIdtB := autograd.Scale(l1(idtB, realA), o.LambdaA*o.LambdaIdentity)
+		lossIdtA = autograd.Scale(l1(idtA, realB), o.LambdaB*o.LambdaIdentity)
+		lossIdtB = autograd.Scale(l1(idtB, realA), o.LambdaA*o.LambdaIdentity)
 		losses[3], losses[7] = lossIdtA.Value.Item(), lossIdtB.Value.Item()
-		lossG = autograd.Add(lossIdtA, lossIdtB)
 	}
 	lossGA := ganLoss(t.DA.Forward(fakeB), true)
 	lossGB := ganLoss(t.DB.Forward(fakeA), true)
@@ -215,11 +213,10 @@ func (t *Trainer) Step(realATensor, realBTensor *tensor.Tensor) (Losses, Visuals
 	losses[1], losses[2] = lossGA.Value.Item(), lossCycleA.Value.Item()
 	losses[5], losses[6] = lossGB.Value.Item(), lossCycleB.Value.Item()
 	// Summed in the official order: G_A + G_B + cycle_A + cycle_B + idt_A + idt_B.
-	sum := autograd.Add(autograd.Add(autograd.Add(lossGA, lossGB), lossCycleA), lossCycleB)
-	if lossG != nil {
-		sum = autograd.Add(sum, lossG)
+	lossG := autograd.Add(autograd.Add(autograd.Add(lossGA, lossGB), lossCycleA), lossCycleB)
+	if lossIdtA != nil {
+		lossG = autograd.Add(autograd.Add(lossG, lossIdtA), lossIdtB)
 	}
-	lossG = sum
 	okG := finite(losses[1], losses[2], losses[3], losses[5], losses[6], losses[7])
 	if okG {
 		lossG.Backward()
