@@ -14,6 +14,8 @@ type product[T float32 | float64] struct {
 	// copies. Packing costs one pass over the operand and pays off only when the packed panel
 	// is used by many tiles.
 	directA, directB bool
+	// alongRows flips the order of the tile loops for short A (see tiles).
+	alongRows bool
 }
 
 // Packing A costs one pass over it, which pays off only when the packed block serves many B
@@ -28,6 +30,14 @@ var (
 	directBTiles      = 4
 )
 
+// alongRowsOK lets tiles flip its loop order; the tuning tests turn it off to compare.
+// alongRowsTiles is the most tiles down a column of C for which flipping paid: measured on the
+// forward im2col products, 10-20% faster with m = 64 and 128, 10% slower with m = 256.
+var (
+	alongRowsOK    = true
+	alongRowsTiles = 24
+)
+
 // Below this many multiply-adds a call runs on one thread: waking a worker costs microseconds.
 const minParallelWork = 64 * 64 * 64
 
@@ -39,6 +49,7 @@ func gemm[T float32 | float64](im *impl[T], threads int, transA, transB bool, m,
 		scale(c, m, n, ldc, beta)
 		return
 	}
+	var zero T
 	pr := &product[T]{
 		im: im, transA: transA, transB: transB, m: m, n: n, k: k,
 		alpha: alpha, beta: beta, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc,
@@ -47,10 +58,10 @@ func gemm[T float32 | float64](im *impl[T], threads int, transA, transB bool, m,
 	if transA {
 		pr.directA = ceilDiv(n, im.nr) <= directATransTiles
 	} else {
-		var zero T
 		rowBytes := lda * int(unsafe.Sizeof(zero))
 		pr.directA = ceilDiv(n, im.nr) <= directATiles && rowBytes%4096 != 0
 	}
+	pr.alongRows = alongRowsOK && ceilDiv(m, im.mr) <= alongRowsTiles && (ldc*int(unsafe.Sizeof(zero)))%4096 == 0
 	parts := split(m, n, k, im.mr, im.nr, threads)
 	parallel(len(parts), func(i int) {
 		w := im.workspace()
@@ -169,23 +180,46 @@ func (pr *product[T]) compute(w *workspace[T], r rect) {
 				} else if last := mc - (rowSlivers-1)*mr; last < mr {
 					pr.packA(w.aEdge[:kc*mr], ic+(rowSlivers-1)*mr, last, pc, kc)
 				}
-				for s := 0; s < slivers; s++ {
-					j := jc + s*nr
-					cols := min(nr, nc-s*nr)
-					bp, bStep := pr.bSliver(w, s, j, cols, pc, kc)
-					for t := 0; t < rowSlivers; t++ {
-						i := ic + t*mr
-						rows := min(mr, mc-t*mr)
-						ap, aStride, kern := pr.aSliver(w, t, i, rows, pc, kc)
-						if rows == mr && cols == nr {
-							kern(kc, ap, aStride, bp, bStep, &pr.c[i*pr.ldc+j], pr.ldc, pr.alpha, beta)
-							continue
-						}
-						kern(kc, ap, aStride, bp, bStep, &w.tile[0], nr, 1, 0)
-						pr.mergeTile(w.tile, i, j, rows, cols, beta)
-					}
-				}
+				pr.tiles(w, ic, mc, jc, nc, pc, kc, beta)
 			}
+		}
+	}
+}
+
+// tiles runs the kernel over the mc×nc block of C at (ic, jc) for the k block at pc.
+//
+// The usual order keeps one B sliver in L1 and runs down the A slivers, walking down a column
+// strip of C. When A is short (the forward im2col product, m = Cout = 64 or 128) and C's rows
+// are a power of two apart, that walk puts all of the strip's lines of C in one
+// cache set, and every tile misses; then the order flips to run along the rows of C, with the
+// (narrow, see panelWidth) B panel kept in L2.
+func (pr *product[T]) tiles(w *workspace[T], ic, mc, jc, nc, pc, kc int, beta T) {
+	im := pr.im
+	mr, nr := im.mr, im.nr
+	slivers, rowSlivers := ceilDiv(nc, nr), ceilDiv(mc, mr)
+	tile := func(s, t int) {
+		j, i := jc+s*nr, ic+t*mr
+		cols, rows := min(nr, nc-s*nr), min(mr, mc-t*mr)
+		bp, bStep := pr.bSliver(w, s, j, cols, pc, kc)
+		ap, aStride, kern := pr.aSliver(w, t, i, rows, pc, kc)
+		if rows == mr && cols == nr {
+			kern(kc, ap, aStride, bp, bStep, &pr.c[i*pr.ldc+j], pr.ldc, pr.alpha, beta)
+			return
+		}
+		kern(kc, ap, aStride, bp, bStep, &w.tile[0], nr, 1, 0)
+		pr.mergeTile(w.tile, i, j, rows, cols, beta)
+	}
+	if pr.alongRows {
+		for t := 0; t < rowSlivers; t++ {
+			for s := 0; s < slivers; s++ {
+				tile(s, t)
+			}
+		}
+		return
+	}
+	for s := 0; s < slivers; s++ {
+		for t := 0; t < rowSlivers; t++ {
+			tile(s, t)
 		}
 	}
 }

@@ -312,3 +312,31 @@ func TestActivePathAvailable(t *testing.T) {
 	}
 	t.Logf("active path %s, available %v, threads %d", Path(), Paths(), Threads())
 }
+
+// TestAlongRows covers the flipped tile order, used when A is short and C's rows are a power of
+// two apart (ldc*size a multiple of 4 KiB), which the ragged sizes above never produce.
+func TestAlongRows(t *testing.T) {
+	forEachPath(t, func(t *testing.T, p *path) {
+		rng := rand.New(rand.NewPCG(6, 6))
+		for _, tr := range [][2]bool{{false, false}, {true, true}} {
+			const m, n, k, ldc = 61, 1100, 37, 2048
+			a, b := randSlice[float32](rng, m*k), randSlice[float32](rng, k*n)
+			c := randSlice[float32](rng, m*ldc)
+			want := append([]float32(nil), c...)
+			lda, ldb := k, n
+			if tr[0] {
+				lda = m
+			}
+			if tr[1] {
+				ldb = k
+			}
+			gemmRef(tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, 0.5, want, ldc)
+			gemm(p.s, 2, tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, 0.5, c, ldc)
+			for idx := range c {
+				if d := math.Abs(float64(c[idx] - want[idx])); d > 2*float64(k+4)*0x1p-24*float64(k+1) {
+					t.Fatalf("trans=%v: C[%d,%d] = %v, want %v", tr, idx/ldc, idx%ldc, c[idx], want[idx])
+				}
+			}
+		}
+	})
+}

@@ -205,12 +205,13 @@ func TestTuneOne(t *testing.T) {
 	a, b, c := filled(m*k), filled(k*n), filled(m*n)
 	fl := 2 * float64(m*n*k)
 	fmt.Sscanf(os.Getenv("ZEBRA_TUNE_DIRECT"), "%d,%d", &directATiles, &directBTiles)
+	alongRowsOK = os.Getenv("ZEBRA_TUNE_NOROWS") == ""
 	base := paths[1].s
 	im := &impl[float32]{mr: base.mr, nr: base.nr, strip: base.strip, rows: base.rows, transpose: base.transpose,
 		mc: base.mc, kc: base.kc, kcDirect: base.kcDirect, nc: base.nc}
 	fmt.Sscanf(os.Getenv("ZEBRA_TUNE_BLOCKS"), "%d,%d,%d,%d", &im.mc, &im.kc, &im.nc, &im.kcDirect)
 	r := cpuRate(fl, 10, func() { gemm(im, 1, false, false, m, n, k, 1, a, k, b, n, 0, c, n) })
-	fmt.Printf("%d,%d,%d mc,kc,nc=%d,%d,%d: %.1f\n", m, k, n, im.mc, im.kc, im.nc, r)
+	fmt.Printf("%d,%d,%d mc,kc,nc=%d,%d,%d alongRows=%v: %.1f\n", m, k, n, im.mc, im.kc, im.nc, alongRowsOK, r)
 }
 
 func TestTuneBlocks2(t *testing.T) {
