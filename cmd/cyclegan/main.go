@@ -24,6 +24,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 )
@@ -60,6 +62,9 @@ func main() {
 		os.Exit(2)
 	}
 	if err := cmd.run(os.Args[2:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return // -h: the flag set has printed the usage
+		}
 		fmt.Fprintf(os.Stderr, "cyclegan %s: %v\n", os.Args[1], err)
 		os.Exit(1)
 	}
