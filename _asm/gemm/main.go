@@ -370,10 +370,47 @@ func transposePack(e elem) {
 	d, p := GP64(), GP64()
 	MOVQ(dst, d)
 	XORQ(p, p)
+	rowsOf4 := []reg.Register{src, s1, s2, s3}
+	if e.size == 4 {
+		// Four steps at a time: load a 4×4 block (four rows, four steps), transpose it in
+		// registers and store four rows of dst. A quarter of the loads and stores of the
+		// scalar loop below, which finishes the last kc%4 steps.
+		kc4 := GP64()
+		MOVQ(kc, kc4)
+		ANDQ(I32(-4), kc4)
+		Label(name + "_block_loop")
+		CMPQ(p, kc4)
+		JAE(LabelRef(name + "_group_loop"))
+		var in [4]reg.VecVirtual
+		for i, s := range rowsOf4 {
+			in[i] = XMM()
+			VMOVUPS(Mem{Base: s, Index: p, Scale: 4}, in[i])
+			PREFETCHT0(Mem{Base: s, Index: p, Scale: 4, Disp: prefetchAhead})
+		}
+		t0, t1, t2, t3 := XMM(), XMM(), XMM(), XMM()
+		VUNPCKLPS(in[1], in[0], t0) // a0 b0 a1 b1
+		VUNPCKHPS(in[1], in[0], t1) // a2 b2 a3 b3
+		VUNPCKLPS(in[3], in[2], t2) // c0 d0 c1 d1
+		VUNPCKHPS(in[3], in[2], t3) // c2 d2 c3 d3
+		out := [4]reg.VecVirtual{XMM(), XMM(), XMM(), XMM()}
+		VMOVLHPS(t2, t0, out[0]) // a0 b0 c0 d0
+		VMOVHLPS(t0, t2, out[1]) // a1 b1 c1 d1
+		VMOVLHPS(t3, t1, out[2]) // a2 b2 c2 d2
+		VMOVHLPS(t1, t3, out[3]) // a3 b3 c3 d3
+		d2 := GP64()
+		LEAQ(Mem{Base: d, Index: width, Scale: 2}, d2)
+		VMOVUPS(out[0], Mem{Base: d})
+		VMOVUPS(out[1], Mem{Base: d, Index: width, Scale: 1})
+		VMOVUPS(out[2], Mem{Base: d2})
+		VMOVUPS(out[3], Mem{Base: d2, Index: width, Scale: 1})
+		LEAQ(Mem{Base: d, Index: width, Scale: 4}, d)
+		ADDQ(U8(4), p)
+		JMP(LabelRef(name + "_block_loop"))
+	}
 	Label(name + "_group_loop")
 	CMPQ(p, kc)
 	JAE(LabelRef(name + "_group_next"))
-	for i, s := range []reg.Register{src, s1, s2, s3} {
+	for i, s := range rowsOf4 {
 		load(Mem{Base: s, Index: p, Scale: uint8(e.size)}, x[i])
 		// The rows usually come from DRAM; several rows read in lockstep defeat the hardware
 		// prefetcher's stream detection often enough that asking explicitly pays.

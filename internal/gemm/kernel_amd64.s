@@ -4549,7 +4549,7 @@ fmaPeakAVX512_done:
 	RET
 
 // func transposePack32(dst *float32, width int, src *float32, ld int, count int, kc int)
-// Requires: MMX+, SSE
+// Requires: AVX, MMX+, SSE
 TEXT ·transposePack32(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), AX
 	MOVQ width+8(FP), CX
@@ -4568,6 +4568,36 @@ transposePack32_group:
 	LEAQ (R8)(BX*2), R10
 	MOVQ AX, R11
 	XORQ R12, R12
+	MOVQ DI, R13
+	ANDQ $-4, R13
+
+transposePack32_block_loop:
+	CMPQ       R12, R13
+	JAE        transposePack32_group_loop
+	VMOVUPS    (DX)(R12*4), X0
+	PREFETCHT0 512(DX)(R12*4)
+	VMOVUPS    (R8)(R12*4), X1
+	PREFETCHT0 512(R8)(R12*4)
+	VMOVUPS    (R9)(R12*4), X2
+	PREFETCHT0 512(R9)(R12*4)
+	VMOVUPS    (R10)(R12*4), X3
+	PREFETCHT0 512(R10)(R12*4)
+	VUNPCKLPS  X1, X0, X4
+	VUNPCKHPS  X1, X0, X0
+	VUNPCKLPS  X3, X2, X1
+	VUNPCKHPS  X3, X2, X2
+	VMOVLHPS   X1, X4, X3
+	VMOVHLPS   X4, X1, X1
+	VMOVLHPS   X2, X0, X4
+	VMOVHLPS   X0, X2, X0
+	LEAQ       (R11)(CX*2), R14
+	VMOVUPS    X3, (R11)
+	VMOVUPS    X1, (R11)(CX*1)
+	VMOVUPS    X4, (R14)
+	VMOVUPS    X0, (R14)(CX*1)
+	LEAQ       (R11)(CX*4), R11
+	ADDQ       $0x04, R12
+	JMP        transposePack32_block_loop
 
 transposePack32_group_loop:
 	CMPQ       R12, DI

@@ -83,15 +83,17 @@ func TestTuneShapes(t *testing.T) {
 func TestTunePack(t *testing.T) {
 	skipUnlessTuning(t)
 	const kc, ld = 256, 2304
-	src := make([]float32, 6*ld)
-	dst := make([]float32, 6*kc)
-	const reps = 100000
-	r := cpuRate(6*kc*reps, 5, func() {
-		for i := 0; i < reps; i++ {
-			transpose32(dst, 6, src, ld, 6, kc)
-		}
-	})
-	fmt.Printf("pack %.3f ns/elt\n", 1/r)
+	for _, w := range []int{6, 16} {
+		src := filled(w * ld)
+		dst := make([]float32, w*kc)
+		const reps = 20000
+		r := cpuRate(float64(w*kc*reps), 5, func() {
+			for i := 0; i < reps; i++ {
+				transpose32(dst, w, src, ld, w, kc)
+			}
+		})
+		fmt.Printf("pack %d rows: %.3f ns/elt\n", w, 1/r)
+	}
 }
 
 func TestTuneKernelL2(t *testing.T) {
