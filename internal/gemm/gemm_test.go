@@ -216,7 +216,7 @@ func TestDgemmPaths(t *testing.T) {
 // smallBlocks returns im's kernels with tiny cache blocks, so that the ragged sizes of checkPath
 // cross many mc, kc and nc block boundaries at the cost of a small product.
 func smallBlocks[T float32 | float64](im *impl[T]) *impl[T] {
-	return &impl[T]{mr: im.mr, nr: im.nr, strip: im.strip, rows: im.rows, transpose: im.transpose,
+	return &impl[T]{mr: im.mr, nr: im.nr, strip: im.strip, rows: im.rows, transpose: im.transpose, deal: im.deal,
 		mc: 2 * im.mr, kc: 9, kcDirect: 13, nc: 3 * im.nr}
 }
 

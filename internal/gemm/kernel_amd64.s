@@ -4717,3 +4717,45 @@ transposePack64_single_next:
 
 transposePack64_done:
 	RET
+
+// func copyRows(dst *byte, dstStride int, src *byte, srcStride int, rows int, n int)
+// Requires: AVX
+TEXT ·copyRows(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), AX
+	MOVQ dstStride+8(FP), CX
+	MOVQ src+16(FP), DX
+	MOVQ srcStride+24(FP), BX
+	MOVQ rows+32(FP), SI
+	MOVQ n+40(FP), DI
+
+copyRows_row:
+	TESTQ SI, SI
+	JZ    copyRows_done
+	XORQ  R8, R8
+
+copyRows_32:
+	LEAQ    32(R8), R9
+	CMPQ    R9, DI
+	JA      copyRows_8
+	VMOVUPS (DX)(R8*1), Y0
+	VMOVUPS Y0, (AX)(R8*1)
+	MOVQ    R9, R8
+	JMP     copyRows_32
+
+copyRows_8:
+	CMPQ R8, DI
+	JAE  copyRows_next
+	MOVQ (DX)(R8*1), R9
+	MOVQ R9, (AX)(R8*1)
+	ADDQ $0x08, R8
+	JMP  copyRows_8
+
+copyRows_next:
+	ADDQ BX, DX
+	ADDQ CX, AX
+	DECQ SI
+	JMP  copyRows_row
+
+copyRows_done:
+	VZEROUPPER
+	RET

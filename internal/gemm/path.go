@@ -27,6 +27,8 @@ type impl[T float32 | float64] struct {
 	// transpose packs an operand stored across the sliver: dst[p*width+r] = src[r*ld+p] for
 	// r < count, p < kc.
 	transpose func(dst []T, width int, src []T, ld, count, kc int)
+	// deal packs an operand stored along the slivers; see dealRows.
+	deal func(dst []T, w int, src []T, ld, width, kc int)
 
 	work sync.Pool // of *workspace[T], sized for this impl
 }

@@ -126,7 +126,7 @@ func TestTuneBlocks(t *testing.T) {
 		for _, kc := range []int{128, 256, 384} {
 			for _, mc := range []int{48, 96, 192, 384} {
 				for _, nc := range []int{256, 1024, 4096} {
-					im := &impl[float32]{mr: 6, nr: 16, strip: base.strip, rows: base.rows, transpose: base.transpose, mc: mc, kc: kc, kcDirect: kc, nc: nc}
+					im := &impl[float32]{mr: 6, nr: 16, strip: base.strip, rows: base.rows, transpose: base.transpose, deal: base.deal, mc: mc, kc: kc, kcDirect: kc, nc: nc}
 					r := cpuRate(fl, 2, func() { gemm(im, 1, false, false, m, n, k, 1, a, k, b, n, 0, c, n) })
 					fmt.Printf("%v kc=%d mc=%d nc=%d %.1f\n", s, kc, mc, nc, r)
 				}
@@ -209,7 +209,7 @@ func TestTuneOne(t *testing.T) {
 	fmt.Sscanf(os.Getenv("ZEBRA_TUNE_DIRECT"), "%d,%d", &directATiles, &directBTiles)
 	alongRowsOK = os.Getenv("ZEBRA_TUNE_NOROWS") == ""
 	base := paths[1].s
-	im := &impl[float32]{mr: base.mr, nr: base.nr, strip: base.strip, rows: base.rows, transpose: base.transpose,
+	im := &impl[float32]{mr: base.mr, nr: base.nr, strip: base.strip, rows: base.rows, transpose: base.transpose, deal: base.deal,
 		mc: base.mc, kc: base.kc, kcDirect: base.kcDirect, nc: base.nc}
 	fmt.Sscanf(os.Getenv("ZEBRA_TUNE_BLOCKS"), "%d,%d,%d,%d", &im.mc, &im.kc, &im.nc, &im.kcDirect)
 	r := cpuRate(fl, 10, func() { gemm(im, 1, false, false, m, n, k, 1, a, k, b, n, 0, c, n) })
@@ -226,7 +226,7 @@ func TestTuneBlocks2(t *testing.T) {
 	best := make([]float64, len(cfgs))
 	for rep := 0; rep < 4; rep++ {
 		for i, cf := range cfgs {
-			im := &impl[float32]{mr: 6, nr: 16, strip: base.strip, rows: base.rows, transpose: base.transpose, kc: cf[0], kcDirect: cf[0], mc: cf[1], nc: cf[2]}
+			im := &impl[float32]{mr: 6, nr: 16, strip: base.strip, rows: base.rows, transpose: base.transpose, deal: base.deal, kc: cf[0], kcDirect: cf[0], mc: cf[1], nc: cf[2]}
 			best[i] = max(best[i], cpuRate(fl, 1, func() { gemm(im, 1, false, false, m, n, k, 1, a, k, b, n, 0, c, n) }))
 		}
 	}
@@ -251,4 +251,18 @@ func TestTuneLdc(t *testing.T) {
 		}
 	}
 	fmt.Println("ldc pad", pads, best)
+}
+
+func TestTuneDeal(t *testing.T) {
+	skipUnlessTuning(t)
+	const kc, width = 64, 1024
+	src := filled(kc * width)
+	dst := make([]float32, kc*width)
+	const reps = 2000
+	r := cpuRate(float64(kc*width*reps), 5, func() {
+		for i := 0; i < reps; i++ {
+			paths[1].s.deal(dst, 16, src, width, width, kc)
+		}
+	})
+	fmt.Printf("deal: %.3f ns/elt\n", 1/r)
 }
