@@ -351,7 +351,6 @@ func dealRows[T float32 | float64](dst []T, w int, src []T, ld, width, kc int) {
 	}
 }
 
-
 // transposeGo packs count rows of src (row r starts at src[r*ld], kc long) into the columns
 // of dst: dst[p*width+r] = src[r*ld+p]. Rows go four at a time so that each step writes four
 // adjacent elements. The assembly paths use transposePack32/64 instead, which is about three
