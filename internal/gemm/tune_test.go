@@ -212,8 +212,16 @@ func TestTuneOne(t *testing.T) {
 	im := &impl[float32]{mr: base.mr, nr: base.nr, strip: base.strip, rows: base.rows, transpose: base.transpose, deal: base.deal,
 		mc: base.mc, kc: base.kc, kcDirect: base.kcDirect, nc: base.nc}
 	fmt.Sscanf(os.Getenv("ZEBRA_TUNE_BLOCKS"), "%d,%d,%d,%d", &im.mc, &im.kc, &im.nc, &im.kcDirect)
-	r := cpuRate(fl, 10, func() { gemm(im, 1, false, false, m, n, k, 1, a, k, b, n, 0, c, n) })
-	fmt.Printf("%d,%d,%d mc,kc,nc=%d,%d,%d alongRows=%v: %.1f\n", m, k, n, im.mc, im.kc, im.nc, alongRowsOK, r)
+	ta, tb := os.Getenv("ZEBRA_TUNE_TA") != "", os.Getenv("ZEBRA_TUNE_TB") != ""
+	lda, ldb := k, n
+	if ta {
+		lda = m
+	}
+	if tb {
+		ldb = k
+	}
+	r := cpuRate(fl, 10, func() { gemm(im, 1, ta, tb, m, n, k, 1, a, lda, b, ldb, 0, c, n) })
+	fmt.Printf("ta=%v tb=%v %d,%d,%d mc,kc,nc=%d,%d,%d alongRows=%v: %.1f\n", ta, tb, m, k, n, im.mc, im.kc, im.nc, alongRowsOK, r)
 }
 
 func TestTuneBlocks2(t *testing.T) {
