@@ -58,6 +58,9 @@ func Conv2d(x, w, b *Var, o Conv2dOptions) *Var {
 	}
 	g := newConvGeom(op, x.Value.Dim(0), x.Value.Dim(1), x.Value.Dim(2), x.Value.Dim(3), w.Value.Dim(2), w.Value.Dim(3), o.Stride, o.Padding, o.Dilation)
 	cout, rows, plane := w.Value.Dim(0), g.C*g.KH*g.KW, g.OH*g.OW
+	if prefersTransposedForm(g, cout) {
+		return convAsTransposed(x, w, b, g)
+	}
 
 	var out *tensor.Tensor
 	beta := 0.0
@@ -303,4 +306,49 @@ func gemmSumOverBatch(g tensor.GemmArgs) {
 		}
 		backend.Gemm(one)
 	}
+}
+
+// prefersTransposedForm reports whether the stride-1 convolution g with cout output channels
+// is cheaper run as convAsTransposed. Both forms materialize one column matrix per pass: im2col's
+// is [Cin·KH·KW, OH·OW], the transposed form's [Cout·KH·KW, H·W]. A layer that maps many channels
+// to few (CycleGAN's last 64→3 7×7 convolution, PatchGAN's last 512→1) has columns 20 to 500
+// times smaller in the transposed form, and its GEMMs get Cout·KH·KW rows instead of Cout (3 or
+// 1, which leaves most of a micro-kernel idle). The transposed form has no strips, so it is taken
+// only when its columns fit in maxColumns.
+func prefersTransposedForm(g tensor.ConvGeom, cout int) bool {
+	if g.StrideH != 1 || g.StrideW != 1 || g.PadH > g.DilH*(g.KH-1) || g.PadW > g.DilW*(g.KW-1) {
+		return false
+	}
+	im2colCols := g.N * g.C * g.KH * g.KW * g.OH * g.OW
+	transposedCols := g.N * cout * g.KH * g.KW * g.H * g.W
+	return 2*transposedCols <= im2colCols && transposedCols <= maxColumns
+}
+
+// convAsTransposed computes a stride-1 Conv2d as the transposed convolution of the same input with
+// the kernel flipped in both spatial directions and its two channel dimensions swapped:
+//
+//	conv2d(x, w, padding p, dilation d) = conv_transpose2d(x, w', padding d·(K−1) − p, dilation d),
+//	w'[c, o, i, j] = w[o, c, KH−1−i, KW−1−j]
+//
+// (substitute the output position into the transposed convolution's scatter to see it). The
+// flip is a product with the KH·KW×KH·KW reversal matrix and the swap a Permute, both ordinary
+// differentiable ops on the small weight, so the weight gradient needs no code of its own.
+func convAsTransposed(x, w, b *Var, g tensor.ConvGeom) *Var {
+	cout, cin, taps := w.Value.Dim(0), w.Value.Dim(1), g.KH*g.KW
+	flipped := Matmul(Reshape(w, cout*cin, taps), Constant(reversal(w.Value.Backend(), w.DType(), taps)))
+	wt := Permute(Reshape(flipped, cout, cin, g.KH, g.KW), 1, 0, 2, 3)
+	return ConvTranspose2d(x, wt, b, ConvTranspose2dOptions{
+		Padding:  [2]int{g.DilH*(g.KH-1) - g.PadH, g.DilW*(g.KW-1) - g.PadW},
+		Dilation: [2]int{g.DilH, g.DilW},
+	})
+}
+
+// reversal returns the n×n anti-identity matrix J (J[i][n−1−i] = 1): v·J is v reversed. Products
+// with it are exact: every output element is one input element times 1 plus zeros.
+func reversal(b tensor.Backend, dt tensor.DType, n int) *tensor.Tensor {
+	host := make([]float64, n*n)
+	for i := range n {
+		host[i*n+n-1-i] = 1
+	}
+	return tensor.Cast(tensor.FromFloat64(host, n, n), dt).To(b)
 }
