@@ -141,6 +141,7 @@ type driver struct {
 
 	mu       sync.Mutex // one launch at a time: clSetKernelArg changes shared kernel objects
 	programs map[tensor.DType]*program
+	source   string // the kernel source after the prelude: device.Source, or a test's
 }
 
 type program struct {
@@ -167,7 +168,7 @@ func newDriver(dev Device) (*driver, error) {
 	if err := check("clCreateCommandQueue", code); err != nil {
 		return nil, fmt.Errorf("%w: opencl:%d (%s): %v", dynlib.ErrUnavailable, dev.Index, dev.Name, err)
 	}
-	return &driver{cl: cl, dev: dev, ctx: ctx, queue: queue, programs: map[tensor.DType]*program{}}, nil
+	return &driver{cl: cl, dev: dev, ctx: ctx, queue: queue, programs: map[tensor.DType]*program{}, source: device.Source}, nil
 }
 
 func (d *driver) Name() string    { return fmt.Sprintf("opencl:%d", d.dev.Index) }
@@ -220,12 +221,12 @@ func (d *driver) program(dt tensor.DType) (*program, error) {
 	if p, ok := d.programs[dt]; ok {
 		return p, nil
 	}
-	src := prelude + "\n" + device.Source
+	src := prelude + "\n" + d.source
 	options := ""
 	if dt == tensor.Float64 {
 		options = "-DREAL_DOUBLE"
 	} else if d.dev.fp32Rounded {
-		// Match the CPU backend's float32 division and sqrt (Adam, InstanceNorm) bit for bit.
+		// Round float32 division and sqrt (Adam, InstanceNorm) as the CPU backend does.
 		options = "-cl-fp32-correctly-rounded-divide-sqrt"
 	}
 	srcBytes := dynlib.CString(src)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/zebra-go/zebra/gpu/internal/dynlib"
+	"github.com/zebra-go/zebra/tensor"
 )
 
 // childEnv marks the child process of the tests below: the ICD loader is opened, and reads its
@@ -71,5 +72,20 @@ func TestNoSuchDevice(t *testing.T) {
 	_, err := Open(1000)
 	if !errors.Is(err, dynlib.ErrUnavailable) || !strings.Contains(err.Error(), "no OpenCL device 1000") {
 		t.Fatalf("Open(1000): %v", err)
+	}
+}
+
+// TestBuildFailureReturnsLog compiles a broken program on a fresh context: the error must carry
+// the compiler's log.
+func TestBuildFailureReturnsLog(t *testing.T) {
+	b := openOrSkip(t)
+	d, err := newDriver(b.Device)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.source = "KERNEL broken(int n) { undeclared_identifier_zebra = n; }\n"
+	err = d.Compile(tensor.Float32)
+	if err == nil || !strings.Contains(err.Error(), "building the float32 kernels failed") || !strings.Contains(err.Error(), "undeclared_identifier_zebra") {
+		t.Fatalf("Compile of a broken program: %v", err)
 	}
 }
