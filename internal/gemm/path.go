@@ -30,7 +30,7 @@ type impl[T float32 | float64] struct {
 	// deal packs an operand stored along the slivers; see dealRows.
 	deal func(dst []T, w int, src []T, ld, width, kc int)
 
-	work sync.Pool // of *workspace[T], sized for this impl
+	work sync.Pool // of *workspace[T]; each grows to fit the products it serves
 }
 
 // path is one implementation of the package: a set of kernels that needs a CPU level.
