@@ -1,0 +1,94 @@
+package cuda
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zebra-go/zebra/gpu/internal/dynlib"
+	"github.com/zebra-go/zebra/tensor"
+)
+
+// TestFakeDriver runs the CUDA backend's Go side end to end against a fake libcuda and libnvrtc
+// (testdata/fake, built with the C compiler when there is one): loading and binding, device
+// enumeration, the primary context on the CUDA thread, compiling and caching per dtype, CUBIN with
+// the PTX fallback, allocation, copies, launches with int, real, pointer and struct parameters,
+// and the errors of a missing kernel and of an exhausted device. The fake executes fill and
+// binary_strided (add) on the host from the parameters as the driver receives them.
+func TestFakeDriver(t *testing.T) {
+	if os.Getenv("ZEBRA_CUDA_FAKE_CHILD") == "1" {
+		fakeChild()
+		return
+	}
+	cc, err := exec.LookPath("cc")
+	if err != nil {
+		t.Skip("no C compiler to build the fake CUDA driver")
+	}
+	libs := t.TempDir()
+	for lib, src := range map[string]string{"libcuda.so.1": "libcuda.c", "libnvrtc.so.12": "libnvrtc.c"} {
+		out, err := exec.Command(cc, "-shared", "-fPIC", "-O1", "-o", filepath.Join(libs, lib), filepath.Join("testdata", "fake", src)).CombinedOutput()
+		if err != nil {
+			t.Fatalf("building the fake %s: %v\n%s", lib, err, out)
+		}
+	}
+	for _, rejectCUBIN := range []bool{false, true} {
+		cache := t.TempDir()
+		cmd := exec.Command(os.Args[0], "-test.run=^TestFakeDriver$")
+		cmd.Env = append(os.Environ(), "ZEBRA_CUDA_FAKE_CHILD=1", dynlib.PathEnv+"="+libs, "XDG_CACHE_HOME="+cache)
+		if rejectCUBIN {
+			cmd.Env = append(cmd.Env, "FAKE_REJECT_CUBIN=1")
+		}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("child: %v\n%s", err, out)
+		}
+		want := []string{
+			"device: cuda:0  Fake GPU (compute capability 9.0, 4 SMs, 1.0 GiB, driver 12.4)",
+			"float32 sum: [11 22 33 14 25 36]",
+			"float64 sum: [11 22 33 14 25 36]",
+			"float32 full: [2.5 2.5 2.5 2.5 2.5 2.5]",
+			"float64 full: [2.5 2.5 2.5 2.5 2.5 2.5]",
+			"missing kernel: cuda:0 (Fake GPU): cuda: cuModuleGetFunction unary failed: CUDA_ERROR_NOT_FOUND (500): described by the fake driver",
+			"oom: cuda:0: out of device memory allocating 2147483648 bytes",
+			"CUDA_ERROR_OUT_OF_MEMORY",
+		}
+		if rejectCUBIN {
+			want = append(want, "cache files: 4") // sm_90 and compute_90 for each dtype
+		} else {
+			want = append(want, "cache files: 2")
+		}
+		for _, w := range want {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("reject CUBIN %v: output lacks %q:\n%s", rejectCUBIN, w, out)
+			}
+		}
+	}
+}
+
+func fakeChild() {
+	b, err := Open(0)
+	if err != nil {
+		fmt.Println("open:", err)
+		return
+	}
+	fmt.Println("device:", b.Device)
+	for _, dt := range []tensor.DType{tensor.Float32, tensor.Float64} {
+		x := tensor.Cast(tensor.FromFloat32([]float32{1, 2, 3, 4, 5, 6}, 2, 3), dt).To(b)
+		y := tensor.Cast(tensor.FromFloat32([]float32{10, 20, 30}, 3), dt).To(b)
+		fmt.Printf("%s sum: %v\n", dt, tensor.Add(x, y).Float64s())
+		fmt.Printf("%s full: %v\n", dt, tensor.FullLike(x, 2.5).Float64s())
+	}
+	func() {
+		defer func() { fmt.Println("missing kernel:", recover()) }()
+		tensor.Neg(tensor.FromFloat32([]float32{1}, 1).To(b)).Float32s()
+	}()
+	func() {
+		defer func() { fmt.Println("oom:", recover()) }()
+		b.Alloc(tensor.Float32, 1<<29)
+	}()
+	cached, _ := filepath.Glob(filepath.Join(os.Getenv("XDG_CACHE_HOME"), "zebra", "ptx", "*.bin"))
+	fmt.Println("cache files:", len(cached))
+}
