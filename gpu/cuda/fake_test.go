@@ -28,7 +28,7 @@ func TestFakeDriver(t *testing.T) {
 		t.Skip("no C compiler to build the fake CUDA driver")
 	}
 	libs := t.TempDir()
-	for lib, src := range map[string]string{"libcuda.so.1": "libcuda.c", "libnvrtc.so.12": "libnvrtc.c"} {
+	for lib, src := range map[string]string{"libcuda.so.1": "libcuda.c", "libnvrtc.so.12": "libnvrtc.c", "libcublas.so.12": "libcublas.c"} {
 		out, err := exec.Command(cc, "-shared", "-fPIC", "-O1", "-o", filepath.Join(libs, lib), filepath.Join("testdata", "fake", src)).CombinedOutput()
 		if err != nil {
 			t.Fatalf("building the fake %s: %v\n%s", lib, err, out)
@@ -54,6 +54,10 @@ func TestFakeDriver(t *testing.T) {
 			"missing kernel: cuda:0 (Fake GPU): cuda: cuModuleGetFunction unary failed: CUDA_ERROR_NOT_FOUND (500): described by the fake driver",
 			"oom: cuda:0: out of device memory allocating 2147483648 bytes",
 			"CUDA_ERROR_OUT_OF_MEMORY",
+			"cuBLAS true",
+		}
+		for _, tr := range []string{"false false", "false true", "true false", "true true"} {
+			want = append(want, "gemm "+tr+": matches the cpu")
 		}
 		if rejectCUBIN {
 			want = append(want, "cache files: 4") // sm_90 and compute_90 for each dtype
@@ -75,6 +79,8 @@ func fakeChild() {
 		return
 	}
 	fmt.Println("device:", b.Device)
+	fmt.Println("cuBLAS", b.UsesCUBLAS())
+	fakeGemms(b)
 	for _, dt := range []tensor.DType{tensor.Float32, tensor.Float64} {
 		x := tensor.Cast(tensor.FromFloat32([]float32{1, 2, 3, 4, 5, 6}, 2, 3), dt).To(b)
 		y := tensor.Cast(tensor.FromFloat32([]float32{10, 20, 30}, 3), dt).To(b)
@@ -91,4 +97,42 @@ func fakeChild() {
 	}()
 	cached, _ := filepath.Glob(filepath.Join(os.Getenv("XDG_CACHE_HOME"), "zebra", "ptx", "*.bin"))
 	fmt.Println("cache files:", len(cached))
+}
+
+// fakeGemms runs batched float32 GEMMs with every transpose, offsets, padded leading dimensions,
+// a shared B (stride 0) and beta, through the fake cuBLAS, and compares them with the CPU's.
+func fakeGemms(b *Backend) {
+	rng := tensor.NewRNG(5)
+	for _, ta := range []bool{false, true} {
+		for _, tb := range []bool{false, true} {
+			m, n, k := 3, 5, 4
+			lda, ldb, ldc := k+1, n+2, n+1
+			if ta {
+				lda = m + 2
+			}
+			if tb {
+				ldb = k + 3
+			}
+			g := tensor.GemmArgs{TransA: ta, TransB: tb, M: m, N: n, K: k, Alpha: 1.5, Beta: -0.5, Batch: 2,
+				OffA: 1, LDA: lda, StrideA: k * lda, OffB: 2, LDB: ldb, StrideB: 0, OffC: 3, LDC: ldc, StrideC: m*ldc + 1}
+			a := tensor.Uniform(rng, tensor.Float32, -1, 1, 1+2*k*lda)
+			bm := tensor.Uniform(rng, tensor.Float32, -1, 1, 2+k*ldb+n*ldb)
+			c := tensor.Uniform(rng, tensor.Float32, -1, 1, 3+2*(m*ldc+1))
+			cd := c.To(b)
+			want := g
+			want.A, want.B, want.C = a.Storage(), bm.Storage(), c.Storage()
+			tensor.CPU.Gemm(want)
+			g.A, g.B, g.C = a.To(b).Storage(), bm.To(b).Storage(), cd.Storage()
+			b.Gemm(g)
+			got, w := cd.Float32s(), c.Float32s()
+			verdict := "matches the cpu"
+			for i := range w {
+				if d := got[i] - w[i]; d > 1e-5 || d < -1e-5 {
+					verdict = fmt.Sprintf("element %d is %g, cpu %g", i, got[i], w[i])
+					break
+				}
+			}
+			fmt.Printf("gemm %v %v: %s\n", ta, tb, verdict)
+		}
+	}
 }
