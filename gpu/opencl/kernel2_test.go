@@ -13,7 +13,7 @@ func TestGemmMatchesCPU(t *testing.T) {
 	type shape struct{ m, n, k int }
 	// Sizes at the tile edges (64, 16) and ragged ones.
 	shapes := []shape{{1, 1, 1}, {63, 65, 17}, {64, 64, 16}, {5, 130, 1}, {70, 3, 33}, {2, 2, 0}}
-	for _, dt := range dtypes {
+	for _, dt := range dtypes(dev) {
 		for _, sh := range shapes {
 			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 				for _, ab := range [][2]float64{{1, 0}, {0.5, -1.5}} {
@@ -55,7 +55,7 @@ func TestGemmMatchesCPU(t *testing.T) {
 func TestGemmSharedOutputAccumulates(t *testing.T) {
 	dev := openOrSkip(t)
 	// StrideC 0 with beta 1: every batch adds into the same C (a weight gradient summed over images).
-	for _, dt := range dtypes {
+	for _, dt := range dtypes(dev) {
 		c := kernelCase{name: "gemm stride C 0", dtype: dt, sizes: []int{4 * 6 * 5, 4 * 5 * 7, 6 * 7}, tol: 1e-5,
 			run: func(b tensor.Backend, s []tensor.Storage) {
 				b.Gemm(tensor.GemmArgs{M: 6, N: 7, K: 5, Alpha: 1, Beta: 1, Batch: 4,
@@ -73,7 +73,7 @@ func TestConvKernelsMatchCPU(t *testing.T) {
 		tensor.NewConvGeom(1, 2, 9, 9, 3, 2, 2, 3, 0, 2, 2, 1),
 		tensor.NewConvGeom(1, 1, 5, 5, 7, 7, 1, 1, 3, 3, 1, 1),
 	}
-	for _, dt := range dtypes {
+	for _, dt := range dtypes(dev) {
 		for _, g := range geoms {
 			img, cols := g.N*g.C*g.H*g.W, g.N*g.C*g.KH*g.KW*g.OH*g.OW
 			c := kernelCase{name: fmt.Sprintf("im2col col2im %+v", g), dtype: dt, sizes: []int{img, cols, cols, img}, tol: tolFor(dt),
@@ -98,7 +98,7 @@ func TestConvKernelsMatchCPU(t *testing.T) {
 
 func TestNormAndAdamMatchCPU(t *testing.T) {
 	dev := openOrSkip(t)
-	for _, dt := range dtypes {
+	for _, dt := range dtypes(dev) {
 		for _, size := range []int{1, 255, 257, 4096} {
 			planes := 3
 			n := planes * size
@@ -136,6 +136,9 @@ func TestNormAndAdamMatchCPU(t *testing.T) {
 
 func TestCast(t *testing.T) {
 	dev := openOrSkip(t)
+	if !dev.Device.FP64 {
+		t.Skip("the device has no float64")
+	}
 	x := tensor.Uniform(tensor.NewRNG(1), tensor.Float64, -1, 1, 300)
 	want := tensor.Cast(x, tensor.Float32).Float32s()
 	got := tensor.Cast(tensor.Cast(x.To(dev), tensor.Float32), tensor.Float64).Float32s()

@@ -10,7 +10,14 @@ import (
 	"github.com/zebra-go/zebra/tensor/backendtest"
 )
 
-func TestConformance(t *testing.T) { backendtest.Run(t, openOrSkip(t)) }
+func TestConformance(t *testing.T) {
+	dev := openOrSkip(t)
+	if !dev.Device.FP64 {
+		backendtest.Run(t, dev, backendtest.NoFloat64())
+		return
+	}
+	backendtest.Run(t, dev)
+}
 
 func TestCycleGANStepMatchesCPU(t *testing.T) { gputest.CycleGANStepMatchesCPU(t, openOrSkip(t)) }
 
