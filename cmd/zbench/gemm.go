@@ -56,6 +56,7 @@ func runGemm(args []string) error {
 	pathList := fs.String("paths", "all", "comma-separated paths (avx512, avx2, generic) or all")
 	training := fs.Bool("training", false, "also time the transposed shapes the conv layers call (forward, dW, dcols)")
 	minTime := fs.Duration("mintime", time.Second, "time each shape for at least this long (after one warm-up run)")
+	withOpenBLAS := fs.Bool("openblas", true, "also time the system's OpenBLAS (loaded at run time) on each shape, right after zebra")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -79,6 +80,15 @@ func runGemm(args []string) error {
 
 	fmt.Printf("CPU level %s (supported %s), active gemm path %s, GOMAXPROCS %d %s\n",
 		cpu.Active(), cpu.Supported(), gemm.Path(), runtime.GOMAXPROCS(0), cpu.Note())
+	var blas *openBLAS
+	if *withOpenBLAS {
+		if blas, err = loadOpenBLAS(); err != nil {
+			fmt.Printf("no OpenBLAS rows: %v\n", err)
+			blas = nil
+		} else {
+			fmt.Printf("OpenBLAS: %s, timed in this process right after zebra on each shape\n", blas.name)
+		}
+	}
 	peakPath := paths[0]
 	if peakPath == "generic" {
 		peakPath = gemm.Paths()[0]
@@ -103,23 +113,42 @@ func runGemm(args []string) error {
 	fmt.Printf(row, "shape", "m", "k", "n", "op", "path", "threads", "ms", "GFLOP/s", "of peak", "cpu GF/s", "of peak")
 	for _, s := range shapes {
 		a, b, c := operands(s)
-		for _, p := range paths {
-			for _, t := range threads {
-				gemm.SetThreads(t)
+		flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
+		lda, ldb := s.k, s.n
+		if s.transA {
+			lda = s.m
+		}
+		if s.transB {
+			ldb = s.k
+		}
+		for _, t := range threads {
+			runs := map[string]func(){}
+			order := []string{}
+			for _, p := range paths {
+				runs[p] = func() { gemm.SgemmPath(p, s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, c, s.n) }
+				order = append(order, p)
+			}
+			if blas != nil {
+				runs["openblas"] = func() { blas.gemm(s, a, b, c) }
+				order = append(order, "openblas")
+			}
+			gemm.SetThreads(t)
+			if blas != nil {
+				blas.setThreads(int32(t))
+			}
+			for _, p := range order {
 				if peaks[t] > 0 {
 					peaks[t], cpuPeaks[t] = fmaPeak(peakPath, t)
 				}
-				secs, cpuSecs := timeIt(*minTime, func() {
-					lda, ldb := s.k, s.n
-					if s.transA {
-						lda = s.m
-					}
-					if s.transB {
-						ldb = s.k
-					}
-					gemm.SgemmPath(p, s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, c, s.n)
-				})
-				flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
+				if p == "openblas" {
+					// Let OpenBLAS's threads spin down before and after, so that neither side
+					// pays for the other's idle workers.
+					time.Sleep(200 * time.Millisecond)
+				}
+				secs, cpuSecs := timeIt(*minTime, runs[p])
+				if p == "openblas" {
+					time.Sleep(200 * time.Millisecond)
+				}
 				cpuRate, cpuFrac := "-", "-"
 				if cpuSecs > 0 && cpuPeaks[t] > 0 {
 					r := flops / (cpuSecs / float64(t))
