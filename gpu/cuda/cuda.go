@@ -97,38 +97,31 @@ type Backend struct {
 	Device Device
 }
 
-var (
-	openMu sync.Mutex
-	opened = map[int]*Backend{}
-)
+var backends device.Registry[*Backend]
 
 // Open returns the backend of CUDA device index. Opening the same index again returns the same
 // backend. The error wraps gpu.ErrUnavailable when there is no driver, no such device or no NVRTC.
 func Open(index int) (*Backend, error) {
-	openMu.Lock()
-	defer openMu.Unlock()
-	if b, ok := opened[index]; ok {
+	return backends.Open(index, func() (*Backend, error) {
+		devices, err := Devices()
+		if err != nil {
+			return nil, err
+		}
+		if index < 0 || index >= len(devices) {
+			return nil, fmt.Errorf("%w: no CUDA device %d (found %d)", dynlib.ErrUnavailable, index, len(devices))
+		}
+		nv, err := loadNVRTC()
+		if err != nil {
+			return nil, fmt.Errorf("cuda:%d has a driver but cannot compile kernels: %w", index, err)
+		}
+		drv, err := newDriver(devices[index], nv)
+		if err != nil {
+			return nil, err
+		}
+		b := &Backend{Device: devices[index]}
+		b.Backend = device.New(drv, b)
 		return b, nil
-	}
-	devices, err := Devices()
-	if err != nil {
-		return nil, err
-	}
-	if index < 0 || index >= len(devices) {
-		return nil, fmt.Errorf("%w: no CUDA device %d (found %d)", dynlib.ErrUnavailable, index, len(devices))
-	}
-	nv, err := loadNVRTC()
-	if err != nil {
-		return nil, fmt.Errorf("cuda:%d has a driver but cannot compile kernels: %w", index, err)
-	}
-	drv, err := newDriver(devices[index], nv)
-	if err != nil {
-		return nil, err
-	}
-	b := &Backend{Device: devices[index]}
-	b.Backend = device.New(drv, b)
-	opened[index] = b
-	return b, nil
+	})
 }
 
 // UsesCUBLAS reports whether float32 GEMMs go through cuBLAS.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/zebra-go/zebra/gpu/internal/dynlib"
+	"github.com/zebra-go/zebra/gpu/internal/gputest"
 	"github.com/zebra-go/zebra/tensor"
 )
 
@@ -19,7 +20,7 @@ import (
 // and the errors of a missing kernel and of an exhausted device. The fake executes fill and
 // binary_strided (add) on the host from the parameters as the driver receives them.
 func TestFakeDriver(t *testing.T) {
-	if os.Getenv("ZEBRA_CUDA_FAKE_CHILD") == "1" {
+	if gputest.IsChild() {
 		fakeChild()
 		return
 	}
@@ -35,16 +36,11 @@ func TestFakeDriver(t *testing.T) {
 		}
 	}
 	for _, rejectCUBIN := range []bool{false, true} {
-		cache := t.TempDir()
-		cmd := exec.Command(os.Args[0], "-test.run=^TestFakeDriver$")
-		cmd.Env = append(os.Environ(), "ZEBRA_CUDA_FAKE_CHILD=1", dynlib.PathEnv+"="+libs, "XDG_CACHE_HOME="+cache)
+		env := []string{dynlib.PathEnv + "=" + libs, "XDG_CACHE_HOME=" + t.TempDir()}
 		if rejectCUBIN {
-			cmd.Env = append(cmd.Env, "FAKE_REJECT_CUBIN=1")
+			env = append(env, "FAKE_REJECT_CUBIN=1")
 		}
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("child: %v\n%s", err, out)
-		}
+		out := gputest.RunChild(t, "TestFakeDriver", env...)
 		want := []string{
 			"device: cuda:0  Fake GPU (compute capability 9.0, 4 SMs, 1.0 GiB, driver 12.4)",
 			"float32 sum: [11 22 33 14 25 36]",
@@ -65,7 +61,7 @@ func TestFakeDriver(t *testing.T) {
 			want = append(want, "cache files: 2")
 		}
 		for _, w := range want {
-			if !strings.Contains(string(out), w) {
+			if !strings.Contains(out, w) {
 				t.Errorf("reject CUBIN %v: output lacks %q:\n%s", rejectCUBIN, w, out)
 			}
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/zebra-go/zebra/gpu/internal/device"
 	"github.com/zebra-go/zebra/gpu/internal/dynlib"
+	"github.com/zebra-go/zebra/gpu/internal/gputest"
 	"github.com/zebra-go/zebra/tensor"
 )
 
@@ -22,23 +23,18 @@ import (
 // (the libraries are loaded once per process) and checks that Open fails cleanly with an error
 // that wraps ErrUnavailable and names each candidate.
 func TestUnavailableNamesEveryPath(t *testing.T) {
-	if os.Getenv("ZEBRA_CUDA_TEST_CHILD") == "1" {
+	if gputest.IsChild() {
 		_, err := Open(0)
 		fmt.Printf("errors.Is(ErrUnavailable)=%v\n%v\n", errors.Is(err, dynlib.ErrUnavailable), err)
 		return
 	}
 	empty := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestUnavailableNamesEveryPath$")
-	cmd.Env = append(os.Environ(), "ZEBRA_CUDA_TEST_CHILD=1", dynlib.PathEnv+"="+empty)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
-	if !strings.Contains(string(out), "errors.Is(ErrUnavailable)=true") {
+	out := gputest.RunChild(t, "TestUnavailableNamesEveryPath", dynlib.PathEnv+"="+empty)
+	if !strings.Contains(out, "errors.Is(ErrUnavailable)=true") {
 		t.Errorf("error does not wrap ErrUnavailable:\n%s", out)
 	}
 	for _, name := range []string{"libcuda.so.1", "libcuda.so"} {
-		if !strings.Contains(string(out), filepath.Join(empty, name)+" (not found)") {
+		if !strings.Contains(out, filepath.Join(empty, name)+" (not found)") {
 			t.Errorf("error does not name %s:\n%s", filepath.Join(empty, name), out)
 		}
 	}

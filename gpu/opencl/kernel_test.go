@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/zebra-go/zebra/gpu/internal/dynlib"
+	"github.com/zebra-go/zebra/gpu/internal/gputest"
 	"github.com/zebra-go/zebra/tensor"
 )
 
@@ -50,13 +51,13 @@ func (c kernelCase) check(t *testing.T, dev tensor.Backend) {
 		}
 		cpu[i] = tensor.CPU.Alloc(c.dtype, n)
 		gpu[i] = dev.Alloc(c.dtype, n)
-		upload(tensor.CPU, cpu[i], v)
-		upload(dev, gpu[i], v)
+		gputest.Upload(tensor.CPU, cpu[i], v)
+		gputest.Upload(dev, gpu[i], v)
 	}
 	c.run(tensor.CPU, cpu)
 	c.run(dev, gpu)
 	for i := range c.sizes {
-		want, got := download(tensor.CPU, cpu[i]), download(dev, gpu[i])
+		want, got := gputest.Download(tensor.CPU, cpu[i]), gputest.Download(dev, gpu[i])
 		worst, at := 0.0, -1
 		for j := range want {
 			if want[j] == got[j] || math.IsNaN(want[j]) && math.IsNaN(got[j]) {
@@ -74,33 +75,6 @@ func (c kernelCase) check(t *testing.T, dev tensor.Backend) {
 			t.Errorf("%s %s: buffer %d element %d: device %g, cpu %g (relative error %.3g > %.3g)", c.name, c.dtype, i, at, got[at], want[at], worst, c.tol)
 		}
 	}
-}
-
-func upload(b tensor.Backend, s tensor.Storage, v []float64) {
-	if s.DType() == tensor.Float64 {
-		b.Upload(s, v)
-		return
-	}
-	f := make([]float32, len(v))
-	for i, x := range v {
-		f[i] = float32(x)
-	}
-	b.Upload(s, f)
-}
-
-func download(b tensor.Backend, s tensor.Storage) []float64 {
-	if s.DType() == tensor.Float64 {
-		v := make([]float64, s.Len())
-		b.Download(v, s)
-		return v
-	}
-	f := make([]float32, s.Len())
-	b.Download(f, s)
-	v := make([]float64, len(f))
-	for i, x := range f {
-		v[i] = float64(x)
-	}
-	return v
 }
 
 // dtypes are the dtypes dev computes in: float64 needs cl_khr_fp64.

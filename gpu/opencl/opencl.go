@@ -100,36 +100,28 @@ type Backend struct {
 	Device Device
 }
 
-var (
-	openMu sync.Mutex
-	opened = map[int]*Backend{}
-)
+var backends device.Registry[*Backend]
 
 // Open returns the backend of device index (see Devices). Opening the same index again returns the
 // same backend, so that tensors made through either compare as on one device and kernels are
 // compiled once per process. The error wraps gpu.ErrUnavailable when there is no such device.
 func Open(index int) (*Backend, error) {
-	openMu.Lock()
-	defer openMu.Unlock()
-	if b, ok := opened[index]; ok {
+	return backends.Open(index, func() (*Backend, error) {
+		devices, err := Devices()
+		if err != nil {
+			return nil, err
+		}
+		if index < 0 || index >= len(devices) {
+			return nil, fmt.Errorf("%w: no OpenCL device %d (found %d)", dynlib.ErrUnavailable, index, len(devices))
+		}
+		drv, err := newDriver(devices[index])
+		if err != nil {
+			return nil, err
+		}
+		b := &Backend{Device: devices[index]}
+		b.Backend = device.New(drv, b)
 		return b, nil
-	}
-	devices, err := Devices()
-	if err != nil {
-		return nil, err
-	}
-	if index < 0 || index >= len(devices) {
-		return nil, fmt.Errorf("%w: no OpenCL device %d (found %d)", dynlib.ErrUnavailable, index, len(devices))
-	}
-	dev := devices[index]
-	drv, err := newDriver(dev)
-	if err != nil {
-		return nil, err
-	}
-	b := &Backend{Device: dev}
-	b.Backend = device.New(drv, b)
-	opened[index] = b
-	return b, nil
+	})
 }
 
 // driver is device.Driver for one OpenCL device: one context, one in-order command queue.

@@ -3,31 +3,14 @@ package opencl
 import (
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/zebra-go/zebra/gpu/internal/dynlib"
+	"github.com/zebra-go/zebra/gpu/internal/gputest"
 	"github.com/zebra-go/zebra/tensor"
 )
-
-// childEnv marks the child process of the tests below: the ICD loader is opened, and reads its
-// vendor list, once per process, so each "unavailable" situation gets a fresh one.
-const childEnv = "ZEBRA_OPENCL_TEST_CHILD"
-
-// runChild runs test name in a child process with the extra environment and returns its output.
-func runChild(t *testing.T, name string, env ...string) string {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^"+name+"$")
-	cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
-	return string(out)
-}
 
 func reportOpen() {
 	_, err := Open(0)
@@ -35,12 +18,12 @@ func reportOpen() {
 }
 
 func TestNoLibraryNamesEveryPath(t *testing.T) {
-	if os.Getenv(childEnv) == "1" {
+	if gputest.IsChild() {
 		reportOpen()
 		return
 	}
 	empty := t.TempDir()
-	out := runChild(t, "TestNoLibraryNamesEveryPath", dynlib.PathEnv+"="+empty)
+	out := gputest.RunChild(t, "TestNoLibraryNamesEveryPath", dynlib.PathEnv+"="+empty)
 	if !strings.Contains(out, "errors.Is(ErrUnavailable)=true") {
 		t.Errorf("error does not wrap ErrUnavailable:\n%s", out)
 	}
@@ -54,14 +37,14 @@ func TestNoLibraryNamesEveryPath(t *testing.T) {
 // TestNoPlatform gives the ICD loader an empty vendor folder (ocl-icd reads OCL_ICD_VENDORS), so
 // the library opens but lists no platform.
 func TestNoPlatform(t *testing.T) {
-	if os.Getenv(childEnv) == "1" {
+	if gputest.IsChild() {
 		reportOpen()
 		return
 	}
 	if _, err := api(); err != nil {
 		t.Skipf("no OpenCL library: %v", err)
 	}
-	out := runChild(t, "TestNoPlatform", "OCL_ICD_VENDORS="+t.TempDir())
+	out := gputest.RunChild(t, "TestNoPlatform", "OCL_ICD_VENDORS="+t.TempDir())
 	if !strings.Contains(out, "errors.Is(ErrUnavailable)=true") || !strings.Contains(out, "no OpenCL platform") {
 		t.Errorf("want an ErrUnavailable error about platforms, got:\n%s", out)
 	}

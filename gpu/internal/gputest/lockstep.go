@@ -36,7 +36,7 @@ func (l *Lockstep) twin(s tensor.Storage) tensor.Storage { return l.twins[s] }
 // inputScale, for sums: their rounding error scales with their terms, not with a result that
 // cancellation can make arbitrarily small). It returns the worst element too.
 func (l *Lockstep) drift(dev tensor.Storage, inputScale float64) (rel float64, at int, got, want float64) {
-	g, w := download(l.Backend, dev), download(tensor.CPU, l.twin(dev))
+	g, w := Download(l.Backend, dev), Download(tensor.CPU, l.twin(dev))
 	scale, worst := math.Max(inputScale, maxAbs(w)), 0.0
 	for i := range w {
 		if d := math.Abs(g[i] - w[i]); d > worst || d != d {
@@ -84,21 +84,6 @@ func maxAbs(v []float64) float64 {
 	return m
 }
 
-func download(b tensor.Backend, s tensor.Storage) []float64 {
-	if s.DType() == tensor.Float64 {
-		v := make([]float64, s.Len())
-		b.Download(v, s)
-		return v
-	}
-	f := make([]float32, s.Len())
-	b.Download(f, s)
-	v := make([]float64, len(f))
-	for i, x := range f {
-		v[i] = float64(x)
-	}
-	return v
-}
-
 func (l *Lockstep) Alloc(dt tensor.DType, n int) tensor.Storage {
 	s := l.Backend.Alloc(dt, n)
 	l.twins[s] = tensor.CPU.Alloc(dt, n)
@@ -143,7 +128,7 @@ func (l *Lockstep) Binary(op tensor.BinaryOp, dst, a, b tensor.Storage, shape, a
 func (l *Lockstep) Reduce(op tensor.ReduceOp, dst, src tensor.Storage, outer, mid, inner int) {
 	l.Backend.Reduce(op, dst, src, outer, mid, inner)
 	tensor.CPU.Reduce(op, l.twin(dst), l.twin(src), outer, mid, inner)
-	l.check(fmt.Sprintf("Reduce(%s, [%d %d %d])", op, outer, mid, inner), dst, maxAbs(download(tensor.CPU, l.twin(src)))*float64(mid), src)
+	l.check(fmt.Sprintf("Reduce(%s, [%d %d %d])", op, outer, mid, inner), dst, maxAbs(Download(tensor.CPU, l.twin(src)))*float64(mid), src)
 }
 
 func (l *Lockstep) Gemm(g tensor.GemmArgs) {
@@ -151,7 +136,7 @@ func (l *Lockstep) Gemm(g tensor.GemmArgs) {
 	c := g
 	c.A, c.B, c.C = l.twin(g.A), l.twin(g.B), l.twin(g.C)
 	tensor.CPU.Gemm(c)
-	terms := maxAbs(download(tensor.CPU, c.A)) * maxAbs(download(tensor.CPU, c.B)) * float64(g.K) * math.Abs(g.Alpha)
+	terms := maxAbs(Download(tensor.CPU, c.A)) * maxAbs(Download(tensor.CPU, c.B)) * float64(g.K) * math.Abs(g.Alpha)
 	c.A, c.B, c.C = nil, nil, nil
 	l.check(fmt.Sprintf("Gemm(%+v)", c), g.C, terms, g.A, g.B)
 }
