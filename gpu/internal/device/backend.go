@@ -45,10 +45,13 @@ func (b *Backend) Compile(dt tensor.DType) error {
 // storage is a device buffer of n elements. Its allocation returns to the pool when the storage
 // becomes garbage.
 type storage struct {
-	b     *Backend
-	dtype tensor.DType
-	n     int
-	mem   Mem
+	b       *Backend
+	dtype   tensor.DType
+	n       int
+	mem     Mem
+	class   int             // the allocation's size class in the pool
+	cleanup runtime.Cleanup // returns mem to the pool when the storage becomes garbage
+	freed   bool            // Release returned mem early
 }
 
 func (s *storage) Backend() tensor.Backend { return s.b.owner }
@@ -64,11 +67,23 @@ func (b *Backend) Alloc(dt tensor.DType, n int) tensor.Storage {
 	}
 	b.checkDType("Alloc", dt)
 	mem, class := b.pool.get(n * dt.Size())
-	s := &storage{b: b, dtype: dt, n: n, mem: mem}
+	s := &storage{b: b, dtype: dt, n: n, mem: mem, class: class}
 	p := b.pool
-	runtime.AddCleanup(s, func(mem Mem) { p.put(mem, class) }, mem)
+	s.cleanup = runtime.AddCleanup(s, func(mem Mem) { p.put(mem, class) }, mem)
 	b.Fill(s, 0)
 	return s
+}
+
+// Release returns s's device memory to the allocator at once instead of when the garbage
+// collector finds s unreachable: for large temporaries whose lifetime the caller knows (a
+// convolution's columns), which would otherwise hold device memory until the next collection.
+// Kernels already queued that use s still run correctly: every later use of the memory is queued
+// after them. Using s afterwards panics.
+func (b *Backend) Release(s tensor.Storage) {
+	d := b.data("Release", s)
+	d.cleanup.Stop()
+	d.freed = true
+	b.pool.put(d.mem, d.class)
 }
 
 // checkDType panics for dtypes the device cannot compute in.
@@ -89,6 +104,9 @@ func (b *Backend) data(op string, s tensor.Storage) *storage {
 	ds, ok := s.(*storage)
 	if !ok || ds.b != b {
 		panic(fmt.Sprintf("%s.%s: given storage of backend %s", b.Name(), op, s.Backend().Name()))
+	}
+	if ds.freed {
+		panic(fmt.Sprintf("%s.%s: given storage of %d %s elements after its Release", b.Name(), op, ds.n, ds.dtype))
 	}
 	return ds
 }

@@ -159,3 +159,34 @@ func TestCompileFloat64WithoutFP64IsAnError(t *testing.T) {
 		t.Fatalf("Compile(Float64) = %v, want an error naming float64", err)
 	}
 }
+
+// TestRelease: released memory is reused by the next allocation of its size without a collection,
+// the garbage collector does not return it a second time, and a released storage cannot be used.
+func TestRelease(t *testing.T) {
+	fake := newFake(1 << 30)
+	b := New(fake, nil)
+	var kept []tensor.Storage
+	for range 5 {
+		s := b.Alloc(tensor.Float32, 1<<16)
+		kept = append(kept, s) // reachable: only Release can return the memory
+		b.Release(s)
+	}
+	if got := b.MemStats().DriverAllocs; got != 1 {
+		t.Errorf("%d driver allocations for five allocate-release pairs, want 1", got)
+	}
+	before := b.MemStats()
+	kept = nil
+	runtime.GC()
+	b.pool.collectNoTrim()
+	if after := b.MemStats(); after.Cached != before.Cached || after.Live != before.Live {
+		t.Errorf("collecting released storage changed the pool: %+v -> %+v", before, after)
+	}
+	s := b.Alloc(tensor.Float32, 10)
+	b.Release(s)
+	defer func() {
+		if msg, _ := recover().(string); !contains(msg, "after its Release") {
+			t.Errorf("using released storage: recovered %q", msg)
+		}
+	}()
+	b.Fill(s, 1)
+}
