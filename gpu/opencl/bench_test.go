@@ -9,7 +9,7 @@ import (
 
 func BenchmarkGemm(b *testing.B) {
 	dev := openOrSkip(b)
-	gputest.BenchGemm(b, dev, dev.Finish)
+	gputest.BenchGemm(b, dev, dev.Synchronize)
 }
 
 // BenchmarkCycleGANStep runs at 64x64: PoCL on a small CPU is a correctness device, not a fast one.

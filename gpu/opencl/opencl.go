@@ -275,8 +275,9 @@ func (d *driver) Launch(dt tensor.DType, name string, groups, local [3]int, args
 // Gemm has no vendor BLAS on OpenCL: the own tiled kernel runs.
 func (d *driver) Gemm(tensor.GemmArgs, device.Mem, device.Mem, device.Mem) bool { return false }
 
-// Finish waits until every queued kernel has run, for benchmarks.
-func (b *Backend) Finish() {
+// Synchronize waits until every queued kernel has run, for benchmarks (the CUDA backend has the
+// same method).
+func (b *Backend) Synchronize() {
 	d := b.Driver().(*driver)
 	d.must("clFinish", d.cl.Finish(d.queue))
 }
