@@ -74,3 +74,12 @@ func Open(device string) (tensor.Backend, error) {
 	}
 	return nil, fmt.Errorf("gpu: unknown device %q (want cpu, opencl[:N] or cuda[:N])", device)
 }
+
+// Synchronize waits until the device has run all the work queued on it: GPU backends return from
+// a kernel call as soon as the kernel is queued, so a timing must end with Synchronize (or with a
+// copy back to the host, which waits too). It does nothing for the CPU.
+func Synchronize(b tensor.Backend) {
+	if s, ok := b.(interface{ Synchronize() }); ok {
+		s.Synchronize()
+	}
+}
