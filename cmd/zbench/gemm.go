@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -58,6 +59,9 @@ func runGemm(args []string) error {
 	minTime := fs.Duration("mintime", time.Second, "time each shape for at least this long (after one warm-up run)")
 	withOpenBLAS := fs.Bool("openblas", true, "also time the system's OpenBLAS (loaded at run time) on each shape, right after zebra")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
 	}
 	threads, err := parseInts(*threadList)
