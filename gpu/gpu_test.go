@@ -42,11 +42,3 @@ func TestOpenRoundTripsNames(t *testing.T) {
 	}
 }
 
-func TestSynchronize(t *testing.T) {
-	Synchronize(tensor.CPU) // a no-op
-	if b, err := Open("opencl"); err == nil {
-		x := tensor.Ones(tensor.Float32, 1000).To(b)
-		tensor.Scale(x, 2)
-		Synchronize(b)
-	}
-}
