@@ -1,11 +1,16 @@
 package autograd
 
-import "github.com/zebra-go/zebra/tensor"
+import (
+	"slices"
+
+	"github.com/zebra-go/zebra/tensor"
+)
 
 // Max is the maximum over axes (all when empty), PyTorch's amax. Its gradient goes to the elements
 // that attain the maximum; when several tie, it is split evenly among them (amax's rule, and
 // torch.max's without a dim), so the shares add up to the output's gradient.
 func Max(x *Var, axes []int, keepdim bool) *Var {
+	axes = slices.Clone(axes) // the backward reads them later; the caller may reuse its slice
 	out := tensor.Max(x.Value, axes, keepdim)
 	return record("max", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
 		return []*tensor.Tensor{extremumGrad(g, x.Value, out, axes)}

@@ -10,6 +10,7 @@ import (
 // them as size-1 dimensions when keepdim is set. Each input element contributes once to one output
 // element, so its gradient is that output's gradient: the backward broadcasts g back to x's shape.
 func Sum(x *Var, axes []int, keepdim bool) *Var {
+	axes = slices.Clone(axes) // the backward reads them later; the caller may reuse its slice
 	out := tensor.Sum(x.Value, axes, keepdim)
 	return record("sum", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
 		return []*tensor.Tensor{tensor.Expand(tensor.Reshape(g, keptShape(x.Shape(), axes)...), x.Shape()...)}
