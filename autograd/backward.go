@@ -8,8 +8,14 @@ import (
 
 // Backward computes the gradient of v with respect to every leaf that requires one and accumulates
 // it into that leaf's Grad. v must be a scalar (one element), which is seeded with 1; use
-// BackwardWith for other outputs. The graph is freed as it is consumed: each node drops its
-// backward closure (and the activations it holds) once used, so call Backward once per forward.
+// BackwardWith for other outputs.
+//
+// The graph is freed as it is consumed, as in PyTorch: once a node's backward has run, the node
+// drops its closure (and the activations it captured) and its links to its inputs, so an
+// intermediate Var, and its Value, becomes garbage as soon as the pass has gone below it, even
+// while v itself is still referenced. Memory falls during the backward pass instead of holding the
+// whole forward until it ends. Call Backward once per forward: a second call over the same graph
+// panics.
 func (v *Var) Backward() {
 	if v.Value.Numel() != 1 {
 		panic(fmt.Sprintf("autograd.Backward: output of shape %v is not a scalar; use BackwardWith and pass its gradient", v.Value.Shape()))
@@ -29,6 +35,9 @@ func (v *Var) BackwardWith(grad *tensor.Tensor) {
 	grads := map[*Var]*tensor.Tensor{v: grad}
 	for i := len(order) - 1; i >= 0; i-- {
 		n := order[i]
+		// From here on only the nodes not yet run (through their inputs) and the pending gradients
+		// (through grads) reach n, so n becomes garbage once its consumers and n itself have run.
+		order[i] = nil
 		g := grads[n]
 		delete(grads, n) // intermediate gradients die as soon as they are used
 		if g == nil {
@@ -53,7 +62,10 @@ func (v *Var) BackwardWith(grad *tensor.Tensor) {
 				grads[in] = inGrads[j]
 			}
 		}
+		// Free the node: the closure holds the activations its backward needed, the inputs hold
+		// the Vars below. The op name stays for the "already freed" message.
 		n.node.backward = nil
+		n.node.inputs = nil
 	}
 }
 
