@@ -80,12 +80,23 @@ func accumulate(dst **tensor.Tensor, g *tensor.Tensor) {
 }
 
 // checkGrad catches a backward that returns a gradient of the wrong shape or dtype at the op that
-// produced it, rather than far away.
+// produced it, rather than far away. It panics with a *badGradient, so that GradCheck can tell this
+// failure of the op under test from any other panic and report it as an error.
 func checkGrad(op string, in *Var, g *tensor.Tensor) {
 	if !sameShape(g.Shape(), in.Value.Shape()) || g.DType() != in.Value.DType() {
-		panic(fmt.Sprintf("autograd: backward of %s returned a %s %v gradient for a %s %v input", op, g.DType(), g.Shape(), in.Value.DType(), in.Value.Shape()))
+		panic(&badGradient{input: in, msg: fmt.Sprintf("autograd: backward of %s returned a %s %v gradient for a %s %v input",
+			op, g.DType(), g.Shape(), in.Value.DType(), in.Value.Shape())})
 	}
 }
+
+// badGradient is checkGrad's panic value: an op's backward returned a gradient that does not match
+// its input. Its message is what the panic prints.
+type badGradient struct {
+	input *Var // the input the gradient was for
+	msg   string
+}
+
+func (e *badGradient) Error() string { return e.msg }
 
 // topoSort returns every Var that v depends on and that requires a gradient, each after all of its
 // inputs. It is an iterative depth-first search, so deep graphs (a long training step) cannot

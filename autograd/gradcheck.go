@@ -46,9 +46,10 @@ type GradCheckResult struct {
 	Entries int
 }
 
-// GradCheckError describes the first Jacobian entry that failed.
+// GradCheckError describes the first Jacobian entry that failed, or with a Reason, a check that
+// failed before any entry was compared.
 type GradCheckError struct {
-	Input             int   // which input
+	Input             int   // which input; -1 when the failure is not tied to one (an intermediate's gradient)
 	Index             []int // the input element perturbed (nil in fast mode)
 	Output            []int // the output element (nil in fast mode)
 	Analytic, Numeric float64
@@ -56,6 +57,9 @@ type GradCheckError struct {
 }
 
 func (e *GradCheckError) Error() string {
+	if e.Reason != "" && e.Input < 0 {
+		return "gradcheck: " + e.Reason
+	}
 	if e.Reason != "" {
 		return fmt.Sprintf("gradcheck: input %d: %s", e.Input, e.Reason)
 	}
@@ -118,12 +122,33 @@ func (c *checker) forward() *tensor.Tensor {
 }
 
 // gradients runs f and a backward pass seeded with seed and returns each input's gradient (zeros
-// for inputs f does not depend on), checking shapes and dtypes.
-func (c *checker) gradients(seed *tensor.Tensor) ([]*tensor.Tensor, error) {
+// for inputs f does not depend on), checking shapes and dtypes. A backward inside f that returns a
+// gradient of the wrong shape or dtype makes the engine panic (checkGrad); that panic, and only
+// that one, becomes a *GradCheckError here, so that a caller such as cmd/gradcheck reports the op
+// as failing and carries on.
+func (c *checker) gradients(seed *tensor.Tensor) (grads []*tensor.Tensor, err error) {
 	xs := make([]*Var, len(c.inputs))
 	for i, x := range c.inputs {
 		xs[i] = NewVar(x, true)
 	}
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		bad, ok := r.(*badGradient)
+		if !ok {
+			panic(r)
+		}
+		// Blame one of the checked inputs when the bad gradient was for one of them.
+		gerr := &GradCheckError{Input: -1, Reason: bad.msg}
+		for i, x := range xs {
+			if bad.input == x {
+				gerr.Input = i
+			}
+		}
+		grads, err = nil, gerr
+	}()
 	out := c.f(xs)
 	if !sameShape(out.Shape(), seed.Shape()) {
 		return nil, fmt.Errorf("gradcheck: f's output shape changed between calls: %v, then %v", seed.Shape(), out.Shape())
@@ -131,7 +156,7 @@ func (c *checker) gradients(seed *tensor.Tensor) ([]*tensor.Tensor, error) {
 	if out.RequiresGrad() {
 		out.BackwardWith(seed)
 	}
-	grads := make([]*tensor.Tensor, len(xs))
+	grads = make([]*tensor.Tensor, len(xs))
 	for i, x := range xs {
 		switch {
 		case x.Grad == nil:

@@ -57,21 +57,61 @@ func TestGradCheckCatchesWrongBackward(t *testing.T) {
 	}
 }
 
-// wrongShape returns a gradient of the wrong shape for its input.
-func TestGradCheckCatchesWrongGradientShape(t *testing.T) {
-	a := tensor.Ones(tensor.Float64, 2, 3)
+// TestGradCheckReportsAWrongGradientShapeOrDType uses backwards that return a gradient of the wrong
+// shape or dtype. Backward panics on them (a programmer error, caught at the op that made it), but
+// GradCheck promises an error, so that cmd/gradcheck prints FAIL and goes on to the next check.
+func TestGradCheckReportsAWrongGradientShapeOrDType(t *testing.T) {
+	bad := map[string]func(g *tensor.Tensor) *tensor.Tensor{
+		"bad_shape": func(g *tensor.Tensor) *tensor.Tensor { return tensor.Reshape(g, 3, 2) },
+		"bad_dtype": func(g *tensor.Tensor) *tensor.Tensor { return tensor.Cast(g, tensor.Float32) },
+	}
+	for op, grad := range bad {
+		apply := func(x *Var) *Var {
+			return record(op, x.Value.Clone(), []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
+				return []*tensor.Tensor{grad(g)}
+			})
+		}
+		a, b := tensor.Ones(tensor.Float64, 2, 3), tensor.Ones(tensor.Float64, 2, 3)
+		for name, f := range map[string]func(xs []*Var) *Var{
+			// on an input of the check, which the error names
+			"input": func(xs []*Var) *Var { return Add(xs[0], apply(xs[1])) },
+			// on an intermediate value
+			"intermediate": func(xs []*Var) *Var { return apply(Exp(xs[1])) },
+		} {
+			for _, fast := range []bool{false, true} {
+				_, err := GradCheck(f, []*tensor.Tensor{a, b}, GradCheckOptions{Fast: fast})
+				var gerr *GradCheckError
+				if !errors.As(err, &gerr) {
+					t.Fatalf("%s on an %s, fast=%v: want a *GradCheckError, got %v", op, name, fast, err)
+				}
+				if !strings.Contains(err.Error(), op) || !strings.Contains(err.Error(), "[2 3]") {
+					t.Errorf("%s on an %s: the error should name the op and the shapes: %v", op, name, err)
+				}
+				if want := map[string]int{"input": 1, "intermediate": -1}[name]; gerr.Input != want {
+					t.Errorf("%s on an %s: error blames input %d, want %d: %v", op, name, gerr.Input, want, err)
+				}
+			}
+		}
+		// Outside GradCheck the engine still panics at once, naming the op.
+		x := NewVar(tensor.Ones(tensor.Float64, 2, 3), true)
+		if msg := mustPanic(t, func() { Sum(apply(x), nil, false).Backward() }); !strings.Contains(msg, op) {
+			t.Errorf("Backward's panic should name %s: %q", op, msg)
+		}
+	}
+}
+
+// TestGradCheckLetsOtherPanicsThrough: only the engine's wrong-gradient panic becomes an error;
+// a bug in f itself must still crash loudly with its own message.
+func TestGradCheckLetsOtherPanicsThrough(t *testing.T) {
 	f := func(xs []*Var) *Var {
-		return record("bad_shape", xs[0].Value.Clone(), xs, func(g *tensor.Tensor) []*tensor.Tensor {
-			return []*tensor.Tensor{tensor.Reshape(g, 3, 2)}
+		return record("broken", xs[0].Value.Clone(), xs, func(g *tensor.Tensor) []*tensor.Tensor {
+			panic("broken backward")
 		})
 	}
-	defer func() {
-		r := recover()
-		if r == nil || !strings.Contains(r.(string), "bad_shape") {
-			t.Fatalf("want a panic naming the op, got %v", r)
-		}
-	}()
-	_, _ = GradCheck(f, []*tensor.Tensor{a}, GradCheckOptions{})
+	msg := mustPanic(t, func() { _, _ = GradCheck(f, []*tensor.Tensor{tensor.Ones(tensor.Float64, 2)}, GradCheckOptions{}) })
+	if msg != "broken backward" {
+		t.Errorf("GradCheck changed an unrelated panic into %q", msg)
+	}
 }
 
 func TestGradCheckRejectsFloat32(t *testing.T) {
