@@ -36,23 +36,23 @@ func NewDropout(p float64, rng *tensor.RNG) *Dropout {
 func (d *Dropout) SetTraining(training bool) { d.eval = !training }
 
 // Forward drops elements of x in training mode and returns x itself in evaluation mode.
+//
+// The mask is keep·[u > P] for u uniform in [0, 1), which holds with probability 1 − P. Only the
+// draw of u runs on the CPU (the generator lives there); u moves to x's backend once, in x's dtype,
+// and the comparison and scaling run there as tensor ops, so a GPU input costs one upload of the
+// input's size and no host copies of the mask.
 func (d *Dropout) Forward(x *autograd.Var) *autograd.Var {
 	if d.eval || d.P == 0 {
 		return x
 	}
-	u := tensor.Uniform(d.rng, tensor.Float64, 0, 1, x.Shape()...).Float64s()
+	b, dt := x.Value.Backend(), x.DType()
+	u := tensor.Uniform(d.rng, dt, 0, 1, x.Shape()...).To(b)
 	keep := 0.0
 	if d.P < 1 {
 		keep = 1 / (1 - d.P)
 	}
-	mask := make([]float64, len(u))
-	for i, v := range u {
-		if v >= d.P { // probability 1 − P
-			mask[i] = keep
-		}
-	}
-	m := tensor.Cast(tensor.FromFloat64(mask, x.Shape()...), x.DType()).To(x.Value.Backend())
-	return autograd.Mul(x, autograd.Constant(m))
+	mask := tensor.Scale(tensor.Greater(u, tensor.Scalar(dt, d.P).To(b)), keep)
+	return autograd.Mul(x, autograd.Constant(mask))
 }
 
 func (d *Dropout) String() string { return fmt.Sprintf("Dropout(p=%g)", d.P) }

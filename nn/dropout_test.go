@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"runtime"
 	"testing"
 
 	"github.com/zebra-go/zebra/autograd"
@@ -68,5 +69,30 @@ func TestDropoutIsSeeded(t *testing.T) {
 	}
 	if !same(a, b) || same(a, c) {
 		t.Errorf("same seed same mask: %v; second call new mask: %v", same(a, b), !same(a, c))
+	}
+}
+
+// TestDropoutBuildsItsMaskWithTensorOps bounds the host memory a Forward allocates beyond drawing
+// its random numbers (tensor.Uniform, the one step that must run on the CPU): the mask is made by
+// tensor ops on the input's backend, in the input's dtype, so the rest costs a few tensors of the
+// input's size, not float64 host slices of it.
+func TestDropoutBuildsItsMaskWithTensorOps(t *testing.T) {
+	const n = 1 << 18
+	x := autograd.Constant(tensor.Ones(tensor.Float32, n))
+	allocated := func(f func()) uint64 {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		f()
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	draw := allocated(func() { tensor.Uniform(tensor.NewRNG(6), tensor.Float32, 0, 1, n) })
+	forward := allocated(func() { NewDropout(0.5, tensor.NewRNG(6)).Forward(x) })
+	// The mask, its scaling and the product: three float32 tensors of n elements, plus a fourth
+	// for slack (a temporary of an op). The old float64 host mask took far more.
+	const limit = 4 * 4 * n
+	if forward < draw || forward-draw > limit {
+		t.Errorf("Forward allocated %d bytes beyond the %d of its random draw, want at most %d", forward-draw, draw, limit)
 	}
 }
