@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/zebra-go/zebra/tensor"
 )
@@ -28,7 +29,7 @@ func (v *Var) BackwardWith(grad *tensor.Tensor) {
 	if !v.requiresGrad {
 		panic("autograd.Backward: output does not require a gradient (no input requires one, or it was computed under NoGrad)")
 	}
-	if !sameShape(grad.Shape(), v.Value.Shape()) || grad.DType() != v.Value.DType() {
+	if !slices.Equal(grad.Shape(), v.Value.Shape()) || grad.DType() != v.Value.DType() {
 		panic(fmt.Sprintf("autograd.Backward: gradient %s %v for output %s %v", grad.DType(), grad.Shape(), v.Value.DType(), v.Value.Shape()))
 	}
 	order := topoSort(v)
@@ -83,7 +84,7 @@ func accumulate(dst **tensor.Tensor, g *tensor.Tensor) {
 // produced it, rather than far away. It panics with a *badGradient, so that GradCheck can tell this
 // failure of the op under test from any other panic and report it as an error.
 func checkGrad(op string, in *Var, g *tensor.Tensor) {
-	if !sameShape(g.Shape(), in.Value.Shape()) || g.DType() != in.Value.DType() {
+	if !slices.Equal(g.Shape(), in.Value.Shape()) || g.DType() != in.Value.DType() {
 		panic(&badGradient{input: in, msg: fmt.Sprintf("autograd: backward of %s returned a %s %v gradient for a %s %v input",
 			op, g.DType(), g.Shape(), in.Value.DType(), in.Value.Shape())})
 	}
@@ -125,16 +126,4 @@ func topoSort(v *Var) []*Var {
 		stack = stack[:len(stack)-1]
 	}
 	return order
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

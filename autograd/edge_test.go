@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/zebra-go/zebra/tensor"
@@ -130,7 +131,7 @@ func TestEdgeGradientsMatchPyTorch(t *testing.T) {
 			}
 			out := c.apply(t, xs)
 			want := c.Out.tensor()
-			if !sameShape(out.Shape(), want.Shape()) {
+			if !slices.Equal(out.Shape(), want.Shape()) {
 				t.Fatalf("output shape %v, PyTorch %v", out.Shape(), want.Shape())
 			}
 			for i, v := range out.Value.Float64s() {

@@ -3,6 +3,7 @@ package autograd
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/zebra-go/zebra/tensor"
 )
@@ -150,7 +151,7 @@ func (c *checker) gradients(seed *tensor.Tensor) (grads []*tensor.Tensor, err er
 		grads, err = nil, gerr
 	}()
 	out := c.f(xs)
-	if !sameShape(out.Shape(), seed.Shape()) {
+	if !slices.Equal(out.Shape(), seed.Shape()) {
 		return nil, fmt.Errorf("gradcheck: f's output shape changed between calls: %v, then %v", seed.Shape(), out.Shape())
 	}
 	if out.RequiresGrad() {
@@ -161,7 +162,7 @@ func (c *checker) gradients(seed *tensor.Tensor) (grads []*tensor.Tensor, err er
 		switch {
 		case x.Grad == nil:
 			grads[i] = tensor.ZerosLike(x.Value)
-		case !sameShape(x.Grad.Shape(), x.Value.Shape()) || x.Grad.DType() != x.Value.DType():
+		case !slices.Equal(x.Grad.Shape(), x.Value.Shape()) || x.Grad.DType() != x.Value.DType():
 			return nil, &GradCheckError{Input: i, Reason: fmt.Sprintf("gradient is %s %v, input is %s %v",
 				x.Grad.DType(), x.Grad.Shape(), x.Value.DType(), x.Value.Shape())}
 		default:
