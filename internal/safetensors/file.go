@@ -1,13 +1,12 @@
 package safetensors
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"runtime"
+
+	"github.com/zebra-go/zebra/internal/atomicfile"
 )
 
 // ReadFile reads and decodes the safetensors file at path. It checks the header length against
@@ -64,66 +63,20 @@ func withPath(err error, path string) error {
 	return fmt.Errorf("safetensors: %s: %w", path, err)
 }
 
-// WriteFile writes tensors and metadata to path atomically: it encodes into a temporary file in
-// the same directory, syncs it, renames it over path and syncs the directory. A crash or an error
-// at any point leaves either the old file or the complete new one under path, never a mix, and
-// the temporary file is removed on error. The new file gets mode 0644.
-func WriteFile(path string, tensors []Tensor, metadata map[string]string) (err error) {
+// WriteFile writes tensors and metadata to path atomically (package atomicfile): it encodes into a
+// temporary file in the same directory, syncs it, renames it over path and syncs the directory. A
+// crash or an error at any point leaves either the old file or the complete new one under path,
+// never a mix, and the temporary file is removed on error. The new file gets mode 0644.
+func WriteFile(path string, tensors []Tensor, metadata map[string]string) error {
 	// Check the tensors before touching the file system, so invalid input creates nothing.
 	if _, err := checkTensors(tensors); err != nil {
 		return err
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		return Encode(w, tensors, metadata)
+	})
 	if err != nil {
 		return fmt.Errorf("safetensors: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close() // may already be closed; the error that matters is err
-			os.Remove(tmp.Name())
-		}
-	}()
-
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	if err := Encode(w, tensors, metadata); err != nil {
-		return fmt.Errorf("safetensors: write %s: %w", path, err)
-	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("safetensors: write %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("safetensors: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("safetensors: sync %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("safetensors: close %s: %w", tmp.Name(), err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("safetensors: %w", err)
-	}
-	// The rename is durable only once the directory entry is on disk.
-	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("safetensors: sync directory of %s: %w", path, err)
 	}
 	return nil
-}
-
-// syncDir fsyncs a directory. Windows cannot open a directory for syncing and does not need it
-// for a rename to be durable, so it is skipped there.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
