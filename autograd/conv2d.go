@@ -72,7 +72,8 @@ func Conv2d(x, w, b *Var, o Conv2dOptions) *Var {
 	}
 	bands := convBands(g)
 	for _, bd := range bands {
-		cols := columns(bd.input(x.Value, g), bd.g)
+		in := bd.input(x.Value, g)
+		cols := columns(in, bd.g)
 		bandPlane := bd.g.OH * g.OW
 		x.Value.Backend().Gemm(tensor.GemmArgs{
 			M: cout, N: bandPlane, K: rows, Alpha: 1, Beta: beta, Batch: g.N,
@@ -80,6 +81,10 @@ func Conv2d(x, w, b *Var, o Conv2dOptions) *Var {
 			B: cols.Storage(), LDB: bandPlane, StrideB: rows * bandPlane,
 			C: out.Storage(), OffC: bd.oh0 * g.OW, LDC: plane, StrideC: cout * plane,
 		})
+		releaseColumns(cols, bd.g)
+		if !bd.whole {
+			tensor.Release(in) // the strip's copy of the input rows
+		}
 	}
 	out = tensor.Reshape(out, g.N, cout, g.OH, g.OW)
 
@@ -103,7 +108,8 @@ func Conv2d(x, w, b *Var, o Conv2dOptions) *Var {
 			var cols *tensor.Tensor
 			if w.requiresGrad {
 				// dW += Σ_n dY_n · cols_nᵀ over the strip's output positions.
-				cols = columns(bd.input(x.Value, g), bd.g)
+				in := bd.input(x.Value, g)
+				cols = columns(in, bd.g)
 				beta := 1.0
 				if i == 0 {
 					beta = 0
@@ -114,13 +120,16 @@ func Conv2d(x, w, b *Var, o Conv2dOptions) *Var {
 					B: cols.Storage(), LDB: bandPlane, StrideB: rows * bandPlane,
 					C: dw.Storage(), LDC: rows,
 				})
+				if !bd.whole && !isPointwise(bd.g) {
+					tensor.Release(in)
+				}
 			}
 			if x.requiresGrad {
 				// dcols_n = Wᵀ · dY_n, the weight again shared by the whole batch. The columns of
 				// x are no longer needed, so their buffer takes dcols (unless it is x itself).
 				dcols := cols
 				if dcols == nil || isPointwise(bd.g) {
-					dcols = tensor.New(gy.Backend(), gy.DType(), g.N, rows, bandPlane)
+					dcols = tensor.Empty(gy.Backend(), gy.DType(), g.N, rows, bandPlane) // beta 0 overwrites it
 				}
 				gy.Backend().Gemm(tensor.GemmArgs{
 					TransA: true, M: rows, N: bandPlane, K: cout, Alpha: 1, Beta: 0, Batch: g.N,
@@ -134,6 +143,11 @@ func Conv2d(x, w, b *Var, o Conv2dOptions) *Var {
 					addRows(dx, uncolumns(dcols, bd.g), bd.r0, done)
 					done = bd.r0 + bd.g.H
 				}
+				if !isPointwise(bd.g) {
+					tensor.Release(dcols)
+				}
+			} else if cols != nil {
+				releaseColumns(cols, bd.g)
 			}
 		}
 		if dw != nil {
@@ -271,6 +285,14 @@ func columns(x *tensor.Tensor, g tensor.ConvGeom) *tensor.Tensor {
 		return tensor.Reshape(x, g.N, g.C, g.H*g.W)
 	}
 	return tensor.Im2col(x, g)
+}
+
+// releaseColumns hands a column buffer made by columns back for reuse, unless it is the input
+// itself (a pointwise convolution's).
+func releaseColumns(cols *tensor.Tensor, g tensor.ConvGeom) {
+	if !isPointwise(g) {
+		tensor.Release(cols)
+	}
 }
 
 // uncolumns is col2im, columns' adjoint, returning [N, C, H, W].

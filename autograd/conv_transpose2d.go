@@ -48,7 +48,7 @@ func ConvTranspose2d(x, w, b *Var, o ConvTranspose2dOptions) *Var {
 	rows, plane := cout*g.KH*g.KW, g.OH*g.OW // plane is the input's H·W: the conv's output
 
 	// cols_n = Wᵀ · x_n, the weight shared by the whole batch.
-	cols := tensor.New(x.Value.Backend(), x.DType(), g.N, rows, plane)
+	cols := tensor.Empty(x.Value.Backend(), x.DType(), g.N, rows, plane) // beta 0 overwrites it
 	x.Value.Backend().Gemm(tensor.GemmArgs{
 		TransA: true, M: rows, N: plane, K: cin, Alpha: 1, Batch: g.N,
 		A: w.Value.Storage(), LDA: rows, StrideA: 0,
@@ -56,6 +56,7 @@ func ConvTranspose2d(x, w, b *Var, o ConvTranspose2dOptions) *Var {
 		C: cols.Storage(), LDC: plane, StrideC: rows * plane,
 	})
 	out := uncolumns(cols, g)
+	releaseColumns(cols, g)
 	if b != nil {
 		tensor.AddInPlace(out, tensor.Reshape(b.Value, cout, 1, 1))
 	}
@@ -88,6 +89,7 @@ func ConvTranspose2d(x, w, b *Var, o ConvTranspose2dOptions) *Var {
 				})
 				grads[1] = tensor.Reshape(dw, w.Shape()...)
 			}
+			releaseColumns(dcols, g)
 		}
 		if b != nil && b.requiresGrad {
 			grads[2] = tensor.Sum(gy, []int{0, 2, 3}, false)

@@ -6,7 +6,7 @@ import "fmt"
 // match x). A convolution is then a batched GEMM of the weight [Cout, C*KH*KW] with these columns.
 func Im2col(x *Tensor, g ConvGeom) *Tensor {
 	checkImage("tensor.Im2col", x, g)
-	cols := New(x.Backend(), x.dtype, g.N, g.C*g.KH*g.KW, g.OH*g.OW)
+	cols := Empty(x.Backend(), x.dtype, g.N, g.C*g.KH*g.KW, g.OH*g.OW) // Im2col writes every element
 	x.Backend().Im2col(cols.storage, x.storage, g)
 	return cols
 }

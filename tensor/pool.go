@@ -1,0 +1,94 @@
+package tensor
+
+import "sync"
+
+// Release tells t's backend that t's storage will not be read or written again, so that a later
+// allocation of the same size may reuse it instead of asking the runtime for fresh, zeroed memory.
+// It is for large temporaries whose lifetime the caller knows exactly, such as a convolution's
+// column buffer; everything else is left to the garbage collector. After Release, t and every
+// tensor sharing its storage (Reshape views) must not be used: on the CPU their storage reads as
+// empty, so a stray use panics instead of seeing another tensor's data. Backends without a buffer
+// pool ignore it.
+func Release(t *Tensor) {
+	if r, ok := t.Backend().(interface{ release(Storage) }); ok {
+		r.release(t.storage)
+	}
+}
+
+// Empty returns a tensor of the given dtype and shape whose elements are unspecified, like
+// torch.empty: for a destination that the caller overwrites, every element of it, before reading
+// it (a GEMM output with beta 0, im2col columns). On the CPU it may reuse a released buffer
+// without clearing it; other backends allocate as New does.
+func Empty(b Backend, dt DType, shape ...int) *Tensor {
+	checkShape("tensor.Empty", shape)
+	if _, ok := b.(cpuBackend); ok {
+		if s := cpuPool.get(dt, numel(shape)); s != nil {
+			return &Tensor{shape: append([]int(nil), shape...), dtype: dt, storage: s}
+		}
+	}
+	return New(b, dt, shape...)
+}
+
+// cpuPool keeps released CPU buffers by dtype and length. Training reuses the same handful of
+// sizes every step, so exact-size matching is enough; the pool holds at most a few buffers of a
+// size and at most cpuPoolBytes in all, so that it never keeps more than one step's worth of
+// temporaries alive.
+var cpuPool = bufferPool{free: map[poolKey][]*cpuStorage{}}
+
+const (
+	cpuPoolBytes   = 512 << 20
+	cpuPoolPerSize = 2
+	// cpuPoolMinLen keeps small buffers out of the pool: the allocator serves them cheaply.
+	cpuPoolMinLen = 1 << 16
+)
+
+type poolKey struct {
+	dt DType
+	n  int
+}
+
+type bufferPool struct {
+	mu    sync.Mutex
+	free  map[poolKey][]*cpuStorage
+	bytes int
+}
+
+func (cpuBackend) release(s Storage) {
+	cs, ok := s.(*cpuStorage)
+	if !ok || cs.Len() < cpuPoolMinLen {
+		return
+	}
+	// The pool takes the slice into a fresh storage; the released one is emptied so that a
+	// tensor still holding it cannot touch the buffer's next owner.
+	kept := &cpuStorage{dtype: cs.dtype, f32: cs.f32, f64: cs.f64}
+	cs.f32, cs.f64 = nil, nil
+	cpuPool.put(kept)
+}
+
+func (p *bufferPool) put(s *cpuStorage) {
+	key := poolKey{s.dtype, s.Len()}
+	size := s.Len() * s.dtype.Size()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.free[key]) >= cpuPoolPerSize || p.bytes+size > cpuPoolBytes {
+		return
+	}
+	p.free[key] = append(p.free[key], s)
+	p.bytes += size
+}
+
+// get returns a released buffer of n elements of dt with its old contents, or nil.
+func (p *bufferPool) get(dt DType, n int) *cpuStorage {
+	key := poolKey{dt, n}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	list := p.free[key]
+	if len(list) == 0 {
+		return nil
+	}
+	s := list[len(list)-1]
+	list[len(list)-1] = nil
+	p.free[key] = list[:len(list)-1]
+	p.bytes -= n * dt.Size()
+	return s
+}

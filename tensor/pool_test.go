@@ -1,0 +1,56 @@
+package tensor
+
+import "testing"
+
+// A released CPU buffer comes back from Empty of the same dtype and size, and the tensor that
+// released it can no longer reach it.
+func TestReleaseReusesBuffer(t *testing.T) {
+	n := cpuPoolMinLen + 3
+	a := New(CPU, Float32, n)
+	buf := CPUFloat32s(a)
+	buf[0] = 42
+	Release(a)
+	if a.storage.Len() != 0 {
+		t.Fatalf("released storage still has %d elements", a.storage.Len())
+	}
+	if other := Empty(CPU, Float64, n); other.DType() != Float64 || other.Numel() != n {
+		t.Fatalf("Empty float64: %s %v", other.DType(), other.Shape())
+	}
+	b := Empty(CPU, Float32, 1, n)
+	if &CPUFloat32s(b)[0] != &buf[0] {
+		t.Fatal("Empty did not reuse the released buffer")
+	}
+	if got := b.Shape(); len(got) != 2 || got[0] != 1 || got[1] != n {
+		t.Fatalf("shape %v", got)
+	}
+	if c := Empty(CPU, Float32, n); &CPUFloat32s(c)[0] == &buf[0] {
+		t.Fatal("one released buffer handed out twice")
+	}
+	// A stray use of the released tensor panics instead of reading b's data.
+	defer func() {
+		if recover() == nil {
+			t.Fatal("use after Release did not panic")
+		}
+	}()
+	Add(a, a)
+}
+
+// The pool keeps small buffers out, and at most cpuPoolPerSize of one size.
+func TestReleaseLimits(t *testing.T) {
+	small := New(CPU, Float32, 10)
+	Release(small)
+	if cpuPool.get(Float32, 10) != nil {
+		t.Error("a small buffer was pooled")
+	}
+	n := cpuPoolMinLen + 5
+	for range cpuPoolPerSize + 2 {
+		Release(New(CPU, Float32, n))
+	}
+	got := 0
+	for cpuPool.get(Float32, n) != nil {
+		got++
+	}
+	if got != cpuPoolPerSize {
+		t.Errorf("pool kept %d buffers of one size, want %d", got, cpuPoolPerSize)
+	}
+}
