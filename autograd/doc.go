@@ -21,6 +21,9 @@
 // LeakyRelu at 0, half to each side of a tie in Maximum and Minimum, an even split among ties in
 // Max and Min.
 //
+// NoGrad turns recording off for the calling goroutine only (evaluation, sampling), so a goroutine
+// that trains at the same time keeps its graph; see its documentation for why and at what cost.
+//
 // A backward never computes a gradient that no input asks for: an op whose inputs are all constants
 // records nothing, and a binary op skips the side that does not require a gradient.
 package autograd

@@ -109,17 +109,15 @@ type checker struct {
 	res    GradCheckResult
 }
 
-// forward evaluates f without recording a graph.
+// forward evaluates f on constants, so no op records a graph (unless f closes over Vars that
+// require gradients; that graph is dropped with the result). It needs no NoGrad, which would have
+// to look up this goroutine on every op.
 func (c *checker) forward() *tensor.Tensor {
-	var out *tensor.Tensor
-	NoGrad(func() {
-		xs := make([]*Var, len(c.inputs))
-		for i, x := range c.inputs {
-			xs[i] = Constant(x)
-		}
-		out = c.f(xs).Value
-	})
-	return out
+	xs := make([]*Var, len(c.inputs))
+	for i, x := range c.inputs {
+		xs[i] = Constant(x)
+	}
+	return c.f(xs).Value
 }
 
 // gradients runs f and a backward pass seeded with seed and returns each input's gradient (zeros

@@ -2,7 +2,6 @@ package autograd
 
 import (
 	"fmt"
-	"sync/atomic"
 
 	"github.com/zebra-go/zebra/tensor"
 )
@@ -70,33 +69,18 @@ func (v *Var) String() string {
 	return fmt.Sprintf("Var(%s, requires_grad=%v, op=%s)", v.Value, v.requiresGrad, op)
 }
 
-// noGradDepth counts the NoGrad scopes currently open. It is process-wide: graph recording is
-// switched off for every goroutine while any NoGrad body runs, which is what evaluation loops need.
-var noGradDepth atomic.Int32
-
-// NoGrad runs f with graph recording disabled: ops still compute values but remember nothing, so
-// evaluation uses no memory for the backward pass.
-func NoGrad(f func()) {
-	noGradDepth.Add(1)
-	defer noGradDepth.Add(-1)
-	f()
-}
-
-// GradEnabled reports whether ops currently record the graph.
-func GradEnabled() bool { return noGradDepth.Load() == 0 }
-
-// record builds the output Var of an op. When grad mode is on and some input requires a gradient,
-// the output remembers the op's inputs and backward; otherwise it is a constant and backward is
-// never kept (so its closure, and the activations it captured, can be collected).
+// record builds the output Var of an op. When some input requires a gradient and grad mode is on
+// in this goroutine, the output remembers the op's inputs and backward; otherwise it is a constant
+// and backward is never kept (so its closure, and the activations it captured, can be collected).
+// The inputs are looked at first because that is free, and GradEnabled is not always.
 func record(op string, out *tensor.Tensor, inputs []*Var, backward func(grad *tensor.Tensor) []*tensor.Tensor) *Var {
 	v := &Var{Value: out}
-	if !GradEnabled() {
-		return v
-	}
 	for _, in := range inputs {
 		if in.requiresGrad {
-			v.requiresGrad = true
-			v.node = &node{op: op, inputs: inputs, backward: backward}
+			if GradEnabled() {
+				v.requiresGrad = true
+				v.node = &node{op: op, inputs: inputs, backward: backward}
+			}
 			break
 		}
 	}
