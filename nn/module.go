@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/zebra-go/zebra/autograd"
@@ -98,8 +99,9 @@ type Sequential struct {
 	Layers []Module
 }
 
-// NewSequential returns a Sequential of the given layers.
-func NewSequential(layers ...Module) *Sequential { return &Sequential{Layers: layers} }
+// NewSequential returns a Sequential of the given layers. It keeps a copy of the list, so that
+// NewSequential(layers...) does not tie the network to the caller's slice.
+func NewSequential(layers ...Module) *Sequential { return &Sequential{Layers: slices.Clone(layers)} }
 
 // Append adds layers at the end.
 func (s *Sequential) Append(layers ...Module) { s.Layers = append(s.Layers, layers...) }

@@ -74,6 +74,22 @@ func TestSequentialNamesParametersLikePyTorch(t *testing.T) {
 	}
 }
 
+// TestSequentialOwnsItsLayerList: NewSequential(layers...) must not share the caller's slice, or
+// reusing that slice, or appending to two Sequentials built from it, rewires a network.
+func TestSequentialOwnsItsLayerList(t *testing.T) {
+	relu, tanh, sigmoid := NewReLU(), NewTanh(), NewSigmoid()
+	layers := make([]Module, 1, 4) // spare capacity, which append would write into
+	layers[0] = relu
+	a := NewSequential(layers...)
+	b := NewSequential(layers...)
+	a.Append(tanh)
+	b.Append(sigmoid)
+	layers[0] = sigmoid
+	if !slices.Equal(a.Layers, []Module{relu, tanh}) || !slices.Equal(b.Layers, []Module{relu, sigmoid}) {
+		t.Errorf("layers a %v, b %v; want [ReLU Tanh] and [ReLU Sigmoid]", a.Layers, b.Layers)
+	}
+}
+
 func TestSetTrainingReachesNestedDropout(t *testing.T) {
 	rng := tensor.NewRNG(2)
 	drop := NewDropout(0.5, rng)
