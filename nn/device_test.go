@@ -69,3 +69,34 @@ func TestLayersMatchPyTorchOnDevices(t *testing.T) {
 		t.Skip("no GPU backend on this machine")
 	}
 }
+
+// TestDropoutOnDevices: the mask is built by tensor ops on the input's backend, and a seeded layer
+// drops the same elements there as on the CPU.
+func TestDropoutOnDevices(t *testing.T) {
+	const n = 1000
+	want := NewDropout(0.3, tensor.NewRNG(9)).Forward(autograd.Constant(tensor.Ones(tensor.Float32, n))).Value.Float32s()
+	ran := 0
+	for _, name := range []string{"opencl", "cuda"} {
+		b, err := gpu.Open(name)
+		if errors.Is(err, gpu.ErrUnavailable) {
+			t.Logf("%s: %v", name, err)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		ran++
+		y := NewDropout(0.3, tensor.NewRNG(9)).Forward(autograd.Constant(tensor.Ones(tensor.Float32, n).To(b)))
+		if y.Value.Backend() != b {
+			t.Fatalf("%s: output on %s", name, y.Value.Backend().Name())
+		}
+		for i, v := range y.Value.Float32s() {
+			if v != want[i] {
+				t.Fatalf("%s: element %d is %g, the CPU gives %g", name, i, v, want[i])
+			}
+		}
+	}
+	if ran == 0 {
+		t.Skip("no GPU backend on this machine")
+	}
+}
