@@ -3,6 +3,8 @@ package tensor
 import (
 	"fmt"
 	"math"
+
+	"github.com/zebra-go/zebra/internal/vec"
 )
 
 // elementwiseGrain is the number of elements below which an elementwise kernel runs on one goroutine.
@@ -15,10 +17,23 @@ func (cpuBackend) Unary(op UnaryOp, dst, src Storage, param float64) {
 	switch dst.DType() {
 	case Float32:
 		d, s := cpuData[float32](dst), cpuData[float32](src)
-		parallelFor(len(d), elementwiseGrain, func(lo, hi int) { unary(op, d[lo:hi], s[lo:hi], float32(param)) })
+		parallelFor(len(d), elementwiseGrain, func(lo, hi int) { unary32(op, d[lo:hi], s[lo:hi], float32(param)) })
 	case Float64:
 		d, s := cpuData[float64](dst), cpuData[float64](src)
 		parallelFor(len(d), elementwiseGrain, func(lo, hi int) { unary(op, d[lo:hi], s[lo:hi], param) })
+	}
+}
+
+// unary32 runs the float32 ops that training spends time in through internal/vec's SIMD loops
+// (bit for bit the same results as unary's) and the rest through unary.
+func unary32(op UnaryOp, dst, src []float32, p float32) {
+	switch op {
+	case OpRelu:
+		vec.Relu(dst, src)
+	case OpLeakyRelu:
+		vec.LeakyRelu(dst, src, p)
+	default:
+		unary(op, dst, src, p)
 	}
 }
 
@@ -174,6 +189,14 @@ func binaryStrided[T float](op BinaryOp, dst, a, b []T, shape, as, bs []int, p T
 
 // binaryLoop computes dst[i] = op(a[i*sa], b[i*sb]) for i < len(dst).
 func binaryLoop[T float](op BinaryOp, dst, a []T, sa int, b []T, sb int, p T) {
+	if sa == 1 && sb == 1 {
+		if d, ok := any(dst).([]float32); ok {
+			n := len(d)
+			if binaryContiguous32(op, d, any(a).([]float32)[:n], any(b).([]float32)[:n], float32(p)) {
+				return
+			}
+		}
+	}
 	switch op {
 	case OpAdd:
 		for i := range dst {
@@ -218,6 +241,26 @@ func binaryLoop[T float](op BinaryOp, dst, a []T, sa int, b []T, sb int, p T) {
 	default:
 		panic(fmt.Sprintf("tensor: cpu.Binary: unknown op %d", op))
 	}
+}
+
+// binaryContiguous32 runs the contiguous float32 ops that training spends time in through
+// internal/vec's SIMD loops, with results bit for bit those of binaryLoop's, and reports whether
+// it handled op.
+func binaryContiguous32(op BinaryOp, dst, a, b []float32, p float32) bool {
+	switch op {
+	case OpAdd:
+		vec.Add(dst, a, b)
+	case OpSub:
+		vec.Sub(dst, a, b)
+	case OpMul:
+		vec.Mul(dst, a, b)
+	case OpLeakyReluBackward:
+		// a is the incoming gradient, b the input x.
+		vec.LeakyReluBackward(dst, a, b, p)
+	default:
+		return false
+	}
+	return true
 }
 
 // maxPropagateNaN is torch.maximum: NaN if either operand is NaN.

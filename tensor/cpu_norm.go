@@ -3,6 +3,8 @@ package tensor
 import (
 	"fmt"
 	"math"
+
+	"github.com/zebra-go/zebra/internal/vec"
 )
 
 func (cpuBackend) InstanceNormForward(y, mean, rstd, x Storage, planes, size int, eps float64) {
@@ -85,7 +87,14 @@ func (cpuBackend) AdamStep(param, grad, m, v Storage, h AdamHyper) {
 	switch param.DType() {
 	case Float32:
 		p, g, ms, vs := cpuData[float32](param), cpuData[float32](grad), cpuData[float32](m), cpuData[float32](v)
-		parallelFor(n, elementwiseGrain, func(lo, hi int) { adamStep(p[lo:hi], g[lo:hi], ms[lo:hi], vs[lo:hi], h) })
+		parallelFor(n, elementwiseGrain, func(lo, hi int) {
+			if h.WeightDecay == 0 {
+				// internal/vec's SIMD loop does adamStep's operations in adamStep's order.
+				vec.AdamCorrected(p[lo:hi], g[lo:hi], ms[lo:hi], vs[lo:hi], h.LR, h.Beta1, h.Beta2, h.Eps, h.BiasCorrection1, h.BiasCorrection2)
+				return
+			}
+			adamStep(p[lo:hi], g[lo:hi], ms[lo:hi], vs[lo:hi], h)
+		})
 	case Float64:
 		p, g, ms, vs := cpuData[float64](param), cpuData[float64](grad), cpuData[float64](m), cpuData[float64](v)
 		parallelFor(n, elementwiseGrain, func(lo, hi int) { adamStep(p[lo:hi], g[lo:hi], ms[lo:hi], vs[lo:hi], h) })

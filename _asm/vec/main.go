@@ -17,8 +17,12 @@ func main() {
 	ConstraintExpr("amd64,!purego")
 	leakyRelu()
 	leakyReluBackward()
+	relu()
 	axpy()
 	adam()
+	binary("add", VADDPS)
+	binary("sub", VSUBPS)
+	binary("mul", VMULPS)
 	Generate()
 }
 
@@ -133,14 +137,45 @@ func adam() {
 		VMULPS(gi, t, t)
 		VADDPS(t, vi, vi)
 		VMOVUPS(vi, at(v, off))
-		// p = p - stepSize*(m / (sqrt(v)/sqrt(bc2) + eps))
+		// p = p - (stepSize*m) / (sqrt(v)/sqrt(bc2) + eps)
 		VSQRTPS(vi, t)
 		VDIVPS(sq, t, t)
 		VADDPS(eps, t, t)
+		VMULPS(step, mi, mi)
 		VDIVPS(t, mi, t)
-		VMULPS(step, t, t)
 		VMOVUPS(at(p, off), pi)
 		VSUBPS(t, pi, pi)
 		VMOVUPS(pi, at(p, off))
+	})
+}
+
+func relu() {
+	TEXT("reluAVX2", NOSPLIT, "func(dst, x *float32, n int)")
+	Doc("reluAVX2 sets dst[i] = max(x[i], 0) as Go's max does (NaN stays NaN, -0 becomes 0), for i < n (n % 8 == 0).")
+	dst, x, n := Load(Param("dst"), GP64()), Load(Param("x"), GP64()), Load(Param("n"), GP64())
+	zero := YMM()
+	VXORPS(zero, zero, zero)
+	loop("reluAVX2", n, func(off reg.Register) {
+		v := YMM()
+		// VMAXPS returns its second source (here x) unless the first (0) is greater: x when x is
+		// NaN, positive, or ±0, and 0 when x is negative. Adding 0 then turns -0 into 0.
+		VMAXPS(at(x, off), zero, v)
+		VADDPS(zero, v, v)
+		VMOVUPS(v, at(dst, off))
+	})
+}
+
+// binary emits name+"AVX2", dst[i] = a[i] op b[i] for i < n (n % 8 == 0), op being one IEEE
+// operation, so that the result is exactly the Go loop's.
+func binary(name string, op func(ops ...Op)) {
+	TEXT(name+"AVX2", NOSPLIT, "func(dst, a, b *float32, n int)")
+	Doc(name + "AVX2 sets dst[i] = a[i] " + map[string]string{"add": "+", "sub": "-", "mul": "*"}[name] + " b[i], for i < n (n % 8 == 0).")
+	dst, a, b := Load(Param("dst"), GP64()), Load(Param("a"), GP64()), Load(Param("b"), GP64())
+	n := Load(Param("n"), GP64())
+	loop(name+"AVX2", n, func(off reg.Register) {
+		v := YMM()
+		VMOVUPS(at(a, off), v)
+		op(at(b, off), v, v) // v = v op b, in Go assembly's operand order
+		VMOVUPS(v, at(dst, off))
 	})
 }

@@ -42,6 +42,34 @@ func adamGo(p, g, m, v []float32, c adamScalars) {
 		vi := v[i]*c.beta2 + (gi*c.oneMinusBeta2)*gi
 		m[i], v[i] = mi, vi
 		denom := float32(math.Sqrt(float64(vi)))/c.sqrtBC2 + c.eps
-		p[i] = p[i] - c.stepSize*(mi/denom)
+		p[i] = p[i] - (c.stepSize*mi)/denom
+	}
+}
+
+func reluGo(dst, x []float32) {
+	dst = dst[:len(x)]
+	for i, xi := range x {
+		dst[i] = max(xi, 0)
+	}
+}
+
+func addGo(dst, a, b []float32) {
+	dst, b = dst[:len(a)], b[:len(a)]
+	for i, ai := range a {
+		dst[i] = ai + b[i]
+	}
+}
+
+func subGo(dst, a, b []float32) {
+	dst, b = dst[:len(a)], b[:len(a)]
+	for i, ai := range a {
+		dst[i] = ai - b[i]
+	}
+}
+
+func mulGo(dst, a, b []float32) {
+	dst, b = dst[:len(a)], b[:len(a)]
+	for i, ai := range a {
+		dst[i] = ai * b[i]
 	}
 }

@@ -29,6 +29,44 @@ func LeakyReluBackward(dx, dy, x []float32, slope float32) {
 	leakyReluBackwardGo(dx[done:], dy[done:], x[done:], slope)
 }
 
+// Relu sets dst[i] = max(x[i], 0) as Go's max does: NaN stays NaN and -0 becomes 0, as in
+// PyTorch. dst may be x.
+func Relu(dst, x []float32) {
+	checkLen("Relu", len(dst), "dst, x", len(x))
+	done := reluBulk(dst, x)
+	reluGo(dst[done:], x[done:])
+}
+
+// Add sets dst[i] = a[i] + b[i]. dst may be a or b.
+func Add(dst, a, b []float32) {
+	checkLen("Add", len(dst), "dst, a, b", len(a), len(b))
+	done := binaryBulk(opAdd, dst, a, b)
+	addGo(dst[done:], a[done:], b[done:])
+}
+
+// Sub sets dst[i] = a[i] - b[i]. dst may be a or b.
+func Sub(dst, a, b []float32) {
+	checkLen("Sub", len(dst), "dst, a, b", len(a), len(b))
+	done := binaryBulk(opSub, dst, a, b)
+	subGo(dst[done:], a[done:], b[done:])
+}
+
+// Mul sets dst[i] = a[i] * b[i]. dst may be a or b.
+func Mul(dst, a, b []float32) {
+	checkLen("Mul", len(dst), "dst, a, b", len(a), len(b))
+	done := binaryBulk(opMul, dst, a, b)
+	mulGo(dst[done:], a[done:], b[done:])
+}
+
+// binaryOp selects one of the binary kernels.
+type binaryOp uint8
+
+const (
+	opAdd binaryOp = iota
+	opSub
+	opMul
+)
+
 // Axpy sets y[i] += alpha*x[i] (the BLAS axpy): gradient accumulation and scaled adds.
 func Axpy(y, x []float32, alpha float32) {
 	checkLen("Axpy", len(y), "y, x", len(x))
@@ -41,23 +79,27 @@ func Axpy(y, x []float32, alpha float32) {
 //
 //	m = beta1*m + (1-beta1)*g
 //	v = beta2*v + (1-beta2)*g*g
-//	p -= (lr/bc1) * m / (sqrt(v)/sqrt(bc2) + eps),   bc1 = 1-beta1^step, bc2 = 1-beta2^step
+//	p -= ((lr/bc1) * m) / (sqrt(v)/sqrt(bc2) + eps),   bc1 = 1-beta1^step, bc2 = 1-beta2^step
 //
 // The hyperparameters are float64, like PyTorch's Python floats: 1-beta1, lr/bc1, sqrt(bc2)
 // and the rest are computed in float64 and rounded to float32 once, as PyTorch does.
 func Adam(p, g, m, v []float32, lr, beta1, beta2, eps float64, step int) {
-	checkLen("Adam", len(p), "p, g, m, v", len(g), len(m), len(v))
 	if step < 1 {
 		panic(fmt.Sprintf("vec: Adam: step %d, want >= 1", step))
 	}
-	c := newAdamScalars(lr, beta1, beta2, eps, step)
+	AdamCorrected(p, g, m, v, lr, beta1, beta2, eps, 1-math.Pow(beta1, float64(step)), 1-math.Pow(beta2, float64(step)))
+}
+
+// AdamCorrected is Adam with the bias corrections bc1 and bc2 given instead of the step (the
+// form of tensor.AdamHyper).
+func AdamCorrected(p, g, m, v []float32, lr, beta1, beta2, eps, bc1, bc2 float64) {
+	checkLen("Adam", len(p), "p, g, m, v", len(g), len(m), len(v))
+	c := newAdamScalars(lr, beta1, beta2, eps, bc1, bc2)
 	done := adamBulk(p, g, m, v, c)
 	adamGo(p[done:], g[done:], m[done:], v[done:], c)
 }
 
-func newAdamScalars(lr, beta1, beta2, eps float64, step int) adamScalars {
-	bc1 := 1 - math.Pow(beta1, float64(step))
-	bc2 := 1 - math.Pow(beta2, float64(step))
+func newAdamScalars(lr, beta1, beta2, eps, bc1, bc2 float64) adamScalars {
 	return adamScalars{
 		beta1: float32(beta1), oneMinusBeta1: float32(1 - beta1),
 		beta2: float32(beta2), oneMinusBeta2: float32(1 - beta2),

@@ -17,6 +17,26 @@ func leakyReluAVX2(dst, x *float32, n int, slope float32)
 //go:noescape
 func leakyReluBackwardAVX2(dx, dy, x *float32, n int, slope float32)
 
+// reluAVX2 computes reluGo on the first n elements, n % 8 == 0.
+//
+//go:noescape
+func reluAVX2(dst, x *float32, n int)
+
+// addAVX2 computes addGo on the first n elements, n % 8 == 0.
+//
+//go:noescape
+func addAVX2(dst, a, b *float32, n int)
+
+// subAVX2 computes subGo on the first n elements, n % 8 == 0.
+//
+//go:noescape
+func subAVX2(dst, a, b *float32, n int)
+
+// mulAVX2 computes mulGo on the first n elements, n % 8 == 0.
+//
+//go:noescape
+func mulAVX2(dst, a, b *float32, n int)
+
 // axpyAVX2 computes axpyGo on the first n elements, n % 8 == 0.
 //
 //go:noescape
@@ -50,6 +70,29 @@ func leakyReluBackwardBulk(dx, dy, x []float32, slope float32) int {
 	n := bulk(len(x))
 	if n > 0 {
 		leakyReluBackwardAVX2(&dx[0], &dy[0], &x[0], n, slope)
+	}
+	return n
+}
+
+func reluBulk(dst, x []float32) int {
+	n := bulk(len(x))
+	if n > 0 {
+		reluAVX2(&dst[0], &x[0], n)
+	}
+	return n
+}
+
+func binaryBulk(op binaryOp, dst, a, b []float32) int {
+	n := bulk(len(a))
+	if n > 0 {
+		switch op {
+		case opAdd:
+			addAVX2(&dst[0], &a[0], &b[0], n)
+		case opSub:
+			subAVX2(&dst[0], &a[0], &b[0], n)
+		case opMul:
+			mulAVX2(&dst[0], &a[0], &b[0], n)
+		}
 	}
 	return n
 }

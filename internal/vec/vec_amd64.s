@@ -57,6 +57,29 @@ leakyReluBackwardAVX2_done:
 	VZEROUPPER
 	RET
 
+// func reluAVX2(dst *float32, x *float32, n int)
+// Requires: AVX
+TEXT ·reluAVX2(SB), NOSPLIT, $0-24
+	MOVQ   dst+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   n+16(FP), DX
+	VXORPS Y0, Y0, Y0
+	XORQ   BX, BX
+	SHLQ   $0x02, DX
+
+reluAVX2_loop:
+	CMPQ    BX, DX
+	JAE     reluAVX2_done
+	VMAXPS  (CX)(BX*1), Y0, Y1
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, (AX)(BX*1)
+	ADDQ    $0x20, BX
+	JMP     reluAVX2_loop
+
+reluAVX2_done:
+	VZEROUPPER
+	RET
+
 // func axpyAVX2(y *float32, x *float32, n int, alpha float32)
 // Requires: AVX
 TEXT ·axpyAVX2(SB), NOSPLIT, $0-28
@@ -114,8 +137,8 @@ adamAVX2_loop:
 	VSQRTPS Y9, Y10
 	VDIVPS  Y5, Y10, Y10
 	VADDPS  Y6, Y10, Y10
+	VMULPS  Y4, Y8, Y8
 	VDIVPS  Y10, Y8, Y10
-	VMULPS  Y4, Y10, Y10
 	VMOVUPS (AX)(DI*1), Y7
 	VSUBPS  Y10, Y7, Y7
 	VMOVUPS Y7, (AX)(DI*1)
@@ -123,5 +146,74 @@ adamAVX2_loop:
 	JMP     adamAVX2_loop
 
 adamAVX2_done:
+	VZEROUPPER
+	RET
+
+// func addAVX2(dst *float32, a *float32, b *float32, n int)
+// Requires: AVX
+TEXT ·addAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), BX
+	XORQ SI, SI
+	SHLQ $0x02, BX
+
+addAVX2_loop:
+	CMPQ    SI, BX
+	JAE     addAVX2_done
+	VMOVUPS (CX)(SI*1), Y0
+	VADDPS  (DX)(SI*1), Y0, Y0
+	VMOVUPS Y0, (AX)(SI*1)
+	ADDQ    $0x20, SI
+	JMP     addAVX2_loop
+
+addAVX2_done:
+	VZEROUPPER
+	RET
+
+// func subAVX2(dst *float32, a *float32, b *float32, n int)
+// Requires: AVX
+TEXT ·subAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), BX
+	XORQ SI, SI
+	SHLQ $0x02, BX
+
+subAVX2_loop:
+	CMPQ    SI, BX
+	JAE     subAVX2_done
+	VMOVUPS (CX)(SI*1), Y0
+	VSUBPS  (DX)(SI*1), Y0, Y0
+	VMOVUPS Y0, (AX)(SI*1)
+	ADDQ    $0x20, SI
+	JMP     subAVX2_loop
+
+subAVX2_done:
+	VZEROUPPER
+	RET
+
+// func mulAVX2(dst *float32, a *float32, b *float32, n int)
+// Requires: AVX
+TEXT ·mulAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), BX
+	XORQ SI, SI
+	SHLQ $0x02, BX
+
+mulAVX2_loop:
+	CMPQ    SI, BX
+	JAE     mulAVX2_done
+	VMOVUPS (CX)(SI*1), Y0
+	VMULPS  (DX)(SI*1), Y0, Y0
+	VMOVUPS Y0, (AX)(SI*1)
+	ADDQ    $0x20, SI
+	JMP     mulAVX2_loop
+
+mulAVX2_done:
 	VZEROUPPER
 	RET

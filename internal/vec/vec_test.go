@@ -187,8 +187,7 @@ func TestAdam(t *testing.T) {
 			for step := 1; step <= 3; step++ {
 				bc1 := 1 - math.Pow(beta1, float64(step))
 				bc2 := 1 - math.Pow(beta2, float64(step))
-				adamGo(pw, g, mw, vw, adamScalars{float32(beta1), float32(1 - beta1), float32(beta2), float32(1 - beta2),
-					float32(lr / bc1), float32(math.Sqrt(bc2)), float32(eps)})
+				adamGo(pw, g, mw, vw, newAdamScalars(lr, beta1, beta2, eps, bc1, bc2))
 			}
 			for i := range p {
 				if !close(p[i], pw[i]) || !close(m[i], mw[i]) || !close(v[i], vw[i]) {
@@ -211,6 +210,85 @@ func TestAdam(t *testing.T) {
 			checkGuards(t, "Adam p", pWhole, len(pWhole)-n-2*guard, n)
 			checkGuards(t, "Adam m", mWhole, len(mWhole)-n-2*guard, n)
 			checkGuards(t, "Adam v", vWhole, len(vWhole)-n-2*guard, n)
+		}
+	})
+}
+
+func TestRelu(t *testing.T) {
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(6, 6))
+		for _, n := range sizes {
+			x, xWhole := buffer(rng, n, rng.IntN(8), true)
+			xCopy := append([]float32(nil), xWhole...)
+			dst, dstWhole := buffer(rng, n, rng.IntN(8), false)
+			Relu(dst, x)
+			for i, xi := range x {
+				// The definition, bit for bit: NaN stays NaN, negatives and -0 give +0.
+				want := xi
+				if !(xi > 0) && !math.IsNaN(float64(xi)) {
+					want = 0
+				}
+				if !sameBits(dst[i:i+1], []float32{want}) && !(math.IsNaN(float64(want)) && math.IsNaN(float64(dst[i]))) {
+					t.Fatalf("n=%d: Relu(%v) = %v, want %v", n, xi, dst[i], want)
+				}
+			}
+			twin := make([]float32, n)
+			reluGo(twin, x)
+			for i := range twin {
+				if !sameBits(twin[i:i+1], dst[i:i+1]) && !(math.IsNaN(float64(twin[i])) && math.IsNaN(float64(dst[i]))) {
+					t.Fatalf("n=%d: twin gives %v for %v, kernel %v", n, twin[i], x[i], dst[i])
+				}
+			}
+			if !sameBits(xWhole, xCopy) {
+				t.Fatalf("n=%d: x modified", n)
+			}
+			checkGuards(t, "Relu", dstWhole, len(dstWhole)-n-2*guard, n)
+		}
+	})
+}
+
+func TestBinary(t *testing.T) {
+	ops := []struct {
+		name   string
+		kernel func(dst, a, b []float32)
+		def    func(a, b float32) float32
+	}{
+		{"Add", Add, func(a, b float32) float32 { return a + b }},
+		{"Sub", Sub, func(a, b float32) float32 { return a - b }},
+		{"Mul", Mul, func(a, b float32) float32 { return a * b }},
+	}
+	forEachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(7, 7))
+		for _, op := range ops {
+			for _, n := range sizes {
+				a, aWhole := buffer(rng, n, rng.IntN(8), true)
+				b, bWhole := buffer(rng, n, rng.IntN(8), true)
+				aCopy, bCopy := append([]float32(nil), aWhole...), append([]float32(nil), bWhole...)
+				dst, dstWhole := buffer(rng, n, rng.IntN(8), false)
+				op.kernel(dst, a, b)
+				for i := range dst {
+					// One IEEE operation: the result is exact, bit for bit.
+					want := op.def(a[i], b[i])
+					if !sameBits(dst[i:i+1], []float32{want}) && !(math.IsNaN(float64(want)) && math.IsNaN(float64(dst[i]))) {
+						t.Fatalf("%s n=%d: %v, %v gave %v, want %v", op.name, n, a[i], b[i], dst[i], want)
+					}
+				}
+				if !sameBits(aWhole, aCopy) || !sameBits(bWhole, bCopy) {
+					t.Fatalf("%s n=%d: an operand was modified", op.name, n)
+				}
+				checkGuards(t, op.name, dstWhole, len(dstWhole)-n-2*guard, n)
+				// In place, dst = a.
+				want := make([]float32, n)
+				for i := range want {
+					want[i] = op.def(a[i], b[i])
+				}
+				op.kernel(a, a, b)
+				for i := range a {
+					if !sameBits(a[i:i+1], want[i:i+1]) && !(math.IsNaN(float64(want[i])) && math.IsNaN(float64(a[i]))) {
+						t.Fatalf("%s in place n=%d: a[%d] = %v, want %v", op.name, n, i, a[i], want[i])
+					}
+				}
+			}
 		}
 	})
 }

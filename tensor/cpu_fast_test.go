@@ -1,0 +1,129 @@
+package tensor
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The CPU backend runs some float32 kernels through internal/vec's SIMD loops (which have their own
+// tests against their Go twins). These tests check the wiring: every result against the definition,
+// bit for bit, on ragged lengths around the 8-lane vector and one long enough to be split across
+// goroutines, with NaN, ±0 and infinities mixed in.
+var fastPathSizes = []int{0, 1, 7, 8, 9, 15, 16, 17, 33, 100, 2*elementwiseGrain + 13}
+
+func fastPathData(rng *rand.Rand, n int) []float32 {
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+	xs := make([]float32, n)
+	for i := range xs {
+		xs[i] = float32(rng.NormFloat64())
+		if rng.IntN(10) == 0 {
+			xs[i] = special[rng.IntN(len(special))]
+		}
+	}
+	return xs
+}
+
+// sameFloat32 is equality of bits, with any NaN matching any NaN.
+func sameFloat32(a, b float32) bool {
+	if a != a || b != b {
+		return a != a && b != b
+	}
+	return math.Float32bits(a) == math.Float32bits(b)
+}
+
+func TestFloat32FastPathsMatchDefinitions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	unaries := []struct {
+		name string
+		f    func(*Tensor) *Tensor
+		def  func(x float32) float32
+	}{
+		{"Relu", Relu, func(x float32) float32 { return max(x, 0) }},
+		{"LeakyRelu", func(x *Tensor) *Tensor { return LeakyRelu(x, 0.2) }, func(x float32) float32 {
+			if x > 0 {
+				return x
+			}
+			return float32(0.2) * x
+		}},
+	}
+	binaries := []struct {
+		name string
+		f    func(a, b *Tensor) *Tensor
+		def  func(a, b float32) float32
+	}{
+		{"Add", Add, func(a, b float32) float32 { return a + b }},
+		{"Sub", Sub, func(a, b float32) float32 { return a - b }},
+		{"Mul", Mul, func(a, b float32) float32 { return a * b }},
+		{"LeakyReluBackward", func(g, x *Tensor) *Tensor { return LeakyReluBackward(g, x, 0.2) }, func(g, x float32) float32 {
+			if x > 0 {
+				return g
+			}
+			return float32(0.2) * g
+		}},
+	}
+	for _, n := range fastPathSizes {
+		a, b := fastPathData(rng, n), fastPathData(rng, n)
+		ta, tb := FromFloat32(a, n), FromFloat32(b, n)
+		for _, op := range unaries {
+			got := CPUFloat32s(op.f(ta))
+			for i := range got {
+				if want := op.def(a[i]); !sameFloat32(got[i], want) {
+					t.Fatalf("%s n=%d: f(%v) = %v, want %v", op.name, n, a[i], got[i], want)
+				}
+			}
+		}
+		for _, op := range binaries {
+			got := CPUFloat32s(op.f(ta, tb))
+			for i := range got {
+				if want := op.def(a[i], b[i]); !sameFloat32(got[i], want) {
+					t.Fatalf("%s n=%d: f(%v, %v) = %v, want %v", op.name, n, a[i], b[i], got[i], want)
+				}
+			}
+		}
+		// In place, as gradient accumulation does it.
+		acc := ta.Clone()
+		AddInPlace(acc, tb)
+		for i, v := range CPUFloat32s(acc) {
+			if want := a[i] + b[i]; !sameFloat32(v, want) {
+				t.Fatalf("AddInPlace n=%d: %v + %v = %v", n, a[i], b[i], v)
+			}
+		}
+	}
+}
+
+// Without weight decay the float32 Adam step runs through internal/vec; it must agree with the
+// generic loop, which the textbook test checks, to an ulp or two (the compiler may fuse the
+// loop's multiply-adds).
+func TestFloat32AdamFastPathMatchesLoop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range fastPathSizes {
+		p, g, m := make([]float32, n), make([]float32, n), make([]float32, n)
+		v := make([]float32, n)
+		for i := range p {
+			p[i], g[i], m[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64()), float32(rng.NormFloat64())
+			v[i] = float32(rng.ExpFloat64())
+		}
+		h := AdamHyper{LR: 2e-4, Beta1: 0.5, Beta2: 0.999, Eps: 1e-8, BiasCorrection1: 0.75, BiasCorrection2: 1 - 0.999*0.999}
+		wp, wm, wv := append([]float32(nil), p...), append([]float32(nil), m...), append([]float32(nil), v...)
+		adamStep(wp, g, wm, wv, h)
+		P, M, V := FromFloat32(p, n), FromFloat32(m, n), FromFloat32(v, n)
+		AdamStep(P, FromFloat32(g, n), M, V, h)
+		for _, c := range []struct {
+			name      string
+			got, want []float32
+		}{{"param", CPUFloat32s(P), wp}, {"m", CPUFloat32s(M), wm}, {"v", CPUFloat32s(V), wv}} {
+			for i := range c.got {
+				if d := math.Abs(float64(c.got[i] - c.want[i])); d > 2*ulp32(c.want[i]) {
+					t.Fatalf("Adam %s n=%d i=%d: %v, loop gives %v", c.name, n, i, c.got[i], c.want[i])
+				}
+			}
+		}
+	}
+}
+
+func ulp32(x float32) float64 {
+	a := float32(math.Abs(float64(x)))
+	return float64(math.Nextafter32(a, float32(math.Inf(1))) - a)
+}
+
