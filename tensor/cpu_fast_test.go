@@ -126,4 +126,3 @@ func ulp32(x float32) float64 {
 	a := float32(math.Abs(float64(x)))
 	return float64(math.Nextafter32(a, float32(math.Inf(1))) - a)
 }
-
