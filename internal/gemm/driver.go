@@ -44,7 +44,18 @@ func gemm[T float32 | float64](im *impl[T], threads int, transA, transB bool, m,
 		scale(c, m, n, ldc, beta)
 		return
 	}
+	if parts := splitK(m, n, k, threads); parts > 1 {
+		gemmSplitK(im, parts, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	pr := newProduct(im, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	rects := split(m, n, k, im.mr, im.nr, threads)
+	parallel(len(rects), func(i int) { pr.run(rects[i]) })
+}
+
+func newProduct[T float32 | float64](im *impl[T], transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) *product[T] {
 	var zero T
+	size := int(unsafe.Sizeof(zero))
 	pr := &product[T]{
 		im: im, transA: transA, transB: transB, m: m, n: n, k: k,
 		alpha: alpha, beta: beta, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc,
@@ -53,17 +64,63 @@ func gemm[T float32 | float64](im *impl[T], threads int, transA, transB bool, m,
 	if transA {
 		pr.directA = ceilDiv(n, im.nr) <= directATransTiles
 	} else {
-		rowBytes := lda * int(unsafe.Sizeof(zero))
-		pr.directA = ceilDiv(n, im.nr) <= directATiles && rowBytes%4096 != 0
+		pr.directA = ceilDiv(n, im.nr) <= directATiles && lda*size%4096 != 0
 	}
-	pr.alongRows = alongRowsOK && m <= im.mc && (ldc*int(unsafe.Sizeof(zero)))%4096 == 0
-	parts := split(m, n, k, im.mr, im.nr, threads)
-	parallel(len(parts), func(i int) {
-		w := im.workspace()
-		w.fit(pr, parts[i])
-		pr.compute(w, parts[i])
-		im.work.Put(w)
+	pr.alongRows = alongRowsOK && m <= im.mc && ldc*size%4096 == 0
+	return pr
+}
+
+// run computes rectangle r of C on the calling goroutine with a pooled workspace.
+func (pr *product[T]) run(r rect) {
+	w := pr.im.workspace()
+	w.fit(pr, r)
+	pr.compute(w, r)
+	pr.im.work.Put(w)
+}
+
+// splitK returns how many parts to cut k into, or 1 to split C instead. Splitting C makes every
+// thread pack the whole of the operand that is not split; when k dwarfs m and n (the weight
+// gradient of a convolution, dW = dY·colsᵀ with k = OH·OW), that operand is most of the
+// traffic, and it is cheaper for each thread to take a slice of k and sum partial m×n results.
+func splitK(m, n, k, threads int) int {
+	if threads <= 1 || m*n*k < minParallelWork || k < 2*max(m, n) {
+		return 1
+	}
+	return min(threads, k/256)
+}
+
+// gemmSplitK computes C = alpha*op(A)*op(B) + beta*C as parts products over slices of k: the
+// first into C itself with the caller's beta, the others into private buffers that are then
+// added to C.
+func gemmSplitK[T float32 | float64](im *impl[T], parts int, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	partial := make([][]T, parts)
+	parallel(parts, func(i int) {
+		k0, k1 := i*k/parts, (i+1)*k/parts
+		// The slice of k starts at column k0 of a row-major A or row k0 of a transposed one,
+		// and at row k0 of B or column k0 of a transposed B.
+		aOff, bOff := k0, k0*ldb
+		if transA {
+			aOff = k0 * lda
+		}
+		if transB {
+			bOff = k0
+		}
+		ai, bi := a[aOff:], b[bOff:]
+		ci, ldci, betai := c, ldc, beta
+		if i > 0 {
+			partial[i] = make([]T, m*n)
+			ci, ldci, betai = partial[i], n, 0
+		}
+		newProduct(im, transA, transB, m, n, k1-k0, alpha, ai, lda, bi, ldb, betai, ci, ldci).run(rect{0, m, 0, n})
 	})
+	for _, p := range partial[1:] {
+		for i := 0; i < m; i++ {
+			row, add := c[i*ldc:i*ldc+n], p[i*n:i*n+n]
+			for j := range row {
+				row[j] += add[j]
+			}
+		}
+	}
 }
 
 // rect is the part [i0,i1)×[j0,j1) of C that one thread computes.

@@ -340,3 +340,52 @@ func TestAlongRows(t *testing.T) {
 		}
 	})
 }
+
+// TestSplitK covers products with k much longer than m and n, which threads split along k and
+// sum (splitK), with every transpose, beta == 0 over a NaN C, and NaN guards beside C's rows.
+func TestSplitK(t *testing.T) {
+	forEachPath(t, func(t *testing.T, p *path) {
+		rng := rand.New(rand.NewPCG(7, 7))
+		for _, d := range [][3]int{{7, 9, 5000}, {33, 17, 4099}} {
+			m, n, k := d[0], d[1], d[2]
+			for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+				for _, beta := range []float32{0, -0.5} {
+					for _, threads := range []int{2, 3} {
+						if splitK(m, n, k, threads) < 2 {
+							t.Fatalf("m=%d n=%d k=%d threads=%d: not split along k", m, n, k, threads)
+						}
+						a, b := randSlice[float32](rng, m*k), randSlice[float32](rng, k*n)
+						lda, ldb, ldc := k, n, n+3
+						if tr[0] {
+							lda = m
+						}
+						if tr[1] {
+							ldb = k
+						}
+						c := randSlice[float32](rng, m*ldc)
+						for i := range c {
+							if i%ldc >= n || beta == 0 {
+								c[i] = float32(math.NaN())
+							}
+						}
+						want := append([]float32(nil), c...)
+						gemmRef(tr[0], tr[1], m, n, k, -2, a, lda, b, ldb, beta, want, ldc)
+						gemm(p.s, threads, tr[0], tr[1], m, n, k, -2, a, lda, b, ldb, beta, c, ldc)
+						for idx := range c {
+							if idx%ldc >= n {
+								if !math.IsNaN(float64(c[idx])) {
+									t.Fatalf("guard C[%d] overwritten", idx)
+								}
+								continue
+							}
+							if d := math.Abs(float64(c[idx] - want[idx])); !(d <= 2*float64(k+4)*0x1p-24*2*float64(k)) {
+								t.Fatalf("m=%d n=%d k=%d trans=%v beta=%v threads=%d: C[%d,%d] = %v, want %v",
+									m, n, k, tr, beta, threads, idx/ldc, idx%ldc, c[idx], want[idx])
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}

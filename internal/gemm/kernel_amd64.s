@@ -4623,6 +4623,47 @@ transposePack32_group_next:
 	ADDQ $0x10, AX
 	SUBQ $0x04, SI
 	JMP  transposePack32_group
+	CMPQ SI, $0x02
+	JB   transposePack32_single
+	LEAQ (DX)(BX*1), R8
+	MOVQ AX, R9
+	XORQ R10, R10
+	MOVQ DI, R11
+	ANDQ $-4, R11
+
+transposePack32_pair_block:
+	CMPQ       R10, R11
+	JAE        transposePack32_pair_rest
+	VMOVUPS    (DX)(R10*4), X0
+	VMOVUPS    (R8)(R10*4), X1
+	PREFETCHT0 512(DX)(R10*4)
+	PREFETCHT0 512(R8)(R10*4)
+	VUNPCKLPS  X1, X0, X2
+	VUNPCKHPS  X1, X0, X0
+	LEAQ       (R9)(CX*2), R12
+	VMOVLPS    X2, (R9)
+	VMOVHPS    X2, (R9)(CX*1)
+	VMOVLPS    X0, (R12)
+	VMOVHPS    X0, (R12)(CX*1)
+	LEAQ       (R9)(CX*4), R9
+	ADDQ       $0x04, R10
+	JMP        transposePack32_pair_block
+
+transposePack32_pair_rest:
+	CMPQ  R10, DI
+	JAE   transposePack32_pair_next
+	MOVSS (DX)(R10*4), X0
+	MOVSS (R8)(R10*4), X1
+	MOVSS X0, (R9)
+	MOVSS X1, 4(R9)
+	ADDQ  CX, R9
+	INCQ  R10
+	JMP   transposePack32_pair_rest
+
+transposePack32_pair_next:
+	LEAQ (DX)(BX*2), DX
+	ADDQ $0x08, AX
+	SUBQ $0x02, SI
 
 transposePack32_single:
 	TESTQ SI, SI
