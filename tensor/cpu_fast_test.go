@@ -126,3 +126,36 @@ func ulp32(x float32) float64 {
 	a := float32(math.Abs(float64(x)))
 	return float64(math.Nextafter32(a, float32(math.Inf(1))) - a)
 }
+
+// The float32 InstanceNorm kernels run through internal/vec; they must agree with the generic
+// loops (which the formula and finite-difference tests check) up to the order of their float64
+// sums, on planes around the 8-lane vector and its remainders, split across goroutines or not.
+func TestFloat32InstanceNormFastPathMatchesLoops(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, size := range []int{1, 7, 8, 9, 17, 1024, 4099} {
+		planes := 3
+		x, dy := make([]float32, planes*size), make([]float32, planes*size)
+		for i := range x {
+			x[i], dy[i] = 5+float32(rng.NormFloat64()), float32(rng.NormFloat64())
+		}
+		y, mean, rstd := make([]float32, len(x)), make([]float32, planes), make([]float32, planes)
+		wy, wmean, wrstd := make([]float32, len(x)), make([]float32, planes), make([]float32, planes)
+		CPU.InstanceNormForward(&cpuStorage{dtype: Float32, f32: y}, &cpuStorage{dtype: Float32, f32: mean},
+			&cpuStorage{dtype: Float32, f32: rstd}, &cpuStorage{dtype: Float32, f32: x}, planes, size, 1e-5)
+		instanceNormForward(wy, wmean, wrstd, x, planes, size, 1e-5)
+		dx, wdx := make([]float32, len(x)), make([]float32, len(x))
+		CPU.InstanceNormBackward(&cpuStorage{dtype: Float32, f32: dx}, &cpuStorage{dtype: Float32, f32: dy},
+			&cpuStorage{dtype: Float32, f32: x}, &cpuStorage{dtype: Float32, f32: mean}, &cpuStorage{dtype: Float32, f32: rstd}, planes, size)
+		instanceNormBackward(wdx, dy, x, wmean, wrstd, planes, size)
+		for _, c := range []struct {
+			name      string
+			got, want []float32
+		}{{"y", y, wy}, {"mean", mean, wmean}, {"rstd", rstd, wrstd}, {"dx", dx, wdx}} {
+			for i := range c.got {
+				if d := math.Abs(float64(c.got[i] - c.want[i])); d > 1e-6+2*ulp32(c.want[i]) {
+					t.Fatalf("InstanceNorm %s size=%d i=%d: %v, loop gives %v", c.name, size, i, c.got[i], c.want[i])
+				}
+			}
+		}
+	}
+}

@@ -13,7 +13,7 @@ func (cpuBackend) InstanceNormForward(y, mean, rstd, x Storage, planes, size int
 	}
 	switch x.DType() {
 	case Float32:
-		instanceNormForward(cpuData[float32](y), cpuData[float32](mean), cpuData[float32](rstd), cpuData[float32](x), planes, size, eps)
+		instanceNormForward32(cpuData[float32](y), cpuData[float32](mean), cpuData[float32](rstd), cpuData[float32](x), planes, size, eps)
 	case Float64:
 		instanceNormForward(cpuData[float64](y), cpuData[float64](mean), cpuData[float64](rstd), cpuData[float64](x), planes, size, eps)
 	}
@@ -45,13 +45,39 @@ func instanceNormForward[T float](y, mean, rstd, x []T, planes, size int, eps fl
 	})
 }
 
+// instanceNormForward32 is instanceNormForward for float32 through internal/vec's SIMD loops:
+// the same float64 passes, with the sums added in another order.
+func instanceNormForward32(y, mean, rstd, x []float32, planes, size int, eps float64) {
+	parallelFor(planes, max(1, elementwiseGrain/max(size, 1)), func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			xs := x[p*size:][:size]
+			mu := vec.Sum64(xs) / float64(size)
+			r := 1 / math.Sqrt(vec.SumSqDev64(xs, mu)/float64(size)+eps)
+			vec.Normalize64(y[p*size:][:size], xs, mu, r)
+			mean[p], rstd[p] = float32(mu), float32(r)
+		}
+	})
+}
+
+// instanceNormBackward32 is instanceNormBackward for float32 through internal/vec's SIMD loops.
+func instanceNormBackward32(dx, dy, x, mean, rstd []float32, planes, size int) {
+	parallelFor(planes, max(1, elementwiseGrain/max(size, 1)), func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			xs, gs := x[p*size:][:size], dy[p*size:][:size]
+			mu, r := float64(mean[p]), float64(rstd[p])
+			sumG, sumGX := vec.NormGradSums64(gs, xs, mu, r)
+			vec.NormGradApply64(dx[p*size:][:size], gs, xs, mu, r, sumG/float64(size), sumGX/float64(size))
+		}
+	})
+}
+
 func (cpuBackend) InstanceNormBackward(dx, dy, x, mean, rstd Storage, planes, size int) {
 	if x.Len() != planes*size || dx.Len() != x.Len() || dy.Len() != x.Len() || mean.Len() != planes || rstd.Len() != planes {
 		panic(fmt.Sprintf("tensor: cpu.InstanceNormBackward: %d planes of %d do not match buffers", planes, size))
 	}
 	switch x.DType() {
 	case Float32:
-		instanceNormBackward(cpuData[float32](dx), cpuData[float32](dy), cpuData[float32](x), cpuData[float32](mean), cpuData[float32](rstd), planes, size)
+		instanceNormBackward32(cpuData[float32](dx), cpuData[float32](dy), cpuData[float32](x), cpuData[float32](mean), cpuData[float32](rstd), planes, size)
 	case Float64:
 		instanceNormBackward(cpuData[float64](dx), cpuData[float64](dy), cpuData[float64](x), cpuData[float64](mean), cpuData[float64](rstd), planes, size)
 	}

@@ -23,6 +23,11 @@ func main() {
 	binary("add", VADDPS)
 	binary("sub", VSUBPS)
 	binary("mul", VMULPS)
+	sumF64()
+	sumSqDevF64()
+	normalizeF64()
+	normGradSumsF64()
+	normGradApplyF64()
 	Generate()
 }
 
@@ -177,5 +182,167 @@ func binary(name string, op func(ops ...Op)) {
 		VMOVUPS(at(a, off), v)
 		op(at(b, off), v, v) // v = v op b, in Go assembly's operand order
 		VMOVUPS(v, at(dst, off))
+	})
+}
+
+// The InstanceNorm kernels work in float64, as their Go twins do: each group of 8 float32 is
+// widened to two ymm registers of 4 float64 (VCVTPS2PD), and results are rounded back to float32
+// once (VCVTPD2PS, round to nearest like Go's conversion). Reductions keep one partial sum per
+// lane and register and add them up at the end, a different order from the twin's sequential
+// loop (and one that breaks its chain of dependent additions).
+
+// widen loads the 8 floats at base+off as two ymm registers of 4 float64.
+func widen(base, off reg.Register) (lo, hi reg.VecVirtual) {
+	lo, hi = YMM(), YMM()
+	VCVTPS2PD(Mem{Base: base, Index: off, Scale: 1}, lo)
+	VCVTPS2PD(Mem{Base: base, Index: off, Scale: 1, Disp: 16}, hi)
+	return lo, hi
+}
+
+// narrowStore rounds the two halves to float32 and stores the 8 floats at base+off.
+func narrowStore(lo, hi reg.VecVirtual, base, off reg.Register) {
+	VCVTPD2PSY(lo, lo.AsX())
+	VCVTPD2PSY(hi, hi.AsX())
+	VMOVUPS(lo.AsX(), Mem{Base: base, Index: off, Scale: 1})
+	VMOVUPS(hi.AsX(), Mem{Base: base, Index: off, Scale: 1, Disp: 16})
+}
+
+// reduceLoop is loop with two float64 accumulators per sum; it returns the sums' registers
+// after the loop. body adds into the accumulators.
+func reduceLoop(name string, n reg.Register, sums int, body func(off reg.Register, acc [][2]reg.VecVirtual)) [][2]reg.VecVirtual {
+	acc := make([][2]reg.VecVirtual, sums)
+	for i := range acc {
+		acc[i] = [2]reg.VecVirtual{YMM(), YMM()}
+		VXORPD(acc[i][0], acc[i][0], acc[i][0])
+		VXORPD(acc[i][1], acc[i][1], acc[i][1])
+	}
+	off := GP64()
+	XORQ(off, off)
+	SHLQ(U8(2), n)
+	Label(name + "_loop")
+	CMPQ(off, n)
+	JAE(LabelRef(name + "_done"))
+	body(off, acc)
+	ADDQ(U8(32), off)
+	JMP(LabelRef(name + "_loop"))
+	Label(name + "_done")
+	return acc
+}
+
+// horizontal adds the 8 lanes of a pair of accumulators into the low lane of an xmm register.
+func horizontal(acc [2]reg.VecVirtual) reg.VecVirtual {
+	VADDPD(acc[1], acc[0], acc[0])
+	high := XMM()
+	VEXTRACTF128(U8(1), acc[0], high)
+	VADDPD(high, acc[0].AsX(), high)
+	swapped := XMM()
+	VPERMILPD(U8(1), high, swapped)
+	VADDSD(swapped, high, high)
+	return high
+}
+
+func sumF64() {
+	TEXT("sumF64AVX2", NOSPLIT, "func(x *float32, n int) float64")
+	Doc("sumF64AVX2 returns the float64 sum of x[i], i < n (n % 8 == 0).")
+	x, n := Load(Param("x"), GP64()), Load(Param("n"), GP64())
+	acc := reduceLoop("sumF64AVX2", n, 1, func(off reg.Register, acc [][2]reg.VecVirtual) {
+		lo, hi := widen(x, off)
+		VADDPD(lo, acc[0][0], acc[0][0])
+		VADDPD(hi, acc[0][1], acc[0][1])
+	})
+	Store(horizontal(acc[0]), ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+func sumSqDevF64() {
+	TEXT("sumSqDevF64AVX2", NOSPLIT, "func(x *float32, n int, mu float64) float64")
+	Doc("sumSqDevF64AVX2 returns the float64 sum of (x[i]-mu)², i < n (n % 8 == 0).")
+	x, n := Load(Param("x"), GP64()), Load(Param("n"), GP64())
+	mu := YMM()
+	VBROADCASTSD(addr("mu"), mu)
+	acc := reduceLoop("sumSqDevF64AVX2", n, 1, func(off reg.Register, acc [][2]reg.VecVirtual) {
+		lo, hi := widen(x, off)
+		VSUBPD(mu, lo, lo)
+		VSUBPD(mu, hi, hi)
+		VMULPD(lo, lo, lo)
+		VMULPD(hi, hi, hi)
+		VADDPD(lo, acc[0][0], acc[0][0])
+		VADDPD(hi, acc[0][1], acc[0][1])
+	})
+	Store(horizontal(acc[0]), ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+func normalizeF64() {
+	TEXT("normalizeF64AVX2", NOSPLIT, "func(y, x *float32, n int, mu, r float64)")
+	Doc("normalizeF64AVX2 sets y[i] = float32((float64(x[i]) - mu) * r), i < n (n % 8 == 0).")
+	y, x, n := Load(Param("y"), GP64()), Load(Param("x"), GP64()), Load(Param("n"), GP64())
+	mu, r := YMM(), YMM()
+	VBROADCASTSD(addr("mu"), mu)
+	VBROADCASTSD(addr("r"), r)
+	loop("normalizeF64AVX2", n, func(off reg.Register) {
+		lo, hi := widen(x, off)
+		VSUBPD(mu, lo, lo)
+		VSUBPD(mu, hi, hi)
+		VMULPD(r, lo, lo)
+		VMULPD(r, hi, hi)
+		narrowStore(lo, hi, y, off)
+	})
+}
+
+func normGradSumsF64() {
+	TEXT("normGradSumsF64AVX2", NOSPLIT, "func(dy, x *float32, n int, mu, r float64) (sumG, sumGX float64)")
+	Doc("normGradSumsF64AVX2 returns the float64 sums of g = dy[i] and of g*(x[i]-mu)*r, i < n (n % 8 == 0).")
+	dy, x, n := Load(Param("dy"), GP64()), Load(Param("x"), GP64()), Load(Param("n"), GP64())
+	mu, r := YMM(), YMM()
+	VBROADCASTSD(addr("mu"), mu)
+	VBROADCASTSD(addr("r"), r)
+	acc := reduceLoop("normGradSumsF64AVX2", n, 2, func(off reg.Register, acc [][2]reg.VecVirtual) {
+		glo, ghi := widen(dy, off)
+		VADDPD(glo, acc[0][0], acc[0][0])
+		VADDPD(ghi, acc[0][1], acc[0][1])
+		lo, hi := widen(x, off)
+		VSUBPD(mu, lo, lo)
+		VSUBPD(mu, hi, hi)
+		VMULPD(lo, glo, glo) // g*(x-mu)
+		VMULPD(hi, ghi, ghi)
+		VMULPD(r, glo, glo) // ...*r
+		VMULPD(r, ghi, ghi)
+		VADDPD(glo, acc[1][0], acc[1][0])
+		VADDPD(ghi, acc[1][1], acc[1][1])
+	})
+	Store(horizontal(acc[0]), ReturnIndex(0))
+	Store(horizontal(acc[1]), ReturnIndex(1))
+	VZEROUPPER()
+	RET()
+}
+
+func normGradApplyF64() {
+	TEXT("normGradApplyF64AVX2", NOSPLIT, "func(dx, dy, x *float32, n int, mu, r, mg, mgx float64)")
+	Doc("normGradApplyF64AVX2 sets dx[i] = float32(r * ((dy[i] - mg) - ((x[i]-mu)*r)*mgx)) in float64, i < n (n % 8 == 0).")
+	dx, dy, x := Load(Param("dx"), GP64()), Load(Param("dy"), GP64()), Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	mu, r, mg, mgx := YMM(), YMM(), YMM(), YMM()
+	VBROADCASTSD(addr("mu"), mu)
+	VBROADCASTSD(addr("r"), r)
+	VBROADCASTSD(addr("mg"), mg)
+	VBROADCASTSD(addr("mgx"), mgx)
+	loop("normGradApplyF64AVX2", n, func(off reg.Register) {
+		lo, hi := widen(x, off)
+		for _, h := range []reg.VecVirtual{lo, hi} {
+			VSUBPD(mu, h, h)  // x - mu
+			VMULPD(r, h, h)   // xhat
+			VMULPD(mgx, h, h) // xhat*mgx
+		}
+		glo, ghi := widen(dy, off)
+		VSUBPD(mg, glo, glo) // g - mg
+		VSUBPD(mg, ghi, ghi)
+		VSUBPD(lo, glo, glo) // (g - mg) - xhat*mgx
+		VSUBPD(hi, ghi, ghi)
+		VMULPD(r, glo, glo)
+		VMULPD(r, ghi, ghi)
+		narrowStore(glo, ghi, dx, off)
 	})
 }

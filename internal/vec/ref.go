@@ -73,3 +73,45 @@ func mulGo(dst, a, b []float32) {
 		dst[i] = ai * b[i]
 	}
 }
+
+func sum64Go(x []float32) float64 {
+	var s float64
+	for _, v := range x {
+		s += float64(v)
+	}
+	return s
+}
+
+func sumSqDev64Go(x []float32, mu float64) float64 {
+	var s float64
+	for _, v := range x {
+		d := float64(v) - mu
+		s += d * d
+	}
+	return s
+}
+
+func normalize64Go(y, x []float32, mu, r float64) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] = float32((float64(v) - mu) * r)
+	}
+}
+
+func normGradSums64Go(dy, x []float32, mu, r float64) (sumG, sumGX float64) {
+	dy = dy[:len(x)]
+	for i, v := range x {
+		g := float64(dy[i])
+		sumG += g
+		sumGX += g * (float64(v) - mu) * r
+	}
+	return sumG, sumGX
+}
+
+func normGradApply64Go(dx, dy, x []float32, mu, r, mg, mgx float64) {
+	dx, dy = dx[:len(x)], dy[:len(x)]
+	for i, v := range x {
+		xhat := (float64(v) - mu) * r
+		dx[i] = float32(r * (float64(dy[i]) - mg - xhat*mgx))
+	}
+}

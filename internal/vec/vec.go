@@ -67,6 +67,43 @@ const (
 	opMul
 )
 
+// Sum64 returns the sum of x in float64 (a float32 sum of a 256×256 plane would lose about
+// three digits).
+func Sum64(x []float32) float64 {
+	done, s := sum64Bulk(x)
+	return s + sum64Go(x[done:])
+}
+
+// SumSqDev64 returns Σ (x[i] - mu)² in float64: the second pass of a two-pass variance.
+func SumSqDev64(x []float32, mu float64) float64 {
+	done, s := sumSqDev64Bulk(x, mu)
+	return s + sumSqDev64Go(x[done:], mu)
+}
+
+// Normalize64 sets y[i] = float32((x[i] - mu) * r), computed in float64: InstanceNorm's output.
+func Normalize64(y, x []float32, mu, r float64) {
+	checkLen("Normalize64", len(y), "y, x", len(x))
+	done := normalize64Bulk(y, x, mu, r)
+	normalize64Go(y[done:], x[done:], mu, r)
+}
+
+// NormGradSums64 returns Σ dy[i] and Σ dy[i]·(x[i] - mu)·r in float64: the two means of
+// InstanceNorm's backward, before the division by the plane's size.
+func NormGradSums64(dy, x []float32, mu, r float64) (sumG, sumGX float64) {
+	checkLen("NormGradSums64", len(dy), "dy, x", len(x))
+	done, sg, sgx := normGradSums64Bulk(dy, x, mu, r)
+	tg, tgx := normGradSums64Go(dy[done:], x[done:], mu, r)
+	return sg + tg, sgx + tgx
+}
+
+// NormGradApply64 sets dx[i] = float32(r · (dy[i] − mg − x̂·mgx)), x̂ = (x[i] − mu)·r, in
+// float64: InstanceNorm's input gradient given the two means mg and mgx.
+func NormGradApply64(dx, dy, x []float32, mu, r, mg, mgx float64) {
+	checkLen("NormGradApply64", len(dx), "dx, dy, x", len(dy), len(x))
+	done := normGradApply64Bulk(dx, dy, x, mu, r, mg, mgx)
+	normGradApply64Go(dx[done:], dy[done:], x[done:], mu, r, mg, mgx)
+}
+
 // Axpy sets y[i] += alpha*x[i] (the BLAS axpy): gradient accumulation and scaled adds.
 func Axpy(y, x []float32, alpha float32) {
 	checkLen("Axpy", len(y), "y, x", len(x))

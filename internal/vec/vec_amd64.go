@@ -37,6 +37,32 @@ func subAVX2(dst, a, b *float32, n int)
 //go:noescape
 func mulAVX2(dst, a, b *float32, n int)
 
+// sumF64AVX2 computes sum64Go of the first n elements (n % 8 == 0), summing in another order.
+//
+//go:noescape
+func sumF64AVX2(x *float32, n int) float64
+
+// sumSqDevF64AVX2 computes sumSqDev64Go of the first n elements (n % 8 == 0), in another order.
+//
+//go:noescape
+func sumSqDevF64AVX2(x *float32, n int, mu float64) float64
+
+// normalizeF64AVX2 computes normalize64Go on the first n elements, n % 8 == 0.
+//
+//go:noescape
+func normalizeF64AVX2(y, x *float32, n int, mu, r float64)
+
+// normGradSumsF64AVX2 computes normGradSums64Go of the first n elements (n % 8 == 0), in
+// another order.
+//
+//go:noescape
+func normGradSumsF64AVX2(dy, x *float32, n int, mu, r float64) (sumG, sumGX float64)
+
+// normGradApplyF64AVX2 computes normGradApply64Go on the first n elements, n % 8 == 0.
+//
+//go:noescape
+func normGradApplyF64AVX2(dx, dy, x *float32, n int, mu, r, mg, mgx float64)
+
 // axpyAVX2 computes axpyGo on the first n elements, n % 8 == 0.
 //
 //go:noescape
@@ -93,6 +119,47 @@ func binaryBulk(op binaryOp, dst, a, b []float32) int {
 		case opMul:
 			mulAVX2(&dst[0], &a[0], &b[0], n)
 		}
+	}
+	return n
+}
+
+func sum64Bulk(x []float32) (int, float64) {
+	n := bulk(len(x))
+	if n == 0 {
+		return 0, 0
+	}
+	return n, sumF64AVX2(&x[0], n)
+}
+
+func sumSqDev64Bulk(x []float32, mu float64) (int, float64) {
+	n := bulk(len(x))
+	if n == 0 {
+		return 0, 0
+	}
+	return n, sumSqDevF64AVX2(&x[0], n, mu)
+}
+
+func normalize64Bulk(y, x []float32, mu, r float64) int {
+	n := bulk(len(x))
+	if n > 0 {
+		normalizeF64AVX2(&y[0], &x[0], n, mu, r)
+	}
+	return n
+}
+
+func normGradSums64Bulk(dy, x []float32, mu, r float64) (int, float64, float64) {
+	n := bulk(len(x))
+	if n == 0 {
+		return 0, 0, 0
+	}
+	sg, sgx := normGradSumsF64AVX2(&dy[0], &x[0], n, mu, r)
+	return n, sg, sgx
+}
+
+func normGradApply64Bulk(dx, dy, x []float32, mu, r, mg, mgx float64) int {
+	n := bulk(len(x))
+	if n > 0 {
+		normGradApplyF64AVX2(&dx[0], &dy[0], &x[0], n, mu, r, mg, mgx)
 	}
 	return n
 }

@@ -217,3 +217,194 @@ mulAVX2_loop:
 mulAVX2_done:
 	VZEROUPPER
 	RET
+
+// func sumF64AVX2(x *float32, n int) float64
+// Requires: AVX, SSE2
+TEXT ·sumF64AVX2(SB), NOSPLIT, $0-24
+	MOVQ   x+0(FP), AX
+	MOVQ   n+8(FP), CX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	XORQ   DX, DX
+	SHLQ   $0x02, CX
+
+sumF64AVX2_loop:
+	CMPQ      DX, CX
+	JAE       sumF64AVX2_done
+	VCVTPS2PD (AX)(DX*1), Y2
+	VCVTPS2PD 16(AX)(DX*1), Y3
+	VADDPD    Y2, Y0, Y0
+	VADDPD    Y3, Y1, Y1
+	ADDQ      $0x20, DX
+	JMP       sumF64AVX2_loop
+
+sumF64AVX2_done:
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X1
+	VPERMILPD    $0x01, X1, X0
+	VADDSD       X0, X1, X1
+	MOVSD        X1, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func sumSqDevF64AVX2(x *float32, n int, mu float64) float64
+// Requires: AVX, SSE2
+TEXT ·sumSqDevF64AVX2(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), AX
+	MOVQ         n+8(FP), CX
+	VBROADCASTSD mu+16(FP), Y0
+	VXORPD       Y1, Y1, Y1
+	VXORPD       Y2, Y2, Y2
+	XORQ         DX, DX
+	SHLQ         $0x02, CX
+
+sumSqDevF64AVX2_loop:
+	CMPQ      DX, CX
+	JAE       sumSqDevF64AVX2_done
+	VCVTPS2PD (AX)(DX*1), Y3
+	VCVTPS2PD 16(AX)(DX*1), Y4
+	VSUBPD    Y0, Y3, Y3
+	VSUBPD    Y0, Y4, Y4
+	VMULPD    Y3, Y3, Y3
+	VMULPD    Y4, Y4, Y4
+	VADDPD    Y3, Y1, Y1
+	VADDPD    Y4, Y2, Y2
+	ADDQ      $0x20, DX
+	JMP       sumSqDevF64AVX2_loop
+
+sumSqDevF64AVX2_done:
+	VADDPD       Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPD       X0, X1, X0
+	VPERMILPD    $0x01, X0, X1
+	VADDSD       X1, X0, X0
+	MOVSD        X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func normalizeF64AVX2(y *float32, x *float32, n int, mu float64, r float64)
+// Requires: AVX
+TEXT ·normalizeF64AVX2(SB), NOSPLIT, $0-40
+	MOVQ         y+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VBROADCASTSD mu+24(FP), Y0
+	VBROADCASTSD r+32(FP), Y1
+	XORQ         BX, BX
+	SHLQ         $0x02, DX
+
+normalizeF64AVX2_loop:
+	CMPQ       BX, DX
+	JAE        normalizeF64AVX2_done
+	VCVTPS2PD  (CX)(BX*1), Y2
+	VCVTPS2PD  16(CX)(BX*1), Y3
+	VSUBPD     Y0, Y2, Y2
+	VSUBPD     Y0, Y3, Y3
+	VMULPD     Y1, Y2, Y2
+	VMULPD     Y1, Y3, Y3
+	VCVTPD2PSY Y2, X2
+	VCVTPD2PSY Y3, X3
+	VMOVUPS    X2, (AX)(BX*1)
+	VMOVUPS    X3, 16(AX)(BX*1)
+	ADDQ       $0x20, BX
+	JMP        normalizeF64AVX2_loop
+
+normalizeF64AVX2_done:
+	VZEROUPPER
+	RET
+
+// func normGradSumsF64AVX2(dy *float32, x *float32, n int, mu float64, r float64) (sumG float64, sumGX float64)
+// Requires: AVX, SSE2
+TEXT ·normGradSumsF64AVX2(SB), NOSPLIT, $0-56
+	MOVQ         dy+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VBROADCASTSD mu+24(FP), Y0
+	VBROADCASTSD r+32(FP), Y1
+	VXORPD       Y2, Y2, Y2
+	VXORPD       Y3, Y3, Y3
+	VXORPD       Y4, Y4, Y4
+	VXORPD       Y5, Y5, Y5
+	XORQ         BX, BX
+	SHLQ         $0x02, DX
+
+normGradSumsF64AVX2_loop:
+	CMPQ      BX, DX
+	JAE       normGradSumsF64AVX2_done
+	VCVTPS2PD (AX)(BX*1), Y6
+	VCVTPS2PD 16(AX)(BX*1), Y7
+	VADDPD    Y6, Y2, Y2
+	VADDPD    Y7, Y3, Y3
+	VCVTPS2PD (CX)(BX*1), Y8
+	VCVTPS2PD 16(CX)(BX*1), Y9
+	VSUBPD    Y0, Y8, Y8
+	VSUBPD    Y0, Y9, Y9
+	VMULPD    Y8, Y6, Y6
+	VMULPD    Y9, Y7, Y7
+	VMULPD    Y1, Y6, Y6
+	VMULPD    Y1, Y7, Y7
+	VADDPD    Y6, Y4, Y4
+	VADDPD    Y7, Y5, Y5
+	ADDQ      $0x20, BX
+	JMP       normGradSumsF64AVX2_loop
+
+normGradSumsF64AVX2_done:
+	VADDPD       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPD       X0, X2, X0
+	VPERMILPD    $0x01, X0, X1
+	VADDSD       X1, X0, X0
+	MOVSD        X0, sumG+40(FP)
+	VADDPD       Y5, Y4, Y4
+	VEXTRACTF128 $0x01, Y4, X0
+	VADDPD       X0, X4, X0
+	VPERMILPD    $0x01, X0, X1
+	VADDSD       X1, X0, X0
+	MOVSD        X0, sumGX+48(FP)
+	VZEROUPPER
+	RET
+
+// func normGradApplyF64AVX2(dx *float32, dy *float32, x *float32, n int, mu float64, r float64, mg float64, mgx float64)
+// Requires: AVX
+TEXT ·normGradApplyF64AVX2(SB), NOSPLIT, $0-64
+	MOVQ         dx+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         x+16(FP), DX
+	MOVQ         n+24(FP), BX
+	VBROADCASTSD mu+32(FP), Y0
+	VBROADCASTSD r+40(FP), Y1
+	VBROADCASTSD mg+48(FP), Y2
+	VBROADCASTSD mgx+56(FP), Y3
+	XORQ         SI, SI
+	SHLQ         $0x02, BX
+
+normGradApplyF64AVX2_loop:
+	CMPQ       SI, BX
+	JAE        normGradApplyF64AVX2_done
+	VCVTPS2PD  (DX)(SI*1), Y4
+	VCVTPS2PD  16(DX)(SI*1), Y5
+	VSUBPD     Y0, Y4, Y4
+	VMULPD     Y1, Y4, Y4
+	VMULPD     Y3, Y4, Y4
+	VSUBPD     Y0, Y5, Y5
+	VMULPD     Y1, Y5, Y5
+	VMULPD     Y3, Y5, Y5
+	VCVTPS2PD  (CX)(SI*1), Y6
+	VCVTPS2PD  16(CX)(SI*1), Y7
+	VSUBPD     Y2, Y6, Y6
+	VSUBPD     Y2, Y7, Y7
+	VSUBPD     Y4, Y6, Y6
+	VSUBPD     Y5, Y7, Y7
+	VMULPD     Y1, Y6, Y6
+	VMULPD     Y1, Y7, Y7
+	VCVTPD2PSY Y6, X6
+	VCVTPD2PSY Y7, X7
+	VMOVUPS    X6, (AX)(SI*1)
+	VMOVUPS    X7, 16(AX)(SI*1)
+	ADDQ       $0x20, SI
+	JMP        normGradApplyF64AVX2_loop
+
+normGradApplyF64AVX2_done:
+	VZEROUPPER
+	RET
