@@ -171,7 +171,7 @@ func (im *impl[T]) workspace() *workspace[T] {
 func (w *workspace[T]) fit(pr *product[T], r rect) {
 	im := pr.im
 	depth := pr.blockDepth()
-	rows := ceilDiv(min(im.mc, r.i1-r.i0), im.mr) * im.mr
+	rows := ceilDiv(min(pr.blockRows(r), r.i1-r.i0), im.mr) * im.mr
 	cols := ceilDiv(min(pr.panelWidth(r), r.j1-r.j0), im.nr) * im.nr
 	if !pr.directA {
 		grow(&w.a, rows*depth)
@@ -224,8 +224,9 @@ func (pr *product[T]) compute(w *workspace[T], r rect) {
 			} else if last := nc - (slivers-1)*nr; last < nr {
 				pr.packB(w.bEdge[:kc*nr], jc+(slivers-1)*nr, last, pc, kc)
 			}
-			for ic := r.i0; ic < r.i1; ic += im.mc {
-				mc := min(im.mc, r.i1-ic)
+			blockRows := pr.blockRows(r)
+			for ic := r.i0; ic < r.i1; ic += blockRows {
+				mc := min(blockRows, r.i1-ic)
 				rowSlivers := ceilDiv(mc, mr)
 				if !pr.directA {
 					pr.packA(w.a, ic, mc, pc, kc)
@@ -275,6 +276,15 @@ func (pr *product[T]) tiles(w *workspace[T], ic, mc, jc, nc, pc, kc int, beta T)
 			tile(s, t)
 		}
 	}
+}
+
+// blockRows returns the height of the A blocks for rectangle r: at most mc, a multiple of mr,
+// with the blocks as even as possible. m = 256 in blocks of 192 would leave a block of 64 whose
+// B slivers serve a third as many tiles (measured on the m = 256 im2col products).
+func (pr *product[T]) blockRows(r rect) int {
+	mc, mr := pr.im.mc, pr.im.mr
+	blocks := ceilDiv(r.i1-r.i0, mc)
+	return min(mc, ceilDiv(ceilDiv(r.i1-r.i0, blocks), mr)*mr)
 }
 
 // blockDepth returns the k-block size: at most kc, with the blocks as even as possible. k = 576
