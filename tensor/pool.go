@@ -30,14 +30,14 @@ func Empty(b Backend, dt DType, shape ...int) *Tensor {
 }
 
 // cpuPool keeps released CPU buffers by dtype and length. Training reuses the same handful of
-// sizes every step, so exact-size matching is enough; the pool holds at most a few buffers of a
-// size and at most cpuPoolBytes in all, so that it never keeps more than one step's worth of
-// temporaries alive.
+// sizes every step, so exact-size matching is enough. A convolution holds one column buffer at a
+// time, so the pool keeps one buffer per size, and at most cpuPoolBytes in all: what it keeps
+// counts toward the process's peak memory.
 var cpuPool = bufferPool{free: map[poolKey][]*cpuStorage{}}
 
 const (
 	cpuPoolBytes   = 512 << 20
-	cpuPoolPerSize = 2
+	cpuPoolPerSize = 1
 	// cpuPoolMinLen keeps small buffers out of the pool: the allocator serves them cheaply.
 	cpuPoolMinLen = 1 << 16
 )
