@@ -7,8 +7,12 @@ import (
 )
 
 // CPU is the CPU backend: plain Go kernels that define what every other backend must compute.
-// Its float32 GEMM goes through internal/gemm's assembly; everything else is ordinary Go loops,
-// split across GOMAXPROCS goroutines when the work is large enough to pay for it.
+// Its float32 GEMM goes through internal/gemm's assembly, and the float32 elementwise kernels
+// that training spends time in (ReLU and LeakyReLU forward and backward, contiguous add, subtract
+// and multiply, InstanceNorm, Adam) through internal/vec's, each with results equal to the plain
+// loop's (bit for bit, or up to the order of a float64 sum); everything else is ordinary Go
+// loops. Work large enough to pay for it is split across GOMAXPROCS goroutines. Large temporaries
+// handed back with Release are reused by Empty (see pool.go).
 var CPU Backend = cpuBackend{}
 
 type cpuBackend struct{}

@@ -3,12 +3,15 @@ package vec
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
+// checkLen panics unless every length in lens is want. The message formats a copy of lens, so
+// that the variadic slice does not escape and a kernel call allocates nothing.
 func checkLen(op string, want int, names string, lens ...int) {
 	for _, l := range lens {
 		if l != want {
-			panic(fmt.Sprintf("vec: %s: lengths of %s differ: %v", op, names, lens))
+			panic(fmt.Sprintf("vec: %s: lengths of %s differ: %v", op, names, slices.Clone(lens)))
 		}
 	}
 }

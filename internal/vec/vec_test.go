@@ -313,3 +313,20 @@ func sameBits(a, b []float32) bool {
 	}
 	return true
 }
+
+// The backend calls these kernels once per row of a convolution or per chunk of a tensor: a call
+// must not allocate.
+func TestKernelsDoNotAllocate(t *testing.T) {
+	x, y, z, w := make([]float32, 37), make([]float32, 37), make([]float32, 37), make([]float32, 37)
+	allocs := testing.AllocsPerRun(20, func() {
+		Add(z, x, y)
+		Relu(z, x)
+		LeakyReluBackward(z, x, y, 0.2)
+		AdamCorrected(w, x, y, z, 1e-3, 0.9, 0.999, 1e-8, 0.1, 0.001)
+		Normalize64(z, x, 0.5, 2)
+		NormGradApply64(z, x, y, 0.5, 2, 0.1, 0.2)
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per round of kernel calls, want 0", allocs)
+	}
+}
