@@ -92,6 +92,7 @@ func main() {
 	transposePack(f32)
 	transposePack(f64)
 	copyRows()
+	prefetchLines()
 	Generate()
 }
 
@@ -539,5 +540,23 @@ func copyRows() {
 	JMP(LabelRef(name + "_row"))
 	Label(name + "_done")
 	VZEROUPPER()
+	RET()
+}
+
+// prefetchLines emits a loop of PREFETCHT0 over consecutive cache lines. The driver calls it a
+// few lines at a time, between kernel calls, to bring the next packed B sliver in from L3.
+func prefetchLines() {
+	const name = "prefetchLines"
+	TEXT(name, NOSPLIT, "func(p *byte, lines int)")
+	Doc(name + " prefetches lines 64-byte cache lines from p on.")
+	p, n := Load(Param("p"), GP64()), Load(Param("lines"), GP64())
+	Label(name + "_loop")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	PREFETCHT0(Mem{Base: p})
+	ADDQ(U8(64), p)
+	DECQ(n)
+	JMP(LabelRef(name + "_loop"))
+	Label(name + "_done")
 	RET()
 }

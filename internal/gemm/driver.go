@@ -271,12 +271,25 @@ func (pr *product[T]) tiles(w *workspace[T], ic, mc, jc, nc, pc, kc int, beta T)
 		}
 		return
 	}
+	// Run down the A slivers with one B sliver in L1. The packed B panel is larger than L2, so
+	// the first tile of each sliver would wait on L3: while the tiles of sliver s run, the next
+	// sliver is prefetched a few lines per tile (measured at 2048³: 77-78% -> 81% of peak).
+	var zero T
+	sliverLines := kc * nr * int(unsafe.Sizeof(zero)) / 64
+	perTile := ceilDiv(sliverLines, max(rowSlivers-1, 1))
+	prefetch := !pr.directB && im.prefetch != nil && prefetchNextSliver
 	for s := 0; s < slivers; s++ {
 		for t := 0; t < rowSlivers; t++ {
+			if prefetch && s+1 < slivers && t*perTile < sliverLines {
+				im.prefetch(w.b[(s+1)*kc*nr:(s+2)*kc*nr], t*perTile, min(perTile, sliverLines-t*perTile))
+			}
 			tile(s, t)
 		}
 	}
 }
+
+// prefetchNextSliver lets tiles prefetch B slivers; the tuning tests turn it off to compare.
+var prefetchNextSliver = true
 
 // blockRows returns the height of the A blocks for rectangle r: at most mc, a multiple of mr,
 // with the blocks as even as possible. m = 256 in blocks of 192 would leave a block of 64 whose

@@ -81,6 +81,22 @@ func transpose64(dst []float64, width int, src []float64, ld, count, kc int) {
 	transposePack64(&dst[0], width, &src[0], ld, count, kc)
 }
 
+// prefetchLines prefetches lines 64-byte cache lines from p on.
+//
+//go:noescape
+func prefetchLines(p *byte, lines int)
+
+// prefetchFrom prefetches lines cache lines of buf from line first on. A prefetch never
+// faults, but the range is checked anyway so that a wrong call shows up in tests.
+func prefetchFrom[T float32 | float64](buf []T, first, lines int) {
+	var zero T
+	size := int(unsafe.Sizeof(zero))
+	if lines <= 0 || (first+lines)*64 > len(buf)*size {
+		return
+	}
+	prefetchLines((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(buf)), first*64)), lines)
+}
+
 // copyRows copies rows rows of n bytes (n % 8 == 0) from src to dst, with the given strides.
 //
 //go:noescape
@@ -116,18 +132,18 @@ func asmPaths() []*path {
 		{
 			name: "avx512", level: cpu.AVX512,
 			// 14x32 tiles use 28 of the 32 zmm registers as accumulators.
-			s: &impl[float32]{mr: 14, nr: 32, strip: sgemmKernel14x32AVX512, rows: sgemmKernelRows14x32AVX512, transpose: transpose32, deal: dealAsm[float32],
+			s: &impl[float32]{mr: 14, nr: 32, strip: sgemmKernel14x32AVX512, rows: sgemmKernelRows14x32AVX512, transpose: transpose32, deal: dealAsm[float32], prefetch: prefetchFrom[float32],
 				mc: 14 * 24, kc: 256, kcDirect: 384, nc: 3072},
-			d: &impl[float64]{mr: 14, nr: 16, strip: dgemmKernel14x16AVX512, rows: dgemmKernelRows14x16AVX512, transpose: transpose64, deal: dealAsm[float64],
+			d: &impl[float64]{mr: 14, nr: 16, strip: dgemmKernel14x16AVX512, rows: dgemmKernelRows14x16AVX512, transpose: transpose64, deal: dealAsm[float64], prefetch: prefetchFrom[float64],
 				mc: 14 * 12, kc: 256, kcDirect: 256, nc: 2048},
 			peak: fmaPeakAVX512, peakBytes: 64,
 		},
 		{
 			name: "avx2", level: cpu.AVX2,
 			// 6x16 tiles use 12 of the 16 ymm registers as accumulators.
-			s: &impl[float32]{mr: 6, nr: 16, strip: sgemmKernel6x16AVX2, rows: sgemmKernelRows6x16AVX2, transpose: transpose32, deal: dealAsm[float32],
+			s: &impl[float32]{mr: 6, nr: 16, strip: sgemmKernel6x16AVX2, rows: sgemmKernelRows6x16AVX2, transpose: transpose32, deal: dealAsm[float32], prefetch: prefetchFrom[float32],
 				mc: 6 * 32, kc: 256, kcDirect: 768, nc: 3072},
-			d: &impl[float64]{mr: 6, nr: 8, strip: dgemmKernel6x8AVX2, rows: dgemmKernelRows6x8AVX2, transpose: transpose64, deal: dealAsm[float64],
+			d: &impl[float64]{mr: 6, nr: 8, strip: dgemmKernel6x8AVX2, rows: dgemmKernelRows6x8AVX2, transpose: transpose64, deal: dealAsm[float64], prefetch: prefetchFrom[float64],
 				mc: 6 * 16, kc: 256, kcDirect: 384, nc: 2048},
 			peak: fmaPeakAVX2, peakBytes: 32,
 		},

@@ -4800,3 +4800,20 @@ copyRows_next:
 copyRows_done:
 	VZEROUPPER
 	RET
+
+// func prefetchLines(p *byte, lines int)
+// Requires: MMX+
+TEXT ·prefetchLines(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), AX
+	MOVQ lines+8(FP), CX
+
+prefetchLines_loop:
+	TESTQ      CX, CX
+	JZ         prefetchLines_done
+	PREFETCHT0 (AX)
+	ADDQ       $0x40, AX
+	DECQ       CX
+	JMP        prefetchLines_loop
+
+prefetchLines_done:
+	RET

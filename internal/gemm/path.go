@@ -29,6 +29,8 @@ type impl[T float32 | float64] struct {
 	transpose func(dst []T, width int, src []T, ld, count, kc int)
 	// deal packs an operand stored along the slivers; see dealRows.
 	deal func(dst []T, w int, src []T, ld, width, kc int)
+	// prefetch, if not nil, asks for lines cache lines of buf from line first on (see tiles).
+	prefetch func(buf []T, first, lines int)
 
 	work sync.Pool // of *workspace[T]; each grows to fit the products it serves
 }

@@ -1,0 +1,122 @@
+//go:build linux && amd64 && !purego
+
+package gemm
+
+import (
+	"fmt"
+	"os"
+	"testing"
+)
+
+func TestTuneSlivers(t *testing.T) {
+	skipUnlessTuning(t)
+	const kc = 256
+	type cfg struct{ slivers, ldc int }
+	cfgs := []cfg{{1, 16}, {32, 16}, {32, 2048}, {32, 2064}}
+	best := make([]float64, len(cfgs))
+	bb := filled(16 * kc)
+	for rep := 0; rep < 8; rep++ {
+		for i, cf := range cfgs {
+			a := filled(6 * kc * cf.slivers)
+			c := filled(6 * cf.slivers * cf.ldc)
+			calls := 4000000 / kc
+			fl := float64(2 * 6 * 16 * kc * calls)
+			best[i] = max(best[i], cpuRate(fl, 1, func() {
+				for i := 0; i < calls; i++ {
+					s := i % cf.slivers
+					sgemmKernel6x16AVX2(kc, &a[s*6*kc], 6, &bb[0], 16, &c[s*6*cf.ldc], cf.ldc, 1, 1)
+				}
+			}))
+		}
+	}
+	for i, cf := range cfgs {
+		fmt.Printf("%+v: %.1f\n", cf, best[i])
+	}
+}
+
+func TestTuneBSlivers(t *testing.T) {
+	skipUnlessTuning(t)
+	const kc, aSl = 256, 32
+	type cfg struct{ bSl, ldc int }
+	cfgs := []cfg{{1, 2048}, {8, 2048}, {128, 2048}, {128, 2064}}
+	best := make([]float64, len(cfgs))
+	a := filled(6 * kc * aSl)
+	for rep := 0; rep < 8; rep++ {
+		for i, cf := range cfgs {
+			bb := filled(16 * kc * cf.bSl)
+			c := filled(6 * aSl * cf.ldc)
+			const rounds = 128
+			fl := float64(2 * 6 * 16 * kc * aSl * rounds)
+			best[i] = max(best[i], cpuRate(fl, 1, func() {
+				for r := 0; r < rounds; r++ {
+					s := r % cf.bSl
+					for t := 0; t < aSl; t++ {
+						sgemmKernel6x16AVX2(kc, &a[t*6*kc], 6, &bb[s*16*kc], 16, &c[t*6*cf.ldc+16*s], cf.ldc, 1, 1)
+					}
+				}
+			}))
+		}
+	}
+	for i, cf := range cfgs {
+		fmt.Printf("%+v: %.1f\n", cf, best[i])
+	}
+}
+
+func BenchmarkTuneShape(b *testing.B) {
+	var m, k, n int
+	fmt.Sscanf(os.Getenv("ZEBRA_TUNE_SHAPE"), "%d,%d,%d", &m, &k, &n)
+	x, y, c := filled(m*k), filled(k*n), filled(m*n)
+	for b.Loop() {
+		gemm(paths[1].s, 1, false, false, m, n, k, 1, x, k, y, n, 0, c, n)
+	}
+}
+
+func TestTunePackB(t *testing.T) {
+	skipUnlessTuning(t)
+	const k, n, kc, nc = 2304, 4096, 256, 3072
+	src := filled(k * n)
+	dst := make([]float32, kc*nc)
+	big := make([]float32, k*n)
+	im := paths[1].s
+	for rep := 0; rep < 3; rep++ {
+		r := cpuRate(float64(k*n), 2, func() { copy(big, src) })
+		fmt.Printf("memcpy %.3f ns/elt  ", 1/r)
+		r = cpuRate(float64(k*nc), 2, func() {
+			for pc := 0; pc < k; pc += kc {
+				im.deal(dst, 16, src[pc*n:], n, nc, kc)
+			}
+		})
+		fmt.Printf("packB %.3f ns/elt\n", 1/r)
+	}
+}
+
+func TestTuneNextB(t *testing.T) {
+	skipUnlessTuning(t)
+	im := paths[1].s
+	opts := []bool{false, true}
+	for _, s := range [][4]int{{2048, 2048, 2048, 0}, {256, 2304, 4096, 0}, {256, 1152, 4096, 0}, {1024, 1024, 1024, 0}} {
+		m, k, n := s[0], s[1], s[2]
+		tb := s[3] == 1
+		ldb := n
+		if tb {
+			ldb = k
+		}
+		a, b, c := filled(m*k), filled(k*n), filled(m*n)
+		fl := 2 * float64(m*n*k)
+		best := make([]float64, len(opts))
+		var pk float64
+		for rep := 0; rep < 5; rep++ {
+			pk = max(pk, cpuRate(12*8*2*1e6, 3, func() { fmaPeakAVX2(1e6) }))
+			for i, o := range opts {
+				prefetchNextSliver = o
+				best[i] = max(best[i], cpuRate(fl, 1, func() { gemm(im, 1, false, tb, m, n, k, 1, a, k, b, ldb, 0, c, n) }))
+			}
+		}
+		prefetchNextSliver = true
+		fmt.Printf("%v peak %.1f:", s, pk)
+		for i, o := range opts {
+			fmt.Printf(" prefetch=%v %.0f%%", o, 100*best[i]/pk)
+		}
+		fmt.Println()
+	}
+}
