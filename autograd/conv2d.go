@@ -49,7 +49,10 @@ func orOne(p [2]int) [2]int {
 // that does Cout multiply-adds per column element. Once dW is done, the same buffer receives dcols, so the
 // backward allocates one column buffer, not two. A 1×1 convolution with stride 1 and no padding
 // needs no columns at all: x itself is the column matrix. Columns larger than maxColumns are
-// never built whole: the convolution then runs in strips of output rows (see convBands).
+// never built whole: the convolution then runs in strips of output rows (see convBands). A
+// stride-1 convolution from many channels to few (CycleGAN's last layer, 64→3) runs instead as
+// the equivalent transposed convolution, whose columns are sized by the output channels (see
+// convAsTransposed).
 func Conv2d(x, w, b *Var, o Conv2dOptions) *Var {
 	const op = "autograd.Conv2d"
 	checkConvOperands(op, x, w, b, 0)
