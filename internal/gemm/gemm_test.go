@@ -217,7 +217,7 @@ func TestDgemmPaths(t *testing.T) {
 // cross many mc, kc and nc block boundaries at the cost of a small product.
 func smallBlocks[T float32 | float64](im *impl[T]) *impl[T] {
 	return &impl[T]{mr: im.mr, nr: im.nr, strip: im.strip, rows: im.rows, transpose: im.transpose, deal: im.deal,
-		mc: 2 * im.mr, kc: 9, kcDirect: 13, nc: 3 * im.nr}
+		prefetch: im.prefetch, mc: 2 * im.mr, kc: 9, kcDirect: 13, nc: 3 * im.nr}
 }
 
 func TestSgemmSmallBlocks(t *testing.T) {

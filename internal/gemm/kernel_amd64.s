@@ -267,6 +267,9 @@ sgemmKernel6x16AVX2_tail:
 	JMP          sgemmKernel6x16AVX2_tail
 
 sgemmKernel6x16AVX2_epilogue:
+	MOVL         alpha+56(FP), AX
+	CMPL         AX, $0x3f800000
+	JE           sgemmKernel6x16AVX2_scaled
 	VBROADCASTSS alpha+56(FP), Y12
 	VMULPS       Y12, Y0, Y0
 	VMULPS       Y12, Y1, Y1
@@ -280,6 +283,8 @@ sgemmKernel6x16AVX2_epilogue:
 	VMULPS       Y12, Y9, Y9
 	VMULPS       Y12, Y10, Y10
 	VMULPS       Y12, Y11, Y11
+
+sgemmKernel6x16AVX2_scaled:
 	MOVQ         c+40(FP), AX
 	MOVL         beta+60(FP), CX
 	ANDL         $0x7fffffff, CX
@@ -635,6 +640,9 @@ sgemmKernelRows6x16AVX2_tail:
 	JMP          sgemmKernelRows6x16AVX2_tail
 
 sgemmKernelRows6x16AVX2_epilogue:
+	MOVL         alpha+56(FP), AX
+	CMPL         AX, $0x3f800000
+	JE           sgemmKernelRows6x16AVX2_scaled
 	VBROADCASTSS alpha+56(FP), Y12
 	VMULPS       Y12, Y0, Y0
 	VMULPS       Y12, Y1, Y1
@@ -648,6 +656,8 @@ sgemmKernelRows6x16AVX2_epilogue:
 	VMULPS       Y12, Y9, Y9
 	VMULPS       Y12, Y10, Y10
 	VMULPS       Y12, Y11, Y11
+
+sgemmKernelRows6x16AVX2_scaled:
 	MOVQ         c+40(FP), AX
 	MOVL         beta+60(FP), CX
 	ANDL         $0x7fffffff, CX
@@ -1227,6 +1237,9 @@ sgemmKernel14x32AVX512_tail:
 	JMP          sgemmKernel14x32AVX512_tail
 
 sgemmKernel14x32AVX512_epilogue:
+	MOVL         alpha+56(FP), AX
+	CMPL         AX, $0x3f800000
+	JE           sgemmKernel14x32AVX512_scaled
 	VBROADCASTSS alpha+56(FP), Z28
 	VMULPS       Z28, Z0, Z0
 	VMULPS       Z28, Z1, Z1
@@ -1256,6 +1269,8 @@ sgemmKernel14x32AVX512_epilogue:
 	VMULPS       Z28, Z25, Z25
 	VMULPS       Z28, Z26, Z26
 	VMULPS       Z28, Z27, Z27
+
+sgemmKernel14x32AVX512_scaled:
 	MOVQ         c+40(FP), AX
 	MOVL         beta+60(FP), CX
 	ANDL         $0x7fffffff, CX
@@ -2003,6 +2018,9 @@ sgemmKernelRows14x32AVX512_tail:
 	JMP          sgemmKernelRows14x32AVX512_tail
 
 sgemmKernelRows14x32AVX512_epilogue:
+	MOVL         alpha+56(FP), AX
+	CMPL         AX, $0x3f800000
+	JE           sgemmKernelRows14x32AVX512_scaled
 	VBROADCASTSS alpha+56(FP), Z28
 	VMULPS       Z28, Z0, Z0
 	VMULPS       Z28, Z1, Z1
@@ -2032,6 +2050,8 @@ sgemmKernelRows14x32AVX512_epilogue:
 	VMULPS       Z28, Z25, Z25
 	VMULPS       Z28, Z26, Z26
 	VMULPS       Z28, Z27, Z27
+
+sgemmKernelRows14x32AVX512_scaled:
 	MOVQ         c+40(FP), AX
 	MOVL         beta+60(FP), CX
 	ANDL         $0x7fffffff, CX
@@ -2419,6 +2439,10 @@ dgemmKernel6x8AVX2_tail:
 	JMP          dgemmKernel6x8AVX2_tail
 
 dgemmKernel6x8AVX2_epilogue:
+	MOVQ         $0x3ff0000000000000, CX
+	MOVQ         alpha+56(FP), AX
+	CMPQ         AX, CX
+	JE           dgemmKernel6x8AVX2_scaled
 	VBROADCASTSD alpha+56(FP), Y12
 	VMULPD       Y12, Y0, Y0
 	VMULPD       Y12, Y1, Y1
@@ -2432,6 +2456,8 @@ dgemmKernel6x8AVX2_epilogue:
 	VMULPD       Y12, Y9, Y9
 	VMULPD       Y12, Y10, Y10
 	VMULPD       Y12, Y11, Y11
+
+dgemmKernel6x8AVX2_scaled:
 	MOVQ         c+40(FP), AX
 	MOVQ         beta+64(FP), CX
 	SHLQ         $0x01, CX
@@ -2837,6 +2863,10 @@ dgemmKernelRows6x8AVX2_tail:
 	JMP          dgemmKernelRows6x8AVX2_tail
 
 dgemmKernelRows6x8AVX2_epilogue:
+	MOVQ         $0x3ff0000000000000, CX
+	MOVQ         alpha+56(FP), AX
+	CMPQ         AX, CX
+	JE           dgemmKernelRows6x8AVX2_scaled
 	VBROADCASTSD alpha+56(FP), Y12
 	VMULPD       Y12, Y0, Y0
 	VMULPD       Y12, Y1, Y1
@@ -2850,6 +2880,8 @@ dgemmKernelRows6x8AVX2_epilogue:
 	VMULPD       Y12, Y9, Y9
 	VMULPD       Y12, Y10, Y10
 	VMULPD       Y12, Y11, Y11
+
+dgemmKernelRows6x8AVX2_scaled:
 	MOVQ         c+40(FP), AX
 	MOVQ         beta+64(FP), CX
 	SHLQ         $0x01, CX
@@ -3429,6 +3461,10 @@ dgemmKernel14x16AVX512_tail:
 	JMP          dgemmKernel14x16AVX512_tail
 
 dgemmKernel14x16AVX512_epilogue:
+	MOVQ         $0x3ff0000000000000, CX
+	MOVQ         alpha+56(FP), AX
+	CMPQ         AX, CX
+	JE           dgemmKernel14x16AVX512_scaled
 	VBROADCASTSD alpha+56(FP), Z28
 	VMULPD       Z28, Z0, Z0
 	VMULPD       Z28, Z1, Z1
@@ -3458,6 +3494,8 @@ dgemmKernel14x16AVX512_epilogue:
 	VMULPD       Z28, Z25, Z25
 	VMULPD       Z28, Z26, Z26
 	VMULPD       Z28, Z27, Z27
+
+dgemmKernel14x16AVX512_scaled:
 	MOVQ         c+40(FP), AX
 	MOVQ         beta+64(FP), CX
 	SHLQ         $0x01, CX
@@ -4315,6 +4353,10 @@ dgemmKernelRows14x16AVX512_tail:
 	JMP          dgemmKernelRows14x16AVX512_tail
 
 dgemmKernelRows14x16AVX512_epilogue:
+	MOVQ         $0x3ff0000000000000, CX
+	MOVQ         alpha+56(FP), AX
+	CMPQ         AX, CX
+	JE           dgemmKernelRows14x16AVX512_scaled
 	VBROADCASTSD alpha+56(FP), Z28
 	VMULPD       Z28, Z0, Z0
 	VMULPD       Z28, Z1, Z1
@@ -4344,6 +4386,8 @@ dgemmKernelRows14x16AVX512_epilogue:
 	VMULPD       Z28, Z25, Z25
 	VMULPD       Z28, Z26, Z26
 	VMULPD       Z28, Z27, Z27
+
+dgemmKernelRows14x16AVX512_scaled:
 	MOVQ         c+40(FP), AX
 	MOVQ         beta+64(FP), CX
 	SHLQ         $0x01, CX

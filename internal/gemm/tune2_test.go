@@ -63,11 +63,21 @@ func TestTuneBSlivers(t *testing.T) {
 }
 
 func BenchmarkTuneShape(b *testing.B) {
+	if os.Getenv("ZEBRA_TUNE_SHAPE") == "" {
+		b.Skip("set ZEBRA_TUNE_SHAPE=m,k,n (and ZEBRA_TUNE_THREADS)")
+	}
 	var m, k, n int
+	threads := 1
 	fmt.Sscanf(os.Getenv("ZEBRA_TUNE_SHAPE"), "%d,%d,%d", &m, &k, &n)
+	fmt.Sscanf(os.Getenv("ZEBRA_TUNE_THREADS"), "%d", &threads)
+	tb := os.Getenv("ZEBRA_TUNE_TB") != ""
+	ldb := n
+	if tb {
+		ldb = k
+	}
 	x, y, c := filled(m*k), filled(k*n), filled(m*n)
 	for b.Loop() {
-		gemm(paths[1].s, 1, false, false, m, n, k, 1, x, k, y, n, 0, c, n)
+		gemm(paths[1].s, threads, false, tb, m, n, k, 1, x, k, y, ldb, 0, c, n)
 	}
 }
 
@@ -120,3 +130,4 @@ func TestTuneNextB(t *testing.T) {
 		fmt.Println()
 	}
 }
+
