@@ -1,5 +1,9 @@
 //go:build linux && amd64 && !purego
 
+// More tuning experiments (see tune_test.go; skipped unless ZEBRA_TUNE=1): where the kernel
+// loses speed inside the product (A from L2, strided C, B slivers from L3), what packing costs
+// against a plain copy, and the B sliver prefetch on and off.
+
 package gemm
 
 import (
@@ -8,6 +12,8 @@ import (
 	"testing"
 )
 
+// TestTuneSlivers times the kernel with A from one sliver (L1) or 32 (L2) and C tiles packed
+// together or a row of a 2048-wide matrix apart.
 func TestTuneSlivers(t *testing.T) {
 	skipUnlessTuning(t)
 	const kc = 256
@@ -34,6 +40,8 @@ func TestTuneSlivers(t *testing.T) {
 	}
 }
 
+// TestTuneBSlivers runs the product's inner loops (B sliver outer, 32 A slivers inner) with one
+// B sliver reused or a panel of 128 that does not fit L2.
 func TestTuneBSlivers(t *testing.T) {
 	skipUnlessTuning(t)
 	const kc, aSl = 256, 32
@@ -62,6 +70,9 @@ func TestTuneBSlivers(t *testing.T) {
 	}
 }
 
+// BenchmarkTuneShape runs one product for profiling:
+//
+//	ZEBRA_TUNE_SHAPE=m,k,n [ZEBRA_TUNE_THREADS=2] [ZEBRA_TUNE_TB=1] go test -bench TuneShape -cpuprofile cpu.prof
 func BenchmarkTuneShape(b *testing.B) {
 	if os.Getenv("ZEBRA_TUNE_SHAPE") == "" {
 		b.Skip("set ZEBRA_TUNE_SHAPE=m,k,n (and ZEBRA_TUNE_THREADS)")
@@ -81,6 +92,7 @@ func BenchmarkTuneShape(b *testing.B) {
 	}
 }
 
+// TestTunePackB compares packing a B panel from memory with a plain copy of the same bytes.
 func TestTunePackB(t *testing.T) {
 	skipUnlessTuning(t)
 	const k, n, kc, nc = 2304, 4096, 256, 3072
@@ -100,6 +112,7 @@ func TestTunePackB(t *testing.T) {
 	}
 }
 
+// TestTuneNextB compares products with and without the next-sliver prefetch of tiles.
 func TestTuneNextB(t *testing.T) {
 	skipUnlessTuning(t)
 	im := paths[1].s
@@ -130,4 +143,3 @@ func TestTuneNextB(t *testing.T) {
 		fmt.Println()
 	}
 }
-
