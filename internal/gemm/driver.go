@@ -326,7 +326,7 @@ func (pr *product[T]) panelWidth(r rect) int {
 		return im.nc
 	}
 	var zero T
-	const budget = 256 << 10 // bytes: a quarter of a 1 MiB L2
+	const budget = 256 << 10 // bytes: half the 512 KiB L2 of this Zen 3 (lscpu: 1 MiB, 2 instances)
 	kc := pr.blockDepth()
 	width := budget / (kc * int(unsafe.Sizeof(zero)))
 	return max(im.nr, min(im.nc, width/im.nr*im.nr))
