@@ -13,7 +13,7 @@ import (
 
 // The gradients at kinks, ties and domain edges are conventions, not calculus: GradCheck cannot
 // test them (a finite difference straddles the kink). testdata/edge_grads.json holds PyTorch's
-// answers, written by testdata/edge_grads.py; every case here must match them exactly, non-finite
+// answers, written by scripts/golden/autograd_edge_grads.py; every case here must match them exactly, non-finite
 // values included.
 
 // number is a float64 that also decodes the strings "inf", "-inf" and "nan".

@@ -7,7 +7,7 @@ Each case applies one op to float64 inputs and back-propagates a fixed weight w 
 sum(out * w)), so a wrongly routed or wrongly scaled gradient shows. Non-finite numbers are written
 as the strings "inf", "-inf" and "nan" (JSON has no literal for them).
 
-Run with Debian's python3-torch: /usr/bin/python3 autograd/testdata/edge_grads.py (from anywhere).
+Run with Debian's python3-torch: /usr/bin/python3 scripts/golden/autograd_edge_grads.py (from anywhere).
 """
 import json
 import math
@@ -80,13 +80,13 @@ root = os.path.dirname(os.path.abspath(__file__))
 while not os.path.exists(os.path.join(root, "go.mod")):
     parent = os.path.dirname(root)
     if parent == root:
-        raise SystemExit("edge_grads.py: no go.mod above " + __file__)
+        raise SystemExit("autograd_edge_grads.py: no go.mod above " + __file__)
     root = parent
 path = os.path.join(root, "autograd", "testdata", "edge_grads.json")
 tmp = path + ".tmp"
 with open(tmp, "w") as f:
     # One case per line, so that a regenerated file diffs case by case.
-    f.write('{"generator": "autograd/testdata/edge_grads.py", "torch": %s, "cases": [\n' % json.dumps(torch.__version__))
+    f.write('{"generator": "scripts/golden/autograd_edge_grads.py", "torch": %s, "cases": [\n' % json.dumps(torch.__version__))
     f.write(",\n".join(json.dumps(c) for c in cases))
     f.write("\n]}\n")
     f.flush()
