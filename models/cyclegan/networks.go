@@ -86,6 +86,9 @@ func (g *ResnetGenerator) NamedParameters() []nn.NamedParam { return nn.Prefixed
 // Parameters returns the parameters in state_dict order.
 func (g *ResnetGenerator) Parameters() []*autograd.Var { return nn.Values(g.NamedParameters()) }
 
+// SetTraining passes the training or evaluation mode on to every layer (see nn.SetTraining).
+func (g *ResnetGenerator) SetTraining(training bool) { g.Model.SetTraining(training) }
+
 // ResnetBlock is the generator's residual block, x + F(x) with
 //
 //	F = ReflectionPad2d(1), Conv2d(dim, dim, 3), InstanceNorm2d, ReLU,
@@ -124,6 +127,9 @@ func (b *ResnetBlock) NamedParameters() []nn.NamedParam {
 
 // Parameters returns the parameters in state_dict order.
 func (b *ResnetBlock) Parameters() []*autograd.Var { return nn.Values(b.NamedParameters()) }
+
+// SetTraining passes the training or evaluation mode on to every layer (see nn.SetTraining).
+func (b *ResnetBlock) SetTraining(training bool) { b.ConvBlock.SetTraining(training) }
 
 // NLayerDiscriminator is the PatchGAN discriminator (Isola et al. 2017) of the official code: with
 // ndf = 64 and 3 layers,
@@ -191,6 +197,9 @@ func (d *NLayerDiscriminator) NamedParameters() []nn.NamedParam { return nn.Pref
 // Parameters returns the parameters in state_dict order.
 func (d *NLayerDiscriminator) Parameters() []*autograd.Var { return nn.Values(d.NamedParameters()) }
 
+// SetTraining passes the training or evaluation mode on to every layer (see nn.SetTraining).
+func (d *NLayerDiscriminator) SetTraining(training bool) { d.Model.SetTraining(training) }
+
 // initWeights is the official init_weights with init_type "normal" and gain 0.02: every
 // convolution weight (the only parameters with more than one dimension here) is drawn from
 // N(0, 0.02²), every bias set to 0. Draws follow state_dict order, so a seed fixes the network.
@@ -213,3 +222,10 @@ func setRequiresGrad(m nn.Module, on bool) {
 		p.SetRequiresGrad(on)
 	}
 }
+
+// The networks hold layers, so they pass the training mode on to them.
+var (
+	_ nn.TrainingSetter = (*ResnetGenerator)(nil)
+	_ nn.TrainingSetter = (*ResnetBlock)(nil)
+	_ nn.TrainingSetter = (*NLayerDiscriminator)(nil)
+)
