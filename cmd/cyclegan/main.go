@@ -1,26 +1,3 @@
-// Command cyclegan trains CycleGAN on two folders of unpaired images and translates images with a
-// trained model, in pure Go.
-//
-// Usage:
-//
-//	cyclegan train [flags]                        train (or -resume) a model; see cyclegan train -h
-//	cyclegan translate -checkpoint F [flags] IN…  translate images or folders of images
-//	cyclegan download [-dir data] NAME            fetch a CycleGAN dataset (horse2zebra, …)
-//
-// A quick start on the small bundled dataset (a few minutes on two cores):
-//
-//	make demo        # or: go run ./cmd/cyclegan train -name demo (with the demo's flags)
-//
-// Training on the full horse2zebra dataset with the paper's settings:
-//
-//	cyclegan download -dir ../shared/data horse2zebra
-//	cyclegan train -dataroot ../shared/data/horse2zebra -name horse2zebra
-//	# Ctrl-C saves and prints how to continue; later:
-//	cyclegan train -name horse2zebra -resume
-//	cyclegan translate -checkpoint runs/horse2zebra/checkpoints/latest.safetensors -out zebras testA/
-//
-// Each run writes into runs/<name>/: options.json, loss.csv, loss.png, checkpoints/ and an
-// index.html with a row of samples per epoch.
 package main
 
 import (
