@@ -1,12 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,6 +17,7 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/zebra-go/zebra/internal/atomicfile"
 	"github.com/zebra-go/zebra/internal/imageio"
 	"github.com/zebra-go/zebra/models/cyclegan"
 )
@@ -72,7 +73,7 @@ func openLossLog(runDir string, keepSteps, epochLen int) (*lossLog, error) {
 		w.Write(r.record())
 	}
 	w.Flush()
-	if err := writeFileAtomic(l.path, buf.Bytes()); err != nil {
+	if err := writeFile(l.path, buf.Bytes()); err != nil {
 		return nil, err
 	}
 	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND, 0o644)
@@ -169,36 +170,16 @@ func (l *lossLog) plot(path string) error {
 	if _, err := wt.WriteTo(&buf); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, buf.Bytes())
+	return writeFile(path, buf.Bytes())
 }
 
-// writeFileAtomic writes data to a temporary file next to path, syncs it and renames it into
-// place, so a reader never sees a half-written file.
-func writeFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+// writeFile writes a report file atomically (see atomicfile.Write), readable by everyone like a
+// file the user made: a browser or web server may show it.
+func writeFile(path string, data []byte) error {
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	w := bufio.NewWriter(f)
-	if _, err = w.Write(data); err != nil {
-		return err
-	}
-	if err = w.Flush(); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	})
 }
 
 // saveVisuals writes the images of one step as images/<tag>_<name>.png and returns their paths
@@ -254,5 +235,5 @@ func writeIndex(path, title, plotFile string, columns []string, rows []sampleRow
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, buf.Bytes())
+	return writeFile(path, buf.Bytes())
 }

@@ -128,7 +128,7 @@ func runTrain(args []string) error {
 		return err
 	}
 	optsJSON, _ := json.MarshalIndent(tr.Opts, "", "  ")
-	if err := writeFileAtomic(filepath.Join(runDir, "options.json"), append(optsJSON, '\n')); err != nil {
+	if err := writeFile(filepath.Join(runDir, "options.json"), append(optsJSON, '\n')); err != nil {
 		return err
 	}
 	log, err := openLossLog(runDir, tr.Steps, data.Len())
