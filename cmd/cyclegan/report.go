@@ -46,20 +46,25 @@ type lossLog struct {
 func openLossLog(runDir string, keepSteps, epochLen int) (*lossLog, error) {
 	l := &lossLog{path: filepath.Join(runDir, "loss.csv"), epochLen: epochLen}
 	if data, err := os.ReadFile(l.path); err == nil {
-		records, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", l.path, err)
-		}
-		for i, rec := range records {
-			if i == 0 {
-				continue // header
+		// Read leniently: a run killed while appending leaves a half-written last line, and
+		// resuming must not fail on it. Malformed lines are dropped (as are the header's fields).
+		r := csv.NewReader(bytes.NewReader(data))
+		r.FieldsPerRecord = -1
+		for {
+			rec, err := r.Read()
+			if err == io.EOF {
+				break
 			}
-			r, err := parseLossRow(rec)
 			if err != nil {
-				return nil, fmt.Errorf("%s line %d: %w", l.path, i+1, err)
+				var parseErr *csv.ParseError
+				if errors.As(err, &parseErr) {
+					continue
+				}
+				return nil, fmt.Errorf("reading %s: %w", l.path, err)
 			}
-			if r.step <= keepSteps {
-				l.rows = append(l.rows, r)
+			row, err := parseLossRow(rec)
+			if err == nil && row.step <= keepSteps {
+				l.rows = append(l.rows, row)
 			}
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {

@@ -36,3 +36,28 @@ func TestReportFilesReadable(t *testing.T) {
 		}
 	}
 }
+
+// TestLossLogTornLastLine: a run killed while appending leaves a half-written last line in
+// loss.csv; resuming drops that line (and any other malformed one) instead of failing.
+func TestLossLogTornLastLine(t *testing.T) {
+	dir := t.TempDir()
+	csvText := "step,epoch,index,lr,D_A,G_A,cycle_A,idt_A,D_B,G_B,cycle_B,idt_B\n" +
+		"1,0,0,0.0002,1,2,3,4,5,6,7,8\n" +
+		"2,0,1,0.0002,1,2,3,4,5,6,7,8\n" +
+		"3,0,2,0.0002,1,2,3,4,5,6,7,8\n" +
+		"4,0,3,0.0002,1,2,3,4," // torn
+	if err := os.WriteFile(filepath.Join(dir, "loss.csv"), []byte(csvText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log, err := openLossLog(dir, 2, 4)
+	if err != nil {
+		t.Fatalf("opening a loss log with a torn last line: %v", err)
+	}
+	if err := log.close(); err != nil {
+		t.Fatal(err)
+	}
+	rows := csvRows(t, filepath.Join(dir, "loss.csv"))
+	if len(rows) != 3 || rows[1][0] != "1" || rows[2][0] != "2" {
+		t.Errorf("loss.csv after resuming at step 2 holds %v, want the header and steps 1 and 2", rows)
+	}
+}
