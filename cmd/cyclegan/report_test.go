@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/zebra-go/zebra/models/cyclegan"
+	"github.com/zebra-go/zebra/tensor"
 )
 
 // TestReportFilesReadable: the report files are written with mode 0644, readable by a web
@@ -59,5 +60,33 @@ func TestLossLogTornLastLine(t *testing.T) {
 	rows := csvRows(t, filepath.Join(dir, "loss.csv"))
 	if len(rows) != 3 || rows[1][0] != "1" || rows[2][0] != "2" {
 		t.Errorf("loss.csv after resuming at step 2 holds %v, want the header and steps 1 and 2", rows)
+	}
+}
+
+// TestSaveFlushesLossLogFirst: the loss log is on disk before the checkpoint is written, so a
+// checkpoint never claims steps whose losses were lost (here the checkpoint cannot be written
+// at all, and the rows are there anyway).
+func TestSaveFlushesLossLogFirst(t *testing.T) {
+	dir := t.TempDir()
+	o := cyclegan.DefaultOptions()
+	o.NGF, o.NDF, o.Blocks, o.LoadSize, o.CropSize = 1, 1, 0, 32, 32
+	tr, err := cyclegan.NewTrainer(o, tensor.CPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := openLossLog(dir, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.close()
+	if err := log.add(lossRow{step: 1, losses: cyclegan.Losses{1, 2, 3, 4, 5, 6, 7, 8}}); err != nil {
+		t.Fatal(err)
+	}
+	r := &reporter{tr: tr, runDir: dir, log: log}
+	if err := r.save(filepath.Join(dir, "no such folder", "latest.safetensors")); err == nil {
+		t.Fatal("saving into a missing folder succeeded")
+	}
+	if rows := csvRows(t, filepath.Join(dir, "loss.csv")); len(rows) != 2 {
+		t.Errorf("loss.csv holds %d lines after a save, want the header and the step", len(rows))
 	}
 }

@@ -276,12 +276,13 @@ func (r *reporter) endEpoch(e cyclegan.Event) error {
 	return nil
 }
 
-// save writes the checkpoint, loss.csv, loss.png and index.html.
+// save writes loss.csv, the checkpoint, loss.png and index.html. The losses go to disk first, so
+// that a checkpoint never holds steps whose losses were lost.
 func (r *reporter) save(checkpoint string) error {
-	if err := r.tr.Save(checkpoint); err != nil {
+	if err := r.log.flush(); err != nil {
 		return err
 	}
-	if err := r.log.flush(); err != nil {
+	if err := r.tr.Save(checkpoint); err != nil {
 		return err
 	}
 	if err := r.log.plot(filepath.Join(r.runDir, "loss.png")); err != nil {
