@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 
@@ -188,7 +189,7 @@ func writeFile(path string, data []byte) error {
 }
 
 // saveVisuals writes the images of one step as images/<tag>_<name>.png and returns their paths
-// relative to the run folder, in VisualNames order ("" for an image that does not exist).
+// relative to the run folder as URLs (forward slashes), in VisualNames order ("" for an image that does not exist).
 func saveVisuals(runDir, tag string, v cyclegan.Visuals) ([]string, error) {
 	dir := filepath.Join(runDir, "images")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -199,8 +200,8 @@ func saveVisuals(runDir, tag string, v cyclegan.Visuals) ([]string, error) {
 		if t == nil {
 			continue
 		}
-		rel[i] = filepath.Join("images", tag+"_"+cyclegan.VisualNames[i]+".png")
-		if err := imageio.SavePNG(filepath.Join(runDir, rel[i]), cyclegan.TensorImage(t)); err != nil {
+		rel[i] = path.Join("images", tag+"_"+cyclegan.VisualNames[i]+".png") // a URL in index.html
+		if err := imageio.SavePNG(filepath.Join(runDir, filepath.FromSlash(rel[i])), cyclegan.TensorImage(t)); err != nil {
 			return nil, err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path"
 	"path/filepath"
 	"runtime/debug"
 	"sort"
@@ -302,8 +303,8 @@ func (r *reporter) writeIndex() error {
 		}
 		row := sampleRow{Title: fmt.Sprintf("epoch %d", epoch)}
 		for _, name := range cyclegan.VisualNames {
-			rel := filepath.Join("images", tag+"_"+name+".png")
-			if _, err := os.Stat(filepath.Join(r.runDir, rel)); err != nil {
+			rel := path.Join("images", tag+"_"+name+".png") // a URL, relative to index.html
+			if _, err := os.Stat(filepath.Join(r.runDir, filepath.FromSlash(rel))); err != nil {
 				rel = ""
 			}
 			row.Images = append(row.Images, rel)
