@@ -7,11 +7,12 @@ import "sync"
 // It is for large temporaries whose lifetime the caller knows exactly, such as a convolution's
 // column buffer; everything else is left to the garbage collector. After Release, t and every
 // tensor sharing its storage (Reshape views) must not be used: on the CPU their storage reads as
-// empty, so a stray use panics instead of seeing another tensor's data. Backends without a buffer
-// pool ignore it.
+// empty, so a stray use panics instead of seeing another tensor's data. A backend takes part by
+// having a method Release(Storage) (the CPU's pool; the GPU backends return device memory to
+// their allocators at once); others ignore it.
 func Release(t *Tensor) {
-	if r, ok := t.Backend().(interface{ release(Storage) }); ok {
-		r.release(t.storage)
+	if r, ok := t.Backend().(interface{ Release(Storage) }); ok {
+		r.Release(t.storage)
 	}
 }
 
@@ -53,7 +54,8 @@ type bufferPool struct {
 	bytes int
 }
 
-func (cpuBackend) release(s Storage) {
+// Release puts s's buffer in the CPU pool (see tensor.Release, which is how to call it).
+func (cpuBackend) Release(s Storage) {
 	cs, ok := s.(*cpuStorage)
 	if !ok || cs.Len() < cpuPoolMinLen {
 		return
