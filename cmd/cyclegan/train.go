@@ -138,13 +138,8 @@ func runTrain(args []string) error {
 	}
 	defer log.close()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptContext(os.Stderr)
 	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // a second Ctrl-C ends the program at once
-		fmt.Fprintln(os.Stderr, "\nstopping after this step to save a checkpoint (Ctrl-C again to quit without saving)")
-	}()
 
 	fmt.Fprintf(os.Stderr, "training %s on %s: %d A and %d B images, %d iterations per epoch, %d epochs, %s, device %s\n",
 		o.Name, tr.Opts.DataRoot, len(data.PathsA), len(data.PathsB), data.Len(), tr.TotalEpochs(), describe(tr.Opts), backend.Name())
@@ -159,7 +154,7 @@ func runTrain(args []string) error {
 	case errors.As(err, &nf):
 		log.flush()
 		log.plot(filepath.Join(runDir, "loss.png"))
-		return fmt.Errorf("%w (kept %s)", err, latest)
+		return nonFiniteError(err, latest)
 	case errors.Is(err, cyclegan.ErrStopped):
 		if err := rep.save(latest); err != nil {
 			return err
@@ -173,6 +168,38 @@ func runTrain(args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "done: %d epochs; report %s, checkpoint %s\n", tr.TotalEpochs(), filepath.Join(runDir, "index.html"), latest)
 	return nil
+}
+
+// interruptContext returns a context that the first SIGINT or SIGTERM cancels, announcing on out
+// that training stops after the current step; from then on the signals have their default
+// effect, so a second Ctrl-C ends the program at once. stop releases the signals and waits for the
+// watcher to end. The announcement is printed only when a signal arrived: stop cancels the
+// context too, so the watcher cannot take a cancelled context for a signal.
+func interruptContext(out io.Writer) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		select {
+		case <-signals:
+			signal.Stop(signals) // a second Ctrl-C ends the program at once
+			fmt.Fprintln(out, "\nstopping after this step to save a checkpoint (Ctrl-C again to quit without saving)")
+			cancel()
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(signals)
+		close(done)
+		<-finished
+		cancel()
+	}
+}
+
+func nonFiniteError(err error, latest string) error {
+	return fmt.Errorf("%w (kept %s)", err, latest)
 }
 
 // lowerGCTarget collects garbage when the heap has grown by a quarter over the live data, not

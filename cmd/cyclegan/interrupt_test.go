@@ -1,0 +1,39 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestInterruptMessageOnlyOnSignal: the "stopping after this step" line appears when a signal
+// arrives, and not when training ends normally and the watcher is stopped.
+func TestInterruptMessageOnlyOnSignal(t *testing.T) {
+	var quiet bytes.Buffer
+	ctx, stop := interruptContext(&quiet)
+	stop()
+	if quiet.Len() != 0 {
+		t.Errorf("no signal arrived, yet the watcher printed %q", quiet.String())
+	}
+	if ctx.Err() == nil {
+		t.Error("the context is still live after stop")
+	}
+
+	var loud bytes.Buffer
+	ctx, stop = interruptContext(&loud)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(time.Minute):
+		t.Fatal("SIGINT did not cancel the context")
+	}
+	stop()
+	if !strings.Contains(loud.String(), "stopping after this step") {
+		t.Errorf("after SIGINT the watcher printed %q, want the stopping line", loud.String())
+	}
+}
