@@ -198,8 +198,13 @@ func interruptContext(out io.Writer) (ctx context.Context, stop func()) {
 	}
 }
 
+// nonFiniteError adds to a NaN/Inf stop what the user still has: the last checkpoint, if one
+// was saved (the failed step is never saved over it).
 func nonFiniteError(err error, latest string) error {
-	return fmt.Errorf("%w (kept %s)", err, latest)
+	if _, statErr := os.Stat(latest); statErr == nil {
+		return fmt.Errorf("%w; kept %s, the last checkpoint", err, latest)
+	}
+	return fmt.Errorf("%w; no checkpoint was saved yet", err)
 }
 
 // lowerGCTarget collects garbage when the heap has grown by a quarter over the live data, not

@@ -160,7 +160,7 @@ func (e *NonFiniteLossError) Error() string {
 		}
 		s += fmt.Sprintf("%s %g", name, e.Losses[i])
 	}
-	return s + "); training stopped. Lower -lr or check the data; the last checkpoint is untouched"
+	return s + "); training stopped. Lower -lr or check the data"
 }
 
 // ganLoss is the least-squares GAN loss of the official GANLoss("lsgan"): the mean squared
