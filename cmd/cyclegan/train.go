@@ -155,19 +155,30 @@ func runTrain(args []string) error {
 		log.flush()
 		log.plot(filepath.Join(runDir, "loss.png"))
 		return nonFiniteError(err, latest)
-	case errors.Is(err, cyclegan.ErrStopped):
+	case err != nil && !errors.Is(err, cyclegan.ErrStopped):
+		// A data error (a corrupt image, an I/O error) or a failed write: the trainer stands
+		// between two steps, so keep what was trained before reporting the error.
+		if saveErr := rep.save(latest); saveErr != nil {
+			return errors.Join(err, fmt.Errorf("and saving the checkpoint failed: %w", saveErr))
+		}
+		printResume(tr, data.Len(), latest, tf.runs, o.Name)
+		return err
+	case err != nil: // a signal or -max-iters
 		if err := rep.save(latest); err != nil {
 			return err
 		}
-		// The checkpoint holds the options, data location included.
-		resume := fmt.Sprintf("cyclegan train -runs %s -name %s -resume", tf.runs, o.Name)
-		fmt.Fprintf(os.Stderr, "stopped at epoch %d, sample %d/%d; saved %s\nresume with: %s\n", tr.Epoch+1, tr.Index, data.Len(), latest, resume)
+		printResume(tr, data.Len(), latest, tf.runs, o.Name)
 		return nil
-	case err != nil:
-		return err
 	}
 	fmt.Fprintf(os.Stderr, "done: %d epochs; report %s, checkpoint %s\n", tr.TotalEpochs(), filepath.Join(runDir, "index.html"), latest)
 	return nil
+}
+
+// printResume says where training stopped and how to continue it. The checkpoint holds the
+// options, data location included, so the command needs only the run's name.
+func printResume(tr *cyclegan.Trainer, epochLen int, latest, runs, name string) {
+	resume := fmt.Sprintf("cyclegan train -runs %s -name %s -resume", runs, name)
+	fmt.Fprintf(os.Stderr, "stopped at epoch %d, sample %d/%d; saved %s\nresume with: %s\n", tr.Epoch+1, tr.Index, epochLen, latest, resume)
 }
 
 // interruptContext returns a context that the first SIGINT or SIGTERM cancels, announcing on out

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestDataErrorSaves: a corrupt image ends training with an error naming it, after saving the
+// latest checkpoint, so the run can resume (with the file fixed or -skip-bad-images).
+func TestDataErrorSaves(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	for i := range 3 {
+		writePNG(t, filepath.Join(data, "trainA", "a"+string(rune('0'+i))+".png"), 32, 32, false)
+		writePNG(t, filepath.Join(data, "trainB", "b"+string(rune('0'+i))+".png"), 32, 32, true)
+	}
+	bad := filepath.Join(data, "trainA", "a3.png")
+	if err := os.WriteFile(bad, []byte("not a png"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runs := filepath.Join(dir, "runs")
+	err := runTrain([]string{"-dataroot", data, "-runs", runs, "-name", "bad", "-ngf", "2", "-ndf", "2", "-blocks", "0",
+		"-load-size", "32", "-crop-size", "32", "-epochs", "1", "-decay-epochs", "0", "-quiet"})
+	if err == nil || !strings.Contains(err.Error(), bad) {
+		t.Fatalf("training on a corrupt image returned %v, want an error naming %s", err, bad)
+	}
+	if _, err := os.Stat(filepath.Join(runs, "bad", "checkpoints", "latest.safetensors")); err != nil {
+		t.Errorf("no checkpoint after the data error: %v", err)
+	}
+	if err := runTrain([]string{"-runs", runs, "-name", "bad", "-resume", "-skip-bad-images", "-quiet"}); err != nil {
+		t.Errorf("resuming with -skip-bad-images: %v", err)
+	}
+}
