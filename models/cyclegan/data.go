@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/zebra-go/zebra/internal/imageio"
 	"github.com/zebra-go/zebra/tensor"
@@ -74,6 +75,8 @@ type Dataset struct {
 
 	mu  sync.Mutex
 	bad map[string]error // files that failed to load, counted once each
+
+	loadsStarted atomic.Int64 // samples whose loading began, for the tests
 }
 
 // NewDataset lists the images (.jpg, .jpeg, .png in any case, in subfolders too) of dirA and dirB.
@@ -179,7 +182,12 @@ type loaded struct {
 
 // Epoch starts loading the samples of epoch (counted from 0) from sample index start on.
 func (d *Dataset) Epoch(epoch, start int) *Loader {
-	ctx, cancel := context.WithCancel(context.Background())
+	return d.epoch(context.Background(), epoch, start)
+}
+
+// epoch is Epoch under a parent context (for the tests: a cancelled parent must start no load).
+func (d *Dataset) epoch(parent context.Context, epoch, start int) *Loader {
+	ctx, cancel := context.WithCancel(parent)
 	l := &Loader{futures: make(chan chan loaded, d.opts.Prefetch), cancel: cancel}
 	plans := d.plans(epoch)[min(start, d.Len()):]
 	workers := make(chan struct{}, d.opts.Workers)
@@ -188,6 +196,11 @@ func (d *Dataset) Epoch(epoch, start int) *Loader {
 		defer l.done.Done()
 		defer close(l.futures)
 		for _, p := range plans {
+			// A select picks at random among ready cases, so a free queue slot or worker could
+			// win over the cancellation: check it first, and again before a load starts.
+			if ctx.Err() != nil {
+				return
+			}
 			future := make(chan loaded, 1)
 			select {
 			case l.futures <- future: // waits while Prefetch samples are queued
@@ -197,6 +210,9 @@ func (d *Dataset) Epoch(epoch, start int) *Loader {
 			select {
 			case workers <- struct{}{}:
 			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				future <- loaded{err: ctx.Err()} // the queued future must not leave a reader waiting
 				return
 			}
 			l.done.Add(1)
@@ -236,6 +252,7 @@ func (l *Loader) Close() {
 }
 
 func (d *Dataset) load(p plan) loaded {
+	d.loadsStarted.Add(1)
 	a, errA := d.loadImage(p.pathA, p.augA)
 	b, errB := d.loadImage(p.pathB, p.augB)
 	if err := errors.Join(errA, errB); err != nil {

@@ -1,6 +1,7 @@
 package cyclegan
 
 import (
+	"context"
 	"errors"
 	"image"
 	"image/color"
@@ -331,5 +332,24 @@ func TestRealGrayscaleFiles(t *testing.T) {
 		}
 		requireGray(t, s.PathA, s.A)
 		requireGray(t, s.PathB, s.B)
+	}
+}
+
+// TestLoaderStartsNothingAfterCancel: once the loader's context is cancelled, no further sample
+// starts loading. (A select between a free queue slot and the cancellation picks at random, so
+// without a check of the context first the producer went on about half the time.)
+func TestLoaderStartsNothingAfterCancel(t *testing.T) {
+	root := tinyData(t, 4, 4, 8, 8)
+	d, err := NewDataset(filepath.Join(root, "trainA"), filepath.Join(root, "trainB"), DataOptions{LoadSize: 8, CropSize: 8, Workers: 2, Prefetch: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 20 {
+		d.epoch(ctx, 0, 0).Close()
+	}
+	if n := d.loadsStarted.Load(); n != 0 {
+		t.Errorf("%d samples started loading under a cancelled context, want 0", n)
 	}
 }
