@@ -40,9 +40,16 @@ type DataOptions struct {
 	Seed          uint64 // fixes the order, the B draws, the crops and the flips of every epoch
 	Workers       int    // goroutines that load and augment; 0 means min(4, GOMAXPROCS)
 	Prefetch      int    // samples loaded ahead of the consumer; 0 means 2·Workers
+	// MinSize, when positive, is the smallest image side the networks take (see MinImageSize):
+	// then the crop size must be a multiple of 4 and at least MinSize, and with PreprocessNone an
+	// image whose rounded size is smaller is an error naming the file.
+	MinSize int
 }
 
 func (o DataOptions) check() error {
+	if o.LoadSize > MaxImageSize || o.CropSize > MaxImageSize {
+		return fmt.Errorf("cyclegan: load size %d and crop size %d: want at most %d", o.LoadSize, o.CropSize, MaxImageSize)
+	}
 	switch o.Preprocess {
 	case "", PreprocessResizeAndCrop:
 		if o.CropSize < 1 || o.LoadSize < o.CropSize {
@@ -53,10 +60,51 @@ func (o DataOptions) check() error {
 			return fmt.Errorf("cyclegan: crop size %d: want at least 1", o.CropSize)
 		}
 	case PreprocessNone:
+		return nil
 	default:
 		return fmt.Errorf("cyclegan: unknown preprocess mode %q (want %s, %s or %s)", o.Preprocess, PreprocessResizeAndCrop, PreprocessCrop, PreprocessNone)
 	}
+	if o.MinSize > 0 && (o.CropSize%4 != 0 || o.CropSize < o.MinSize) {
+		return fmt.Errorf("cyclegan: crop size %d: the networks want a multiple of 4 of at least %d", o.CropSize, o.MinSize)
+	}
 	return nil
+}
+
+// MaxImageSize bounds the load and crop sizes, so that a mistyped flag or a crafted checkpoint
+// cannot ask for an image of gigabytes.
+const MaxImageSize = 8192
+
+// MinImageSize is the smallest image side the networks take with a discriminator of dLayers
+// stride-2 layers: a multiple of 4 (the generator halves the size twice), at least
+// MinTranslateSize (the residual blocks' padding), and large enough for the discriminator's last
+// output to be at least 1x1. It returns 0 when no size up to MaxImageSize is enough.
+func MinImageSize(dLayers int) int {
+	for s := MinTranslateSize; s <= MaxImageSize; s += 4 {
+		if discriminatorOutputSize(s, dLayers) >= 1 {
+			return s
+		}
+	}
+	return 0
+}
+
+// discriminatorOutputSize is the output side of NLayerDiscriminator for an input side s, or 0
+// when a convolution would get less than its kernel: a 4x4 convolution with padding 1 maps s to
+// ⌊(s + 2 − 4)/stride⌋ + 1, which is ⌊s/2⌋ for the stride-2 layers and s − 1 for the two
+// stride-1 layers, and needs s ≥ 2.
+func discriminatorOutputSize(s, dLayers int) int {
+	for range dLayers {
+		if s < 2 {
+			return 0
+		}
+		s /= 2
+	}
+	for range 2 {
+		if s < 2 {
+			return 0
+		}
+		s--
+	}
+	return s
 }
 
 // Dataset is an unaligned pair of image folders, the official UnalignedDataset: an epoch visits
@@ -306,7 +354,11 @@ func Preprocess(img *image.RGBA, o DataOptions, cropX, cropY float64, flip bool)
 		img = imageio.Crop(img, x, y, o.CropSize, o.CropSize)
 	case PreprocessNone:
 		w, h := img.Bounds().Dx(), img.Bounds().Dy()
-		if rw, rh := RoundToMultiple(w, 4), RoundToMultiple(h, 4); rw != w || rh != h {
+		rw, rh := RoundToMultiple(w, 4), RoundToMultiple(h, 4)
+		if min(rw, rh) < o.MinSize {
+			return nil, fmt.Errorf("image of %dx%d (rounded to %dx%d) is smaller than the networks' minimum %d", w, h, rw, rh, o.MinSize)
+		}
+		if rw != w || rh != h {
 			img = imageio.ResizeBicubic(img, rw, rh)
 		}
 	default:

@@ -147,7 +147,7 @@ func (b *ResnetBlock) SetTraining(training bool) { b.ConvBlock.SetTraining(train
 //
 // Shape: input [N, 3, H, W], output [N, 1, H', W'] where each stride-2 layer maps a size s to
 // ⌊s/2⌋ and each of the two stride-1 layers subtracts 1: 256x256 gives 30x30. The input must be
-// large enough for the last output to be at least 1x1 (32x32 for 3 layers).
+// large enough for the last output to be at least 1x1 (24x24 for 3 layers; see MinImageSize).
 type NLayerDiscriminator struct {
 	Model *nn.Sequential
 }

@@ -63,12 +63,15 @@ func (o Options) Check() error {
 		return fmt.Errorf("cyclegan: pool size %d: want ≥ 0", o.PoolSize)
 	case o.NGF < 1 || o.NDF < 1 || o.Blocks < 0 || o.DLayers < 1:
 		return fmt.Errorf("cyclegan: ngf %d, ndf %d, %d blocks, %d discriminator layers: want ngf, ndf, layers ≥ 1 and blocks ≥ 0", o.NGF, o.NDF, o.Blocks, o.DLayers)
+	case MinImageSize(o.DLayers) == 0:
+		return fmt.Errorf("cyclegan: %d discriminator layers need images larger than %d", o.DLayers, MaxImageSize)
 	}
 	return o.dataOptions().check()
 }
 
 func (o Options) dataOptions() DataOptions {
-	return DataOptions{LoadSize: o.LoadSize, CropSize: o.CropSize, Preprocess: o.Preprocess, NoFlip: o.NoFlip, Seed: o.Seed}
+	return DataOptions{LoadSize: o.LoadSize, CropSize: o.CropSize, Preprocess: o.Preprocess, NoFlip: o.NoFlip, Seed: o.Seed,
+		MinSize: MinImageSize(o.DLayers)}
 }
 
 // LossNames are the eight losses in the official order: discriminator A, generator A (A → B
