@@ -63,6 +63,27 @@ func BenchmarkCol2im3x3(b *testing.B) {
 	}
 }
 
+// The stride-2 pair: the generator's first downsampling convolution at 128×128 (3×3, stride 2,
+// padding 1, 64 channels), whose rows are gathered and scattered at stride 2.
+func BenchmarkIm2col3x3Stride2(b *testing.B) {
+	x := benchInput(1, 64, 128, 128)
+	g := NewConvGeom(1, 64, 128, 128, 3, 3, 2, 2, 1, 1, 1, 1)
+	cols := New(CPU, Float32, 1, 64*9, 64*64)
+	b.SetBytes(int64(4 * (x.Numel() + cols.Numel())))
+	for b.Loop() {
+		CPU.Im2col(cols.storage, x.storage, g)
+	}
+}
+
+func BenchmarkCol2im3x3Stride2(b *testing.B) {
+	g := NewConvGeom(1, 64, 128, 128, 3, 3, 2, 2, 1, 1, 1, 1)
+	cols, x := benchInput(1, 64*9, 64*64), New(CPU, Float32, 1, 64, 128, 128)
+	b.SetBytes(int64(4 * (cols.Numel() + x.Numel())))
+	for b.Loop() {
+		CPU.Col2im(x.storage, cols.storage, g)
+	}
+}
+
 func BenchmarkReflectPad(b *testing.B) {
 	x := benchInput(1, 256, 32, 32)
 	p := Pad2d{Left: 1, Right: 1, Top: 1, Bottom: 1}

@@ -1,6 +1,10 @@
 package tensor
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/zebra-go/zebra/internal/vec"
+)
 
 func (cpuBackend) Im2col(cols, x Storage, g ConvGeom) {
 	checkConvLens("cpu.Im2col", cols, x, g)
@@ -54,9 +58,12 @@ func im2col[T float](cols, x []T, g ConvGeom) {
 				}
 				src := img[ih*g.W:][:g.W]
 				clear(dst[:owLo])
-				if g.StrideW == 1 {
+				switch {
+				case g.StrideW == 1:
 					copy(dst[owLo:owHi], src[owLo+off:])
-				} else {
+				case g.StrideW == 2 && owLo < owHi:
+					gatherEven(dst[owLo:owHi], src[owLo*2+off:])
+				default:
 					for ow := owLo; ow < owHi; ow++ {
 						dst[ow] = src[ow*g.StrideW+off]
 					}
@@ -93,6 +100,8 @@ func col2im[T float](x, cols []T, g ConvGeom) {
 						for i, v := range vals {
 							dst[i] += v
 						}
+					} else if g.StrideW == 2 && len(vals) > 0 {
+						scatterAddEven(row[owLo*2+off:], vals)
 					} else {
 						for i, v := range vals {
 							row[(owLo+i)*g.StrideW+off] += v
@@ -207,5 +216,29 @@ func reflectRowAdd[T float](plain, padded []T, left int) {
 	}
 	for x := left + w; x < len(padded); x++ {
 		plain[2*(w-1)-(x-left)] += padded[x]
+	}
+}
+
+// gatherEven sets dst[i] = src[2*i] (a stride-2 im2col row), for float32 through internal/vec's
+// SIMD loop.
+func gatherEven[T float](dst, src []T) {
+	if d, ok := any(dst).([]float32); ok {
+		vec.GatherEven(d, any(src).([]float32))
+		return
+	}
+	for i := range dst {
+		dst[i] = src[2*i]
+	}
+}
+
+// scatterAddEven sets dst[2*i] += src[i] (a stride-2 col2im row), for float32 through
+// internal/vec's SIMD loop (the same sums).
+func scatterAddEven[T float](dst, src []T) {
+	if d, ok := any(dst).([]float32); ok {
+		vec.ScatterAddEven(d, any(src).([]float32))
+		return
+	}
+	for i, v := range src {
+		dst[2*i] += v
 	}
 }

@@ -159,3 +159,25 @@ func TestFloat32InstanceNormFastPathMatchesLoops(t *testing.T) {
 		}
 	}
 }
+
+// Stride-2 im2col and col2im rows go through internal/vec in float32: im2col must equal the
+// float64 kernel's columns exactly (it only moves values), col2im its sums to float32 rounding.
+// Widths from a few pixels to several vectors, padded or not, cover the SIMD loop and remainder.
+func TestFloat32Stride2ConvMatchesFloat64(t *testing.T) {
+	rng := NewRNG(7)
+	for _, g := range []ConvGeom{
+		NewConvGeom(1, 2, 9, 41, 3, 3, 2, 2, 1, 1, 1, 1),
+		NewConvGeom(2, 3, 8, 64, 4, 4, 2, 2, 1, 1, 1, 1),
+		NewConvGeom(1, 2, 7, 37, 3, 3, 2, 2, 0, 0, 1, 1),
+		NewConvGeom(1, 1, 5, 6, 3, 2, 1, 2, 1, 0, 1, 1),
+	} {
+		x := Normal(rng, Float32, 0, 1, g.N, g.C, g.H, g.W)
+		got := Im2col(x, g).Float64s()
+		want := Im2col(Cast(x, Float64), g).Float64s()
+		checkClose(t, "float32 stride-2 im2col", got, want, tolerance{})
+		cols := Normal(rng, Float32, 0, 1, g.N, g.C*g.KH*g.KW, g.OH*g.OW)
+		gotX := Col2im(cols, g).Float64s()
+		wantX := Col2im(Cast(cols, Float64), g).Float64s()
+		checkClose(t, "float32 stride-2 col2im", gotX, wantX, tolerance{atol: 1e-5, rtol: 1e-5})
+	}
+}

@@ -28,6 +28,8 @@ func main() {
 	normalizeF64()
 	normGradSumsF64()
 	normGradApplyF64()
+	gatherEven()
+	scatterAddEven()
 	Generate()
 }
 
@@ -344,5 +346,69 @@ func normGradApplyF64() {
 		VMULPD(r, glo, glo)
 		VMULPD(r, ghi, ghi)
 		narrowStore(glo, ghi, dx, off)
+	})
+}
+
+// stride2Loop is loop for the stride-2 kernels: off steps through the packed side 32 bytes
+// (8 floats) at a time and off2 = 2*off through the strided side.
+func stride2Loop(name string, n reg.Register, body func(off, off2 reg.Register)) {
+	off, off2 := GP64(), GP64()
+	XORQ(off, off)
+	XORQ(off2, off2)
+	SHLQ(U8(2), n)
+	Label(name + "_loop")
+	CMPQ(off, n)
+	JAE(LabelRef(name + "_done"))
+	body(off, off2)
+	ADDQ(U8(32), off)
+	ADDQ(U8(64), off2)
+	JMP(LabelRef(name + "_loop"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+func gatherEven() {
+	TEXT("gatherEvenAVX2", NOSPLIT, "func(dst, src *float32, n int)")
+	Doc("gatherEvenAVX2 sets dst[i] = src[2*i] for i < n (n % 8 == 0; it reads src[:2*n]).")
+	dst, src, n := Load(Param("dst"), GP64()), Load(Param("src"), GP64()), Load(Param("n"), GP64())
+	stride2Loop("gatherEvenAVX2", n, func(off, off2 reg.Register) {
+		a, b := YMM(), YMM()
+		VMOVUPS(at(src, off2), a)                                   // s0..s7
+		VMOVUPS(Mem{Base: src, Index: off2, Scale: 1, Disp: 32}, b) // s8..s15
+		// Within each 128-bit lane take elements 0 and 2 of a, then of b:
+		// [s0 s2 s8 s10 | s4 s6 s12 s14]; then put the 64-bit pairs in order 0, 2, 1, 3.
+		VSHUFPS(U8(0x88), b, a, a)
+		VPERMPD(U8(0xd8), a, a)
+		VMOVUPS(a, at(dst, off))
+	})
+}
+
+func scatterAddEven() {
+	TEXT("scatterAddEvenAVX2", NOSPLIT, "func(dst, src *float32, n int)")
+	Doc("scatterAddEvenAVX2 sets dst[2*i] += src[i] for i < n (n % 8 == 0; it touches dst[:2*n] and leaves the odd elements as they are).")
+	dst, src, n := Load(Param("dst"), GP64()), Load(Param("src"), GP64()), Load(Param("n"), GP64())
+	zero := YMM()
+	VXORPS(zero, zero, zero)
+	stride2Loop("scatterAddEvenAVX2", n, func(off, off2 reg.Register) {
+		v, lo, hi := YMM(), YMM(), YMM()
+		VMOVUPS(at(src, off), v)
+		// Interleave v with zeros: [v0 0 v1 0 | v4 0 v5 0] and [v2 0 v3 0 | v6 0 v7 0], then
+		// regroup the 128-bit halves into [v0 0 v1 0 v2 0 v3 0] and [v4 0 ... v7 0].
+		VUNPCKLPS(zero, v, lo)
+		VUNPCKHPS(zero, v, hi)
+		first, second := YMM(), YMM()
+		VPERM2F128(U8(0x20), hi, lo, first)
+		VPERM2F128(U8(0x31), hi, lo, second)
+		for i, spread := range []reg.VecVirtual{first, second} {
+			m := Mem{Base: dst, Index: off2, Scale: 1, Disp: 32 * i}
+			row, sum := YMM(), YMM()
+			VMOVUPS(m, row)
+			VADDPS(spread, row, sum)
+			// Keep the sums in the even elements only: the odd ones stay bit for bit (x + 0
+			// would turn -0 into 0).
+			VBLENDPS(U8(0x55), sum, row, row)
+			VMOVUPS(row, m)
+		}
 	})
 }

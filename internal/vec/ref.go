@@ -115,3 +115,15 @@ func normGradApply64Go(dx, dy, x []float32, mu, r, mg, mgx float64) {
 		dx[i] = float32(r * (float64(dy[i]) - mg - xhat*mgx))
 	}
 }
+
+func gatherEvenGo(dst, src []float32) {
+	for i := range dst {
+		dst[i] = src[2*i]
+	}
+}
+
+func scatterAddEvenGo(dst, src []float32) {
+	for i, v := range src {
+		dst[2*i] += v
+	}
+}

@@ -107,6 +107,29 @@ func NormGradApply64(dx, dy, x []float32, mu, r, mg, mgx float64) {
 	normGradApply64Go(dx[done:], dy[done:], x[done:], mu, r, mg, mgx)
 }
 
+// GatherEven sets dst[i] = src[2*i]: a stride-2 convolution's im2col row. src must hold at least
+// 2*len(dst)-1 elements.
+func GatherEven(dst, src []float32) {
+	checkStride2("GatherEven", len(dst), len(src))
+	done := gatherEvenBulk(dst, src)
+	gatherEvenGo(dst[done:], src[min(2*done, len(src)):])
+}
+
+// ScatterAddEven sets dst[2*i] += src[i], leaving the odd elements of dst alone: a stride-2
+// col2im row. dst must hold at least 2*len(src)-1 elements.
+func ScatterAddEven(dst, src []float32) {
+	checkStride2("ScatterAddEven", len(src), len(dst))
+	done := scatterAddEvenBulk(dst, src)
+	scatterAddEvenGo(dst[min(2*done, len(dst)):], src[done:])
+}
+
+// checkStride2 panics unless a strided slice of length strided covers packed elements.
+func checkStride2(op string, packed, strided int) {
+	if packed > 0 && strided < 2*packed-1 {
+		panic(fmt.Sprintf("vec: %s: %d elements at stride 2 need %d, have %d", op, packed, 2*packed-1, strided))
+	}
+}
+
 // Axpy sets y[i] += alpha*x[i] (the BLAS axpy): gradient accumulation and scaled adds.
 func Axpy(y, x []float32, alpha float32) {
 	checkLen("Axpy", len(y), "y, x", len(x))

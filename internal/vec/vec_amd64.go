@@ -63,6 +63,18 @@ func normGradSumsF64AVX2(dy, x *float32, n int, mu, r float64) (sumG, sumGX floa
 //go:noescape
 func normGradApplyF64AVX2(dx, dy, x *float32, n int, mu, r, mg, mgx float64)
 
+// gatherEvenAVX2 computes gatherEvenGo on the first n elements of dst, n % 8 == 0, reading
+// src[:2*n].
+//
+//go:noescape
+func gatherEvenAVX2(dst, src *float32, n int)
+
+// scatterAddEvenAVX2 computes scatterAddEvenGo on the first n elements of src, n % 8 == 0,
+// touching dst[:2*n].
+//
+//go:noescape
+func scatterAddEvenAVX2(dst, src *float32, n int)
+
 // axpyAVX2 computes axpyGo on the first n elements, n % 8 == 0.
 //
 //go:noescape
@@ -160,6 +172,25 @@ func normGradApply64Bulk(dx, dy, x []float32, mu, r, mg, mgx float64) int {
 	n := bulk(len(x))
 	if n > 0 {
 		normGradApplyF64AVX2(&dx[0], &dy[0], &x[0], n, mu, r, mg, mgx)
+	}
+	return n
+}
+
+// The stride-2 kernels' vectors read or write 16 elements of the strided side for 8 of the
+// packed side, so the bulk stops where the strided slice has fewer than 2n elements.
+
+func gatherEvenBulk(dst, src []float32) int {
+	n := bulk(min(len(dst), len(src)/2))
+	if n > 0 {
+		gatherEvenAVX2(&dst[0], &src[0], n)
+	}
+	return n
+}
+
+func scatterAddEvenBulk(dst, src []float32) int {
+	n := bulk(min(len(src), len(dst)/2))
+	if n > 0 {
+		scatterAddEvenAVX2(&dst[0], &src[0], n)
 	}
 	return n
 }

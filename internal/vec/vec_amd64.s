@@ -408,3 +408,64 @@ normGradApplyF64AVX2_loop:
 normGradApplyF64AVX2_done:
 	VZEROUPPER
 	RET
+
+// func gatherEvenAVX2(dst *float32, src *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·gatherEvenAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ n+16(FP), DX
+	XORQ BX, BX
+	XORQ SI, SI
+	SHLQ $0x02, DX
+
+gatherEvenAVX2_loop:
+	CMPQ    BX, DX
+	JAE     gatherEvenAVX2_done
+	VMOVUPS (CX)(SI*1), Y0
+	VMOVUPS 32(CX)(SI*1), Y1
+	VSHUFPS $0x88, Y1, Y0, Y0
+	VPERMPD $0xd8, Y0, Y0
+	VMOVUPS Y0, (AX)(BX*1)
+	ADDQ    $0x20, BX
+	ADDQ    $0x40, SI
+	JMP     gatherEvenAVX2_loop
+
+gatherEvenAVX2_done:
+	VZEROUPPER
+	RET
+
+// func scatterAddEvenAVX2(dst *float32, src *float32, n int)
+// Requires: AVX
+TEXT ·scatterAddEvenAVX2(SB), NOSPLIT, $0-24
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   n+16(FP), DX
+	VXORPS Y0, Y0, Y0
+	XORQ   BX, BX
+	XORQ   SI, SI
+	SHLQ   $0x02, DX
+
+scatterAddEvenAVX2_loop:
+	CMPQ       BX, DX
+	JAE        scatterAddEvenAVX2_done
+	VMOVUPS    (CX)(BX*1), Y1
+	VUNPCKLPS  Y0, Y1, Y2
+	VUNPCKHPS  Y0, Y1, Y1
+	VPERM2F128 $0x20, Y1, Y2, Y3
+	VPERM2F128 $0x31, Y1, Y2, Y1
+	VMOVUPS    (AX)(SI*1), Y2
+	VADDPS     Y3, Y2, Y3
+	VBLENDPS   $0x55, Y3, Y2, Y2
+	VMOVUPS    Y2, (AX)(SI*1)
+	VMOVUPS    32(AX)(SI*1), Y2
+	VADDPS     Y1, Y2, Y1
+	VBLENDPS   $0x55, Y1, Y2, Y2
+	VMOVUPS    Y2, 32(AX)(SI*1)
+	ADDQ       $0x20, BX
+	ADDQ       $0x40, SI
+	JMP        scatterAddEvenAVX2_loop
+
+scatterAddEvenAVX2_done:
+	VZEROUPPER
+	RET

@@ -20,3 +20,5 @@ func normGradSums64Bulk(dy, x []float32, mu, r float64) (int, float64, float64) 
 	return 0, 0, 0
 }
 func normGradApply64Bulk(dx, dy, x []float32, mu, r, mg, mgx float64) int { return 0 }
+func gatherEvenBulk(dst, src []float32) int                               { return 0 }
+func scatterAddEvenBulk(dst, src []float32) int                           { return 0 }
