@@ -154,7 +154,8 @@ func split(m, n, k, mr, nr, threads int) []rect {
 
 // workspace holds one thread's packing buffers.
 type workspace[T float32 | float64] struct {
-	a, b         []T // packed mc×kc block of A, packed kc×nc panel of B
+	a, b         []T // packed mc×kc block of A (or all of A, see keepsA), packed kc×nc panel of B
+	aBlock       []T // the part of a that holds the current k block
 	aEdge, bEdge []T // a last, partial sliver packed with zeros when the rest is read in place
 	tile         []T // an mr×nr tile for the ragged edges of C
 }
@@ -173,7 +174,9 @@ func (w *workspace[T]) fit(pr *product[T], r rect) {
 	depth := pr.blockDepth()
 	rows := ceilDiv(min(pr.blockRows(r), r.i1-r.i0), im.mr) * im.mr
 	cols := ceilDiv(min(pr.panelWidth(r), r.j1-r.j0), im.nr) * im.nr
-	if !pr.directA {
+	if pr.keepsA(r) {
+		grow(&w.a, rows*pr.k)
+	} else if !pr.directA {
 		grow(&w.a, rows*depth)
 	}
 	if !pr.directB {
@@ -208,6 +211,7 @@ func (pr *product[T]) compute(w *workspace[T], r rect) {
 	im := pr.im
 	mr, nr := im.mr, im.nr
 	panel := pr.panelWidth(r)
+	keepA := pr.keepsA(r)
 	for jc := r.j0; jc < r.j1; jc += panel {
 		nc := min(panel, r.j1-jc)
 		slivers := ceilDiv(nc, nr)
@@ -229,7 +233,13 @@ func (pr *product[T]) compute(w *workspace[T], r rect) {
 				mc := min(blockRows, r.i1-ic)
 				rowSlivers := ceilDiv(mc, mr)
 				if !pr.directA {
-					pr.packA(w.a, ic, mc, pc, kc)
+					w.aBlock = w.a
+					if keepA {
+						w.aBlock = w.a[rowSlivers*mr*pc:]
+					}
+					if !keepA || jc == r.j0 {
+						pr.packA(w.aBlock, ic, mc, pc, kc)
+					}
 				} else if last := mc - (rowSlivers-1)*mr; last < mr {
 					pr.packA(w.aEdge[:kc*mr], ic+(rowSlivers-1)*mr, last, pc, kc)
 				}
@@ -291,6 +301,18 @@ func (pr *product[T]) tiles(w *workspace[T], ic, mc, jc, nc, pc, kc int, beta T)
 // prefetchNextSliver lets tiles prefetch B slivers; the tuning tests turn it off to compare.
 var prefetchNextSliver = true
 
+// keepsA reports whether compute packs A only once for rectangle r, keeping the packed blocks
+// of every k block while it runs along the B panels. With a single block of A rows (m <= mc:
+// the forward im2col product, m = Cout) the panels are narrow (see panelWidth) and many,
+// and packing A again for each of them cost about as much as packing B (m = 128, k = 576,
+// n = 16384: 49 panels of 336 columns). The kept blocks take mc*k elements.
+func (pr *product[T]) keepsA(r rect) bool {
+	return keepPackedA && !pr.directA && r.i1-r.i0 <= pr.blockRows(r) && r.j1-r.j0 > pr.panelWidth(r)
+}
+
+// keepPackedA lets keepsA keep A; the tuning tests turn it off to compare.
+var keepPackedA = true
+
 // blockRows returns the height of the A blocks for rectangle r: at most mc, a multiple of mr,
 // with the blocks as even as possible. m = 256 in blocks of 192 would leave a block of 64 whose
 // B slivers serve a third as many tiles (measured on the m = 256 im2col products).
@@ -351,7 +373,7 @@ func (pr *product[T]) aSliver(w *workspace[T], t, i, rows, pc, kc int) (*T, int,
 	im := pr.im
 	switch {
 	case !pr.directA:
-		return &w.a[t*kc*im.mr], im.mr, im.strip
+		return &w.aBlock[t*kc*im.mr], im.mr, im.strip
 	case rows < im.mr:
 		return &w.aEdge[0], im.mr, im.strip
 	case pr.transA:

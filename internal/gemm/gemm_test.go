@@ -389,3 +389,60 @@ func TestSplitK(t *testing.T) {
 		}
 	})
 }
+
+// TestKeepPackedA covers products with one block of A rows and several B panels, whose packed A
+// is kept across the panels (keepsA): small blocks make the panels and k blocks many, every
+// transpose and a NaN C under beta == 0 run, the result must match the reference, and its bits
+// must match the same product with A packed again for every panel.
+func TestKeepPackedA(t *testing.T) {
+	forEachPath(t, func(t *testing.T, p *path) {
+		im := smallBlocks(p.s)
+		rng := rand.New(rand.NewPCG(8, 8))
+		for _, m := range []int{1, im.mr - 1, im.mr + 1, im.mc} {
+			// More than directATiles slivers, so that A is packed, in several panels of nc.
+			n, k := 20*im.nr+7, 3*im.kc+4
+			for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+				for _, beta := range []float32{0, -0.5} {
+					a, b := randSlice[float32](rng, m*k), randSlice[float32](rng, k*n)
+					lda, ldb, ldc := k, n, n+5
+					if tr[0] {
+						lda = m
+					}
+					if tr[1] {
+						ldb = k
+					}
+					pr := newProduct(im, tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, beta, nil, ldc)
+					if !pr.keepsA(rect{0, m, 0, n}) {
+						t.Fatalf("m=%d n=%d k=%d trans=%v: keepsA is false; the test does not cover it", m, n, k, tr)
+					}
+					c := randSlice[float32](rng, m*ldc)
+					for i := range c {
+						if i%ldc >= n || beta == 0 {
+							c[i] = float32(math.NaN())
+						}
+					}
+					want, repacked := append([]float32(nil), c...), append([]float32(nil), c...)
+					gemmRef(tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, beta, want, ldc)
+					keepPackedA = false
+					gemm(im, 1, tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, beta, repacked, ldc)
+					keepPackedA = true
+					gemm(im, 1, tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+					for idx := range c {
+						if idx%ldc >= n {
+							if !math.IsNaN(float64(c[idx])) {
+								t.Fatalf("guard C[%d] overwritten", idx)
+							}
+							continue
+						}
+						if d := math.Abs(float64(c[idx] - want[idx])); !(d <= 2*float64(k+4)*0x1p-24*float64(k)) {
+							t.Fatalf("m=%d trans=%v beta=%v: C[%d,%d] = %v, want %v", m, tr, beta, idx/ldc, idx%ldc, c[idx], want[idx])
+						}
+					}
+					if !sameBits(c, repacked) {
+						t.Fatalf("m=%d trans=%v beta=%v: keeping packed A changed the result", m, tr, beta)
+					}
+				}
+			}
+		}
+	})
+}

@@ -143,3 +143,36 @@ func TestTuneNextB(t *testing.T) {
 		fmt.Println()
 	}
 }
+
+// TestTuneKeepA compares products that keep their packed A across B panels (keepsA) with
+// products that pack it again for every panel.
+func TestTuneKeepA(t *testing.T) {
+	skipUnlessTuning(t)
+	im := paths[1].s
+	opts := []bool{false, true}
+	for _, s := range [][4]int{{128, 576, 16384, 0}, {64, 147, 65536, 0}, {147, 64, 65536, 1}, {128, 1152, 4096, 0}} {
+		m, k, n := s[0], s[1], s[2]
+		ta := s[3] == 1
+		lda := k
+		if ta {
+			lda = m
+		}
+		a, b, c := filled(m*k), filled(k*n), filled(m*n)
+		fl := 2 * float64(m*n*k)
+		best := make([]float64, len(opts))
+		var pk float64
+		for rep := 0; rep < 5; rep++ {
+			pk = max(pk, cpuRate(12*8*2*1e6, 3, func() { fmaPeakAVX2(1e6) }))
+			for i, o := range opts {
+				keepPackedA = o
+				best[i] = max(best[i], cpuRate(fl, 1, func() { gemm(im, 1, ta, false, m, n, k, 1, a, lda, b, n, 0, c, n) }))
+			}
+		}
+		keepPackedA = true
+		fmt.Printf("%v peak %.1f:", s, pk)
+		for i, o := range opts {
+			fmt.Printf(" keepA=%v %.0f%%", o, 100*best[i]/pk)
+		}
+		fmt.Println()
+	}
+}
