@@ -11,11 +11,13 @@
 // from _asm/gemm; a plain Go kernel serves other machines and the purego build tag.
 // SgemmRef and DgemmRef are the obviously correct triple loops the tests compare against.
 //
-// The skinny products of a convolution (im2col) get three adjustments, each measured with the
-// tuning tests in tune_test.go: a row-major A that only a few B slivers use is read in place,
-// not packed, with deeper k blocks (driver.go, directA and kcDirect); k is cut into even blocks;
-// and when A is one short block and C's rows are a power of two apart, the tiles run along
-// the rows of C instead of down its columns, where every line of C would fall in one cache set.
+// The skinny products of a convolution (im2col) get four adjustments, each measured with the
+// tuning tests in tune_test.go and tune2_test.go: a row-major A that only a few B slivers use is
+// read in place, not packed, with deeper k blocks (driver.go, directA and kcDirect); k is cut
+// into even blocks; when A is one short block, it is packed once and kept across the (then
+// narrow) B panels (keepsA); and when A is one short block and C's rows are a power of two
+// apart, the tiles run along the rows of C instead of down its columns, where every line of C
+// would fall in one cache set.
 //
 // The path is chosen once from the CPU's features (internal/cpu); the ZEBRA_CPU environment
 // variable can lower it (ZEBRA_CPU=avx2 or generic) and Path reports it. Large products are split
