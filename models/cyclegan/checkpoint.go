@@ -207,6 +207,15 @@ func LoadTrainer(path string, b tensor.Backend) (*Trainer, error) {
 			return nil, fmt.Errorf("cyclegan: checkpoint %s: %s: %w", path, s.name, err)
 		}
 	}
+	// The pools' images go to the discriminators as they are: check that they are images the
+	// networks take, like those the data pipeline gives.
+	for _, p := range []*ImagePool{t.PoolFakeA, t.PoolFakeB} {
+		for i, img := range p.images {
+			if err := o.checkImage(img); err != nil {
+				return nil, fmt.Errorf("cyclegan: checkpoint %s: pool image %d: %w", path, i, err)
+			}
+		}
+	}
 	// Pools and optimizer states were read on the CPU; move them to the trainer's device.
 	for _, p := range []*ImagePool{t.PoolFakeA, t.PoolFakeB} {
 		for i, img := range p.images {
@@ -253,6 +262,9 @@ func LoadGenerator(path string, d Direction, b tensor.Backend) (*ResnetGenerator
 		if prefix == "" {
 			return nil, fmt.Errorf("cyclegan: direction %q: want %s or %s", d, AtoB, BtoA)
 		}
+		if err := o.Check(); err != nil {
+			return nil, fmt.Errorf("cyclegan: checkpoint %s: %w", path, err)
+		}
 		sd, ngf, blocks = c.tensors[prefix], o.NGF, o.Blocks
 	} else {
 		// A bare state_dict: keys "model.N..." sit under the prefix "model".
@@ -261,8 +273,11 @@ func LoadGenerator(path string, d Direction, b tensor.Backend) (*ResnetGenerator
 			sd["model."+k] = t
 		}
 		first, ok := sd["model.1.weight"]
-		if !ok || first.NDim() != 4 {
+		if !ok {
 			return nil, fmt.Errorf("cyclegan: %s is neither a zebra checkpoint nor a ResnetGenerator state_dict (no model.1.weight)", path)
+		}
+		if first.NDim() != 4 || first.Dim(0) < 1 || first.Dim(0) > MaxFilters || first.Dim(1) != 3 {
+			return nil, fmt.Errorf("cyclegan: %s: model.1.weight has shape %v, want [ngf, 3, 7, 7] with 1 ≤ ngf ≤ %d", path, first.Shape(), MaxFilters)
 		}
 		ngf = first.Dim(0)
 		seen := map[string]bool{}
@@ -271,7 +286,9 @@ func LoadGenerator(path string, d Direction, b tensor.Backend) (*ResnetGenerator
 				seen[k[:i]] = true
 			}
 		}
-		blocks = len(seen)
+		if blocks = len(seen); blocks > MaxBlocks {
+			return nil, fmt.Errorf("cyclegan: %s: %d residual blocks, want at most %d", path, blocks, MaxBlocks)
+		}
 	}
 	g := NewResnetGenerator(tensor.NewRNG(0), ngf, blocks)
 	if err := nn.LoadStateDict(g, sd, true); err != nil {

@@ -70,6 +70,25 @@ func (o DataOptions) check() error {
 	return nil
 }
 
+// checkImage reports whether t is an image like those the data pipeline gives for these options:
+// [1, 3, H, W] float32 with H = W = CropSize when cropping, or H and W multiples of 4 from
+// MinImageSize to MaxImageSize with PreprocessNone.
+func (o Options) checkImage(t *tensor.Tensor) error {
+	shape := t.Shape()
+	if len(shape) != 4 || shape[0] != 1 || shape[1] != 3 || t.DType() != tensor.Float32 {
+		return fmt.Errorf("%s tensor of shape %v, want float32 [1, 3, H, W]", t.DType(), shape)
+	}
+	h, w := shape[2], shape[3]
+	if o.Preprocess == PreprocessNone {
+		if min := MinImageSize(o.DLayers); h%4 != 0 || w%4 != 0 || h < min || w < min || h > MaxImageSize || w > MaxImageSize {
+			return fmt.Errorf("size %dx%d, want multiples of 4 from %d to %d", h, w, min, MaxImageSize)
+		}
+	} else if h != o.CropSize || w != o.CropSize {
+		return fmt.Errorf("size %dx%d, want the crop size %dx%d", h, w, o.CropSize, o.CropSize)
+	}
+	return nil
+}
+
 // MaxImageSize bounds the load and crop sizes, so that a mistyped flag or a crafted checkpoint
 // cannot ask for an image of gigabytes.
 const MaxImageSize = 8192

@@ -48,6 +48,15 @@ func DefaultOptions() Options {
 	}
 }
 
+// Bounds on the network sizes and the pool, far above any useful setting (the paper uses 64
+// filters, 9 blocks and a pool of 50), so that a mistyped flag or a crafted checkpoint cannot ask
+// for tens of gigabytes of weights.
+const (
+	MaxFilters  = 512  // ngf and ndf
+	MaxBlocks   = 64   // residual blocks per generator
+	MaxPoolSize = 1000 // generated images kept per direction
+)
+
 // Check reports the first setting that cannot work.
 func (o Options) Check() error {
 	switch {
@@ -63,6 +72,8 @@ func (o Options) Check() error {
 		return fmt.Errorf("cyclegan: pool size %d: want ≥ 0", o.PoolSize)
 	case o.NGF < 1 || o.NDF < 1 || o.Blocks < 0 || o.DLayers < 1:
 		return fmt.Errorf("cyclegan: ngf %d, ndf %d, %d blocks, %d discriminator layers: want ngf, ndf, layers ≥ 1 and blocks ≥ 0", o.NGF, o.NDF, o.Blocks, o.DLayers)
+	case o.NGF > MaxFilters || o.NDF > MaxFilters || o.Blocks > MaxBlocks || o.PoolSize > MaxPoolSize:
+		return fmt.Errorf("cyclegan: ngf %d, ndf %d, %d blocks, pool size %d: want at most %d filters, %d blocks and a pool of %d", o.NGF, o.NDF, o.Blocks, o.PoolSize, MaxFilters, MaxBlocks, MaxPoolSize)
 	case MinImageSize(o.DLayers) == 0:
 		return fmt.Errorf("cyclegan: %d discriminator layers need images larger than %d", o.DLayers, MaxImageSize)
 	}
