@@ -105,13 +105,31 @@ type checkpointFile struct {
 	top     map[string]string // metadata without a prefix
 }
 
-func readCheckpoint(path string) (*checkpointFile, error) {
+// readCheckpoint decodes the checkpoint at path, converting the tensors of the prefixes for which
+// want (given the metadata without a prefix) is true, or all of them when want is nil: translate
+// needs one generator, not the ~420 MB of a whole 256x256 training state.
+func readCheckpoint(path string, want func(top map[string]string, prefix string) bool) (*checkpointFile, error) {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("cyclegan: reading checkpoint: %w", err)
 	}
 	c := &checkpointFile{path: path, tensors: map[string]map[string]*tensor.Tensor{}, meta: map[string]map[string]string{}, top: map[string]string{}}
+	for k, v := range f.Metadata {
+		prefix, key, ok := strings.Cut(k, ".")
+		if !ok {
+			c.top[k] = v
+			continue
+		}
+		if c.meta[prefix] == nil {
+			c.meta[prefix] = map[string]string{}
+		}
+		c.meta[prefix][key] = v
+	}
 	for _, st := range f.Tensors {
+		prefix, key, _ := strings.Cut(st.Name, ".")
+		if want != nil && !want(c.top, prefix) {
+			continue
+		}
 		var t *tensor.Tensor
 		switch st.DType {
 		case safetensors.F64:
@@ -127,22 +145,10 @@ func readCheckpoint(path string) (*checkpointFile, error) {
 			}
 			t = tensor.FromFloat32(data, shape...)
 		}
-		prefix, key, _ := strings.Cut(st.Name, ".")
 		if c.tensors[prefix] == nil {
 			c.tensors[prefix] = map[string]*tensor.Tensor{}
 		}
 		c.tensors[prefix][key] = t
-	}
-	for k, v := range f.Metadata {
-		prefix, key, ok := strings.Cut(k, ".")
-		if !ok {
-			c.top[k] = v
-			continue
-		}
-		if c.meta[prefix] == nil {
-			c.meta[prefix] = map[string]string{}
-		}
-		c.meta[prefix][key] = v
 	}
 	return c, nil
 }
@@ -171,7 +177,7 @@ func (c *checkpointFile) int(key string) (int, error) {
 // where it stopped. The options come from the checkpoint; only DataRoot may be changed by the
 // caller afterwards (it affects nothing saved).
 func LoadTrainer(path string, b tensor.Backend) (*Trainer, error) {
-	c, err := readCheckpoint(path)
+	c, err := readCheckpoint(path, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +253,16 @@ const (
 // latest_net_G_A.pth converted with safetensors.torch.save_file), whose ngf and block count are
 // read from the tensor shapes.
 func LoadGenerator(path string, d Direction, b tensor.Backend) (*ResnetGenerator, error) {
-	c, err := readCheckpoint(path)
+	prefix := map[Direction]string{AtoB: "G_A", BtoA: "G_B"}[d]
+	if prefix == "" {
+		return nil, fmt.Errorf("cyclegan: direction %q: want %s or %s", d, AtoB, BtoA)
+	}
+	c, err := readCheckpoint(path, func(top map[string]string, p string) bool {
+		if _, zebra := top[formatKey]; zebra {
+			return p == prefix
+		}
+		return p == "model"
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -257,10 +272,6 @@ func LoadGenerator(path string, d Direction, b tensor.Backend) (*ResnetGenerator
 		o, err := c.options()
 		if err != nil {
 			return nil, err
-		}
-		prefix := map[Direction]string{AtoB: "G_A", BtoA: "G_B"}[d]
-		if prefix == "" {
-			return nil, fmt.Errorf("cyclegan: direction %q: want %s or %s", d, AtoB, BtoA)
 		}
 		if err := o.Check(); err != nil {
 			return nil, fmt.Errorf("cyclegan: checkpoint %s: %w", path, err)

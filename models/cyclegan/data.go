@@ -80,8 +80,8 @@ func (o Options) checkImage(t *tensor.Tensor) error {
 	}
 	h, w := shape[2], shape[3]
 	if o.Preprocess == PreprocessNone {
-		if min := MinImageSize(o.DLayers); h%4 != 0 || w%4 != 0 || h < min || w < min || h > MaxImageSize || w > MaxImageSize {
-			return fmt.Errorf("size %dx%d, want multiples of 4 from %d to %d", h, w, min, MaxImageSize)
+		if least := MinImageSize(o.DLayers); h%4 != 0 || w%4 != 0 || h < least || w < least || h > MaxImageSize || w > MaxImageSize {
+			return fmt.Errorf("size %dx%d, want multiples of 4 from %d to %d", h, w, least, MaxImageSize)
 		}
 	} else if h != o.CropSize || w != o.CropSize {
 		return fmt.Errorf("size %dx%d, want the crop size %dx%d", h, w, o.CropSize, o.CropSize)
