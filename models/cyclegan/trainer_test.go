@@ -203,3 +203,59 @@ func TestNonFiniteLoss(t *testing.T) {
 		t.Error("D_A stays frozen after the abandoned step")
 	}
 }
+
+// TestNonFiniteDiscriminatorLoss: the discriminator loss turns NaN after the generator step has
+// run (here a NaN image comes out of the pool, while the generators' losses stay finite): Step
+// reports it before the discriminators' optimizer steps, so their weights, and the step count,
+// are unchanged.
+func TestNonFiniteDiscriminatorLoss(t *testing.T) {
+	o := tinyOptions(tinyData(t, 2, 2, 32, 32))
+	tr, data := newTiny(t, o)
+	nan := tensor.Full(tensor.Float32, math.NaN(), 1, 3, o.CropSize, o.CropSize)
+	for range tr.PoolFakeB.Size {
+		tr.PoolFakeB.images = append(tr.PoolFakeB.images, nan.Clone())
+	}
+	loader := data.Epoch(0, 0)
+	defer loader.Close()
+	s, _, err := loader.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dBefore := discriminatorWeights(tr)
+	for try := 0; ; try++ { // the pool hands out a stored image half of the time
+		if try == 20 {
+			t.Fatal("the pool never returned a stored image in 20 steps")
+		}
+		steps := tr.Steps
+		losses, _, err := tr.Step(s.A, s.B)
+		if err == nil {
+			dBefore = discriminatorWeights(tr)
+			continue
+		}
+		var nf *NonFiniteLossError
+		if !errors.As(err, &nf) {
+			t.Fatalf("Step returned %v, want a *NonFiniteLossError", err)
+		}
+		if !math.IsNaN(losses[0]) || !finite(losses[1], losses[2], losses[3], losses[5], losses[6], losses[7]) {
+			t.Fatalf("losses %v: want D_A NaN and the generators' losses finite", losses)
+		}
+		if tr.Steps != steps {
+			t.Errorf("the failed step was counted: %d steps, want %d", tr.Steps, steps)
+		}
+		requireBitwiseEqual(t, "discriminators after the NaN step", dBefore, discriminatorWeights(tr))
+		for _, p := range append(tr.DA.Parameters(), tr.DB.Parameters()...) {
+			if !p.RequiresGrad() {
+				t.Fatal("a discriminator parameter stays frozen after the abandoned step")
+			}
+		}
+		return
+	}
+}
+
+func discriminatorWeights(tr *Trainer) [][]float32 {
+	var out [][]float32
+	for _, p := range append(tr.DA.Parameters(), tr.DB.Parameters()...) {
+		out = append(out, p.Value.Float32s())
+	}
+	return out
+}
