@@ -189,7 +189,8 @@ func writeFile(path string, data []byte) error {
 }
 
 // saveVisuals writes the images of one step as images/<tag>_<name>.png and returns their paths
-// relative to the run folder as URLs (forward slashes), in VisualNames order ("" for an image that does not exist).
+// relative to the run folder as URLs (forward slashes), in VisualNames order ("" for an image
+// that does not exist).
 func saveVisuals(runDir, tag string, v cyclegan.Visuals) ([]string, error) {
 	dir := filepath.Join(runDir, "images")
 	if err := os.MkdirAll(dir, 0o755); err != nil {

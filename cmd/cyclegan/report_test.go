@@ -13,14 +13,8 @@ import (
 // server or another user like any file the user makes, not 0600 as a bare temporary file is.
 func TestReportFilesReadable(t *testing.T) {
 	dir := t.TempDir()
-	log, err := openLossLog(dir, 0, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	log := oneStepLog(t, dir)
 	defer log.close()
-	if err := log.add(lossRow{step: 1, losses: cyclegan.Losses{1, 2, 3, 4, 5, 6, 7, 8}}); err != nil {
-		t.Fatal(err)
-	}
 	if err := log.plot(filepath.Join(dir, "loss.png")); err != nil {
 		t.Fatal(err)
 	}
@@ -74,14 +68,8 @@ func TestSaveFlushesLossLogFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log, err := openLossLog(dir, 0, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	log := oneStepLog(t, dir)
 	defer log.close()
-	if err := log.add(lossRow{step: 1, losses: cyclegan.Losses{1, 2, 3, 4, 5, 6, 7, 8}}); err != nil {
-		t.Fatal(err)
-	}
 	r := &reporter{tr: tr, runDir: dir, log: log}
 	if err := r.save(filepath.Join(dir, "no such folder", "latest.safetensors")); err == nil {
 		t.Fatal("saving into a missing folder succeeded")
@@ -89,4 +77,17 @@ func TestSaveFlushesLossLogFirst(t *testing.T) {
 	if rows := csvRows(t, filepath.Join(dir, "loss.csv")); len(rows) != 2 {
 		t.Errorf("loss.csv holds %d lines after a save, want the header and the step", len(rows))
 	}
+}
+
+// oneStepLog opens a loss log in dir holding one step (not yet flushed).
+func oneStepLog(t *testing.T, dir string) *lossLog {
+	t.Helper()
+	log, err := openLossLog(dir, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := log.add(lossRow{step: 1, losses: cyclegan.Losses{1, 2, 3, 4, 5, 6, 7, 8}}); err != nil {
+		t.Fatal(err)
+	}
+	return log
 }

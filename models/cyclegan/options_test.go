@@ -54,15 +54,8 @@ func TestCheckImageSizes(t *testing.T) {
 func TestPreprocessNoneTooSmall(t *testing.T) {
 	o := tinyOptions(tinyData(t, 2, 2, 40, 40))
 	o.Preprocess, o.DLayers = PreprocessNone, 5
-	tr, err := NewTrainer(o, tensor.CPU)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := o.TrainingData(false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = tr.Train(context.Background(), data, 1, nil)
+	tr, data := newTiny(t, o)
+	err := tr.Train(context.Background(), data, 1, nil)
 	if err == nil || !strings.Contains(err.Error(), filepath.Join(o.DataRoot, "train")) {
 		t.Fatalf("training 40x40 images with 5 discriminator layers: %v, want an error naming the file", err)
 	}
