@@ -41,4 +41,3 @@ func TestOpenRoundTripsNames(t *testing.T) {
 		}
 	}
 }
-
