@@ -148,7 +148,7 @@ func (cpuBackend) Copy(dst Storage, dstOff int, dstStrides []int, src Storage, s
 	if numel(shape) == 0 {
 		return
 	}
-	shape, st := collapseDims(shape, dstStrides, srcStrides)
+	shape, st := CollapseDims(shape, dstStrides, srcStrides)
 	switch dst.DType() {
 	case Float32:
 		stridedCopy(cpuData[float32](dst)[dstOff:], st[0], cpuData[float32](src)[srcOff:], st[1], shape)
@@ -173,43 +173,6 @@ func stridedCopy[T float](dst []T, ds []int, src []T, ss []int, shape []int) {
 	for i := range shape[0] {
 		stridedCopy(dst[i*ds[0]:], ds[1:], src[i*ss[0]:], ss[1:], shape[1:])
 	}
-}
-
-// collapseDims drops dimensions of size 1 and merges neighbours that are contiguous with each other
-// in every operand, so that strided loops run over as few, as long, dimensions as possible.
-func collapseDims(shape []int, strides ...[]int) ([]int, [][]int) {
-	var outShape []int
-	outStrides := make([][]int, len(strides))
-	for d := range shape {
-		if shape[d] == 1 && len(shape) > 1 {
-			continue
-		}
-		last := len(outShape) - 1
-		mergeable := last >= 0
-		for k := range strides {
-			if mergeable && outStrides[k][last] != strides[k][d]*shape[d] {
-				mergeable = false
-			}
-		}
-		if mergeable {
-			outShape[last] *= shape[d]
-			for k := range strides {
-				outStrides[k][last] = strides[k][d]
-			}
-			continue
-		}
-		outShape = append(outShape, shape[d])
-		for k := range strides {
-			outStrides[k] = append(outStrides[k], strides[k][d])
-		}
-	}
-	if len(outShape) == 0 { // every dimension was 1
-		outShape = []int{1}
-		for k := range strides {
-			outStrides[k] = []int{1}
-		}
-	}
-	return outShape, outStrides
 }
 
 // parallelFor runs body over [0, n) split into at most GOMAXPROCS contiguous chunks, inline when n

@@ -144,7 +144,7 @@ func (cpuBackend) Binary(op BinaryOp, dst, a, b Storage, shape, aStrides, bStrid
 	if numel(shape) == 0 {
 		return
 	}
-	shape, st := collapseDims(shape, contiguousStrides(shape), aStrides, bStrides)
+	shape, st := CollapseDims(shape, contiguousStrides(shape), aStrides, bStrides)
 	switch dst.DType() {
 	case Float32:
 		binaryStrided(op, cpuData[float32](dst), cpuData[float32](a), cpuData[float32](b), shape, st[1], st[2], float32(param))

@@ -90,3 +90,41 @@ func broadcastStrides(from, to []int) []int {
 
 // sameShape reports whether two shapes are identical.
 func sameShape(a, b []int) bool { return slices.Equal(a, b) }
+
+// CollapseDims drops dimensions of size 1 and merges neighbours that are contiguous with each other
+// in every operand (one stride list per operand), so that strided loops run over as few, as long,
+// dimensions as possible. Backends use it before the Copy and Binary kernels.
+func CollapseDims(shape []int, strides ...[]int) ([]int, [][]int) {
+	var outShape []int
+	outStrides := make([][]int, len(strides))
+	for d := range shape {
+		if shape[d] == 1 && len(shape) > 1 {
+			continue
+		}
+		last := len(outShape) - 1
+		mergeable := last >= 0
+		for k := range strides {
+			if mergeable && outStrides[k][last] != strides[k][d]*shape[d] {
+				mergeable = false
+			}
+		}
+		if mergeable {
+			outShape[last] *= shape[d]
+			for k := range strides {
+				outStrides[k][last] = strides[k][d]
+			}
+			continue
+		}
+		outShape = append(outShape, shape[d])
+		for k := range strides {
+			outStrides[k] = append(outStrides[k], strides[k][d])
+		}
+	}
+	if len(outShape) == 0 { // every dimension was 1
+		outShape = []int{1}
+		for k := range strides {
+			outStrides[k] = []int{1}
+		}
+	}
+	return outShape, outStrides
+}

@@ -253,7 +253,7 @@ func (b *Backend) Copy(dst tensor.Storage, dstOff int, dstStrides []int, src ten
 	if n == 0 {
 		return
 	}
-	shape, st := collapseDims(shape, dstStrides, srcStrides)
+	shape, st := tensor.CollapseDims(shape, dstStrides, srcStrides)
 	b.launch1D(d.dtype, "copy_strided", n, n, newStridesArg("Copy", shape, st[0], st[1]), d, dstOff, s, srcOff)
 }
 
@@ -274,7 +274,7 @@ func (b *Backend) Binary(op tensor.BinaryOp, dst, a, c tensor.Storage, shape, aS
 	if n == 0 {
 		return
 	}
-	cshape, st := collapseDims(shape, contiguousStrides(shape), aStrides, bStrides)
+	cshape, st := tensor.CollapseDims(shape, contiguousStrides(shape), aStrides, bStrides)
 	if len(cshape) == 1 && st[0][0] == 1 && st[1][0] == 1 && st[2][0] == 1 {
 		b.launch1D(d.dtype, "binary_contig", n, n, int(op), real(param), d, x, y)
 		return
