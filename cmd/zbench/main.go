@@ -1,11 +1,3 @@
-// Command zbench measures how fast zebra runs on this machine, against the machine's own peak.
-//
-// Usage:
-//
-//	zbench <command> [flags]
-//
-// Each command lives in its own file and registers itself in an init function, so adding one
-// touches no other file. Run `zbench help` for the list.
 package main
 
 import (
