@@ -17,3 +17,12 @@ func processCPUTime() (time.Duration, bool) {
 	}
 	return time.Duration(ts.Nano()), true
 }
+
+// peakRSS is the process's maximum resident set size (getrusage's ru_maxrss, in KiB on Linux).
+func peakRSS() uint64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return uint64(ru.Maxrss) * 1024
+}

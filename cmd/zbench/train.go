@@ -6,9 +6,9 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/zebra-go/zebra/models/cyclegan"
@@ -32,8 +32,17 @@ func runTrainBench(args []string) error {
 	blocks := fs.Int("blocks", 9, "residual blocks (the official default resnet_9blocks at every size)")
 	warmup := fs.Int("warmup", 1, "untimed iterations first")
 	iters := fs.Int("iters", 3, "timed iterations")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the first size's timed iterations to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer f.Close()
+		profiling = f
 	}
 	// As cmd/cyclegan train does (see its lowerGCTarget): collect when the heap has grown by a
 	// quarter, unless GOGC is set.
@@ -50,7 +59,7 @@ func runTrainBench(args []string) error {
 	}
 	fmt.Printf("CycleGAN training step, batch 1, ngf %d, ndf %d, %d blocks, GOMAXPROCS %d, %d warm-up + %d timed iterations\n",
 		*ngf, *ndf, *blocks, runtime.GOMAXPROCS(0), *warmup, *iters)
-	fmt.Printf("%6s %12s %12s %10s %14s %14s\n", "size", "s/iter", "GFLOP/iter", "GFLOP/s", "peak RSS", "peak Go heap")
+	fmt.Printf("%6s %12s %12s %12s %10s %14s %14s\n", "size", "s/iter", "CPU s/iter", "GFLOP/iter", "GFLOP/s", "peak RSS", "peak Go heap")
 	for _, size := range sizes {
 		o := cyclegan.DefaultOptions()
 		o.NGF, o.NDF, o.Blocks = *ngf, *ndf, *blocks
@@ -75,14 +84,27 @@ func runTrainBench(args []string) error {
 				return err
 			}
 		}
+		if err := startProfile(); err != nil {
+			return err
+		}
+		cpuStart, cpuOK := processCPUTime()
 		start := time.Now()
 		for range *iters {
 			if err := step(); err != nil {
+				pprof.StopCPUProfile()
 				return err
 			}
 		}
 		perIter := time.Since(start).Seconds() / float64(*iters)
-		fmt.Printf("%6d %12.3f %12.1f %10.1f %14s %14s\n", size, perIter, flops/1e9, flops/perIter/1e9, formatBytes(peakRSS()), formatBytes(peakHeap))
+		cpuEnd, _ := processCPUTime()
+		pprof.StopCPUProfile()
+		// CPU time per iteration is the steadier figure on a shared machine: other processes
+		// stretch the wall time but not the work this one does.
+		cpuPerIter := "-"
+		if cpuOK {
+			cpuPerIter = fmt.Sprintf("%.3f", (cpuEnd-cpuStart).Seconds()/float64(*iters))
+		}
+		fmt.Printf("%6d %12.3f %12s %12.1f %10.1f %14s %14s\n", size, perIter, cpuPerIter, flops/1e9, flops/perIter/1e9, formatBytes(peakRSS()), formatBytes(peakHeap))
 		tr = nil
 		runtime.GC()
 		debug.FreeOSMemory()
@@ -91,17 +113,27 @@ func runTrainBench(args []string) error {
 	return nil
 }
 
-// peakRSS is the process's maximum resident set size (getrusage's ru_maxrss, in KiB on Linux).
-func peakRSS() uint64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+// formatBytes prints b in GB, or "-" where the platform cannot measure it (b == 0).
+func formatBytes(b uint64) string {
+	if b == 0 {
+		return "-"
 	}
-	return uint64(ru.Maxrss) * 1024
+	return fmt.Sprintf("%.2f GB", float64(b)/1e9)
 }
 
-func formatBytes(b uint64) string {
-	return fmt.Sprintf("%.2f GB", float64(b)/1e9)
+// profiling is the -cpuprofile file until its profile starts, nil otherwise.
+var profiling *os.File
+
+// startProfile starts the CPU profile for the timed iterations of the first size, so that warm-up
+// and network construction do not dilute it. A file holds one profile, so later sizes run
+// unprofiled (run zbench again with -sizes N to profile another size).
+func startProfile() error {
+	if profiling == nil {
+		return nil
+	}
+	err := pprof.StartCPUProfile(profiling)
+	profiling = nil
+	return err
 }
 
 // convCost is the multiply-adds of one convolution in a network (forward; each gradient costs the
