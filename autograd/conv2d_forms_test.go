@@ -22,33 +22,10 @@ func TestConv2dTransposedForm(t *testing.T) {
 		if !prefersTransposedForm(g, c.cout) {
 			t.Fatalf("%s: does not take the transposed form", c.name)
 		}
-		x := layerRandn(rng, c.n, c.cin, c.h, c.w)
-		w := layerRandn(rng, c.cout, c.cin, c.kh, c.kw)
-		var b *tensor.Tensor
-		var bv *Var
-		if c.bias {
-			b = layerRandn(rng, c.cout)
-			bv = Constant(b)
-		}
-		got := Conv2d(Constant(x), Constant(w), bv, c.opts).Value
-		if got.Dim(2) != c.wantOutH || got.Dim(3) != c.wantOutW {
-			t.Errorf("%s: output %v, want %dx%d", c.name, got.Shape(), c.wantOutH, c.wantOutW)
-		}
-		if d := layerMaxDiff(t, got, naiveConv2d(x, w, b, c.opts)); d > 1e-12 {
-			t.Errorf("%s: forward differs from the definition by %g", c.name, d)
-		}
-		inputs := []*tensor.Tensor{x, w}
-		if c.bias {
-			inputs = append(inputs, b)
-		}
-		f := func(xs []*Var) *Var {
-			var b *Var
-			if c.bias {
-				b = xs[2]
-			}
-			return Conv2d(xs[0], xs[1], b, c.opts)
-		}
-		layerGradCheck(t, c.name, f, inputs, c.fast)
+		in := layerConvInputs(rng, c.n, c.cin, c.h, c.w, []int{c.cout, c.cin, c.kh, c.kw}, c.cout, c.bias)
+		want := naiveConv2d(in[0], in[1], layerConvBias(in), c.opts)
+		layerCheckConvForward(t, c.name, c.conv, in, want, c.wantOutH, c.wantOutW)
+		layerGradCheck(t, c.name, layerConvFunc(c.conv), in, c.fast)
 	}
 }
 

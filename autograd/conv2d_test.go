@@ -51,6 +51,52 @@ func layerMaxDiff(t *testing.T, got, want *tensor.Tensor) float64 {
 	return d
 }
 
+// layerConvInputs draws a convolution's inputs in a fixed order: x [n, cin, h, w], a weight of
+// wShape and, when bias is set, a bias of cout values. The slice is what GradCheck differentiates.
+func layerConvInputs(rng *tensor.RNG, n, cin, h, w int, wShape []int, cout int, bias bool) []*tensor.Tensor {
+	inputs := []*tensor.Tensor{layerRandn(rng, n, cin, h, w), layerRandn(rng, wShape...)}
+	if bias {
+		inputs = append(inputs, layerRandn(rng, cout))
+	}
+	return inputs
+}
+
+// layerConvBias is the bias among layerConvInputs' tensors, nil when there is none.
+func layerConvBias(inputs []*tensor.Tensor) *tensor.Tensor {
+	if len(inputs) > 2 {
+		return inputs[2]
+	}
+	return nil
+}
+
+// layerConvFunc adapts a convolution to GradCheck's inputs: xs[2] is the bias when there is one.
+func layerConvFunc(conv func(x, w, b *Var) *Var) func(xs []*Var) *Var {
+	return func(xs []*Var) *Var {
+		var b *Var
+		if len(xs) > 2 {
+			b = xs[2]
+		}
+		return conv(xs[0], xs[1], b)
+	}
+}
+
+// layerCheckConvForward runs conv on constants holding inputs and compares the output's spatial
+// size with wantH x wantW and its values with want, the convolution's definition.
+func layerCheckConvForward(t *testing.T, name string, conv func(x, w, b *Var) *Var, inputs []*tensor.Tensor, want *tensor.Tensor, wantH, wantW int) {
+	t.Helper()
+	xs := make([]*Var, len(inputs))
+	for i, in := range inputs {
+		xs[i] = Constant(in)
+	}
+	got := layerConvFunc(conv)(xs).Value
+	if got.Dim(2) != wantH || got.Dim(3) != wantW {
+		t.Errorf("%s: output %v, want %dx%d", name, got.Shape(), wantH, wantW)
+	}
+	if d := layerMaxDiff(t, got, want); d > 1e-12 {
+		t.Errorf("%s: forward differs from the definition by %g", name, d)
+	}
+}
+
 // layerExpectPanic runs f and checks that it panics with a message containing every fragment.
 func layerExpectPanic(t *testing.T, f func(), fragments ...string) {
 	t.Helper()
@@ -115,6 +161,9 @@ type convCase struct {
 	wantOutH, wantOutW int
 }
 
+// conv runs the case's convolution.
+func (c convCase) conv(x, w, b *Var) *Var { return Conv2d(x, w, b, c.opts) }
+
 var convCases = []convCase{
 	{"3x3 stride1 bias odd", 1, 2, 5, 5, 3, 3, 3, Conv2dOptions{}, true, false, 3, 3},
 	{"3x3 stride2 pad1 batch3 nobias even", 3, 2, 6, 4, 2, 3, 3, Conv2dOptions{Stride: [2]int{2, 2}, Padding: [2]int{1, 1}}, false, false, 3, 2},
@@ -129,21 +178,9 @@ var convCases = []convCase{
 func TestConv2dForwardMatchesDefinition(t *testing.T) {
 	rng := tensor.NewRNG(1)
 	for _, c := range convCases {
-		x := layerRandn(rng, c.n, c.cin, c.h, c.w)
-		w := layerRandn(rng, c.cout, c.cin, c.kh, c.kw)
-		var b *tensor.Tensor
-		var bv *Var
-		if c.bias {
-			b = layerRandn(rng, c.cout)
-			bv = Constant(b)
-		}
-		got := Conv2d(Constant(x), Constant(w), bv, c.opts).Value
-		if got.Dim(2) != c.wantOutH || got.Dim(3) != c.wantOutW {
-			t.Errorf("%s: output %v, want %dx%d", c.name, got.Shape(), c.wantOutH, c.wantOutW)
-		}
-		if d := layerMaxDiff(t, got, naiveConv2d(x, w, b, c.opts)); d > 1e-12 {
-			t.Errorf("%s: forward differs from the definition by %g", c.name, d)
-		}
+		in := layerConvInputs(rng, c.n, c.cin, c.h, c.w, []int{c.cout, c.cin, c.kh, c.kw}, c.cout, c.bias)
+		want := naiveConv2d(in[0], in[1], layerConvBias(in), c.opts)
+		layerCheckConvForward(t, c.name, c.conv, in, want, c.wantOutH, c.wantOutW)
 	}
 }
 
@@ -165,18 +202,8 @@ func TestConv2dForwardFloat32(t *testing.T) {
 func TestConv2dGradCheck(t *testing.T) {
 	rng := tensor.NewRNG(3)
 	for _, c := range convCases {
-		inputs := []*tensor.Tensor{layerRandn(rng, c.n, c.cin, c.h, c.w), layerRandn(rng, c.cout, c.cin, c.kh, c.kw)}
-		if c.bias {
-			inputs = append(inputs, layerRandn(rng, c.cout))
-		}
-		f := func(xs []*Var) *Var {
-			var b *Var
-			if c.bias {
-				b = xs[2]
-			}
-			return Conv2d(xs[0], xs[1], b, c.opts)
-		}
-		layerGradCheck(t, c.name, f, inputs, c.fast)
+		in := layerConvInputs(rng, c.n, c.cin, c.h, c.w, []int{c.cout, c.cin, c.kh, c.kw}, c.cout, c.bias)
+		layerGradCheck(t, c.name, layerConvFunc(c.conv), in, c.fast)
 	}
 }
 

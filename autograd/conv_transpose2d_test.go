@@ -53,6 +53,9 @@ type convTransposeCase struct {
 	wantOutH, wantOutW int
 }
 
+// conv runs the case's transposed convolution.
+func (c convTransposeCase) conv(x, w, b *Var) *Var { return ConvTranspose2d(x, w, b, c.opts) }
+
 var convTransposeCases = []convTransposeCase{
 	{"3x3 stride1 bias", 1, 2, 4, 5, 3, 3, 3, ConvTranspose2dOptions{}, true, false, 6, 7},
 	{"3x3 stride2 pad1 outpad1 (CycleGAN)", 1, 3, 3, 4, 2, 3, 3,
@@ -70,39 +73,17 @@ var convTransposeCases = []convTransposeCase{
 func TestConvTranspose2dForwardMatchesDefinition(t *testing.T) {
 	rng := tensor.NewRNG(11)
 	for _, c := range convTransposeCases {
-		x := layerRandn(rng, c.n, c.cin, c.h, c.w)
-		w := layerRandn(rng, c.cin, c.cout, c.kh, c.kw)
-		var b *tensor.Tensor
-		var bv *Var
-		if c.bias {
-			b = layerRandn(rng, c.cout)
-			bv = Constant(b)
-		}
-		got := ConvTranspose2d(Constant(x), Constant(w), bv, c.opts).Value
-		if got.Dim(2) != c.wantOutH || got.Dim(3) != c.wantOutW {
-			t.Errorf("%s: output %v, want %dx%d", c.name, got.Shape(), c.wantOutH, c.wantOutW)
-		}
-		if d := layerMaxDiff(t, got, naiveConvTranspose2d(x, w, b, c.opts)); d > 1e-12 {
-			t.Errorf("%s: forward differs from the definition by %g", c.name, d)
-		}
+		in := layerConvInputs(rng, c.n, c.cin, c.h, c.w, []int{c.cin, c.cout, c.kh, c.kw}, c.cout, c.bias)
+		want := naiveConvTranspose2d(in[0], in[1], layerConvBias(in), c.opts)
+		layerCheckConvForward(t, c.name, c.conv, in, want, c.wantOutH, c.wantOutW)
 	}
 }
 
 func TestConvTranspose2dGradCheck(t *testing.T) {
 	rng := tensor.NewRNG(12)
 	for _, c := range convTransposeCases {
-		inputs := []*tensor.Tensor{layerRandn(rng, c.n, c.cin, c.h, c.w), layerRandn(rng, c.cin, c.cout, c.kh, c.kw)}
-		if c.bias {
-			inputs = append(inputs, layerRandn(rng, c.cout))
-		}
-		f := func(xs []*Var) *Var {
-			var b *Var
-			if c.bias {
-				b = xs[2]
-			}
-			return ConvTranspose2d(xs[0], xs[1], b, c.opts)
-		}
-		layerGradCheck(t, c.name, f, inputs, c.fast)
+		in := layerConvInputs(rng, c.n, c.cin, c.h, c.w, []int{c.cin, c.cout, c.kh, c.kw}, c.cout, c.bias)
+		layerGradCheck(t, c.name, layerConvFunc(c.conv), in, c.fast)
 	}
 }
 
