@@ -57,6 +57,7 @@ func runGemm(args []string) error {
 	pathList := fs.String("paths", "all", "comma-separated paths (avx512, avx2, generic) or all")
 	training := fs.Bool("training", false, "also time the transposed shapes the conv layers call (forward, dW, dcols)")
 	minTime := fs.Duration("mintime", time.Second, "time each shape for at least this long (after one warm-up run)")
+	only := fs.String("shapes", "", "time only the shapes whose name or m,k,n contains one of these comma-separated strings (e.g. 2048 or resblock)")
 	withOpenBLAS := fs.Bool("openblas", true, "also time the system's OpenBLAS (loaded at run time) on each shape, right after zebra")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -80,6 +81,11 @@ func runGemm(args []string) error {
 	shapes := issueShapes
 	if *training {
 		shapes = append(append([]gemmShape(nil), shapes...), trainingShapes()...)
+	}
+	if *only != "" {
+		if shapes = selectShapes(shapes, strings.Split(*only, ",")); len(shapes) == 0 {
+			return fmt.Errorf("-shapes %q matches none of the shapes (see zbench gemm -training for the list)", *only)
+		}
 	}
 
 	fmt.Printf("CPU level %s (supported %s), active gemm path %s, GOMAXPROCS %d %s\n",
@@ -169,6 +175,21 @@ func runGemm(args []string) error {
 	}
 	gemm.SetThreads(0)
 	return nil
+}
+
+// selectShapes keeps the shapes whose name or "m,k,n" contains one of the patterns.
+func selectShapes(shapes []gemmShape, patterns []string) []gemmShape {
+	var out []gemmShape
+	for _, s := range shapes {
+		dims := fmt.Sprintf("%d,%d,%d", s.m, s.k, s.n)
+		for _, p := range patterns {
+			if p != "" && (strings.Contains(s.name, p) || strings.Contains(dims, p)) {
+				out = append(out, s)
+				break
+			}
+		}
+	}
+	return out
 }
 
 func opName(s gemmShape) string {

@@ -362,27 +362,12 @@ func TestSplitK(t *testing.T) {
 						if tr[1] {
 							ldb = k
 						}
-						c := randSlice[float32](rng, m*ldc)
-						for i := range c {
-							if i%ldc >= n || beta == 0 {
-								c[i] = float32(math.NaN())
-							}
-						}
+						c := guardedC(rng, m, n, ldc, beta)
 						want := append([]float32(nil), c...)
 						gemmRef(tr[0], tr[1], m, n, k, -2, a, lda, b, ldb, beta, want, ldc)
 						gemm(p.s, threads, tr[0], tr[1], m, n, k, -2, a, lda, b, ldb, beta, c, ldc)
-						for idx := range c {
-							if idx%ldc >= n {
-								if !math.IsNaN(float64(c[idx])) {
-									t.Fatalf("guard C[%d] overwritten", idx)
-								}
-								continue
-							}
-							if d := math.Abs(float64(c[idx] - want[idx])); !(d <= 2*float64(k+4)*0x1p-24*2*float64(k)) {
-								t.Fatalf("m=%d n=%d k=%d trans=%v beta=%v threads=%d: C[%d,%d] = %v, want %v",
-									m, n, k, tr, beta, threads, idx/ldc, idx%ldc, c[idx], want[idx])
-							}
-						}
+						checkGuardedC(t, c, want, n, ldc, 2*float64(k+4)*0x1p-24*2*float64(k),
+							fmt.Sprintf("m=%d n=%d k=%d trans=%v beta=%v threads=%d", m, n, k, tr, beta, threads))
 					}
 				}
 			}
@@ -415,29 +400,14 @@ func TestKeepPackedA(t *testing.T) {
 					if !pr.keepsA(rect{0, m, 0, n}) {
 						t.Fatalf("m=%d n=%d k=%d trans=%v: keepsA is false; the test does not cover it", m, n, k, tr)
 					}
-					c := randSlice[float32](rng, m*ldc)
-					for i := range c {
-						if i%ldc >= n || beta == 0 {
-							c[i] = float32(math.NaN())
-						}
-					}
+					c := guardedC(rng, m, n, ldc, beta)
 					want, repacked := append([]float32(nil), c...), append([]float32(nil), c...)
 					gemmRef(tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, beta, want, ldc)
 					keepPackedA = false
 					gemm(im, 1, tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, beta, repacked, ldc)
 					keepPackedA = true
 					gemm(im, 1, tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
-					for idx := range c {
-						if idx%ldc >= n {
-							if !math.IsNaN(float64(c[idx])) {
-								t.Fatalf("guard C[%d] overwritten", idx)
-							}
-							continue
-						}
-						if d := math.Abs(float64(c[idx] - want[idx])); !(d <= 2*float64(k+4)*0x1p-24*float64(k)) {
-							t.Fatalf("m=%d trans=%v beta=%v: C[%d,%d] = %v, want %v", m, tr, beta, idx/ldc, idx%ldc, c[idx], want[idx])
-						}
-					}
+					checkGuardedC(t, c, want, n, ldc, 2*float64(k+4)*0x1p-24*float64(k), fmt.Sprintf("m=%d trans=%v beta=%v", m, tr, beta))
 					if !sameBits(c, repacked) {
 						t.Fatalf("m=%d trans=%v beta=%v: keeping packed A changed the result", m, tr, beta)
 					}
@@ -445,4 +415,76 @@ func TestKeepPackedA(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestPaddedC covers products computed through a padded copy of C (padsC: C's rows 4 KiB
+// apart, several blocks of A rows and of k): every transpose, one and two threads, beta == 0
+// over a NaN C and beta != 0, NaN guards between C's rows. The result must match the
+// reference, and with beta == 0 its bits must match the same product computed in place.
+func TestPaddedC(t *testing.T) {
+	forEachPath(t, func(t *testing.T, p *path) {
+		im := smallBlocks(p.s)
+		rng := rand.New(rand.NewPCG(9, 9))
+		const ldc = 1024 // 4 KiB of float32
+		m, n, k := 3*im.mc+im.mr+1, 2*im.nr+5, padCMinBlocks*im.kc+2
+		for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+			for _, beta := range []float32{0, -0.5} {
+				for _, threads := range []int{1, 2} {
+					a, b := randSlice[float32](rng, m*k), randSlice[float32](rng, k*n)
+					lda, ldb := k, n
+					if tr[0] {
+						lda = m
+					}
+					if tr[1] {
+						ldb = k
+					}
+					for _, r := range split(m, n, k, im.mr, im.nr, threads) {
+						if pr := newProduct(im, tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, beta, nil, ldc); !pr.padsC(r) {
+							t.Fatalf("trans=%v threads=%d: padsC(%v) is false; the test does not cover it", tr, threads, r)
+						}
+					}
+					c := guardedC(rng, m, n, ldc, beta)
+					want, inPlace := append([]float32(nil), c...), append([]float32(nil), c...)
+					gemmRef(tr[0], tr[1], m, n, k, 1.5, a, lda, b, ldb, beta, want, ldc)
+					padC = false
+					gemm(im, threads, tr[0], tr[1], m, n, k, 1.5, a, lda, b, ldb, beta, inPlace, ldc)
+					padC = true
+					gemm(im, threads, tr[0], tr[1], m, n, k, 1.5, a, lda, b, ldb, beta, c, ldc)
+					checkGuardedC(t, c, want, n, ldc, 2*float64(k+4)*0x1p-24*2*float64(k), fmt.Sprintf("trans=%v beta=%v threads=%d", tr, beta, threads))
+					if beta == 0 && !sameBits(c, inPlace) {
+						t.Fatalf("trans=%v threads=%d: the padded copy changed the result", tr, threads)
+					}
+				}
+			}
+		}
+	})
+}
+
+// guardedC returns an m×n float32 C with rows ldc apart: random, or NaN when beta == 0 (which
+// must overwrite C without reading it), with NaN guards between the rows.
+func guardedC(rng *rand.Rand, m, n, ldc int, beta float32) []float32 {
+	c := randSlice[float32](rng, m*ldc)
+	for i := range c {
+		if i%ldc >= n || beta == 0 {
+			c[i] = float32(math.NaN())
+		}
+	}
+	return c
+}
+
+// checkGuardedC fails the test if a guard of a guardedC was overwritten or an element of c
+// differs from want by more than tol.
+func checkGuardedC(t *testing.T, c, want []float32, n, ldc int, tol float64, context string) {
+	t.Helper()
+	for idx := range c {
+		if idx%ldc >= n {
+			if !math.IsNaN(float64(c[idx])) {
+				t.Fatalf("%s: guard C[%d] overwritten", context, idx)
+			}
+			continue
+		}
+		if d := math.Abs(float64(c[idx] - want[idx])); !(d <= tol) {
+			t.Fatalf("%s: C[%d,%d] = %v, want %v", context, idx/ldc, idx%ldc, c[idx], want[idx])
+		}
+	}
 }

@@ -9,6 +9,7 @@ package gemm
 import (
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 )
 
@@ -175,4 +176,63 @@ func TestTuneKeepA(t *testing.T) {
 		}
 		fmt.Println()
 	}
+}
+
+// compareRates times fs round-robin, reps rounds, and prints each one's best rate (GFLOP per
+// CPU-second) and the median, min and max over the rounds of its rate divided by the first
+// one's in the same round: on a shared machine whose speed drifts by 10-20% from minute to
+// minute, the ratio within a round is the steadier figure.
+func compareRates(names []string, flops float64, reps int, fs []func()) {
+	rates := make([][]float64, len(fs))
+	for r := 0; r < reps; r++ {
+		for i, f := range fs {
+			rates[i] = append(rates[i], cpuRate(flops, 1, f))
+		}
+	}
+	for i := range fs {
+		ratios := make([]float64, reps)
+		best := 0.0
+		for r := range ratios {
+			ratios[r] = rates[i][r] / rates[0][r]
+			best = max(best, rates[i][r])
+		}
+		slices.Sort(ratios)
+		fmt.Printf("  %-12s best %5.1f  ratio to %s: median %.3f (min %.3f, max %.3f)\n",
+			names[i], best, names[0], ratios[reps/2], ratios[0], ratios[reps-1])
+	}
+}
+
+// TestTunePadC compares products computed in place with products computed through a padded
+// copy of C (padsC), on shapes whose C rows are a multiple of 4 KiB apart.
+func TestTunePadC(t *testing.T) {
+	skipUnlessTuning(t)
+	im := paths[1].s
+	for _, s := range tuneShapes([][3]int{{2048, 2048, 2048}, {1024, 1024, 1024}, {256, 2304, 4096}, {256, 1152, 4096}}) {
+		m, k, n := s[0], s[1], s[2]
+		a, b, c := filled(m*k), filled(k*n), filled(m*n)
+		run := func(pad bool) func() {
+			return func() {
+				padC = pad
+				gemm(im, 1, false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+				padC = true
+			}
+		}
+		fmt.Printf("m,k,n = %v:\n", s)
+		compareRates([]string{"in place", "padded"}, 2*float64(m*n*k), tuneRounds(9), []func(){run(false), run(true)})
+	}
+}
+
+// tuneShapes returns the shapes of ZEBRA_TUNE_SHAPE (m,k,n) if it is set, or else defaults.
+func tuneShapes(defaults [][3]int) [][3]int {
+	var s [3]int
+	if n, _ := fmt.Sscanf(os.Getenv("ZEBRA_TUNE_SHAPE"), "%d,%d,%d", &s[0], &s[1], &s[2]); n == 3 {
+		return [][3]int{s}
+	}
+	return defaults
+}
+
+// tuneRounds returns ZEBRA_TUNE_ROUNDS if it is set, or else n.
+func tuneRounds(n int) int {
+	fmt.Sscanf(os.Getenv("ZEBRA_TUNE_ROUNDS"), "%d", &n)
+	return n
 }
