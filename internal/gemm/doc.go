@@ -17,7 +17,9 @@
 // into even blocks; when A is one short block, it is packed once and kept across the (then
 // narrow) B panels (keepsA); and when A is one short block and C's rows are a power of two
 // apart, the tiles run along the rows of C instead of down its columns, where every line of C
-// would fall in one cache set.
+// would fall in one cache set. A long product whose C rows are a multiple of 4 KiB apart (a
+// 2048-wide C, or Cout×4096 for a 64×64 image) runs into a copy of C with rows one cache line
+// longer, which is then added to C (padsC; 6% at 2048³).
 //
 // The path is chosen once from the CPU's features (internal/cpu); the ZEBRA_CPU environment
 // variable can lower it (ZEBRA_CPU=avx2 or generic) and Path reports it. Large products are split
