@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,6 +58,7 @@ func runGemm(args []string) error {
 	pathList := fs.String("paths", "all", "comma-separated paths (avx512, avx2, generic) or all")
 	training := fs.Bool("training", false, "also time the transposed shapes the conv layers call (forward, dW, dcols)")
 	minTime := fs.Duration("mintime", time.Second, "time each shape for at least this long (after one warm-up run)")
+	rounds := fs.Int("rounds", 0, "instead of the best run over -mintime, alternate the FMA peak loop and the product this many times and report medians (steadier on a machine whose speed drifts)")
 	only := fs.String("shapes", "", "time only the shapes whose name or m,k,n contains one of these comma-separated strings (e.g. 2048 or resblock)")
 	withOpenBLAS := fs.Bool("openblas", true, "also time the system's OpenBLAS (loaded at run time) on each shape, right after zebra")
 	if err := fs.Parse(args); err != nil {
@@ -113,11 +115,17 @@ func runGemm(args []string) error {
 		fmt.Printf("FMA peak (%s loop, %d thread(s)): %.1f GFLOP/s wall, %.1f GFLOP/s per CPU-second x threads\n",
 			peakPath, t, peaks[t]/1e9, cpuPeaks[t]/1e9)
 	}
-	fmt.Printf("time: best of runs over %v after a warm-up; GFLOP/s = 2*m*n*k / time.\n", *minTime)
-	fmt.Printf("of peak: against the FMA loop timed again just before each row, so that a load that\n" +
-		"comes and goes on a shared machine weighs on both.\n")
-	fmt.Printf("cpu GF/s = 2*m*n*k / (process CPU time / threads): what the threads did while they ran,\n" +
-		"a fairer figure when other processes share the cores (it flatters an unbalanced split).\n\n")
+	if *rounds > 0 {
+		fmt.Printf("time: median of %d rounds after a warm-up; GFLOP/s = 2*m*n*k / time.\n", *rounds)
+		fmt.Printf("of peak: median over the rounds of the product's rate divided by the FMA loop's,\n" +
+			"each round timing the loop (about 30 ms) right before the product; cpu columns not measured.\n\n")
+	} else {
+		fmt.Printf("time: best of runs over %v after a warm-up; GFLOP/s = 2*m*n*k / time.\n", *minTime)
+		fmt.Printf("of peak: against the FMA loop timed again just before each row, so that a load that\n" +
+			"comes and goes on a shared machine weighs on both.\n")
+		fmt.Printf("cpu GF/s = 2*m*n*k / (process CPU time / threads): what the threads did while they ran,\n" +
+			"a fairer figure when other processes share the cores (it flatters an unbalanced split).\n\n")
+	}
 
 	const row = "%24s %6s %6s %6s %5s %8s %7s %9s %8s %8s %10s %8s\n"
 	fmt.Printf(row, "shape", "m", "k", "n", "op", "path", "threads", "ms", "GFLOP/s", "of peak", "cpu GF/s", "of peak")
@@ -147,6 +155,19 @@ func runGemm(args []string) error {
 				blas.setThreads(int32(t))
 			}
 			for _, p := range order {
+				if *rounds > 0 {
+					if p == "openblas" {
+						time.Sleep(200 * time.Millisecond)
+					}
+					secs, frac := pairedRounds(*rounds, peakPath, t, flops, runs[p])
+					fracText := "-"
+					if frac > 0 {
+						fracText = fmt.Sprintf("%.0f%%", 100*frac)
+					}
+					fmt.Printf(row, s.name, itoa(s.m), itoa(s.k), itoa(s.n), opName(s), p, itoa(t),
+						fmt.Sprintf("%.2f", secs*1e3), fmt.Sprintf("%.1f", flops/secs/1e9), fracText, "-", "-")
+					continue
+				}
 				if peaks[t] > 0 {
 					peaks[t], cpuPeaks[t] = fmaPeak(peakPath, t)
 				}
@@ -240,31 +261,66 @@ func timeIt(minTime time.Duration, f func()) (wall, cpuTime float64) {
 // the path's assembly loop of independent FMAs, in FLOP/s of wall time and per CPU-second times
 // threads. The best of five runs of about 30 ms is reported.
 func fmaPeak(path string, threads int) (wall, perCPU float64) {
-	const iterations = 10_000_000
 	best, bestCPU := 0.0, 0.0
 	for run := 0; run < 5; run++ {
 		c0, ok := processCPUTime()
-		var wg sync.WaitGroup
-		var flops float64
-		var mu sync.Mutex
-		start := time.Now()
-		for t := 0; t < threads; t++ {
-			wg.Go(func() {
-				runtime.LockOSThread()
-				defer runtime.UnlockOSThread()
-				f := gemm.FMALoop(path, iterations)
-				mu.Lock()
-				flops += f
-				mu.Unlock()
-			})
-		}
-		wg.Wait()
-		best = max(best, flops/time.Since(start).Seconds())
+		flops, secs := fmaPeakOnce(path, threads)
+		best = max(best, flops/secs)
 		if c1, _ := processCPUTime(); ok && c1 > c0 {
 			bestCPU = max(bestCPU, flops/((c1-c0).Seconds()/float64(threads)))
 		}
 	}
 	return best, bestCPU
+}
+
+// fmaPeakOnce runs the peak loop once (about 30 ms) on threads locked OS threads and returns the
+// FLOPs done and the wall seconds taken; 0 FLOPs if the path has no peak loop.
+func fmaPeakOnce(path string, threads int) (flops, secs float64) {
+	const iterations = 10_000_000
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	start := time.Now()
+	for t := 0; t < threads; t++ {
+		wg.Go(func() {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			f := gemm.FMALoop(path, iterations)
+			mu.Lock()
+			flops += f
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return flops, time.Since(start).Seconds()
+}
+
+// pairedRounds runs f once to warm up, then rounds times the FMA peak loop followed by f, and
+// returns f's median time and the median over the rounds of f's rate divided by the rate of
+// the peak loop just before it (0 if the path has no peak loop). On a shared machine whose
+// speed drifts, the paired ratio moves much less than either rate.
+func pairedRounds(rounds int, peakPath string, threads int, flops float64, f func()) (secs, frac float64) {
+	f()
+	times, fracs := make([]float64, rounds), make([]float64, rounds)
+	for i := range times {
+		peakFlops, peakSecs := fmaPeakOnce(peakPath, threads)
+		t0 := time.Now()
+		f()
+		times[i] = time.Since(t0).Seconds()
+		if peakFlops > 0 {
+			fracs[i] = flops / times[i] / (peakFlops / peakSecs)
+		}
+	}
+	return median(times), median(fracs)
+}
+
+// median returns the middle value of x (the mean of the two middle ones for even lengths).
+func median(x []float64) float64 {
+	s := slices.Clone(x)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func parseInts(s string) ([]int, error) {
