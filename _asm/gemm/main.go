@@ -375,6 +375,24 @@ func transposePack(e elem) {
 	kc := Load(Param("kc"), GP64())
 	x := []reg.VecVirtual{XMM(), XMM(), XMM(), XMM()}
 
+	// The packing loops read each row from its start and prefetch prefetchAhead bytes ahead,
+	// so the first lines of every row would be demand misses. Packing goes sliver by sliver,
+	// the next call reading the count rows below these: prefetch their first lines now.
+	nextRow, left := GP64(), GP64()
+	MOVQ(count, nextRow)
+	IMULQ(ld, nextRow)
+	ADDQ(src, nextRow)
+	MOVQ(count, left)
+	Label(name + "_ahead")
+	TESTQ(left, left)
+	JZ(LabelRef(name + "_group"))
+	for l := 0; l < prefetchAhead/64; l++ {
+		PREFETCHT0(Mem{Base: nextRow, Disp: 64 * l})
+	}
+	ADDQ(ld, nextRow)
+	DECQ(left)
+	JMP(LabelRef(name + "_ahead"))
+
 	Label(name + "_group")
 	CMPQ(count, U8(4))
 	JB(LabelRef(name + "_single"))

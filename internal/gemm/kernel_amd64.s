@@ -4595,14 +4595,33 @@ fmaPeakAVX512_done:
 // func transposePack32(dst *float32, width int, src *float32, ld int, count int, kc int)
 // Requires: AVX, MMX+, SSE
 TEXT ·transposePack32(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), AX
-	MOVQ width+8(FP), CX
-	SHLQ $0x02, CX
-	MOVQ src+16(FP), DX
-	MOVQ ld+24(FP), BX
-	SHLQ $0x02, BX
-	MOVQ count+32(FP), SI
-	MOVQ kc+40(FP), DI
+	MOVQ  dst+0(FP), AX
+	MOVQ  width+8(FP), CX
+	SHLQ  $0x02, CX
+	MOVQ  src+16(FP), DX
+	MOVQ  ld+24(FP), BX
+	SHLQ  $0x02, BX
+	MOVQ  count+32(FP), SI
+	MOVQ  kc+40(FP), DI
+	MOVQ  SI, R8
+	IMULQ BX, R8
+	ADDQ  DX, R8
+	MOVQ  SI, R9
+
+transposePack32_ahead:
+	TESTQ      R9, R9
+	JZ         transposePack32_group
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 192(R8)
+	PREFETCHT0 256(R8)
+	PREFETCHT0 320(R8)
+	PREFETCHT0 384(R8)
+	PREFETCHT0 448(R8)
+	ADDQ       BX, R8
+	DECQ       R9
+	JMP        transposePack32_ahead
 
 transposePack32_group:
 	CMPQ SI, $0x04
@@ -4736,14 +4755,33 @@ transposePack32_done:
 // func transposePack64(dst *float64, width int, src *float64, ld int, count int, kc int)
 // Requires: MMX+, SSE2
 TEXT ·transposePack64(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), AX
-	MOVQ width+8(FP), CX
-	SHLQ $0x03, CX
-	MOVQ src+16(FP), DX
-	MOVQ ld+24(FP), BX
-	SHLQ $0x03, BX
-	MOVQ count+32(FP), SI
-	MOVQ kc+40(FP), DI
+	MOVQ  dst+0(FP), AX
+	MOVQ  width+8(FP), CX
+	SHLQ  $0x03, CX
+	MOVQ  src+16(FP), DX
+	MOVQ  ld+24(FP), BX
+	SHLQ  $0x03, BX
+	MOVQ  count+32(FP), SI
+	MOVQ  kc+40(FP), DI
+	MOVQ  SI, R8
+	IMULQ BX, R8
+	ADDQ  DX, R8
+	MOVQ  SI, R9
+
+transposePack64_ahead:
+	TESTQ      R9, R9
+	JZ         transposePack64_group
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 192(R8)
+	PREFETCHT0 256(R8)
+	PREFETCHT0 320(R8)
+	PREFETCHT0 384(R8)
+	PREFETCHT0 448(R8)
+	ADDQ       BX, R8
+	DECQ       R9
+	JMP        transposePack64_ahead
 
 transposePack64_group:
 	CMPQ SI, $0x04
