@@ -156,10 +156,13 @@ func runGemm(args []string) error {
 			}
 			for _, p := range order {
 				if *rounds > 0 {
+					var settle time.Duration
 					if p == "openblas" {
-						time.Sleep(200 * time.Millisecond)
+						// OpenBLAS's idle threads spin after each call; the peak loop would
+						// share the cores with them.
+						settle = 200 * time.Millisecond
 					}
-					secs, frac := pairedRounds(*rounds, peakPath, t, flops, runs[p])
+					secs, frac := pairedRounds(*rounds, peakPath, t, flops, settle, runs[p])
 					fracText := "-"
 					if frac > 0 {
 						fracText = fmt.Sprintf("%.0f%%", 100*frac)
@@ -297,11 +300,13 @@ func fmaPeakOnce(path string, threads int) (flops, secs float64) {
 // pairedRounds runs f once to warm up, then rounds times the FMA peak loop followed by f, and
 // returns f's median time and the median over the rounds of f's rate divided by the rate of
 // the peak loop just before it (0 if the path has no peak loop). On a shared machine whose
-// speed drifts, the paired ratio moves much less than either rate.
-func pairedRounds(rounds int, peakPath string, threads int, flops float64, f func()) (secs, frac float64) {
+// speed drifts, the paired ratio moves much less than either rate. Each round starts with a
+// pause of settle.
+func pairedRounds(rounds int, peakPath string, threads int, flops float64, settle time.Duration, f func()) (secs, frac float64) {
 	f()
 	times, fracs := make([]float64, rounds), make([]float64, rounds)
 	for i := range times {
+		time.Sleep(settle)
 		peakFlops, peakSecs := fmaPeakOnce(peakPath, threads)
 		t0 := time.Now()
 		f()
