@@ -83,8 +83,9 @@ func main() {
 	ConstraintExpr("amd64,!purego")
 	for _, e := range []elem{f32, f64} {
 		for _, s := range []isa{avx2, avx512} {
-			kernel(e, s, false)
-			kernel(e, s, true)
+			kernel(e, s, false, false)
+			kernel(e, s, true, false)
+			kernel(e, s, false, true)
 		}
 	}
 	peakLoop(avx2)
@@ -104,8 +105,12 @@ func addr(name string) Mem {
 	return b.Addr
 }
 
-// kernel emits one micro-kernel; rows selects the in-place row-major A layout.
-func kernel(e elem, s isa, rows bool) {
+// kernel emits one micro-kernel; rows selects the in-place row-major A layout. With column,
+// it emits instead the column kernel: tiles tiles stacked down a column strip of C, from
+// consecutive packed A slivers (strip layout, aStride = MR) and one B sliver, which is what
+// the driver's column walk does for its full tiles, without a call per tile; each tile also
+// prefetches pfLines cache lines from pf on (the next B sliver).
+func kernel(e elem, s isa, rows, column bool) {
 	layout := ""
 	if rows {
 		layout = "Rows"
@@ -114,25 +119,57 @@ func kernel(e elem, s isa, rows bool) {
 	nr := s.nv * lanes
 	name := fmt.Sprintf("%sKernel%s%dx%d%s", e.prefix, layout, s.mr, nr, s.name)
 	sig := fmt.Sprintf("func(k int, a *%[1]s, aStride int, b *%[1]s, bStep int, c *%[1]s, ldc int, alpha, beta %[1]s)", e.name)
+	doc := fmt.Sprintf("%s computes one %dx%d tile of C; see kernel_amd64.go.", name, s.mr, nr)
+	if column {
+		name = fmt.Sprintf("%sColumn%dx%d%s", e.prefix, s.mr, nr, s.name)
+		sig = fmt.Sprintf("func(k int, a *%[1]s, tiles int, b *%[1]s, bStep int, c *%[1]s, ldc int, alpha, beta %[1]s, pf *%[1]s, pfLines int)", e.name)
+		doc = fmt.Sprintf("%s computes tiles %dx%d tiles down a column of C; see kernel_amd64.go.", name, s.mr, nr)
+	}
 	TEXT(name, NOSPLIT, sig)
-	Doc(fmt.Sprintf("%s computes one %dx%d tile of C; see kernel_amd64.go.", name, s.mr, nr))
+	Doc(doc)
 
-	k := Load(Param("k"), GP64())
+	k := GP64()
 	pa := Load(Param("a"), GP64())
-	aStride := Load(Param("aStride"), GP64())
-	SHLQ(U8(e.shift), aStride)
-	pb := Load(Param("b"), GP64())
+	aStride, tilesLeft, pf := GP64(), GP64(), GP64()
+	if column {
+		MOVQ(U32(s.mr*e.size), aStride)
+		Load(Param("tiles"), tilesLeft)
+		Load(Param("pf"), pf)
+	} else {
+		Load(Param("aStride"), aStride)
+		SHLQ(U8(e.shift), aStride)
+	}
+	pb := GP64()
 	bStep := Load(Param("bStep"), GP64())
 	SHLQ(U8(e.shift), bStep)
-
-	// Warm the C tile's cache lines while the FMAs run: the epilogue reads them.
 	pc := Load(Param("c"), GP64())
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(U8(e.shift), ldc)
+
+	Label(name + "_tile")
+	if column {
+		// The next B sliver, a share per tile, so that it is in cache when the next call
+		// starts (the packed B panel is larger than L2).
+		Load(Param("pfLines"), k)
+		Label(name + "_pf")
+		TESTQ(k, k)
+		JZ(LabelRef(name + "_pfdone"))
+		PREFETCHT0(Mem{Base: pf})
+		ADDQ(U8(64), pf)
+		DECQ(k)
+		JMP(LabelRef(name + "_pf"))
+		Label(name + "_pfdone")
+	}
+	Load(Param("k"), k)
+	Load(Param("b"), pb)
+
+	// Warm the C tile's cache lines while the FMAs run: the epilogue reads them.
+	cw := GP64()
+	MOVQ(pc, cw)
 	for i := 0; i < s.mr; i++ {
-		PREFETCHT0(Mem{Base: pc})
-		PREFETCHT0(Mem{Base: pc, Disp: s.nv*s.vecBytes - 1})
-		ADDQ(ldc, pc)
+		PREFETCHT0(Mem{Base: cw})
+		PREFETCHT0(Mem{Base: cw, Disp: s.nv*s.vecBytes - 1})
+		ADDQ(ldc, cw)
 	}
 
 	acc := make([][]reg.VecVirtual, s.mr)
@@ -287,7 +324,6 @@ func kernel(e elem, s isa, rows bool) {
 		}
 	}
 	Label(name + "_scaled")
-	pc = Load(Param("c"), GP64())
 	// beta == 0 (either sign) means overwrite without reading C, so NaNs in C do not propagate.
 	betaBits := GP64()
 	if e.size == 4 {
@@ -309,8 +345,7 @@ func kernel(e elem, s isa, rows bool) {
 		}
 		ADDQ(ldc, pc)
 	}
-	VZEROUPPER()
-	RET()
+	JMP(LabelRef(name + "_next"))
 
 	Label(name + "_store")
 	for i := range acc {
@@ -318,6 +353,14 @@ func kernel(e elem, s isa, rows bool) {
 			e.mov(acc[i][v], Mem{Base: pc, Disp: v * s.vecBytes})
 		}
 		ADDQ(ldc, pc)
+	}
+
+	// pc has walked down to the next tile's first row, and in the strip layout pa has
+	// reached the next sliver.
+	Label(name + "_next")
+	if column {
+		DECQ(tilesLeft)
+		JNZ(LabelRef(name + "_tile"))
 	}
 	VZEROUPPER()
 	RET()

@@ -488,3 +488,51 @@ func checkGuardedC(t *testing.T, c, want []float32, n, ldc int, tol float64, con
 		}
 	}
 }
+
+// TestColumnKernel compares each path's column kernel with its strip kernel called once per
+// tile: the same bits for every tile, for tile counts and depths around the unrolling, alpha
+// and beta in scalars (beta == 0 over a NaN C), with NaN guards between the tiles' rows and
+// beside them that must stay NaN.
+func TestColumnKernel(t *testing.T) {
+	forEachPath(t, func(t *testing.T, p *path) {
+		if p.s.column == nil {
+			t.Skip("no column kernel on this path: the driver calls the strip kernel per tile")
+		}
+		checkColumnKernel(t, p.s)
+		checkColumnKernel(t, p.d)
+	})
+}
+
+func checkColumnKernel[T float32 | float64](t *testing.T, im *impl[T]) {
+	rng := rand.New(rand.NewPCG(10, 10))
+	mr, nr := im.mr, im.nr
+	for _, tiles := range []int{1, 2, 5} {
+		for _, k := range []int{0, 1, 7, 8, 9, 33} {
+			for _, alpha := range scalars {
+				for _, beta := range scalars {
+					a := randSlice[T](rng, tiles*max(k, 1)*mr)
+					b := randSlice[T](rng, max(k, 1)*nr)
+					ldc := nr + 3
+					c := make([]T, (tiles*mr+1)*ldc)
+					for i := range c {
+						if i%ldc < nr && i/ldc < tiles*mr && beta != 0 {
+							c[i] = T(rng.Float64()*2 - 1)
+						} else {
+							c[i] = T(math.NaN())
+						}
+					}
+					want := append([]T(nil), c...)
+					for tile := 0; tile < tiles; tile++ {
+						im.strip(k, &a[tile*max(k, 1)*mr], mr, &b[0], nr, &want[tile*mr*ldc], ldc, T(alpha), T(beta))
+					}
+					pf := randSlice[T](rng, 64)
+					im.column(k, &a[0], tiles, &b[0], nr, &c[0], ldc, T(alpha), T(beta), &pf[0], 3)
+					if !sameBits(c, want) {
+						t.Fatalf("tiles=%d k=%d alpha=%v beta=%v: the column kernel differs from the strip kernel per tile\ngot  %v\nwant %v",
+							tiles, k, alpha, beta, c, want)
+					}
+				}
+			}
+		}
+	}
+}

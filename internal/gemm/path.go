@@ -17,13 +17,23 @@ import (
 // place) and a[i*aStride+p] for a rows kernel (a row-major A read in place).
 type kernel[T float32 | float64] func(k int, a *T, aStride int, b *T, bStep int, c *T, ldc int, alpha, beta T)
 
+// columnKernel computes tiles tiles stacked down a column strip of C with the strip kernel's
+// contract: tile t reads the packed A sliver at a + t*k*mr (aStride = mr) and writes the C
+// tile at c + t*mr*ldc, all with the same B sliver. Before each tile it prefetches pfLines
+// cache lines from pf on, continuing where the previous tile stopped (the driver points it at
+// the next B sliver). tiles must be at least 1.
+type columnKernel[T float32 | float64] func(k int, a *T, tiles int, b *T, bStep int, c *T, ldc int, alpha, beta T, pf *T, pfLines int)
+
 // impl is one element type's micro-kernels on one path, with the cache blocking that suits them.
 type impl[T float32 | float64] struct {
-	mr, nr     int       // tile of C computed by one kernel call
-	strip      kernel[T] // A(i,p) at a[p*aStride+i]
-	rows       kernel[T] // A(i,p) at a[i*aStride+p]
-	mc, kc, nc int       // block sizes: an mc×kc block of A lives in L2, a kc×nr sliver of B in L1
-	kcDirect   int       // the k-block depth when A is read in place (no A block to fit in L2)
+	mr, nr int       // tile of C computed by one kernel call
+	strip  kernel[T] // A(i,p) at a[p*aStride+i]
+	rows   kernel[T] // A(i,p) at a[i*aStride+p]
+	// column, if not nil, runs the strip kernel down a column of full tiles in one call
+	// (the driver's column walk); without it the driver calls strip once per tile.
+	column     columnKernel[T]
+	mc, kc, nc int // block sizes: an mc×kc block of A lives in L2, a kc×nr sliver of B in L1
+	kcDirect   int // the k-block depth when A is read in place (no A block to fit in L2)
 	// transpose packs an operand stored across the sliver: dst[p*width+r] = src[r*ld+p] for
 	// r < count, p < kc.
 	transpose func(dst []T, width int, src []T, ld, count, kc int)

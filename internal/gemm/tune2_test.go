@@ -236,3 +236,21 @@ func tuneRounds(n int) int {
 	fmt.Sscanf(os.Getenv("ZEBRA_TUNE_ROUNDS"), "%d", &n)
 	return n
 }
+
+// TestTuneColumn compares the column walk with a strip kernel call per tile and with the
+// column kernel.
+func TestTuneColumn(t *testing.T) {
+	skipUnlessTuning(t)
+	base := paths[1].s
+	perTile := &impl[float32]{mr: base.mr, nr: base.nr, strip: base.strip, rows: base.rows, transpose: base.transpose,
+		deal: base.deal, prefetch: base.prefetch, mc: base.mc, kc: base.kc, kcDirect: base.kcDirect, nc: base.nc}
+	for _, s := range tuneShapes([][3]int{{2048, 2048, 2048}, {1024, 1024, 1024}, {256, 2304, 4096}, {4096, 2304, 256}}) {
+		m, k, n := s[0], s[1], s[2]
+		a, b, c := filled(m*k), filled(k*n), filled(m*n)
+		run := func(im *impl[float32]) func() {
+			return func() { gemm(im, 1, false, false, m, n, k, 1, a, k, b, n, 0, c, n) }
+		}
+		fmt.Printf("m,k,n = %v:\n", s)
+		compareRates([]string{"per tile", "column"}, 2*float64(m*n*k), tuneRounds(9), []func(){run(perTile), run(base)})
+	}
+}
