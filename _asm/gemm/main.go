@@ -418,23 +418,6 @@ func transposePack(e elem) {
 	kc := Load(Param("kc"), GP64())
 	x := []reg.VecVirtual{XMM(), XMM(), XMM(), XMM()}
 
-	// The packing loops read each row from its start and prefetch prefetchAhead bytes ahead,
-	// so the first lines of every row would be demand misses. Packing goes sliver by sliver,
-	// the next call reading the count rows below these: prefetch their first lines now.
-	nextRow, left := GP64(), GP64()
-	MOVQ(count, nextRow)
-	IMULQ(ld, nextRow)
-	ADDQ(src, nextRow)
-	MOVQ(count, left)
-	Label(name + "_ahead")
-	TESTQ(left, left)
-	JZ(LabelRef(name + "_group"))
-	for l := 0; l < prefetchAhead/64; l++ {
-		PREFETCHT0(Mem{Base: nextRow, Disp: 64 * l})
-	}
-	ADDQ(ld, nextRow)
-	DECQ(left)
-	JMP(LabelRef(name + "_ahead"))
 
 	Label(name + "_group")
 	CMPQ(count, U8(4))
@@ -448,6 +431,15 @@ func transposePack(e elem) {
 	XORQ(p, p)
 	rowsOf4 := []reg.Register{src, s1, s2, s3}
 	if e.size == 4 {
+		// The source rows usually come from DRAM, kc elements of each at a stride of 4 KiB or
+		// more: too many short streams for the hardware prefetchers, and prefetching each row
+		// a little ahead of its own reads left the packing waiting on DRAM (1 ns per element,
+		// a third of that from cache). Instead, pf walks the rows min(count, 8) below these
+		// (for a 6-row A sliver, the next call's; for a 16-row B sliver, the group after
+		// next) at the rate this loop consumes lines: one line per step, each of the four
+		// rows in turn, then one line right.
+		pf := GP64()
+		prefetchStart(name+"_group", pf, src, ld)
 		// Four steps at a time: load a 4×4 block (four rows, four steps), transpose it in
 		// registers and store four rows of dst. A quarter of the loads and stores of the
 		// scalar loop below, which finishes the last kc%4 steps.
@@ -461,8 +453,9 @@ func transposePack(e elem) {
 		for i, s := range rowsOf4 {
 			in[i] = XMM()
 			VMOVUPS(Mem{Base: s, Index: p, Scale: 4}, in[i])
-			PREFETCHT0(Mem{Base: s, Index: p, Scale: 4, Disp: prefetchAhead})
 		}
+		PREFETCHT0(Mem{Base: pf})
+		ADDQ(ld, pf)
 		t0, t1, t2, t3 := XMM(), XMM(), XMM(), XMM()
 		VUNPCKLPS(in[1], in[0], t0) // a0 b0 a1 b1
 		VUNPCKHPS(in[1], in[0], t1) // a2 b2 a3 b3
@@ -481,6 +474,13 @@ func transposePack(e elem) {
 		VMOVUPS(out[3], Mem{Base: d2, Index: width, Scale: 1})
 		LEAQ(Mem{Base: d, Index: width, Scale: 4}, d)
 		ADDQ(U8(4), p)
+		// Every fourth step (a line of each row), back up four rows and go one line right.
+		TESTQ(U32(15), p)
+		JNZ(LabelRef(name + "_block_loop"))
+		MOVQ(ld, d2)
+		SHLQ(U8(2), d2)
+		SUBQ(d2, pf)
+		ADDQ(U8(64), pf)
 		JMP(LabelRef(name + "_block_loop"))
 	}
 	Label(name + "_group_loop")
@@ -514,6 +514,10 @@ func transposePack(e elem) {
 		LEAQ(Mem{Base: src, Index: ld, Scale: 1}, r1)
 		MOVQ(dst, dp)
 		XORQ(pp, pp)
+		// As in the groups of four, pf walks the two rows as far below: a line of each
+		// every four steps, visiting each line twice (a prefetch of a line on its way is free).
+		pf := GP64()
+		prefetchStart(name+"_pair", pf, src, ld)
 		MOVQ(kc, kc4)
 		ANDQ(I32(-4), kc4)
 		Label(name + "_pair_block")
@@ -522,8 +526,8 @@ func transposePack(e elem) {
 		x0, x1, lo, hi := XMM(), XMM(), XMM(), XMM()
 		VMOVUPS(Mem{Base: src, Index: pp, Scale: 4}, x0)
 		VMOVUPS(Mem{Base: r1, Index: pp, Scale: 4}, x1)
-		PREFETCHT0(Mem{Base: src, Index: pp, Scale: 4, Disp: prefetchAhead})
-		PREFETCHT0(Mem{Base: r1, Index: pp, Scale: 4, Disp: prefetchAhead})
+		PREFETCHT0(Mem{Base: pf})
+		ADDQ(ld, pf)
 		VUNPCKLPS(x1, x0, lo) // a0 b0 a1 b1
 		VUNPCKHPS(x1, x0, hi) // a2 b2 a3 b3
 		d2 := GP64()
@@ -534,6 +538,12 @@ func transposePack(e elem) {
 		VMOVHPS(hi, Mem{Base: d2, Index: width, Scale: 1})
 		LEAQ(Mem{Base: dp, Index: width, Scale: 4}, dp)
 		ADDQ(U8(4), pp)
+		// Every second step, back up two rows and go half a line right.
+		TESTQ(U32(7), pp)
+		JNZ(LabelRef(name + "_pair_block"))
+		SUBQ(ld, pf)
+		SUBQ(ld, pf)
+		ADDQ(U8(32), pf)
 		JMP(LabelRef(name + "_pair_block"))
 		Label(name + "_pair_rest")
 		CMPQ(pp, kc)
@@ -574,6 +584,18 @@ func transposePack(e elem) {
 
 	Label(name + "_done")
 	RET()
+}
+
+// prefetchStart sets pf to the row min(count, 8) rows below src, count being the function's
+// parameter: where transposePack's prefetch walk starts (see there).
+func prefetchStart(label string, pf reg.GPVirtual, src, ld reg.Register) {
+	Load(Param("count"), pf)
+	CMPQ(pf, U8(8))
+	JB(LabelRef(label + "_near"))
+	MOVQ(U32(8), pf)
+	Label(label + "_near")
+	IMULQ(ld, pf)
+	ADDQ(src, pf)
 }
 
 // copyRows emits a strided block copy: rows rows of n bytes (n a multiple of 8), from src with

@@ -6709,33 +6709,14 @@ fmaPeakAVX512_done:
 // func transposePack32(dst *float32, width int, src *float32, ld int, count int, kc int)
 // Requires: AVX, MMX+, SSE
 TEXT ·transposePack32(SB), NOSPLIT, $0-48
-	MOVQ  dst+0(FP), AX
-	MOVQ  width+8(FP), CX
-	SHLQ  $0x02, CX
-	MOVQ  src+16(FP), DX
-	MOVQ  ld+24(FP), BX
-	SHLQ  $0x02, BX
-	MOVQ  count+32(FP), SI
-	MOVQ  kc+40(FP), DI
-	MOVQ  SI, R8
-	IMULQ BX, R8
-	ADDQ  DX, R8
-	MOVQ  SI, R9
-
-transposePack32_ahead:
-	TESTQ      R9, R9
-	JZ         transposePack32_group
-	PREFETCHT0 (R8)
-	PREFETCHT0 64(R8)
-	PREFETCHT0 128(R8)
-	PREFETCHT0 192(R8)
-	PREFETCHT0 256(R8)
-	PREFETCHT0 320(R8)
-	PREFETCHT0 384(R8)
-	PREFETCHT0 448(R8)
-	ADDQ       BX, R8
-	DECQ       R9
-	JMP        transposePack32_ahead
+	MOVQ dst+0(FP), AX
+	MOVQ width+8(FP), CX
+	SHLQ $0x02, CX
+	MOVQ src+16(FP), DX
+	MOVQ ld+24(FP), BX
+	SHLQ $0x02, BX
+	MOVQ count+32(FP), SI
+	MOVQ kc+40(FP), DI
 
 transposePack32_group:
 	CMPQ SI, $0x04
@@ -6745,20 +6726,26 @@ transposePack32_group:
 	LEAQ (R8)(BX*2), R10
 	MOVQ AX, R11
 	XORQ R12, R12
-	MOVQ DI, R13
-	ANDQ $-4, R13
+	MOVQ count+32(FP), R13
+	CMPQ R13, $0x08
+	JB   transposePack32_group_near
+	MOVQ $0x00000008, R13
+
+transposePack32_group_near:
+	IMULQ BX, R13
+	ADDQ  DX, R13
+	MOVQ  DI, R14
+	ANDQ  $-4, R14
 
 transposePack32_block_loop:
-	CMPQ       R12, R13
+	CMPQ       R12, R14
 	JAE        transposePack32_group_loop
 	VMOVUPS    (DX)(R12*4), X0
-	PREFETCHT0 512(DX)(R12*4)
 	VMOVUPS    (R8)(R12*4), X1
-	PREFETCHT0 512(R8)(R12*4)
 	VMOVUPS    (R9)(R12*4), X2
-	PREFETCHT0 512(R9)(R12*4)
 	VMOVUPS    (R10)(R12*4), X3
-	PREFETCHT0 512(R10)(R12*4)
+	PREFETCHT0 (R13)
+	ADDQ       BX, R13
 	VUNPCKLPS  X1, X0, X4
 	VUNPCKHPS  X1, X0, X0
 	VUNPCKLPS  X3, X2, X1
@@ -6767,13 +6754,19 @@ transposePack32_block_loop:
 	VMOVHLPS   X4, X1, X1
 	VMOVLHPS   X2, X0, X4
 	VMOVHLPS   X0, X2, X0
-	LEAQ       (R11)(CX*2), R14
+	LEAQ       (R11)(CX*2), R15
 	VMOVUPS    X3, (R11)
 	VMOVUPS    X1, (R11)(CX*1)
-	VMOVUPS    X4, (R14)
-	VMOVUPS    X0, (R14)(CX*1)
+	VMOVUPS    X4, (R15)
+	VMOVUPS    X0, (R15)(CX*1)
 	LEAQ       (R11)(CX*4), R11
 	ADDQ       $0x04, R12
+	TESTQ      $0x0000000f, R12
+	JNZ        transposePack32_block_loop
+	MOVQ       BX, R15
+	SHLQ       $0x02, R15
+	SUBQ       R15, R13
+	ADDQ       $0x40, R13
 	JMP        transposePack32_block_loop
 
 transposePack32_group_loop:
@@ -6805,25 +6798,38 @@ transposePack32_group_next:
 	LEAQ (DX)(BX*1), R8
 	MOVQ AX, R9
 	XORQ R10, R10
-	MOVQ DI, R11
-	ANDQ $-4, R11
+	MOVQ count+32(FP), R12
+	CMPQ R12, $0x08
+	JB   transposePack32_pair_near
+	MOVQ $0x00000008, R12
+
+transposePack32_pair_near:
+	IMULQ BX, R12
+	ADDQ  DX, R12
+	MOVQ  DI, R11
+	ANDQ  $-4, R11
 
 transposePack32_pair_block:
 	CMPQ       R10, R11
 	JAE        transposePack32_pair_rest
 	VMOVUPS    (DX)(R10*4), X0
 	VMOVUPS    (R8)(R10*4), X1
-	PREFETCHT0 512(DX)(R10*4)
-	PREFETCHT0 512(R8)(R10*4)
+	PREFETCHT0 (R12)
+	ADDQ       BX, R12
 	VUNPCKLPS  X1, X0, X2
 	VUNPCKHPS  X1, X0, X0
-	LEAQ       (R9)(CX*2), R12
+	LEAQ       (R9)(CX*2), R13
 	VMOVLPS    X2, (R9)
 	VMOVHPS    X2, (R9)(CX*1)
-	VMOVLPS    X0, (R12)
-	VMOVHPS    X0, (R12)(CX*1)
+	VMOVLPS    X0, (R13)
+	VMOVHPS    X0, (R13)(CX*1)
 	LEAQ       (R9)(CX*4), R9
 	ADDQ       $0x04, R10
+	TESTQ      $0x00000007, R10
+	JNZ        transposePack32_pair_block
+	SUBQ       BX, R12
+	SUBQ       BX, R12
+	ADDQ       $0x20, R12
 	JMP        transposePack32_pair_block
 
 transposePack32_pair_rest:
@@ -6869,33 +6875,14 @@ transposePack32_done:
 // func transposePack64(dst *float64, width int, src *float64, ld int, count int, kc int)
 // Requires: MMX+, SSE2
 TEXT ·transposePack64(SB), NOSPLIT, $0-48
-	MOVQ  dst+0(FP), AX
-	MOVQ  width+8(FP), CX
-	SHLQ  $0x03, CX
-	MOVQ  src+16(FP), DX
-	MOVQ  ld+24(FP), BX
-	SHLQ  $0x03, BX
-	MOVQ  count+32(FP), SI
-	MOVQ  kc+40(FP), DI
-	MOVQ  SI, R8
-	IMULQ BX, R8
-	ADDQ  DX, R8
-	MOVQ  SI, R9
-
-transposePack64_ahead:
-	TESTQ      R9, R9
-	JZ         transposePack64_group
-	PREFETCHT0 (R8)
-	PREFETCHT0 64(R8)
-	PREFETCHT0 128(R8)
-	PREFETCHT0 192(R8)
-	PREFETCHT0 256(R8)
-	PREFETCHT0 320(R8)
-	PREFETCHT0 384(R8)
-	PREFETCHT0 448(R8)
-	ADDQ       BX, R8
-	DECQ       R9
-	JMP        transposePack64_ahead
+	MOVQ dst+0(FP), AX
+	MOVQ width+8(FP), CX
+	SHLQ $0x03, CX
+	MOVQ src+16(FP), DX
+	MOVQ ld+24(FP), BX
+	SHLQ $0x03, BX
+	MOVQ count+32(FP), SI
+	MOVQ kc+40(FP), DI
 
 transposePack64_group:
 	CMPQ SI, $0x04
