@@ -418,7 +418,6 @@ func transposePack(e elem) {
 	kc := Load(Param("kc"), GP64())
 	x := []reg.VecVirtual{XMM(), XMM(), XMM(), XMM()}
 
-
 	Label(name + "_group")
 	CMPQ(count, U8(4))
 	JB(LabelRef(name + "_single"))
