@@ -598,8 +598,9 @@ func prefetchStart(label string, pf reg.GPVirtual, src, ld reg.Register) {
 }
 
 // copyRows emits a strided block copy: rows rows of n bytes (n a multiple of 8), from src with
-// stride srcStride to dst with stride dstStride. It moves sliver rows while packing, 24 to
-// 128 bytes at a time, where a call to memmove per row cost more than the copy.
+// stride srcStride to dst with stride dstStride, prefetching the first and last byte of each
+// row rows*srcStride further on. It moves sliver rows while packing, 24 to 128 bytes at a
+// time, where a call to memmove per row cost more than the copy.
 func copyRows() {
 	const name = "copyRows"
 	TEXT(name, NOSPLIT, "func(dst *byte, dstStride int, src *byte, srcStride int, rows int, n int)")
@@ -609,9 +610,21 @@ func copyRows() {
 	rows, n := Load(Param("rows"), GP64()), Load(Param("n"), GP64())
 	off := GP64()
 	y, q := YMM(), GP64()
+	// The packing loop (dealAsm) calls this for each sliver of a group of rows, and then for
+	// the next group: while copying a row, prefetch the same bytes rows rows below, which
+	// the next group's call will copy. Its source rows are short pieces of long rows (a B
+	// panel's width) a stride of 4 KiB or more apart, which the hardware prefetchers do not
+	// follow: at m = 128, k = 576, n = 16384, packing B took 17% of the product.
+	ahead, last := GP64(), GP64()
+	MOVQ(rows, ahead)
+	IMULQ(srcStride, ahead)
+	LEAQ(Mem{Base: n, Disp: -1}, last)
 	Label(name + "_row")
 	TESTQ(rows, rows)
 	JZ(LabelRef(name + "_done"))
+	PREFETCHT0(Mem{Base: src, Index: ahead, Scale: 1})
+	LEAQ(Mem{Base: src, Index: last, Scale: 1}, q)
+	PREFETCHT0(Mem{Base: q, Index: ahead, Scale: 1})
 	XORQ(off, off)
 	Label(name + "_32")
 	LEAQ(Mem{Base: off, Disp: 32}, q)

@@ -109,7 +109,8 @@ func prefetchFrom[T float32 | float64](buf []T, first, lines int) {
 	prefetchLines((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(buf)), first*64)), lines)
 }
 
-// copyRows copies rows rows of n bytes (n % 8 == 0) from src to dst, with the given strides.
+// copyRows copies rows rows of n bytes (n % 8 == 0) from src to dst, with the given strides,
+// and prefetches the same bytes of the rows rows further down (what dealAsm copies next).
 //
 //go:noescape
 func copyRows(dst *byte, dstStride int, src *byte, srcStride int, rows int, n int)

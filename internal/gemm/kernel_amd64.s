@@ -6943,19 +6943,25 @@ transposePack64_done:
 	RET
 
 // func copyRows(dst *byte, dstStride int, src *byte, srcStride int, rows int, n int)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·copyRows(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), AX
-	MOVQ dstStride+8(FP), CX
-	MOVQ src+16(FP), DX
-	MOVQ srcStride+24(FP), BX
-	MOVQ rows+32(FP), SI
-	MOVQ n+40(FP), DI
+	MOVQ  dst+0(FP), AX
+	MOVQ  dstStride+8(FP), CX
+	MOVQ  src+16(FP), DX
+	MOVQ  srcStride+24(FP), BX
+	MOVQ  rows+32(FP), SI
+	MOVQ  n+40(FP), DI
+	MOVQ  SI, R10
+	IMULQ BX, R10
+	LEAQ  -1(DI), R11
 
 copyRows_row:
-	TESTQ SI, SI
-	JZ    copyRows_done
-	XORQ  R8, R8
+	TESTQ      SI, SI
+	JZ         copyRows_done
+	PREFETCHT0 (DX)(R10*1)
+	LEAQ       (DX)(R11*1), R9
+	PREFETCHT0 (R9)(R10*1)
+	XORQ       R8, R8
 
 copyRows_32:
 	LEAQ    32(R8), R9
