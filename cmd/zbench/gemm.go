@@ -306,7 +306,11 @@ func pairedRounds(rounds int, peakPath string, threads int, flops float64, settl
 	f()
 	times, fracs := make([]float64, rounds), make([]float64, rounds)
 	for i := range times {
-		time.Sleep(settle)
+		if settle > 0 {
+			// After the pause, the first run of the loop finds the cores clocked down.
+			time.Sleep(settle)
+			fmaPeakOnce(peakPath, threads)
+		}
 		peakFlops, peakSecs := fmaPeakOnce(peakPath, threads)
 		t0 := time.Now()
 		f()
