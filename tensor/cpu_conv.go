@@ -205,14 +205,19 @@ func reflectRow[T float](padded, plain []T, left int) {
 	}
 }
 
-// reflectRowAdd is reflectRow's adjoint, run by run: plain[reflect(x-left)] += padded[x].
+// reflectRowAdd is reflectRow's adjoint, run by run: plain[reflect(x-left)] += padded[x]. The
+// row itself is added by internal/vec's SIMD loop for float32 (the same sums).
 func reflectRowAdd[T float](plain, padded []T, left int) {
 	w := len(plain)
 	for x := range left {
 		plain[left-x] += padded[x]
 	}
-	for i, v := range padded[left : left+w] {
-		plain[i] += v
+	if p, ok := any(plain).([]float32); ok {
+		vec.Add(p, p, any(padded[left:left+w]).([]float32))
+	} else {
+		for i, v := range padded[left : left+w] {
+			plain[i] += v
+		}
 	}
 	for x := left + w; x < len(padded); x++ {
 		plain[2*(w-1)-(x-left)] += padded[x]

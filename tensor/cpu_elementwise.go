@@ -25,13 +25,16 @@ func (cpuBackend) Unary(op UnaryOp, dst, src Storage, param float64) {
 }
 
 // unary32 runs the float32 ops that training spends time in through internal/vec's SIMD loops
-// (bit for bit the same results as unary's) and the rest through unary.
+// (bit for bit the same results as unary's, except Tanh: within an ulp) and the rest through
+// unary.
 func unary32(op UnaryOp, dst, src []float32, p float32) {
 	switch op {
 	case OpRelu:
 		vec.Relu(dst, src)
 	case OpLeakyRelu:
 		vec.LeakyRelu(dst, src, p)
+	case OpTanh:
+		vec.Tanh(dst, src)
 	default:
 		unary(op, dst, src, p)
 	}

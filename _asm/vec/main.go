@@ -8,6 +8,9 @@ package main
 //go:generate sh -c "go run . -out vec_amd64.s.tmp && mv vec_amd64.s.tmp ../../internal/vec/vec_amd64.s"
 
 import (
+	"fmt"
+	"math"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
@@ -30,6 +33,7 @@ func main() {
 	normGradApplyF64()
 	gatherEven()
 	scatterAddEven()
+	tanhF64()
 	Generate()
 }
 
@@ -410,5 +414,102 @@ func scatterAddEven() {
 			VBLENDPS(U8(0x55), sum, row, row)
 			VMOVUPS(row, m)
 		}
+	})
+}
+
+// vec4 returns a read-only 32-byte constant holding four copies of the 64-bit pattern bits,
+// for use as a ymm memory operand (AVX2 has no embedded broadcast).
+func vec4(name string, bits uint64) Mem {
+	m := GLOBL(name, RODATA|NOPTR)
+	for i := 0; i < 4; i++ {
+		DATA(8*i, U64(bits))
+	}
+	return m
+}
+
+// f64x4 is vec4 of a float64 value.
+func f64x4(name string, v float64) Mem { return vec4(name, math.Float64bits(v)) }
+
+// tanhF64 emits tanh for float32, evaluated in float64 lanes so that the result, rounded once
+// to float32, is the correctly rounded tanh in all but rare near-ties (the Go twin rounds
+// math.Tanh). For |x| >= 1/256, tanh|x| = 1 - 2/(e^(2|x|)+1), with 2|x| clamped to 40 (where
+// the double result is already 1) and e^y = 2^n·e^r, n = round(y/ln 2), r = y - n·ln 2 (ln 2 in
+// two parts, |r| <= ln2/2), e^r by its Taylor series to r^11/11! (truncation below 1e-14).
+// Below 1/256 the subtraction would cancel, and the odd series |x| - |x|^3/3 + 2|x|^5/15 is
+// exact to 1e-18. The sign is copied from x; NaN passes through.
+func tanhF64() {
+	const name = "tanhF64AVX2"
+	TEXT(name, NOSPLIT, "func(dst, x *float32, n int)")
+	Doc(name + " sets dst[i] = float32(tanh(float64(x[i]))), i < n (n % 8 == 0), within an ulp.")
+	dst, x, n := Load(Param("dst"), GP64()), Load(Param("x"), GP64()), Load(Param("n"), GP64())
+	var (
+		absMask  = vec4("tanh_abs", 0x7fffffffffffffff)
+		signMask = vec4("tanh_sign", 0x8000000000000000)
+		one      = f64x4("tanh_one", 1)
+		two      = f64x4("tanh_two", 2)
+		maxY     = f64x4("tanh_maxy", 40)
+		small    = f64x4("tanh_small", 1.0/256)
+		log2e    = f64x4("tanh_log2e", math.Log2E)
+		ln2hi    = f64x4("tanh_ln2hi", 6.93147180369123816490e-01) // ln 2 to 32 bits: n·ln2hi is exact
+		ln2lo    = f64x4("tanh_ln2lo", 1.90821492927058770002e-10) // ln 2 - ln2hi
+		magic    = f64x4("tanh_magic", 0x1.8p52)                   // n + magic holds n in its low bits
+		bias     = vec4("tanh_bias", 1023)
+		third    = f64x4("tanh_c3", -1.0/3)
+		c5       = f64x4("tanh_c5", 2.0/15)
+	)
+	inverseFactorial := make([]Mem, 12) // 1/k!
+	f := 1.0
+	for k := range inverseFactorial {
+		if k > 0 {
+			f *= float64(k)
+		}
+		inverseFactorial[k] = f64x4(fmt.Sprintf("tanh_f%d", k), 1/f)
+	}
+	half := func(v reg.VecVirtual) {
+		ax, y, t, r, p, sc := YMM(), YMM(), YMM(), YMM(), YMM(), YMM()
+		VANDPD(absMask, v, ax)
+		VADDPD(ax, ax, y)
+		VMINPD(maxY, y, y)
+		// e^y: n = round(y·log2 e), r = y - n·ln 2.
+		VMULPD(log2e, y, t)
+		VROUNDPD(U8(0), t, t) // to nearest
+		VMOVAPD(y, r)
+		VFNMADD231PD(ln2hi, t, r) // r -= n·ln2hi
+		VFNMADD231PD(ln2lo, t, r) // r -= n·ln2lo
+		VMOVUPD(inverseFactorial[11], p)
+		for k := 10; k >= 0; k-- {
+			VFMADD213PD(inverseFactorial[k], r, p) // p = p·r + 1/k!
+		}
+		// 2^n as the bits (n + 1023) << 52, n read from the low bits of n + 1.5·2^52.
+		VADDPD(magic, t, sc)
+		VPSUBQ(magic, sc, sc)
+		VPADDQ(bias, sc, sc)
+		VPSLLQ(U8(52), sc, sc)
+		VMULPD(sc, p, p)
+		// 1 - 2/(e^y + 1)
+		VADDPD(one, p, p)
+		VMOVUPD(two, t)
+		VDIVPD(p, t, t)
+		VMOVUPD(one, p)
+		VSUBPD(t, p, p)
+		// Small |x|: |x|·(1 + x²·(-1/3 + x²·2/15)).
+		VMULPD(ax, ax, y)
+		VMOVUPD(c5, t)
+		VFMADD213PD(third, y, t)
+		VFMADD213PD(one, y, t)
+		VMULPD(ax, t, t)
+		VCMPPD(U8(0x11), small, ax, y) // |x| < 1/256 (LT_OQ)
+		VBLENDVPD(y, t, p, p)
+		// Sign of x; NaN (unordered with itself) passes through.
+		VANDPD(signMask, v, t)
+		VORPD(t, p, p)
+		VCMPPD(U8(3), v, v, y) // UNORD_Q
+		VBLENDVPD(y, v, p, v)
+	}
+	loop(name, n, func(off reg.Register) {
+		lo, hi := widen(x, off)
+		half(lo)
+		half(hi)
+		narrowStore(lo, hi, dst, off)
 	})
 }

@@ -30,6 +30,7 @@ func BenchmarkKernels(b *testing.B) {
 			})
 		}
 		run("LeakyRelu", 8*n, func() { LeakyRelu(z, x, 0.2) })
+		run("Tanh", 8*n, func() { Tanh(z, x) })
 		run("Axpy", 12*n, func() { Axpy(y, x, 0.5) })
 		run("Adam", 28*n, func() { Adam(w, x, y, v, 2e-4, 0.5, 0.999, 1e-8, 10) })
 	}

@@ -1,5 +1,5 @@
 // Package vec holds vectorized float32 kernels for the CPU backend: ReLU, LeakyReLU forward and
-// backward, contiguous add, subtract and multiply, an axpy-style accumulate, the Adam update,
+// backward, tanh, contiguous add, subtract and multiply, an axpy-style accumulate, the Adam update,
 // InstanceNorm's float64 passes (sums, normalization, input gradient) and the stride-2 row
 // moves of im2col and col2im (GatherEven, ScatterAddEven).
 //
@@ -8,6 +8,7 @@
 // twin (the *Go functions, always compiled) over the rest; elsewhere, under the purego build
 // tag, or with ZEBRA_CPU=generic, the twin does everything. The assembly performs the twin's
 // operations in the twin's order without fused multiply-adds, so both round alike; only the
-// float64 reductions add their terms in another order (one partial sum per vector lane).
+// float64 reductions add their terms in another order (one partial sum per vector lane), and
+// tanh, whose twin calls math.Tanh, is its own float64 evaluation, within an ulp of the twin.
 // A call allocates nothing.
 package vec

@@ -127,3 +127,10 @@ func scatterAddEvenGo(dst, src []float32) {
 		dst[2*i] += v
 	}
 }
+
+func tanhGo(dst, x []float32) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		dst[i] = float32(math.Tanh(float64(v)))
+	}
+}

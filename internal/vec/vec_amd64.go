@@ -37,6 +37,11 @@ func subAVX2(dst, a, b *float32, n int)
 //go:noescape
 func mulAVX2(dst, a, b *float32, n int)
 
+// tanhF64AVX2 computes tanhGo on the first n elements (n % 8 == 0), within an ulp.
+//
+//go:noescape
+func tanhF64AVX2(dst, x *float32, n int)
+
 // sumF64AVX2 computes sum64Go of the first n elements (n % 8 == 0), summing in another order.
 //
 //go:noescape
@@ -149,6 +154,14 @@ func sumSqDev64Bulk(x []float32, mu float64) (int, float64) {
 		return 0, 0
 	}
 	return n, sumSqDevF64AVX2(&x[0], n, mu)
+}
+
+func tanhBulk(dst, x []float32) int {
+	n := bulk(len(x))
+	if n > 0 {
+		tanhF64AVX2(&dst[0], &x[0], n)
+	}
+	return n
 }
 
 func normalize64Bulk(y, x []float32, mu, r float64) int {

@@ -469,3 +469,260 @@ scatterAddEvenAVX2_loop:
 scatterAddEvenAVX2_done:
 	VZEROUPPER
 	RET
+
+// func tanhF64AVX2(dst *float32, x *float32, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·tanhF64AVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ n+16(FP), DX
+	XORQ BX, BX
+	SHLQ $0x02, DX
+
+tanhF64AVX2_loop:
+	CMPQ         BX, DX
+	JAE          tanhF64AVX2_done
+	VCVTPS2PD    (CX)(BX*1), Y0
+	VCVTPS2PD    16(CX)(BX*1), Y1
+	VANDPD       tanh_abs<>+0(SB), Y0, Y2
+	VADDPD       Y2, Y2, Y3
+	VMINPD       tanh_maxy<>+0(SB), Y3, Y3
+	VMULPD       tanh_log2e<>+0(SB), Y3, Y4
+	VROUNDPD     $0x00, Y4, Y4
+	VMOVAPD      Y3, Y3
+	VFNMADD231PD tanh_ln2hi<>+0(SB), Y4, Y3
+	VFNMADD231PD tanh_ln2lo<>+0(SB), Y4, Y3
+	VMOVUPD      tanh_f11<>+0(SB), Y5
+	VFMADD213PD  tanh_f10<>+0(SB), Y3, Y5
+	VFMADD213PD  tanh_f9<>+0(SB), Y3, Y5
+	VFMADD213PD  tanh_f8<>+0(SB), Y3, Y5
+	VFMADD213PD  tanh_f7<>+0(SB), Y3, Y5
+	VFMADD213PD  tanh_f6<>+0(SB), Y3, Y5
+	VFMADD213PD  tanh_f5<>+0(SB), Y3, Y5
+	VFMADD213PD  tanh_f4<>+0(SB), Y3, Y5
+	VFMADD213PD  tanh_f3<>+0(SB), Y3, Y5
+	VFMADD213PD  tanh_f2<>+0(SB), Y3, Y5
+	VFMADD213PD  tanh_f1<>+0(SB), Y3, Y5
+	VFMADD213PD  tanh_f0<>+0(SB), Y3, Y5
+	VADDPD       tanh_magic<>+0(SB), Y4, Y3
+	VPSUBQ       tanh_magic<>+0(SB), Y3, Y3
+	VPADDQ       tanh_bias<>+0(SB), Y3, Y3
+	VPSLLQ       $0x34, Y3, Y3
+	VMULPD       Y3, Y5, Y5
+	VADDPD       tanh_one<>+0(SB), Y5, Y5
+	VMOVUPD      tanh_two<>+0(SB), Y4
+	VDIVPD       Y5, Y4, Y4
+	VMOVUPD      tanh_one<>+0(SB), Y5
+	VSUBPD       Y4, Y5, Y5
+	VMULPD       Y2, Y2, Y3
+	VMOVUPD      tanh_c5<>+0(SB), Y4
+	VFMADD213PD  tanh_c3<>+0(SB), Y3, Y4
+	VFMADD213PD  tanh_one<>+0(SB), Y3, Y4
+	VMULPD       Y2, Y4, Y4
+	VCMPPD       $0x11, tanh_small<>+0(SB), Y2, Y3
+	VBLENDVPD    Y3, Y4, Y5, Y5
+	VANDPD       tanh_sign<>+0(SB), Y0, Y4
+	VORPD        Y4, Y5, Y5
+	VCMPPD       $0x03, Y0, Y0, Y3
+	VBLENDVPD    Y3, Y0, Y5, Y0
+	VANDPD       tanh_abs<>+0(SB), Y1, Y2
+	VADDPD       Y2, Y2, Y3
+	VMINPD       tanh_maxy<>+0(SB), Y3, Y3
+	VMULPD       tanh_log2e<>+0(SB), Y3, Y4
+	VROUNDPD     $0x00, Y4, Y4
+	VMOVAPD      Y3, Y3
+	VFNMADD231PD tanh_ln2hi<>+0(SB), Y4, Y3
+	VFNMADD231PD tanh_ln2lo<>+0(SB), Y4, Y3
+	VMOVUPD      tanh_f11<>+0(SB), Y5
+	VFMADD213PD  tanh_f10<>+0(SB), Y3, Y5
+	VFMADD213PD  tanh_f9<>+0(SB), Y3, Y5
+	VFMADD213PD  tanh_f8<>+0(SB), Y3, Y5
+	VFMADD213PD  tanh_f7<>+0(SB), Y3, Y5
+	VFMADD213PD  tanh_f6<>+0(SB), Y3, Y5
+	VFMADD213PD  tanh_f5<>+0(SB), Y3, Y5
+	VFMADD213PD  tanh_f4<>+0(SB), Y3, Y5
+	VFMADD213PD  tanh_f3<>+0(SB), Y3, Y5
+	VFMADD213PD  tanh_f2<>+0(SB), Y3, Y5
+	VFMADD213PD  tanh_f1<>+0(SB), Y3, Y5
+	VFMADD213PD  tanh_f0<>+0(SB), Y3, Y5
+	VADDPD       tanh_magic<>+0(SB), Y4, Y3
+	VPSUBQ       tanh_magic<>+0(SB), Y3, Y3
+	VPADDQ       tanh_bias<>+0(SB), Y3, Y3
+	VPSLLQ       $0x34, Y3, Y3
+	VMULPD       Y3, Y5, Y5
+	VADDPD       tanh_one<>+0(SB), Y5, Y5
+	VMOVUPD      tanh_two<>+0(SB), Y4
+	VDIVPD       Y5, Y4, Y4
+	VMOVUPD      tanh_one<>+0(SB), Y5
+	VSUBPD       Y4, Y5, Y5
+	VMULPD       Y2, Y2, Y3
+	VMOVUPD      tanh_c5<>+0(SB), Y4
+	VFMADD213PD  tanh_c3<>+0(SB), Y3, Y4
+	VFMADD213PD  tanh_one<>+0(SB), Y3, Y4
+	VMULPD       Y2, Y4, Y4
+	VCMPPD       $0x11, tanh_small<>+0(SB), Y2, Y3
+	VBLENDVPD    Y3, Y4, Y5, Y5
+	VANDPD       tanh_sign<>+0(SB), Y1, Y4
+	VORPD        Y4, Y5, Y5
+	VCMPPD       $0x03, Y1, Y1, Y3
+	VBLENDVPD    Y3, Y1, Y5, Y1
+	VCVTPD2PSY   Y0, X0
+	VCVTPD2PSY   Y1, X1
+	VMOVUPS      X0, (AX)(BX*1)
+	VMOVUPS      X1, 16(AX)(BX*1)
+	ADDQ         $0x20, BX
+	JMP          tanhF64AVX2_loop
+
+tanhF64AVX2_done:
+	VZEROUPPER
+	RET
+
+DATA tanh_abs<>+0(SB)/8, $0x7fffffffffffffff
+DATA tanh_abs<>+8(SB)/8, $0x7fffffffffffffff
+DATA tanh_abs<>+16(SB)/8, $0x7fffffffffffffff
+DATA tanh_abs<>+24(SB)/8, $0x7fffffffffffffff
+GLOBL tanh_abs<>(SB), RODATA|NOPTR, $32
+
+DATA tanh_sign<>+0(SB)/8, $0x8000000000000000
+DATA tanh_sign<>+8(SB)/8, $0x8000000000000000
+DATA tanh_sign<>+16(SB)/8, $0x8000000000000000
+DATA tanh_sign<>+24(SB)/8, $0x8000000000000000
+GLOBL tanh_sign<>(SB), RODATA|NOPTR, $32
+
+DATA tanh_one<>+0(SB)/8, $0x3ff0000000000000
+DATA tanh_one<>+8(SB)/8, $0x3ff0000000000000
+DATA tanh_one<>+16(SB)/8, $0x3ff0000000000000
+DATA tanh_one<>+24(SB)/8, $0x3ff0000000000000
+GLOBL tanh_one<>(SB), RODATA|NOPTR, $32
+
+DATA tanh_two<>+0(SB)/8, $0x4000000000000000
+DATA tanh_two<>+8(SB)/8, $0x4000000000000000
+DATA tanh_two<>+16(SB)/8, $0x4000000000000000
+DATA tanh_two<>+24(SB)/8, $0x4000000000000000
+GLOBL tanh_two<>(SB), RODATA|NOPTR, $32
+
+DATA tanh_maxy<>+0(SB)/8, $0x4044000000000000
+DATA tanh_maxy<>+8(SB)/8, $0x4044000000000000
+DATA tanh_maxy<>+16(SB)/8, $0x4044000000000000
+DATA tanh_maxy<>+24(SB)/8, $0x4044000000000000
+GLOBL tanh_maxy<>(SB), RODATA|NOPTR, $32
+
+DATA tanh_small<>+0(SB)/8, $0x3f70000000000000
+DATA tanh_small<>+8(SB)/8, $0x3f70000000000000
+DATA tanh_small<>+16(SB)/8, $0x3f70000000000000
+DATA tanh_small<>+24(SB)/8, $0x3f70000000000000
+GLOBL tanh_small<>(SB), RODATA|NOPTR, $32
+
+DATA tanh_log2e<>+0(SB)/8, $0x3ff71547652b82fe
+DATA tanh_log2e<>+8(SB)/8, $0x3ff71547652b82fe
+DATA tanh_log2e<>+16(SB)/8, $0x3ff71547652b82fe
+DATA tanh_log2e<>+24(SB)/8, $0x3ff71547652b82fe
+GLOBL tanh_log2e<>(SB), RODATA|NOPTR, $32
+
+DATA tanh_ln2hi<>+0(SB)/8, $0x3fe62e42fee00000
+DATA tanh_ln2hi<>+8(SB)/8, $0x3fe62e42fee00000
+DATA tanh_ln2hi<>+16(SB)/8, $0x3fe62e42fee00000
+DATA tanh_ln2hi<>+24(SB)/8, $0x3fe62e42fee00000
+GLOBL tanh_ln2hi<>(SB), RODATA|NOPTR, $32
+
+DATA tanh_ln2lo<>+0(SB)/8, $0x3dea39ef35793c76
+DATA tanh_ln2lo<>+8(SB)/8, $0x3dea39ef35793c76
+DATA tanh_ln2lo<>+16(SB)/8, $0x3dea39ef35793c76
+DATA tanh_ln2lo<>+24(SB)/8, $0x3dea39ef35793c76
+GLOBL tanh_ln2lo<>(SB), RODATA|NOPTR, $32
+
+DATA tanh_magic<>+0(SB)/8, $0x4338000000000000
+DATA tanh_magic<>+8(SB)/8, $0x4338000000000000
+DATA tanh_magic<>+16(SB)/8, $0x4338000000000000
+DATA tanh_magic<>+24(SB)/8, $0x4338000000000000
+GLOBL tanh_magic<>(SB), RODATA|NOPTR, $32
+
+DATA tanh_bias<>+0(SB)/8, $0x00000000000003ff
+DATA tanh_bias<>+8(SB)/8, $0x00000000000003ff
+DATA tanh_bias<>+16(SB)/8, $0x00000000000003ff
+DATA tanh_bias<>+24(SB)/8, $0x00000000000003ff
+GLOBL tanh_bias<>(SB), RODATA|NOPTR, $32
+
+DATA tanh_c3<>+0(SB)/8, $0xbfd5555555555555
+DATA tanh_c3<>+8(SB)/8, $0xbfd5555555555555
+DATA tanh_c3<>+16(SB)/8, $0xbfd5555555555555
+DATA tanh_c3<>+24(SB)/8, $0xbfd5555555555555
+GLOBL tanh_c3<>(SB), RODATA|NOPTR, $32
+
+DATA tanh_c5<>+0(SB)/8, $0x3fc1111111111111
+DATA tanh_c5<>+8(SB)/8, $0x3fc1111111111111
+DATA tanh_c5<>+16(SB)/8, $0x3fc1111111111111
+DATA tanh_c5<>+24(SB)/8, $0x3fc1111111111111
+GLOBL tanh_c5<>(SB), RODATA|NOPTR, $32
+
+DATA tanh_f0<>+0(SB)/8, $0x3ff0000000000000
+DATA tanh_f0<>+8(SB)/8, $0x3ff0000000000000
+DATA tanh_f0<>+16(SB)/8, $0x3ff0000000000000
+DATA tanh_f0<>+24(SB)/8, $0x3ff0000000000000
+GLOBL tanh_f0<>(SB), RODATA|NOPTR, $32
+
+DATA tanh_f1<>+0(SB)/8, $0x3ff0000000000000
+DATA tanh_f1<>+8(SB)/8, $0x3ff0000000000000
+DATA tanh_f1<>+16(SB)/8, $0x3ff0000000000000
+DATA tanh_f1<>+24(SB)/8, $0x3ff0000000000000
+GLOBL tanh_f1<>(SB), RODATA|NOPTR, $32
+
+DATA tanh_f2<>+0(SB)/8, $0x3fe0000000000000
+DATA tanh_f2<>+8(SB)/8, $0x3fe0000000000000
+DATA tanh_f2<>+16(SB)/8, $0x3fe0000000000000
+DATA tanh_f2<>+24(SB)/8, $0x3fe0000000000000
+GLOBL tanh_f2<>(SB), RODATA|NOPTR, $32
+
+DATA tanh_f3<>+0(SB)/8, $0x3fc5555555555555
+DATA tanh_f3<>+8(SB)/8, $0x3fc5555555555555
+DATA tanh_f3<>+16(SB)/8, $0x3fc5555555555555
+DATA tanh_f3<>+24(SB)/8, $0x3fc5555555555555
+GLOBL tanh_f3<>(SB), RODATA|NOPTR, $32
+
+DATA tanh_f4<>+0(SB)/8, $0x3fa5555555555555
+DATA tanh_f4<>+8(SB)/8, $0x3fa5555555555555
+DATA tanh_f4<>+16(SB)/8, $0x3fa5555555555555
+DATA tanh_f4<>+24(SB)/8, $0x3fa5555555555555
+GLOBL tanh_f4<>(SB), RODATA|NOPTR, $32
+
+DATA tanh_f5<>+0(SB)/8, $0x3f81111111111111
+DATA tanh_f5<>+8(SB)/8, $0x3f81111111111111
+DATA tanh_f5<>+16(SB)/8, $0x3f81111111111111
+DATA tanh_f5<>+24(SB)/8, $0x3f81111111111111
+GLOBL tanh_f5<>(SB), RODATA|NOPTR, $32
+
+DATA tanh_f6<>+0(SB)/8, $0x3f56c16c16c16c17
+DATA tanh_f6<>+8(SB)/8, $0x3f56c16c16c16c17
+DATA tanh_f6<>+16(SB)/8, $0x3f56c16c16c16c17
+DATA tanh_f6<>+24(SB)/8, $0x3f56c16c16c16c17
+GLOBL tanh_f6<>(SB), RODATA|NOPTR, $32
+
+DATA tanh_f7<>+0(SB)/8, $0x3f2a01a01a01a01a
+DATA tanh_f7<>+8(SB)/8, $0x3f2a01a01a01a01a
+DATA tanh_f7<>+16(SB)/8, $0x3f2a01a01a01a01a
+DATA tanh_f7<>+24(SB)/8, $0x3f2a01a01a01a01a
+GLOBL tanh_f7<>(SB), RODATA|NOPTR, $32
+
+DATA tanh_f8<>+0(SB)/8, $0x3efa01a01a01a01a
+DATA tanh_f8<>+8(SB)/8, $0x3efa01a01a01a01a
+DATA tanh_f8<>+16(SB)/8, $0x3efa01a01a01a01a
+DATA tanh_f8<>+24(SB)/8, $0x3efa01a01a01a01a
+GLOBL tanh_f8<>(SB), RODATA|NOPTR, $32
+
+DATA tanh_f9<>+0(SB)/8, $0x3ec71de3a556c734
+DATA tanh_f9<>+8(SB)/8, $0x3ec71de3a556c734
+DATA tanh_f9<>+16(SB)/8, $0x3ec71de3a556c734
+DATA tanh_f9<>+24(SB)/8, $0x3ec71de3a556c734
+GLOBL tanh_f9<>(SB), RODATA|NOPTR, $32
+
+DATA tanh_f10<>+0(SB)/8, $0x3e927e4fb7789f5c
+DATA tanh_f10<>+8(SB)/8, $0x3e927e4fb7789f5c
+DATA tanh_f10<>+16(SB)/8, $0x3e927e4fb7789f5c
+DATA tanh_f10<>+24(SB)/8, $0x3e927e4fb7789f5c
+GLOBL tanh_f10<>(SB), RODATA|NOPTR, $32
+
+DATA tanh_f11<>+0(SB)/8, $0x3e5ae64567f544e4
+DATA tanh_f11<>+8(SB)/8, $0x3e5ae64567f544e4
+DATA tanh_f11<>+16(SB)/8, $0x3e5ae64567f544e4
+DATA tanh_f11<>+24(SB)/8, $0x3e5ae64567f544e4
+GLOBL tanh_f11<>(SB), RODATA|NOPTR, $32
