@@ -96,10 +96,7 @@ func col2im[T float](x, cols []T, g ConvGeom) {
 					row := img[ih*g.W:][:g.W]
 					vals := src[oh*g.OW:][owLo:owHi]
 					if g.StrideW == 1 {
-						dst := row[owLo+off:][:len(vals)]
-						for i, v := range vals {
-							dst[i] += v
-						}
+						addTo(row[owLo+off:][:len(vals)], vals)
 					} else if g.StrideW == 2 && len(vals) > 0 {
 						scatterAddEven(row[owLo*2+off:], vals)
 					} else {
@@ -205,22 +202,27 @@ func reflectRow[T float](padded, plain []T, left int) {
 	}
 }
 
-// reflectRowAdd is reflectRow's adjoint, run by run: plain[reflect(x-left)] += padded[x]. The
-// row itself is added by internal/vec's SIMD loop for float32 (the same sums).
+// reflectRowAdd is reflectRow's adjoint, run by run: plain[reflect(x-left)] += padded[x].
 func reflectRowAdd[T float](plain, padded []T, left int) {
 	w := len(plain)
 	for x := range left {
 		plain[left-x] += padded[x]
 	}
-	if p, ok := any(plain).([]float32); ok {
-		vec.Add(p, p, any(padded[left:left+w]).([]float32))
-	} else {
-		for i, v := range padded[left : left+w] {
-			plain[i] += v
-		}
-	}
+	addTo(plain, padded[left:left+w])
 	for x := left + w; x < len(padded); x++ {
 		plain[2*(w-1)-(x-left)] += padded[x]
+	}
+}
+
+// addTo sets dst[i] += src[i] (len(src) == len(dst)), for float32 through internal/vec's SIMD
+// loop (the same sums): the stride-1 rows of col2im and the middle of ReflectionPad2d's backward.
+func addTo[T float](dst, src []T) {
+	if d, ok := any(dst).([]float32); ok {
+		vec.Add(d, d, any(src).([]float32))
+		return
+	}
+	for i, v := range src {
+		dst[i] += v
 	}
 }
 
