@@ -25,6 +25,9 @@ package main
 
 import (
 	"fmt"
+	"log"
+	"os"
+	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -95,6 +98,47 @@ func main() {
 	copyRows()
 	prefetchLines()
 	Generate()
+	// The micro-kernels' k loops, the peak loops and the packing loops start on a 64-byte
+	// boundary. Measured with the column kernel on L1-resident operands: an unaligned k loop
+	// ran at 82-92% of the FMA loop's rate, an aligned one at 100-103%, run after run.
+	alignLoops("_loop4", "fmaPeakAVX2_loop", "fmaPeakAVX512_loop", "_block_loop", "_pair_block")
+}
+
+// alignLoops rewrites the assembly file that Generate wrote (the -out flag) with a
+// "PCALIGN $64" directive before every label whose name ends in one of suffixes; avo has no
+// instruction for it.
+func alignLoops(suffixes ...string) {
+	out := ""
+	for i, arg := range os.Args {
+		if arg == "-out" && i+1 < len(os.Args) {
+			out = os.Args[i+1]
+		} else if v, ok := strings.CutPrefix(arg, "-out="); ok {
+			out = v
+		}
+	}
+	if out == "" {
+		return // printed to standard output
+	}
+	src, err := os.ReadFile(out)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(string(src), "\n") {
+		label := strings.TrimSuffix(strings.TrimSpace(line), ":")
+		if strings.HasSuffix(line, ":\n") && !strings.HasPrefix(line, "\t") {
+			for _, suffix := range suffixes {
+				if strings.HasSuffix(label, suffix) {
+					b.WriteString("\tPCALIGN $64\n\n")
+					break
+				}
+			}
+		}
+		b.WriteString(line)
+	}
+	if err := os.WriteFile(out, []byte(b.String()), 0o644); err != nil {
+		log.Fatal(err)
+	}
 }
 
 func addr(name string) Mem {

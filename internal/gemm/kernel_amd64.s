@@ -52,6 +52,8 @@ TEXT ·sgemmKernel6x16AVX2(SB), NOSPLIT, $0-64
 	IMULQ      DX, R9
 	ADDQ       CX, R9
 
+	PCALIGN $64
+
 sgemmKernel6x16AVX2_loop4:
 	CMPQ         AX, $0x08
 	JB           sgemmKernel6x16AVX2_tail
@@ -395,6 +397,8 @@ TEXT ·sgemmKernelRows6x16AVX2(SB), NOSPLIT, $0-64
 	IMUL3Q     $0x00000006, DX, R12
 	LEAQ       (CX)(R12*1), R10
 	XORQ       R11, R11
+
+	PCALIGN $64
 
 sgemmKernelRows6x16AVX2_loop4:
 	CMPQ       AX, $0x08
@@ -782,6 +786,8 @@ sgemmColumn6x16AVX2_pfdone:
 	IMULQ      DX, R11
 	ADDQ       CX, R11
 
+	PCALIGN $64
+
 sgemmColumn6x16AVX2_loop4:
 	CMPQ         AX, $0x08
 	JB           sgemmColumn6x16AVX2_tail
@@ -1165,6 +1171,8 @@ TEXT ·sgemmKernel14x32AVX512(SB), NOSPLIT, $0-64
 	MOVQ       AX, R9
 	IMULQ      DX, R9
 	ADDQ       CX, R9
+
+	PCALIGN $64
 
 sgemmKernel14x32AVX512_loop4:
 	CMPQ         AX, $0x08
@@ -1851,6 +1859,8 @@ TEXT ·sgemmKernelRows14x32AVX512(SB), NOSPLIT, $0-64
 	IMUL3Q     $0x0000000e, DX, R15
 	LEAQ       (CX)(R15*1), R13
 	XORQ       R14, R14
+
+	PCALIGN $64
 
 sgemmKernelRows14x32AVX512_loop4:
 	CMPQ       AX, $0x08
@@ -2640,6 +2650,8 @@ sgemmColumn14x32AVX512_pfdone:
 	IMULQ      DX, R11
 	ADDQ       CX, R11
 
+	PCALIGN $64
+
 sgemmColumn14x32AVX512_loop4:
 	CMPQ         AX, $0x08
 	JB           sgemmColumn14x32AVX512_tail
@@ -3280,6 +3292,8 @@ TEXT ·dgemmKernel6x8AVX2(SB), NOSPLIT, $0-72
 	IMULQ      DX, R9
 	ADDQ       CX, R9
 
+	PCALIGN $64
+
 dgemmKernel6x8AVX2_loop4:
 	CMPQ         AX, $0x08
 	JB           dgemmKernel6x8AVX2_tail
@@ -3624,6 +3638,8 @@ TEXT ·dgemmKernelRows6x8AVX2(SB), NOSPLIT, $0-72
 	IMUL3Q     $0x00000006, DX, R12
 	LEAQ       (CX)(R12*1), R10
 	XORQ       R11, R11
+
+	PCALIGN $64
 
 dgemmKernelRows6x8AVX2_loop4:
 	CMPQ       AX, $0x08
@@ -4062,6 +4078,8 @@ dgemmColumn6x8AVX2_pfdone:
 	IMULQ      DX, R11
 	ADDQ       CX, R11
 
+	PCALIGN $64
+
 dgemmColumn6x8AVX2_loop4:
 	CMPQ         AX, $0x08
 	JB           dgemmColumn6x8AVX2_tail
@@ -4446,6 +4464,8 @@ TEXT ·dgemmKernel14x16AVX512(SB), NOSPLIT, $0-72
 	MOVQ       AX, R9
 	IMULQ      DX, R9
 	ADDQ       CX, R9
+
+	PCALIGN $64
 
 dgemmKernel14x16AVX512_loop4:
 	CMPQ         AX, $0x08
@@ -5133,6 +5153,8 @@ TEXT ·dgemmKernelRows14x16AVX512(SB), NOSPLIT, $0-72
 	IMUL3Q     $0x0000000e, DX, R15
 	LEAQ       (CX)(R15*1), R13
 	XORQ       R14, R14
+
+	PCALIGN $64
 
 dgemmKernelRows14x16AVX512_loop4:
 	CMPQ       AX, $0x08
@@ -6033,6 +6055,8 @@ dgemmColumn14x16AVX512_pfdone:
 	IMULQ      DX, R11
 	ADDQ       CX, R11
 
+	PCALIGN $64
+
 dgemmColumn14x16AVX512_loop4:
 	CMPQ         AX, $0x08
 	JB           dgemmColumn14x16AVX512_tail
@@ -6644,6 +6668,8 @@ TEXT ·fmaPeakAVX2(SB), NOSPLIT, $0-8
 	VXORPS Y11, Y11, Y11
 	VXORPS Y12, Y12, Y12
 
+	PCALIGN $64
+
 fmaPeakAVX2_loop:
 	TESTQ       AX, AX
 	JZ          fmaPeakAVX2_done
@@ -6683,6 +6709,8 @@ TEXT ·fmaPeakAVX512(SB), NOSPLIT, $0-8
 	VPXORD Z10, Z10, Z10
 	VPXORD Z11, Z11, Z11
 	VPXORD Z12, Z12, Z12
+
+	PCALIGN $64
 
 fmaPeakAVX512_loop:
 	TESTQ       AX, AX
@@ -6736,6 +6764,8 @@ transposePack32_group_near:
 	ADDQ  DX, R13
 	MOVQ  DI, R14
 	ANDQ  $-4, R14
+
+	PCALIGN $64
 
 transposePack32_block_loop:
 	CMPQ       R12, R14
@@ -6808,6 +6838,8 @@ transposePack32_pair_near:
 	ADDQ  DX, R12
 	MOVQ  DI, R11
 	ANDQ  $-4, R11
+
+	PCALIGN $64
 
 transposePack32_pair_block:
 	CMPQ       R10, R11
