@@ -16,6 +16,11 @@ type product[T float32 | float64] struct {
 	directA, directB bool
 	// alongRows flips the order of the tile loops for short A (see tiles).
 	alongRows bool
+	// src, if not nil, supplies B in place of b and ldb (see MatrixSource); the product's
+	// rows p and columns j of B are the source's rows and columns p+pOff and j+jOff (or, with
+	// transB, its rows j+jOff and columns p+pOff).
+	src        MatrixSource[T]
+	pOff, jOff int
 }
 
 // Packing A costs one pass over it, which pays off only when the packed block serves many B
@@ -37,6 +42,11 @@ var alongRowsOK = true
 const minParallelWork = 64 * 64 * 64
 
 func gemm[T float32 | float64](im *impl[T], threads int, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	gemmFrom(im, threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc)
+}
+
+// gemmFrom is gemm with B read from src instead of b and ldb when src is not nil.
+func gemmFrom[T float32 | float64](im *impl[T], threads int, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, src MatrixSource[T], beta T, c []T, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -45,12 +55,22 @@ func gemm[T float32 | float64](im *impl[T], threads int, transA, transB bool, m,
 		return
 	}
 	if parts := splitK(m, n, k, threads); parts > 1 {
-		gemmSplitK(im, parts, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		gemmSplitK(im, parts, transA, transB, m, n, k, alpha, a, lda, b, ldb, src, beta, c, ldc)
 		return
 	}
-	pr := newProduct(im, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	pr := newProduct(im, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc).from(src, 0, 0)
 	rects := split(m, n, k, im.mr, im.nr, threads)
 	parallel(len(rects), func(i int) { pr.run(rects[i]) })
+}
+
+// from makes pr read B from src (if not nil) with the given offsets, and returns pr. A source
+// is always packed: its blocks exist only as they are asked for.
+func (pr *product[T]) from(src MatrixSource[T], pOff, jOff int) *product[T] {
+	if src != nil {
+		pr.src, pr.pOff, pr.jOff = src, pOff, jOff
+		pr.directB = false
+	}
+	return pr
 }
 
 func newProduct[T float32 | float64](im *impl[T], transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) *product[T] {
@@ -125,12 +145,14 @@ func (pr *product[T]) computePadded(w *workspace[T], r rect) {
 	} else {
 		a = pr.a[r.i0*pr.lda:]
 	}
-	if pr.transB {
+	switch {
+	case pr.src != nil:
+	case pr.transB:
 		b = pr.b[r.j0*pr.ldb:]
-	} else {
+	default:
 		b = pr.b[r.j0:]
 	}
-	sub := newProduct(pr.im, pr.transA, pr.transB, rows, cols, pr.k, pr.alpha, a, pr.lda, b, pr.ldb, 0, w.c, ld)
+	sub := newProduct(pr.im, pr.transA, pr.transB, rows, cols, pr.k, pr.alpha, a, pr.lda, b, pr.ldb, 0, w.c, ld).from(pr.src, pr.pOff, pr.jOff+r.j0)
 	whole := rect{0, rows, 0, cols}
 	w.fit(sub, whole)
 	sub.compute(w, whole)
@@ -160,7 +182,7 @@ func splitK(m, n, k, threads int) int {
 // gemmSplitK computes C = alpha*op(A)*op(B) + beta*C as parts products over slices of k: the
 // first into C itself with the caller's beta, the others into private buffers that are then
 // added to C.
-func gemmSplitK[T float32 | float64](im *impl[T], parts int, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+func gemmSplitK[T float32 | float64](im *impl[T], parts int, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, src MatrixSource[T], beta T, c []T, ldc int) {
 	partial := make([][]T, parts)
 	parallel(parts, func(i int) {
 		k0, k1 := i*k/parts, (i+1)*k/parts
@@ -173,13 +195,16 @@ func gemmSplitK[T float32 | float64](im *impl[T], parts int, transA, transB bool
 		if transB {
 			bOff = k0
 		}
-		ai, bi := a[aOff:], b[bOff:]
+		ai, bi := a[aOff:], b
+		if src == nil {
+			bi = b[bOff:]
+		}
 		ci, ldci, betai := c, ldc, beta
 		if i > 0 {
 			partial[i] = make([]T, m*n)
 			ci, ldci, betai = partial[i], n, 0
 		}
-		newProduct(im, transA, transB, m, n, k1-k0, alpha, ai, lda, bi, ldb, betai, ci, ldci).run(rect{0, m, 0, n})
+		newProduct(im, transA, transB, m, n, k1-k0, alpha, ai, lda, bi, ldb, betai, ci, ldci).from(src, k0, 0).run(rect{0, m, 0, n})
 	})
 	for _, p := range partial[1:] {
 		for i := 0; i < m; i++ {
@@ -493,6 +518,10 @@ func (pr *product[T]) packA(dst []T, i, rows, pc, kc int) {
 
 // packB packs columns j..j+cols-1 of op(B), rows pc..pc+kc-1, into nr-wide slivers.
 func (pr *product[T]) packB(dst []T, j, cols, pc, kc int) {
+	if pr.src != nil {
+		pr.packSource(dst, j, cols, pc, kc)
+		return
+	}
 	if pr.transB {
 		// B is stored n×k: column j of op(B) is a contiguous row of storage.
 		pr.im.packPanel(dst, pr.im.nr, pr.b[j*pr.ldb+pc:], pr.ldb, cols, kc, true)
@@ -619,3 +648,36 @@ func scale[T float32 | float64](c []T, m, n, ldc int, beta T) {
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// packSource is packB for a B read from a MatrixSource: the block is asked for into a scratch
+// matrix (kept in the product's workspace pool) and packed from there as a stored B would be.
+// Without transB that is the whole kc×cols block, dealt out at once; with transB, one sliver's
+// cols×kc rows at a time, each transposed into its sliver.
+func (pr *product[T]) packSource(dst []T, j, cols, pc, kc int) {
+	im := pr.im
+	nr := im.nr
+	buf := im.scratch(max(kc*cols, nr*kc))
+	defer im.scratchPool.Put(buf)
+	tmp := *buf
+	if !pr.transB {
+		pr.src.Block(tmp, cols, pr.pOff+pc, kc, pr.jOff+j, cols)
+		im.deal(dst, nr, tmp, cols, cols, kc)
+		return
+	}
+	for s := 0; s*nr < cols; s++ {
+		count := min(nr, cols-s*nr)
+		sliver := dst[s*kc*nr : (s+1)*kc*nr]
+		pr.src.Block(tmp, kc, pr.jOff+j+s*nr, count, pr.pOff+pc, kc)
+		im.transpose(sliver, nr, tmp, kc, count, kc)
+		zeroColumns(sliver, nr, count, kc)
+	}
+}
+
+// scratch returns a pooled buffer of at least n elements.
+func (im *impl[T]) scratch(n int) *[]T {
+	if buf, ok := im.scratchPool.Get().(*[]T); ok && len(*buf) >= n {
+		return buf
+	}
+	buf := aligned[T](n)
+	return &buf
+}

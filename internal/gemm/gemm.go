@@ -1,5 +1,7 @@
 package gemm
 
+import "math"
+
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major float32 matrices.
 //
 // op(A) is m×k: A is m×k (lda >= k) when !transA and k×m (lda >= m) when transA.
@@ -17,4 +19,33 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 func Dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	checkArgs("Dgemm", transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	gemm(active.d, Threads(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// MatrixSource is a matrix that is never stored whole. Block fills dst[r*ld+x] = M[i+r][j+x] for
+// r < rows and x < cols. SgemmSource and DgemmSource read B through it, one block at a time as
+// packing needs it: the im2col matrix of a convolution can then be formed from the image right
+// where it is packed, instead of being written out in full and read back. Block may be called
+// from several goroutines at once.
+type MatrixSource[T float32 | float64] interface {
+	Block(dst []T, ld, i, rows, j, cols int)
+}
+
+// SgemmSource is Sgemm with B read from src: B is k×n (!transB) or n×k (transB), as in Sgemm.
+func SgemmSource(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, src MatrixSource[float32], beta float32, c []float32, ldc int) {
+	checkArgs("SgemmSource", transA, transB, m, n, k, len(a), lda, math.MaxInt, sourceLD(transB, n, k), len(c), ldc)
+	gemmFrom(active.s, Threads(), transA, transB, m, n, k, alpha, a, lda, nil, 0, src, beta, c, ldc)
+}
+
+// DgemmSource is Dgemm with B read from src, as SgemmSource.
+func DgemmSource(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, src MatrixSource[float64], beta float64, c []float64, ldc int) {
+	checkArgs("DgemmSource", transA, transB, m, n, k, len(a), lda, math.MaxInt, sourceLD(transB, n, k), len(c), ldc)
+	gemmFrom(active.d, Threads(), transA, transB, m, n, k, alpha, a, lda, nil, 0, src, beta, c, ldc)
+}
+
+// sourceLD is the leading dimension B would have if stored, which checkArgs wants to see.
+func sourceLD(transB bool, n, k int) int {
+	if transB {
+		return max(1, k)
+	}
+	return max(1, n)
 }
