@@ -181,6 +181,16 @@ type GemmArgs struct {
 	OffC, LDC, StrideC int
 }
 
+// Im2colGemmer is implemented by backends whose GEMM can read B as the im2col matrix of an image
+// without building it (the CPU backend). A convolution then skips writing its column matrix,
+// KH·KW times the input's size, and reading it back. Backends without it get Im2col + Gemm.
+type Im2colGemmer interface {
+	// GemmIm2col is Gemm(g) where batch item i's B, as stored, is the im2col matrix
+	// [C·KH·KW, OH·OW] of image i of x, the images being C×H×W from element offX on; g.TransB
+	// reads it transposed, as Gemm would. g's B, OffB, LDB and StrideB are ignored.
+	GemmIm2col(g GemmArgs, x Storage, offX int, geom ConvGeom)
+}
+
 // ConvGeom is the geometry of a 2-D convolution's im2col: N images of C channels, H×W pixels, a
 // KH×KW kernel with strides, zero padding and dilation, and the resulting OH×OW output size
 //

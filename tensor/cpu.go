@@ -34,7 +34,7 @@ func (s *cpuStorage) Len() int {
 }
 
 // float is the set of element types the CPU kernels are written for.
-type float interface{ ~float32 | ~float64 }
+type float interface{ float32 | float64 }
 
 // cpuData returns the typed slice behind CPU storage. It panics when s is not CPU storage of dtype T.
 func cpuData[T float](s Storage) []T {

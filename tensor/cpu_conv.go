@@ -56,22 +56,64 @@ func im2col[T float](cols, x []T, g ConvGeom) {
 					clear(dst)
 					continue
 				}
-				src := img[ih*g.W:][:g.W]
-				clear(dst[:owLo])
-				switch {
-				case g.StrideW == 1:
-					copy(dst[owLo:owHi], src[owLo+off:])
-				case g.StrideW == 2 && owLo < owHi:
-					gatherEven(dst[owLo:owHi], src[owLo*2+off:])
-				default:
-					for ow := owLo; ow < owHi; ow++ {
-						dst[ow] = src[ow*g.StrideW+off]
-					}
-				}
-				clear(dst[owHi:])
+				fillRow(dst, img[ih*g.W:][:g.W], g.StrideW, off, 0, owLo, owHi)
 			}
 		}
 	})
+}
+
+// fillRow sets dst[x] to the image row src at column (ow0+x)*stride + off for the output
+// columns ow0+x in [owLo, owHi), the ones that read the image, and to 0 for the others (the
+// padding): a piece of one output row of an im2col row. With stride 1 the copy is a memmove.
+func fillRow[T float](dst, src []T, stride, off, ow0, owLo, owHi int) {
+	lo := min(max(owLo-ow0, 0), len(dst))
+	hi := min(max(owHi-ow0, lo), len(dst))
+	clear(dst[:lo])
+	if lo < hi {
+		in := dst[lo:hi]
+		first := (ow0+lo)*stride + off
+		switch stride {
+		case 1:
+			copy(in, src[first:])
+		case 2:
+			gatherEven(in, src[first:])
+		default:
+			for x := range in {
+				in[x] = src[first+x*stride]
+			}
+		}
+	}
+	clear(dst[hi:])
+}
+
+// im2colSource is the im2col matrix [C·KH·KW, OH·OW] of one image x (C×H×W) as a
+// gemm.MatrixSource: blocks of it are formed from the image where the GEMM packs them, and the
+// matrix is never stored whole (see GemmIm2col).
+type im2colSource[T float] struct {
+	x []T
+	g ConvGeom
+}
+
+func (s im2colSource[T]) Block(dst []T, ld, i, rows, j, cols int) {
+	g := s.g
+	for r := range rows {
+		row := i + r
+		c, kh, kw := row/(g.KH*g.KW), row/g.KW%g.KH, row%g.KW
+		img := s.x[c*g.H*g.W:][:g.H*g.W]
+		off := kw*g.DilW - g.PadW
+		owLo, owHi := validRange(g.OW, g.W, g.StrideW, off)
+		out := dst[r*ld:][:cols]
+		for col := j; len(out) > 0; {
+			oh, ow0 := col/g.OW, col%g.OW
+			seg := out[:min(len(out), g.OW-ow0)]
+			if ih := oh*g.StrideH - g.PadH + kh*g.DilH; ih < 0 || ih >= g.H {
+				clear(seg)
+			} else {
+				fillRow(seg, img[ih*g.W:][:g.W], g.StrideW, off, ow0, owLo, owHi)
+			}
+			out, col = out[len(seg):], col+len(seg)
+		}
+	}
 }
 
 // col2im is im2col's adjoint: each column entry is added back to the pixel it was read from. Images

@@ -87,6 +87,7 @@ var kernelTests = []kernelTest{
 	{"Reduce", testReduce},
 	{"Gemm", testGemm},
 	{"Im2col", testIm2col},
+	{"GemmIm2col", testGemmIm2col}, // optional: tensor.Im2colGemmer
 	{"Col2im", testCol2im},
 	{"ReflectPad", testReflectPad},
 	{"ReflectPadBackward", testReflectPadBackward},

@@ -53,6 +53,63 @@ func testIm2col(h *harness) {
 	}
 }
 
+// testGemmIm2col checks the optional Im2colGemmer against Im2col followed by Gemm on the
+// reference backend, for every convolution geometry and two larger ones, the forward product (W·cols) and the
+// weight gradient's (dY·colsᵀ), with a batch offset into the images, alpha, beta and a NaN C
+// under beta = 0. The CPU backend must match bit for bit: its columns are the same numbers,
+// packed by the same code.
+func testGemmIm2col(h *harness) {
+	ig, ok := h.b.(tensor.Im2colGemmer)
+	if !ok {
+		h.t.Skipf("%s does not implement tensor.Im2colGemmer (convolutions use Im2col and Gemm)", h.b.Name())
+	}
+	tl := h.pick(tol{rtol: 1e-5}, tol{rtol: 1e-13})
+	if h.b == tensor.CPU {
+		tl = exact
+	}
+	// Two more whose products start packing blocks, and splitting work between threads, in
+	// the middle of output rows: 2550 columns (more than a panel at k = 27) and k blocks of
+	// 255 or 218 columns in the weight-gradient product.
+	geoms := append(convGeoms(), tensor.NewConvGeom(1, 3, 51, 50, 3, 3, 1, 1, 1, 1, 1, 1),
+		tensor.NewConvGeom(1, 2, 61, 59, 4, 4, 2, 2, 1, 1, 1, 1))
+	for i, g := range geoms {
+		if g.N == 0 {
+			continue // no images, no product
+		}
+		rows, plane, cout := g.C*g.KH*g.KW, g.OH*g.OW, 4+i%3
+		const offX = 3
+		x := h.pair(h.normal(offX+imageLen(g), 0, 1))
+		colsRef := tensor.CPU.Alloc(h.dt, colsLen(g))
+		xRef := upload(tensor.CPU, h.dt, h.normal(imageLen(g), 0, 1))
+		tensor.CPU.Copy(xRef, 0, []int{1}, x.ref, offX, []int{1}, []int{imageLen(g)})
+		tensor.CPU.Im2col(colsRef, xRef, g)
+		for _, transB := range []bool{false, true} {
+			args := tensor.GemmArgs{M: cout, N: plane, K: rows, Alpha: 1.5, Beta: 0.5, Batch: g.N,
+				LDA: rows, LDB: plane, StrideB: rows * plane, LDC: plane, StrideC: cout * plane}
+			if transB { // dW = dY·colsᵀ: [cout, plane]·[plane, rows]
+				args = tensor.GemmArgs{TransB: true, M: cout, N: rows, K: plane, Alpha: 1, Beta: 0, Batch: g.N,
+					LDA: plane, StrideA: cout * plane, LDB: plane, StrideB: rows * plane, LDC: rows, StrideC: cout * rows}
+			}
+			a := h.pair(h.normal(args.M*args.K*g.N, 0, 1))
+			c := h.normal(args.M*args.N*g.N, 0, 1)
+			if args.Beta == 0 {
+				for j := range c {
+					c[j] = math.NaN()
+				}
+			}
+			pc := h.pair(c)
+			ref, got := args, args
+			ref.A, ref.B, ref.C = a.ref, colsRef, pc.ref
+			got.A, got.C = a.got, pc.got
+			tensor.CPU.Gemm(ref)
+			ig.GemmIm2col(got, x.got, offX, g)
+			what := fmt.Sprintf("GemmIm2col transB=%v %s", transB, geomString(g))
+			h.check(what, pc, tl, absAll(download(tensor.CPU, pc.ref)))
+			h.intact(what, a, x)
+		}
+	}
+}
+
 func testCol2im(h *harness) {
 	tl := h.pick(tol{rtol: 1e-5}, tol{rtol: 1e-13})
 	for _, g := range convGeoms() {
