@@ -76,15 +76,13 @@ func Conv2d(x, w, b *Var, o Conv2dOptions) *Var {
 	bands := convBands(g)
 	for _, bd := range bands {
 		in := bd.input(x.Value, g)
-		cols := columns(in, bd.g)
 		bandPlane := bd.g.OH * g.OW
-		x.Value.Backend().Gemm(tensor.GemmArgs{
+		gemmColumns(tensor.GemmArgs{
 			M: cout, N: bandPlane, K: rows, Alpha: 1, Beta: beta, Batch: g.N,
 			A: w.Value.Storage(), LDA: rows, StrideA: 0,
-			B: cols.Storage(), LDB: bandPlane, StrideB: rows * bandPlane,
+			LDB: bandPlane, StrideB: rows * bandPlane,
 			C: out.Storage(), OffC: bd.oh0 * g.OW, LDC: plane, StrideC: cout * plane,
-		})
-		releaseColumns(cols, bd.g)
+		}, in, bd.g)
 		if !bd.whole {
 			tensor.Release(in) // the strip's copy of the input rows
 		}
@@ -112,17 +110,16 @@ func Conv2d(x, w, b *Var, o Conv2dOptions) *Var {
 			if w.requiresGrad {
 				// dW += Σ_n dY_n · cols_nᵀ over the strip's output positions.
 				in := bd.input(x.Value, g)
-				cols = columns(in, bd.g)
 				beta := 1.0
 				if i == 0 {
 					beta = 0
 				}
-				gemmSumOverBatch(tensor.GemmArgs{
+				cols = columnsSumOverBatch(tensor.GemmArgs{
 					TransB: true, M: cout, N: rows, K: bandPlane, Alpha: 1, Beta: beta, Batch: g.N,
 					A: gy.Storage(), OffA: bd.oh0 * g.OW, LDA: plane, StrideA: cout * plane,
-					B: cols.Storage(), LDB: bandPlane, StrideB: rows * bandPlane,
+					LDB: bandPlane, StrideB: rows * bandPlane,
 					C: dw.Storage(), LDC: rows,
-				})
+				}, in, bd.g)
 				if !bd.whole && !isPointwise(bd.g) {
 					tensor.Release(in)
 				}
@@ -319,9 +316,13 @@ func broadcastBias(b *tensor.Tensor, n, plane int) *tensor.Tensor {
 // results are stored. (A batched GEMM with a C stride of 0 would do the same on the CPU but race on
 // devices that run the batch in parallel.)
 func gemmSumOverBatch(g tensor.GemmArgs) {
-	backend := g.C.Backend()
-	batch := g.Batch
-	for i := range batch {
+	gemmEachImage(g, func(one tensor.GemmArgs, _ int) { g.C.Backend().Gemm(one) })
+}
+
+// gemmEachImage calls run with each image's product of the batched g (Batch 1, no strides,
+// offsets moved to the image, beta 1 after the first) and the image's index.
+func gemmEachImage(g tensor.GemmArgs, run func(one tensor.GemmArgs, i int)) {
+	for i := range g.Batch {
 		one := g
 		one.Batch, one.StrideA, one.StrideB, one.StrideC = 1, 0, 0, 0
 		one.OffA += i * g.StrideA
@@ -329,8 +330,38 @@ func gemmSumOverBatch(g tensor.GemmArgs) {
 		if i > 0 {
 			one.Beta = 1
 		}
-		backend.Gemm(one)
+		run(one, i)
 	}
+}
+
+// columnsSumOverBatch is gemmSumOverBatch with B the columns of x (im2col with geom). On a
+// backend that implements tensor.Im2colGemmer they are never built and it returns nil; else it
+// returns the columns it built, for the caller to reuse or release.
+func columnsSumOverBatch(g tensor.GemmArgs, x *tensor.Tensor, geom tensor.ConvGeom) (cols *tensor.Tensor) {
+	if ig, ok := implicitColumns(g.C.Backend(), geom); ok {
+		image := geom.C * geom.H * geom.W
+		gemmEachImage(g, func(one tensor.GemmArgs, i int) { ig.GemmIm2col(one, x.Storage(), i*image, geom) })
+		return nil
+	}
+	cols = columns(x, geom)
+	g.B = cols.Storage()
+	gemmSumOverBatch(g)
+	return cols
+}
+
+// gemmColumns runs the batched product g whose B is the columns of x (im2col with geom):
+// on a backend that implements tensor.Im2colGemmer without building them, else through
+// columns and Gemm.
+func gemmColumns(g tensor.GemmArgs, x *tensor.Tensor, geom tensor.ConvGeom) {
+	backend := g.C.Backend()
+	if ig, ok := implicitColumns(backend, geom); ok {
+		ig.GemmIm2col(g, x.Storage(), 0, geom)
+		return
+	}
+	cols := columns(x, geom)
+	g.B = cols.Storage()
+	backend.Gemm(g)
+	releaseColumns(cols, geom)
 }
 
 // prefersTransposedForm reports whether the stride-1 convolution g with cout output channels
@@ -377,3 +408,15 @@ func reversal(b tensor.Backend, dt tensor.DType, n int) *tensor.Tensor {
 	}
 	return tensor.Cast(tensor.FromFloat64(host, n, n), dt).To(b)
 }
+
+// implicitColumns returns backend as a tensor.Im2colGemmer when the products with the columns
+// of geom should go through it: when it implements it, the columns are more than the input
+// itself (not a pointwise convolution), and the tests have not turned it off.
+func implicitColumns(backend tensor.Backend, geom tensor.ConvGeom) (tensor.Im2colGemmer, bool) {
+	ig, ok := backend.(tensor.Im2colGemmer)
+	return ig, ok && useImplicitColumns && !isPointwise(geom)
+}
+
+// useImplicitColumns lets convolutions use tensor.Im2colGemmer; the tests turn it off to check
+// that both ways give the same bits.
+var useImplicitColumns = true

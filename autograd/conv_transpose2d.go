@@ -68,28 +68,48 @@ func ConvTranspose2d(x, w, b *Var, o ConvTranspose2dOptions) *Var {
 	return record("conv_transpose2d", out, inputs, func(gy *tensor.Tensor) []*tensor.Tensor {
 		grads := make([]*tensor.Tensor, len(inputs))
 		if x.requiresGrad || w.requiresGrad {
-			dcols := columns(gy, g)
+			// Both products read the columns of dY: built once and shared, or, on a backend
+			// that implements tensor.Im2colGemmer, never built.
+			_, implicit := implicitColumns(gy.Backend(), g)
+			var dcols *tensor.Tensor
+			if !implicit {
+				dcols = columns(gy, g)
+			}
 			if x.requiresGrad {
 				dx := tensor.New(gy.Backend(), gy.DType(), g.N, cin, g.OH, g.OW)
-				gy.Backend().Gemm(tensor.GemmArgs{
+				args := tensor.GemmArgs{
 					M: cin, N: plane, K: rows, Alpha: 1, Batch: g.N,
 					A: w.Value.Storage(), LDA: rows, StrideA: 0,
-					B: dcols.Storage(), LDB: plane, StrideB: rows * plane,
+					LDB: plane, StrideB: rows * plane,
 					C: dx.Storage(), LDC: plane, StrideC: cin * plane,
-				})
+				}
+				if implicit {
+					gemmColumns(args, gy, g)
+				} else {
+					args.B = dcols.Storage()
+					gy.Backend().Gemm(args)
+				}
 				grads[0] = dx
 			}
 			if w.requiresGrad {
 				dw := tensor.New(gy.Backend(), gy.DType(), cin, rows)
-				gemmSumOverBatch(tensor.GemmArgs{
+				args := tensor.GemmArgs{
 					TransB: true, M: cin, N: rows, K: plane, Alpha: 1, Batch: g.N,
 					A: x.Value.Storage(), LDA: plane, StrideA: cin * plane,
-					B: dcols.Storage(), LDB: plane, StrideB: rows * plane,
+					LDB: plane, StrideB: rows * plane,
 					C: dw.Storage(), LDC: rows,
-				})
+				}
+				if implicit {
+					columnsSumOverBatch(args, gy, g)
+				} else {
+					args.B = dcols.Storage()
+					gemmSumOverBatch(args)
+				}
 				grads[1] = tensor.Reshape(dw, w.Shape()...)
 			}
-			releaseColumns(dcols, g)
+			if dcols != nil {
+				releaseColumns(dcols, g)
+			}
 		}
 		if b != nil && b.requiresGrad {
 			grads[2] = tensor.Sum(gy, []int{0, 2, 3}, false)
