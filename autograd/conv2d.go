@@ -35,7 +35,9 @@ func orOne(p [2]int) [2]int {
 //
 // It runs as im2col followed by one batched GEMM per call: the columns cols_n [Cin·KH·KW, OH·OW]
 // of each image are multiplied by the weight seen as a matrix [Cout, Cin·KH·KW], which the GEMM
-// reuses for the whole batch (stride 0). The bias is written into the output first and the GEMM
+// reuses for the whole batch (stride 0). On a backend that implements tensor.Im2colGemmer (the
+// CPU's) the columns are never built: the GEMM forms each block of them from the image where it
+// packs it, which saves writing KH·KW times the input's size and reading it back. The bias is written into the output first and the GEMM
 // adds to it (beta 1), so the bias costs no extra pass.
 //
 // Backward, with dY_n the output gradient of image n seen as [Cout, OH·OW]:
