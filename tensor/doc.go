@@ -10,6 +10,11 @@
 // every other shape operation (Permute, Narrow, Concat, Pad, Expand) copies through the backend's
 // strided Copy kernel. This keeps every kernel simple enough to write for a GPU in an afternoon.
 //
+// Besides the Backend kernels, a backend may implement Im2colGemmer: a GEMM whose B is the im2col
+// matrix of an image, formed block by block where the GEMM packs it instead of being built whole.
+// The CPU backend does (through internal/gemm's SgemmSource); package autograd's convolutions use
+// it when it is there and Im2col followed by Gemm when it is not.
+//
 // Programmer errors (mismatched shapes or dtypes, tensors on two devices) panic with a message that
 // names the operation and the shapes involved, as PyTorch raises.
 //
