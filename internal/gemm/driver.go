@@ -650,13 +650,17 @@ func scale[T float32 | float64](c []T, m, n, ldc int, beta T) {
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // packSource is packB for a B read from a MatrixSource: the block is asked for into a scratch
-// matrix (kept in the product's workspace pool) and packed from there as a stored B would be.
-// Without transB that is the whole kc×cols block, dealt out at once; with transB, one sliver's
-// cols×kc rows at a time, each transposed into its sliver.
+// matrix (from the impl's pool) and packed from there as a stored B would be. Without transB
+// that is the whole kc×cols block, dealt out at once; with transB, one sliver's nr×kc rows at a
+// time, each transposed into its sliver.
 func (pr *product[T]) packSource(dst []T, j, cols, pc, kc int) {
 	im := pr.im
 	nr := im.nr
-	buf := im.scratch(max(kc*cols, nr*kc))
+	size := kc * cols
+	if pr.transB {
+		size = nr * kc
+	}
+	buf := im.scratch(size)
 	defer im.scratchPool.Put(buf)
 	tmp := *buf
 	if !pr.transB {
