@@ -197,14 +197,7 @@ func kernel(e elem, s isa, rows, column bool) {
 		// The next B sliver, a share per tile, so that it is in cache when the next call
 		// starts (the packed B panel is larger than L2).
 		Load(Param("pfLines"), k)
-		Label(name + "_pf")
-		TESTQ(k, k)
-		JZ(LabelRef(name + "_pfdone"))
-		PREFETCHT0(Mem{Base: pf})
-		ADDQ(U8(64), pf)
-		DECQ(k)
-		JMP(LabelRef(name + "_pf"))
-		Label(name + "_pfdone")
+		prefetchLoop(name+"_pf", pf, k)
 	}
 	Load(Param("k"), k)
 	Load(Param("b"), pb)
@@ -704,13 +697,19 @@ func prefetchLines() {
 	TEXT(name, NOSPLIT, "func(p *byte, lines int)")
 	Doc(name + " prefetches lines 64-byte cache lines from p on.")
 	p, n := Load(Param("p"), GP64()), Load(Param("lines"), GP64())
-	Label(name + "_loop")
+	prefetchLoop(name, p, n)
+	RET()
+}
+
+// prefetchLoop emits a loop that prefetches n cache lines from p on, advancing p past them and
+// counting n down to 0.
+func prefetchLoop(label string, p, n reg.Register) {
+	Label(label + "_loop")
 	TESTQ(n, n)
-	JZ(LabelRef(name + "_done"))
+	JZ(LabelRef(label + "_done"))
 	PREFETCHT0(Mem{Base: p})
 	ADDQ(U8(64), p)
 	DECQ(n)
-	JMP(LabelRef(name + "_loop"))
-	Label(name + "_done")
-	RET()
+	JMP(LabelRef(label + "_loop"))
+	Label(label + "_done")
 }

@@ -740,15 +740,15 @@ TEXT ·sgemmColumn6x16AVX2(SB), NOSPLIT, $0-80
 sgemmColumn6x16AVX2_tile:
 	MOVQ pfLines+72(FP), AX
 
-sgemmColumn6x16AVX2_pf:
+sgemmColumn6x16AVX2_pf_loop:
 	TESTQ      AX, AX
-	JZ         sgemmColumn6x16AVX2_pfdone
+	JZ         sgemmColumn6x16AVX2_pf_done
 	PREFETCHT0 (SI)
 	ADDQ       $0x40, SI
 	DECQ       AX
-	JMP        sgemmColumn6x16AVX2_pf
+	JMP        sgemmColumn6x16AVX2_pf_loop
 
-sgemmColumn6x16AVX2_pfdone:
+sgemmColumn6x16AVX2_pf_done:
 	MOVQ       k+0(FP), AX
 	MOVQ       b+24(FP), DI
 	MOVQ       R9, R11
@@ -2564,15 +2564,15 @@ TEXT ·sgemmColumn14x32AVX512(SB), NOSPLIT, $0-80
 sgemmColumn14x32AVX512_tile:
 	MOVQ pfLines+72(FP), AX
 
-sgemmColumn14x32AVX512_pf:
+sgemmColumn14x32AVX512_pf_loop:
 	TESTQ      AX, AX
-	JZ         sgemmColumn14x32AVX512_pfdone
+	JZ         sgemmColumn14x32AVX512_pf_done
 	PREFETCHT0 (SI)
 	ADDQ       $0x40, SI
 	DECQ       AX
-	JMP        sgemmColumn14x32AVX512_pf
+	JMP        sgemmColumn14x32AVX512_pf_loop
 
-sgemmColumn14x32AVX512_pfdone:
+sgemmColumn14x32AVX512_pf_done:
 	MOVQ       k+0(FP), AX
 	MOVQ       b+24(FP), DI
 	MOVQ       R9, R11
@@ -4032,15 +4032,15 @@ TEXT ·dgemmColumn6x8AVX2(SB), NOSPLIT, $0-88
 dgemmColumn6x8AVX2_tile:
 	MOVQ pfLines+80(FP), AX
 
-dgemmColumn6x8AVX2_pf:
+dgemmColumn6x8AVX2_pf_loop:
 	TESTQ      AX, AX
-	JZ         dgemmColumn6x8AVX2_pfdone
+	JZ         dgemmColumn6x8AVX2_pf_done
 	PREFETCHT0 (SI)
 	ADDQ       $0x40, SI
 	DECQ       AX
-	JMP        dgemmColumn6x8AVX2_pf
+	JMP        dgemmColumn6x8AVX2_pf_loop
 
-dgemmColumn6x8AVX2_pfdone:
+dgemmColumn6x8AVX2_pf_done:
 	MOVQ       k+0(FP), AX
 	MOVQ       b+24(FP), DI
 	MOVQ       R9, R11
@@ -5969,15 +5969,15 @@ TEXT ·dgemmColumn14x16AVX512(SB), NOSPLIT, $0-88
 dgemmColumn14x16AVX512_tile:
 	MOVQ pfLines+80(FP), AX
 
-dgemmColumn14x16AVX512_pf:
+dgemmColumn14x16AVX512_pf_loop:
 	TESTQ      AX, AX
-	JZ         dgemmColumn14x16AVX512_pfdone
+	JZ         dgemmColumn14x16AVX512_pf_done
 	PREFETCHT0 (SI)
 	ADDQ       $0x40, SI
 	DECQ       AX
-	JMP        dgemmColumn14x16AVX512_pf
+	JMP        dgemmColumn14x16AVX512_pf_loop
 
-dgemmColumn14x16AVX512_pfdone:
+dgemmColumn14x16AVX512_pf_done:
 	MOVQ       k+0(FP), AX
 	MOVQ       b+24(FP), DI
 	MOVQ       R9, R11
