@@ -5,13 +5,13 @@ func Cast(t *Tensor, dt DType) *Tensor {
 	if t.dtype == dt {
 		return t
 	}
-	out := New(t.Backend(), dt, t.shape...)
+	out := Empty(t.Backend(), dt, t.shape...) // Cast writes every element
 	t.Backend().Cast(out.storage, t.storage)
 	return out
 }
 
 func unaryOp(op UnaryOp, t *Tensor, param float64) *Tensor {
-	out := ZerosLike(t)
+	out := Empty(t.Backend(), t.dtype, t.shape...) // Unary writes every element
 	t.Backend().Unary(op, out.storage, t.storage, param)
 	return out
 }
@@ -62,7 +62,7 @@ func binaryOp(name string, op BinaryOp, a, b *Tensor, param float64) *Tensor {
 	sameDevice(name, a, b)
 	sameDType(name, a, b)
 	shape := BroadcastShapes(name, a.shape, b.shape)
-	out := New(a.Backend(), a.dtype, shape...)
+	out := Empty(a.Backend(), a.dtype, shape...) // Binary writes every element
 	a.Backend().Binary(op, out.storage, a.storage, b.storage, shape,
 		broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape), param)
 	return out

@@ -18,7 +18,7 @@ func Col2im(cols *Tensor, g ConvGeom) *Tensor {
 	if !sameShape(cols.shape, want) {
 		panic(fmt.Sprintf("tensor.Col2im: columns %v, geometry wants %v", cols.shape, want))
 	}
-	x := New(cols.Backend(), cols.dtype, g.N, g.C, g.H, g.W)
+	x := Empty(cols.Backend(), cols.dtype, g.N, g.C, g.H, g.W) // Col2im overwrites it
 	cols.Backend().Col2im(x.storage, cols.storage, g)
 	return x
 }
@@ -49,14 +49,14 @@ func ReflectPad2d(x *Tensor, p Pad2d) *Tensor {
 	shape := x.Shape()
 	shape[len(shape)-2] += p.Top + p.Bottom
 	shape[len(shape)-1] += p.Left + p.Right
-	out := New(x.Backend(), x.dtype, shape...)
+	out := Empty(x.Backend(), x.dtype, shape...) // ReflectPad writes every element
 	x.Backend().ReflectPad(out.storage, x.storage, planes, h, w, p)
 	return out
 }
 
 // ReflectPad2dBackward maps the gradient dy of a ReflectPad2d output back to its input's shape.
 func ReflectPad2dBackward(dy *Tensor, inputShape []int, p Pad2d) *Tensor {
-	dx := New(dy.Backend(), dy.dtype, inputShape...)
+	dx := Empty(dy.Backend(), dy.dtype, inputShape...) // ReflectPadBackward overwrites it
 	planes, h, w := checkPad("tensor.ReflectPad2dBackward", dx, p)
 	want := dx.Shape()
 	want[len(want)-2] += p.Top + p.Bottom
@@ -73,9 +73,10 @@ func ReflectPad2dBackward(dy *Tensor, inputShape []int, p Pad2d) *Tensor {
 // and 1/std (shape [planes]) that the backward pass needs.
 func InstanceNorm(x *Tensor, eps float64) (y, mean, rstd *Tensor) {
 	planes, size := normPlanes("tensor.InstanceNorm", x)
-	y = ZerosLike(x)
-	mean = New(x.Backend(), x.dtype, planes)
-	rstd = New(x.Backend(), x.dtype, planes)
+	// The kernel writes every element of all three.
+	y = Empty(x.Backend(), x.dtype, x.shape...)
+	mean = Empty(x.Backend(), x.dtype, planes)
+	rstd = Empty(x.Backend(), x.dtype, planes)
 	x.Backend().InstanceNormForward(y.storage, mean.storage, rstd.storage, x.storage, planes, size, eps)
 	return y, mean, rstd
 }
@@ -90,7 +91,7 @@ func InstanceNormBackward(dy, x, mean, rstd *Tensor) *Tensor {
 	if mean.Numel() != planes || rstd.Numel() != planes {
 		panic(fmt.Sprintf("tensor.InstanceNormBackward: statistics %v, %v for %d planes", mean.shape, rstd.shape, planes))
 	}
-	dx := ZerosLike(x)
+	dx := Empty(x.Backend(), x.dtype, x.shape...) // the kernel writes every element
 	x.Backend().InstanceNormBackward(dx.storage, dy.storage, x.storage, mean.storage, rstd.storage, planes, size)
 	return dx
 }

@@ -173,7 +173,7 @@ func (t *Tensor) Item() float64 {
 
 // Clone returns a copy of t on the same backend.
 func (t *Tensor) Clone() *Tensor {
-	out := ZerosLike(t)
+	out := Empty(t.Backend(), t.dtype, t.shape...) // CopyInto overwrites it
 	CopyInto(out, t)
 	return out
 }
