@@ -5,7 +5,7 @@ PKGS     := ./...
 # Debian's python3-torch lives in the system interpreter (golden-value generators only; CI never needs it).
 PYTHON   ?= /usr/bin/python3
 
-.PHONY: all build test vet fmt-check bench demo golden clean
+.PHONY: all build test vet fmt-check bench demo golden asm clean
 
 all: build test
 
@@ -39,6 +39,11 @@ demo:
 		-ngf 16 -ndf 16 -blocks 3 -load-size 72 -crop-size 64 -epochs 15 -decay-epochs 15 -save-every 0
 	$(GO) run ./cmd/cyclegan translate -checkpoint runs/demo/checkpoints/latest.safetensors \
 		-out runs/demo/translated data/demo/horse2zebra/testA
+
+# Regenerate the assembly of internal/gemm and internal/vec from their avo generators in _asm/
+# (a module of its own, so that avo is not a dependency of zebra). The output is committed.
+asm:
+	cd _asm && $(GO) generate ./...
 
 # Regenerate the PyTorch golden files (needs Debian's python3-torch).
 golden:
