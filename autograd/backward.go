@@ -15,8 +15,10 @@ import (
 // drops its closure (and the activations it captured) and its links to its inputs, so an
 // intermediate Var, and its Value, becomes garbage as soon as the pass has gone below it, even
 // while v itself is still referenced. Memory falls during the backward pass instead of holding the
-// whole forward until it ends. Call Backward once per forward: a second call over the same graph
-// panics.
+// whole forward until it ends. The intermediate gradients themselves are handed back to the
+// backend (tensor.Release) as soon as they are summed or passed down, so that on the CPU the
+// next ones reuse their buffers instead of fresh, zeroed memory. Call Backward once per forward:
+// a second call over the same graph panics.
 func (v *Var) Backward() {
 	if v.Value.Numel() != 1 {
 		panic(fmt.Sprintf("autograd.Backward: output of shape %v is not a scalar; use BackwardWith and pass its gradient", v.Value.Shape()))
@@ -34,6 +36,22 @@ func (v *Var) BackwardWith(grad *tensor.Tensor) {
 	}
 	order := topoSort(v)
 	grads := map[*Var]*tensor.Tensor{v: grad}
+	// release hands a gradient that is no longer needed back to its backend, unless it is the
+	// caller's seed or shares storage with a pending gradient (an op's backward may return its
+	// incoming gradient, or a view of it, for an input). Released CPU buffers serve the next
+	// tensors of the same size without being cleared (see tensor.Release); on the CPU a stray
+	// later use of a released tensor panics instead of reading someone else's data.
+	release := func(t *tensor.Tensor) {
+		if t == grad || t.Storage() == grad.Storage() {
+			return
+		}
+		for _, pending := range grads {
+			if pending.Storage() == t.Storage() {
+				return
+			}
+		}
+		tensor.Release(t)
+	}
 	for i := len(order) - 1; i >= 0; i-- {
 		n := order[i]
 		// From here on only the nodes not yet run (through their inputs) and the pending gradients
@@ -45,13 +63,15 @@ func (v *Var) BackwardWith(grad *tensor.Tensor) {
 			continue
 		}
 		if n.node == nil {
-			accumulate(&n.Grad, g)
+			accumulate(&n.Grad, g) // a copy, or added into the leaf's gradient
+			release(g)
 			continue
 		}
 		if n.node.backward == nil {
 			panic("autograd.Backward: the graph through " + n.node.op + " was already freed by an earlier Backward")
 		}
 		inGrads := n.node.backward(g)
+		dead := []*tensor.Tensor{g} // g, and the gradients summed into others below
 		for j, in := range n.node.inputs {
 			if !in.requiresGrad || inGrads[j] == nil {
 				continue
@@ -59,8 +79,15 @@ func (v *Var) BackwardWith(grad *tensor.Tensor) {
 			checkGrad(n.node.op, in, inGrads[j])
 			if prev, ok := grads[in]; ok {
 				grads[in] = tensor.Add(prev, inGrads[j])
+				dead = append(dead, prev, inGrads[j])
 			} else {
 				grads[in] = inGrads[j]
+			}
+		}
+		for k, t := range dead {
+			// Once per storage: the same gradient may have gone to several inputs.
+			if !slices.ContainsFunc(dead[:k], func(u *tensor.Tensor) bool { return u.Storage() == t.Storage() }) {
+				release(t)
 			}
 		}
 		// Free the node: the closure holds the activations its backward needed, the inputs hold

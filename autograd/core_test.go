@@ -212,3 +212,33 @@ func TestMatmulSharedWeightGradientSumsOverBatch(t *testing.T) {
 		t.Error("a does not require a gradient but got one")
 	}
 }
+
+// TestBackwardReleasesOnlyDeadGradients runs graphs large enough for released gradients to go to
+// the CPU pool (and read as empty afterwards): a gradient that Add hands to both of its inputs, a
+// Reshape view of a gradient, a diamond whose branches are summed, and a caller's seed that must
+// stay readable. Releasing a gradient that was still pending would panic or change the result.
+func TestBackwardReleasesOnlyDeadGradients(t *testing.T) {
+	const n = 1 << 17 // over the pool's minimum size
+	rng := tensor.NewRNG(3)
+	x := NewVar(tensor.Normal(rng, tensor.Float64, 0, 1, n), true)
+	y := Scale(x, 2)                                           // y = 2x
+	z := Add(Reshape(y, 2, n/2), Reshape(Scale(y, 3), 2, n/2)) // z = 2x + 6x, through views
+	w := Add(z, z)                                             // Add passes its gradient to both inputs
+	seed := tensor.Normal(rng, tensor.Float64, 0, 1, 2, n/2)
+	seedCopy := seed.Clone()
+	w.BackwardWith(seed)
+	// dw/dx = 2·(2 + 6) = 16 elementwise.
+	want := tensor.Reshape(tensor.Scale(seedCopy, 16), n).Float64s()
+	got := x.Grad.Float64s()
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("x.Grad[%d] = %v, want %v", i, got[i], want[i])
+		}
+	}
+	s, sc := seed.Float64s(), seedCopy.Float64s() // the seed must not have been released
+	for i := range s {
+		if s[i] != sc[i] {
+			t.Fatalf("the seed changed at %d: %v, was %v", i, s[i], sc[i])
+		}
+	}
+}
