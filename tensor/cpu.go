@@ -145,7 +145,7 @@ func (cpuBackend) Copy(dst Storage, dstOff int, dstStrides []int, src Storage, s
 	if dst.DType() != src.DType() {
 		panic("tensor: cpu.Copy between dtypes; use Cast")
 	}
-	if numel(shape) == 0 {
+	if Numel(shape) == 0 {
 		return
 	}
 	shape, st := CollapseDims(shape, dstStrides, srcStrides)

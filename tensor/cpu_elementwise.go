@@ -141,13 +141,13 @@ func sigmoid(x float64) float64 {
 }
 
 func (cpuBackend) Binary(op BinaryOp, dst, a, b Storage, shape, aStrides, bStrides []int, param float64) {
-	if dst.Len() != numel(shape) || a.DType() != dst.DType() || b.DType() != dst.DType() {
+	if dst.Len() != Numel(shape) || a.DType() != dst.DType() || b.DType() != dst.DType() {
 		panic(fmt.Sprintf("tensor: cpu.Binary %s: dst %s[%d] for shape %v, operands %s and %s", op, dst.DType(), dst.Len(), shape, a.DType(), b.DType()))
 	}
-	if numel(shape) == 0 {
+	if Numel(shape) == 0 {
 		return
 	}
-	shape, st := CollapseDims(shape, contiguousStrides(shape), aStrides, bStrides)
+	shape, st := CollapseDims(shape, ContiguousStrides(shape), aStrides, bStrides)
 	switch dst.DType() {
 	case Float32:
 		binaryStrided(op, cpuData[float32](dst), cpuData[float32](a), cpuData[float32](b), shape, st[1], st[2], float32(param))
@@ -161,7 +161,7 @@ func (cpuBackend) Binary(op BinaryOp, dst, a, b Storage, shape, aStrides, bStrid
 func binaryStrided[T float](op BinaryOp, dst, a, b []T, shape, as, bs []int, p T) {
 	nd := len(shape)
 	inner := shape[nd-1]
-	rows := numel(shape[:nd-1])
+	rows := Numel(shape[:nd-1])
 	outer := shape[:nd-1]
 	grain := max(1, elementwiseGrain/max(inner, 1))
 	parallelFor(rows, grain, func(lo, hi int) {

@@ -115,7 +115,7 @@ func summarizedValues(vals []float64, shape []int) []float64 {
 	if len(shape) == 0 {
 		return vals
 	}
-	n, stride := shape[0], numel(shape[1:])
+	n, stride := shape[0], Numel(shape[1:])
 	var out []float64
 	for _, i := range shownIndices(n) {
 		out = append(out, summarizedValues(vals[i*stride:(i+1)*stride], shape[1:])...)
@@ -140,7 +140,7 @@ func formatBlock(vals []float64, shape []int, indent int, summarize bool, f numb
 	if len(shape) == 0 {
 		return f.format(vals[0])
 	}
-	n, stride := shape[0], numel(shape[1:])
+	n, stride := shape[0], Numel(shape[1:])
 	elided := summarize && n > 2*printEdge
 	var parts []string
 	for i := range n {

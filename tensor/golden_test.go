@@ -266,7 +266,7 @@ func TestGoldenString(t *testing.T) {
 		}
 		var data []float64
 		if r.Gen != nil {
-			data = make([]float64, numel(r.Shape))
+			data = make([]float64, Numel(r.Shape))
 			for i := range data {
 				data[i] = float64(float64(i)*r.Gen.Step) + r.Gen.Start // no fused multiply-add, as in PyTorch
 			}

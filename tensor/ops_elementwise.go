@@ -109,5 +109,5 @@ func AddInPlace(dst, src *Tensor) {
 		panic(name + ": " + shapeString(src.shape) + " does not broadcast to " + shapeString(dst.shape))
 	}
 	dst.Backend().Binary(OpAdd, dst.storage, dst.storage, src.storage, dst.shape,
-		contiguousStrides(dst.shape), broadcastStrides(src.shape, dst.shape), 0)
+		ContiguousStrides(dst.shape), broadcastStrides(src.shape, dst.shape), 0)
 }

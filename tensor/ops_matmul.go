@@ -46,7 +46,7 @@ func MatmulT(a, b *Tensor, transA, transB bool) *Tensor {
 	out := New(a.Backend(), a.dtype, append(slices.Clone(batchShape), m, n)...)
 	// Leading dimensions are at least 1 even for empty matrices, as BLAS requires.
 	a.Backend().Gemm(GemmArgs{
-		TransA: transA, TransB: transB, M: m, N: n, K: k, Alpha: 1, Beta: 0, Batch: numel(batchShape),
+		TransA: transA, TransB: transB, M: m, N: n, K: k, Alpha: 1, Beta: 0, Batch: Numel(batchShape),
 		A: a.storage, LDA: max(1, ac), StrideA: strideA,
 		B: b.storage, LDB: max(1, bc), StrideB: strideB,
 		C: out.storage, LDC: max(1, n), StrideC: m * n,

@@ -45,7 +45,7 @@ func reduceOver(name string, op ReduceOp, t *Tensor, axes []int, keepdim bool) *
 			first--
 		}
 		lo, hi := ax[first], ax[last]+1 // the run of axes [lo, hi)
-		outer, mid, inner := numel(shape[:lo]), numel(shape[lo:hi]), numel(shape[hi:])
+		outer, mid, inner := Numel(shape[:lo]), Numel(shape[lo:hi]), Numel(shape[hi:])
 		for d := lo; d < hi; d++ {
 			shape[d] = 1
 		}

@@ -28,7 +28,7 @@ func Reshape(t *Tensor, shape ...int) *Tensor {
 		}
 		shape[infer] = t.Numel() / known
 	}
-	if numel(shape) != t.Numel() {
+	if Numel(shape) != t.Numel() {
 		panic(fmt.Sprintf("tensor.Reshape: shape %v does not fit %v (%d elements)", requested, t.shape, t.Numel()))
 	}
 	return &Tensor{shape: shape, dtype: t.dtype, storage: t.storage}
@@ -40,7 +40,7 @@ func Permute(t *Tensor, perm ...int) *Tensor {
 		panic(fmt.Sprintf("tensor.Permute: permutation %v for shape %v", perm, t.shape))
 	}
 	seen := make([]bool, len(perm))
-	inStrides := contiguousStrides(t.shape)
+	inStrides := ContiguousStrides(t.shape)
 	shape := make([]int, len(perm))
 	srcStrides := make([]int, len(perm))
 	for i, p := range perm {
@@ -52,7 +52,7 @@ func Permute(t *Tensor, perm ...int) *Tensor {
 		shape[i], srcStrides[i] = t.shape[p], inStrides[p]
 	}
 	out := New(t.Backend(), t.dtype, shape...)
-	t.Backend().Copy(out.storage, 0, contiguousStrides(shape), t.storage, 0, srcStrides, shape)
+	t.Backend().Copy(out.storage, 0, ContiguousStrides(shape), t.storage, 0, srcStrides, shape)
 	return out
 }
 
@@ -76,8 +76,8 @@ func Narrow(t *Tensor, dim, start, length int) *Tensor {
 	shape := slices.Clone(t.shape)
 	shape[dim] = length
 	out := New(t.Backend(), t.dtype, shape...)
-	strides := contiguousStrides(t.shape)
-	t.Backend().Copy(out.storage, 0, contiguousStrides(shape), t.storage, start*strides[dim], strides, shape)
+	strides := ContiguousStrides(t.shape)
+	t.Backend().Copy(out.storage, 0, ContiguousStrides(shape), t.storage, start*strides[dim], strides, shape)
 	return out
 }
 
@@ -103,10 +103,10 @@ func Concat(ts []*Tensor, dim int) *Tensor {
 		shape[dim] += t.shape[dim]
 	}
 	out := New(ts[0].Backend(), ts[0].dtype, shape...)
-	outStrides := contiguousStrides(shape)
+	outStrides := ContiguousStrides(shape)
 	off := 0
 	for _, t := range ts {
-		t.Backend().Copy(out.storage, off*outStrides[dim], outStrides, t.storage, 0, contiguousStrides(t.shape), t.shape)
+		t.Backend().Copy(out.storage, off*outStrides[dim], outStrides, t.storage, 0, ContiguousStrides(t.shape), t.shape)
 		off += t.shape[dim]
 	}
 	return out
@@ -119,7 +119,7 @@ func Pad(t *Tensor, pads []int, value float64) *Tensor {
 		panic(fmt.Sprintf("tensor.Pad: pads %v for shape %v", pads, t.shape))
 	}
 	shape := slices.Clone(t.shape)
-	outStrides := func() []int { return contiguousStrides(shape) }
+	outStrides := func() []int { return ContiguousStrides(shape) }
 	before := make([]int, t.NDim())
 	for i := 0; i < len(pads); i += 2 {
 		d := t.NDim() - 1 - i/2
@@ -135,7 +135,7 @@ func Pad(t *Tensor, pads []int, value float64) *Tensor {
 	for d, b := range before {
 		off += b * strides[d]
 	}
-	t.Backend().Copy(out.storage, off, strides, t.storage, 0, contiguousStrides(t.shape), t.shape)
+	t.Backend().Copy(out.storage, off, strides, t.storage, 0, ContiguousStrides(t.shape), t.shape)
 	return out
 }
 
@@ -145,6 +145,6 @@ func Expand(t *Tensor, shape ...int) *Tensor {
 		panic(fmt.Sprintf("tensor.Expand: %v does not broadcast to %v", t.shape, shape))
 	}
 	out := New(t.Backend(), t.dtype, shape...)
-	t.Backend().Copy(out.storage, 0, contiguousStrides(shape), t.storage, 0, broadcastStrides(t.shape, shape), shape)
+	t.Backend().Copy(out.storage, 0, ContiguousStrides(shape), t.storage, 0, broadcastStrides(t.shape, shape), shape)
 	return out
 }

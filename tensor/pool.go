@@ -23,7 +23,7 @@ func Release(t *Tensor) {
 func Empty(b Backend, dt DType, shape ...int) *Tensor {
 	checkShape("tensor.Empty", shape)
 	if _, ok := b.(cpuBackend); ok {
-		if s := cpuPool.get(dt, numel(shape)); s != nil {
+		if s := cpuPool.get(dt, Numel(shape)); s != nil {
 			return &Tensor{shape: append([]int(nil), shape...), dtype: dt, storage: s}
 		}
 	}

@@ -26,7 +26,7 @@ func (r *RNG) UnmarshalBinary(data []byte) error { return r.pcg.UnmarshalBinary(
 // Uniform returns a CPU tensor of values drawn uniformly from [lo, hi).
 func Uniform(rng *RNG, dt DType, lo, hi float64, shape ...int) *Tensor {
 	checkShape("tensor.Uniform", shape)
-	data := make([]float64, numel(shape))
+	data := make([]float64, Numel(shape))
 	for i := range data {
 		data[i] = lo + (hi-lo)*rng.Float64()
 	}
@@ -36,7 +36,7 @@ func Uniform(rng *RNG, dt DType, lo, hi float64, shape ...int) *Tensor {
 // Normal returns a CPU tensor of values drawn from the normal distribution N(mean, std²).
 func Normal(rng *RNG, dt DType, mean, std float64, shape ...int) *Tensor {
 	checkShape("tensor.Normal", shape)
-	data := make([]float64, numel(shape))
+	data := make([]float64, Numel(shape))
 	for i := range data {
 		data[i] = mean + std*rng.NormFloat64()
 	}

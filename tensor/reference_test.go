@@ -105,13 +105,13 @@ func TestBinaryMatchesNaiveBroadcast(t *testing.T) {
 			}
 			out := BroadcastShapes("test", as, bs)
 			for _, dt := range dtypes {
-				a := roundTo(dt, randomData(rng, numel(as)))
-				b := roundTo(dt, randomData(rng, numel(bs)))
+				a := roundTo(dt, randomData(rng, Numel(as)))
+				b := roundTo(dt, randomData(rng, Numel(bs)))
 				got := op.f(Cast(FromFloat64(a, as...), dt), Cast(FromFloat64(b, bs...), dt))
 				if !sameShape(got.Shape(), out) {
 					t.Fatalf("%s %v %v: shape %v, want %v", name, as, bs, got.Shape(), out)
 				}
-				want := make([]float64, numel(out))
+				want := make([]float64, Numel(out))
 				for i := range want {
 					idx := unravel(i, out)
 					want[i] = op.naive(at(a, as, idx), at(b, bs, idx))
@@ -184,7 +184,7 @@ func naiveReduce(data []float64, shape, axes []int, init float64, f func(acc, x 
 	for _, a := range axes {
 		outShape[a] = 1
 	}
-	out := make([]float64, numel(outShape))
+	out := make([]float64, Numel(outShape))
 	for i := range out {
 		out[i] = init
 	}
@@ -203,7 +203,7 @@ func TestReductionsMatchNaive(t *testing.T) {
 	rng := NewRNG(2)
 	for _, shape := range [][]int{{3, 1, 4, 5}, {2, 3, 4}, {7}, {2, 0, 3}} {
 		nd := len(shape)
-		data := randomData(rng, numel(shape))
+		data := randomData(rng, Numel(shape))
 		for mask := range 1 << nd {
 			var axes []int
 			count := 1
@@ -216,7 +216,7 @@ func TestReductionsMatchNaive(t *testing.T) {
 			all := axes
 			if len(axes) == 0 {
 				all = []int{} // no axes means all axes
-				count = numel(shape)
+				count = Numel(shape)
 				for d := range nd {
 					all = append(all, d)
 				}
@@ -313,7 +313,7 @@ func TestShapeOpsMatchNaive(t *testing.T) {
 				got := Narrow(x, dim, start, length)
 				outShape := slices.Clone(shape)
 				outShape[dim] = length
-				want := make([]float64, numel(outShape))
+				want := make([]float64, Numel(outShape))
 				for i := range want {
 					idx := unravel(i, outShape)
 					idx[dim] += start
@@ -331,13 +331,13 @@ func TestShapeOpsMatchNaive(t *testing.T) {
 		for k := range 3 {
 			s := slices.Clone(shape)
 			s[dim] = k // 0, 1 and 2
-			d := randomData(rng, numel(s))
+			d := randomData(rng, Numel(s))
 			parts, datas, sizes = append(parts, FromFloat64(d, s...)), append(datas, d), append(sizes, k)
 		}
 		got := Concat(parts, dim)
 		outShape := slices.Clone(shape)
 		outShape[dim] = 3
-		want := make([]float64, numel(outShape))
+		want := make([]float64, Numel(outShape))
 		for i := range want {
 			idx := unravel(i, outShape)
 			k, j := 0, idx[dim]
@@ -356,7 +356,7 @@ func TestShapeOpsMatchNaive(t *testing.T) {
 	pads := []int{1, 2, 0, 3}
 	got := Pad(x, pads, -7)
 	outShape := []int{2, 3 + 0 + 3, 4 + 1 + 2}
-	want := make([]float64, numel(outShape))
+	want := make([]float64, Numel(outShape))
 	for i := range want {
 		idx := unravel(i, outShape)
 		h, w := idx[1]-0, idx[2]-1
@@ -629,13 +629,13 @@ func TestReflectPadMatchesMirrorFormula(t *testing.T) {
 		{[]int{3, 1, 6}, Pad2d{5, 2, 0, 0}},
 	}
 	for _, c := range cases {
-		x := randomData(rng, numel(c.shape))
+		x := randomData(rng, Numel(c.shape))
 		nd := len(c.shape)
 		h, w := c.shape[nd-2], c.shape[nd-1]
 		outShape := slices.Clone(c.shape)
 		outShape[nd-2] += c.p.Top + c.p.Bottom
 		outShape[nd-1] += c.p.Left + c.p.Right
-		want := make([]float64, numel(outShape))
+		want := make([]float64, Numel(outShape))
 		for i := range want {
 			idx := unravel(i, outShape)
 			idx[nd-2] = mirror(idx[nd-2]-c.p.Top, h)
@@ -682,7 +682,7 @@ func TestInstanceNormMatchesFormula(t *testing.T) {
 	for _, shape := range [][]int{{2, 3, 4, 5}, {3, 1, 7}, {1, 2, 16, 16}} {
 		size := shape[len(shape)-2] * shape[len(shape)-1]
 		// A large mean against the spread: a one-pass E[x²]-E[x]² would lose digits here.
-		x := make([]float64, numel(shape))
+		x := make([]float64, Numel(shape))
 		for i := range x {
 			x[i] = 1000 + rng.NormFloat64()
 		}
@@ -711,7 +711,7 @@ func TestInstanceNormBackwardMatchesFiniteDifferences(t *testing.T) {
 	rng := NewRNG(10)
 	const eps = 1e-5
 	shape := []int{2, 2, 3, 3}
-	x := randomData(rng, numel(shape))
+	x := randomData(rng, Numel(shape))
 	for i := range x {
 		x[i] += rng.NormFloat64() // break the ties of randomData
 	}
@@ -792,7 +792,7 @@ func TestCopyMatchesNaive(t *testing.T) {
 		src := randomData(rng, srcOff+srcLen)
 		dst := randomData(rng, dstOff+dstLen)
 		want := slices.Clone(dst)
-		for i := range numel(shape) {
+		for i := range Numel(shape) {
 			idx := unravel(i, shape)
 			do, so := dstOff, srcOff
 			for d := range idx {
@@ -819,12 +819,12 @@ func randomLayout(rng *RNG, shape []int) ([]int, int) {
 	for i, p := range perm {
 		stored[i] = shape[p] + rng.IntN(2)
 	}
-	st := contiguousStrides(stored)
+	st := ContiguousStrides(stored)
 	out := make([]int, nd)
 	for i, p := range perm {
 		out[p] = st[i]
 	}
-	return out, numel(stored)
+	return out, Numel(stored)
 }
 
 func TestValidRangeMatchesBruteForce(t *testing.T) {
@@ -858,9 +858,9 @@ func TestParallelPathsMatchNaive(t *testing.T) {
 
 	// Binary: odometer positioning of each chunk's first row, with broadcasting.
 	as, bs := []int{3, 200, 130}, []int{200, 1}
-	a, b := randomData(rng, numel(as)), randomData(rng, numel(bs))
+	a, b := randomData(rng, Numel(as)), randomData(rng, Numel(bs))
 	out := BroadcastShapes("test", as, bs)
-	want := make([]float64, numel(out))
+	want := make([]float64, Numel(out))
 	for i := range want {
 		idx := unravel(i, out)
 		want[i] = at(a, as, idx) * at(b, bs, idx)
@@ -916,7 +916,7 @@ func TestParallelPathsMatchNaive(t *testing.T) {
 
 	// InstanceNorm, split over planes.
 	shape := []int{4, 16, 32, 32}
-	xn := randomData(rng, numel(shape))
+	xn := randomData(rng, Numel(shape))
 	y, _, _ := InstanceNorm(FromFloat64(xn, shape...), 1e-5)
 	mean, variance := planeStats(xn, 32*32)
 	want = make([]float64, len(xn))
@@ -935,7 +935,7 @@ func TestBinaryKernelWithPermutedStrides(t *testing.T) {
 		bStrides, bLen := randomLayout(rng, shape)
 		bStrides[rng.IntN(3)] = 0
 		a, b := randomData(rng, aLen), randomData(rng, bLen)
-		want := make([]float64, numel(shape))
+		want := make([]float64, Numel(shape))
 		for i := range want {
 			idx := unravel(i, shape)
 			ao, bo := 0, 0

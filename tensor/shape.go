@@ -5,8 +5,8 @@ import (
 	"slices"
 )
 
-// numel is the number of elements of a tensor of the given shape (1 for a scalar).
-func numel(shape []int) int {
+// Numel is the number of elements of a tensor of the given shape (1 for a scalar).
+func Numel(shape []int) int {
 	n := 1
 	for _, d := range shape {
 		n *= d
@@ -14,8 +14,8 @@ func numel(shape []int) int {
 	return n
 }
 
-// contiguousStrides are the row-major strides, in elements, of a tensor of the given shape.
-func contiguousStrides(shape []int) []int {
+// ContiguousStrides are the row-major strides, in elements, of a tensor of the given shape.
+func ContiguousStrides(shape []int) []int {
 	strides := make([]int, len(shape))
 	s := 1
 	for i := len(shape) - 1; i >= 0; i-- {
@@ -74,7 +74,7 @@ func BroadcastShapes(op string, a, b []int) []int {
 // broadcastStrides gives the strides with which a contiguous tensor of shape `from` is read as if it
 // had shape `to` (which must be a broadcast of it): broadcast dimensions get stride 0.
 func broadcastStrides(from, to []int) []int {
-	src := contiguousStrides(from)
+	src := ContiguousStrides(from)
 	out := make([]int, len(to))
 	off := len(to) - len(from)
 	for i := range to {

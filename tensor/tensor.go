@@ -17,15 +17,15 @@ type Tensor struct {
 // New returns a zeroed tensor of the given dtype and shape on backend b.
 func New(b Backend, dt DType, shape ...int) *Tensor {
 	checkShape("tensor.New", shape)
-	return &Tensor{shape: slices.Clone(shape), dtype: dt, storage: b.Alloc(dt, numel(shape))}
+	return &Tensor{shape: slices.Clone(shape), dtype: dt, storage: b.Alloc(dt, Numel(shape))}
 }
 
 // FromStorage wraps existing storage as a tensor of the given shape, which must hold exactly
 // s.Len() elements. Backends and loaders use it; most code never needs to.
 func FromStorage(s Storage, shape ...int) *Tensor {
 	checkShape("tensor.FromStorage", shape)
-	if numel(shape) != s.Len() {
-		panic(fmt.Sprintf("tensor.FromStorage: shape %v needs %d elements, storage has %d", shape, numel(shape), s.Len()))
+	if Numel(shape) != s.Len() {
+		panic(fmt.Sprintf("tensor.FromStorage: shape %v needs %d elements, storage has %d", shape, Numel(shape), s.Len()))
 	}
 	return &Tensor{shape: slices.Clone(shape), dtype: s.DType(), storage: s}
 }
@@ -74,8 +74,8 @@ func FromFloat64(data []float64, shape ...int) *Tensor {
 
 func checkLen(op string, n int, shape []int) {
 	checkShape(op, shape)
-	if numel(shape) != n {
-		panic(fmt.Sprintf("%s: %d values do not fill shape %v (%d elements)", op, n, shape, numel(shape)))
+	if Numel(shape) != n {
+		panic(fmt.Sprintf("%s: %d values do not fill shape %v (%d elements)", op, n, shape, Numel(shape)))
 	}
 }
 
@@ -103,7 +103,7 @@ func (t *Tensor) Dim(i int) int { return t.shape[normAxis("Tensor.Dim", i, len(t
 func (t *Tensor) NDim() int { return len(t.shape) }
 
 // Numel is the number of elements.
-func (t *Tensor) Numel() int { return numel(t.shape) }
+func (t *Tensor) Numel() int { return Numel(t.shape) }
 
 // DType is the element type.
 func (t *Tensor) DType() DType { return t.dtype }

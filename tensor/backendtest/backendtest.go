@@ -260,28 +260,9 @@ func compare(t *testing.T, what string, want, got []float64, tl tol, scale []flo
 	}
 }
 
-// contiguous returns row-major strides for shape.
-func contiguous(shape []int) []int {
-	st := make([]int, len(shape))
-	s := 1
-	for i := len(shape) - 1; i >= 0; i-- {
-		st[i] = s
-		s *= shape[i]
-	}
-	return st
-}
-
-func numel(shape []int) int {
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
-	return n
-}
-
 // span is the number of elements a strided view of shape starting at 0 reaches (0 when empty).
 func span(shape, strides []int) int {
-	if numel(shape) == 0 {
+	if tensor.Numel(shape) == 0 {
 		return 0
 	}
 	last := 0

@@ -39,11 +39,11 @@ func (b broken) Binary(op tensor.BinaryOp, dst, x, y tensor.Storage, shape, xs, 
 		return
 	}
 	yv := host(y)
-	wrapped := make([]float64, numel(shape))
+	wrapped := make([]float64, tensor.Numel(shape))
 	for i := range wrapped {
 		wrapped[i] = yv[i%len(yv)]
 	}
-	tensor.CPU.Binary(op, dst, x, upload(tensor.CPU, y.DType(), wrapped), shape, xs, contiguous(shape), param)
+	tensor.CPU.Binary(op, dst, x, upload(tensor.CPU, y.DType(), wrapped), shape, xs, tensor.ContiguousStrides(shape), param)
 }
 
 // Reduce skips the last row of a max or min.

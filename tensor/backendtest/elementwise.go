@@ -102,7 +102,7 @@ func (h *harness) layout(shape []int, grow int) []int {
 	for i, p := range perm {
 		stored[i] = shape[p] + h.rng.IntN(grow+1)
 	}
-	st := contiguous(stored)
+	st := tensor.ContiguousStrides(stored)
 	out := make([]int, nd)
 	for i, p := range perm {
 		out[p] = st[i]
@@ -116,11 +116,11 @@ func (h *harness) copyCases() []copyCase {
 		{name: "scalar", shape: []int{}, dstOff: 2, srcOff: 1, dstGuard: 1, srcGuard: 1},
 		{name: "empty", shape: []int{3, 0, 2}, dstStrides: []int{0, 2, 1}, srcStrides: []int{0, 2, 1}, dstGuard: 3},
 		{name: "transpose", shape: []int{5, 7}, dstStrides: []int{7, 1}, srcStrides: []int{1, 5}},
-		{name: "permute", shape: []int{2, 3, 4, 5}, dstStrides: contiguous([]int{2, 3, 4, 5}), srcStrides: []int{5, 1, 30, 10}},
-		{name: "narrow", shape: []int{3, 2, 4}, srcOff: 9, dstStrides: contiguous([]int{3, 2, 4}), srcStrides: []int{40, 8, 1}},
-		{name: "concat", shape: []int{2, 3, 4}, dstOff: 8, dstStrides: []int{36, 12, 1}, srcStrides: contiguous([]int{2, 3, 4}), dstGuard: 4},
-		{name: "pad", shape: []int{2, 3, 3}, dstOff: 6, dstStrides: []int{30, 5, 1}, srcStrides: contiguous([]int{2, 3, 3}), dstGuard: 5},
-		{name: "expand", shape: []int{4, 3, 5}, dstStrides: contiguous([]int{4, 3, 5}), srcStrides: []int{0, 1, 0}},
+		{name: "permute", shape: []int{2, 3, 4, 5}, dstStrides: tensor.ContiguousStrides([]int{2, 3, 4, 5}), srcStrides: []int{5, 1, 30, 10}},
+		{name: "narrow", shape: []int{3, 2, 4}, srcOff: 9, dstStrides: tensor.ContiguousStrides([]int{3, 2, 4}), srcStrides: []int{40, 8, 1}},
+		{name: "concat", shape: []int{2, 3, 4}, dstOff: 8, dstStrides: []int{36, 12, 1}, srcStrides: tensor.ContiguousStrides([]int{2, 3, 4}), dstGuard: 4},
+		{name: "pad", shape: []int{2, 3, 3}, dstOff: 6, dstStrides: []int{30, 5, 1}, srcStrides: tensor.ContiguousStrides([]int{2, 3, 3}), dstGuard: 5},
+		{name: "expand", shape: []int{4, 3, 5}, dstStrides: tensor.ContiguousStrides([]int{4, 3, 5}), srcStrides: []int{0, 1, 0}},
 		{name: "unit dims", shape: []int{1, 6, 1, 5}, dstStrides: []int{99, 5, 7, 1}, srcStrides: []int{0, 1, 0, 6}},
 	}
 	for i := range 12 {
@@ -250,7 +250,7 @@ func (h *harness) broadcastVariants(out []int) [][]int {
 
 // broadcastStrides are the strides that read a contiguous operand of shape from as shape to.
 func broadcastStrides(from, to []int) []int {
-	src := contiguous(from)
+	src := tensor.ContiguousStrides(from)
 	out := make([]int, len(to))
 	off := len(to) - len(from)
 	for i := range to {
@@ -298,7 +298,7 @@ func testBinary(h *harness) {
 	for _, c := range h.binaryCases() {
 		for _, out := range binaryShapes {
 			variants := h.broadcastVariants(out)
-			if numel(out) > 10000 { // large sizes test the splitting of work, one pair is enough
+			if tensor.Numel(out) > 10000 { // large sizes test the splitting of work, one pair is enough
 				variants = variants[:2]
 			}
 			for i, as := range variants {
@@ -313,8 +313,8 @@ func testBinary(h *harness) {
 
 func (h *harness) binaryOnce(c binaryCase, out, as, bs []int) {
 	h.t.Helper()
-	a, b := h.pair(c.inputs(numel(as))), h.pair(c.inputs(numel(bs)))
-	dst := h.pair(h.normal(numel(out), 0, 1))
+	a, b := h.pair(c.inputs(tensor.Numel(as))), h.pair(c.inputs(tensor.Numel(bs)))
+	dst := h.pair(h.normal(tensor.Numel(out), 0, 1))
 	ast, bst := broadcastStrides(as, out), broadcastStrides(bs, out)
 	tensor.CPU.Binary(c.op, dst.ref, a.ref, b.ref, out, ast, bst, c.param)
 	h.b.Binary(c.op, dst.got, a.got, b.got, out, ast, bst, c.param)
@@ -340,7 +340,7 @@ func (h *harness) binaryAliased(c binaryCase) {
 	h.t.Helper()
 	out := []int{300, 7}
 	a, b := h.pair(c.inputs(2100)), h.pair(c.inputs(7))
-	ast, bst := contiguous(out), broadcastStrides([]int{7}, out)
+	ast, bst := tensor.ContiguousStrides(out), broadcastStrides([]int{7}, out)
 	tensor.CPU.Binary(c.op, a.ref, a.ref, b.ref, out, ast, bst, c.param)
 	h.b.Binary(c.op, a.got, a.got, b.got, out, ast, bst, c.param)
 	h.check(fmt.Sprintf("Binary %s(param %g) into a", c.op, c.param), a, c.tl, nil)

@@ -79,7 +79,7 @@ func testOps(h *harness) {
 	for _, c := range opCases {
 		var onCPU, onB []*tensor.Tensor
 		for _, s := range c.shapes {
-			x := tensor.Cast(tensor.FromFloat64(h.normal(numel(s), 0, 1), s...), h.dt)
+			x := tensor.Cast(tensor.FromFloat64(h.normal(tensor.Numel(s), 0, 1), s...), h.dt)
 			onCPU, onB = append(onCPU, x), append(onB, x.To(h.b))
 		}
 		want, got := c.run(onCPU), c.run(onB)

@@ -249,7 +249,7 @@ func (b *Backend) Copy(dst tensor.Storage, dstOff int, dstStrides []int, src ten
 	if d.dtype != s.dtype {
 		panic(fmt.Sprintf("%s.Copy between dtypes %s and %s; use Cast", b.Name(), s.dtype, d.dtype))
 	}
-	n := numel(shape)
+	n := tensor.Numel(shape)
 	if n == 0 {
 		return
 	}
@@ -267,14 +267,14 @@ func (b *Backend) Unary(op tensor.UnaryOp, dst, src tensor.Storage, param float6
 
 func (b *Backend) Binary(op tensor.BinaryOp, dst, a, c tensor.Storage, shape, aStrides, bStrides []int, param float64) {
 	d, x, y := b.data("Binary", dst), b.data("Binary", a), b.data("Binary", c)
-	n := numel(shape)
+	n := tensor.Numel(shape)
 	if d.n != n || x.dtype != d.dtype || y.dtype != d.dtype {
 		panic(fmt.Sprintf("%s.Binary %s: dst %s[%d] for shape %v, operands %s and %s", b.Name(), op, d.dtype, d.n, shape, x.dtype, y.dtype))
 	}
 	if n == 0 {
 		return
 	}
-	cshape, st := tensor.CollapseDims(shape, contiguousStrides(shape), aStrides, bStrides)
+	cshape, st := tensor.CollapseDims(shape, tensor.ContiguousStrides(shape), aStrides, bStrides)
 	if len(cshape) == 1 && st[0][0] == 1 && st[1][0] == 1 && st[2][0] == 1 {
 		b.launch1D(d.dtype, "binary_contig", n, n, int(op), real(param), d, x, y)
 		return
