@@ -252,6 +252,7 @@ type workspace[T float32 | float64] struct {
 	aEdge, bEdge []T // a last, partial sliver packed with zeros when the rest is read in place
 	tile         []T // an mr×nr tile for the ragged edges of C
 	c            []T // the padded copy of C's rectangle (see padsC)
+	srcBlock     []T // a block of a MatrixSource B on its way to w.b (see packSource)
 }
 
 func (im *impl[T]) workspace() *workspace[T] {
@@ -317,10 +318,13 @@ func (pr *product[T]) compute(w *workspace[T], r rect) {
 			if pc > 0 {
 				beta = 1
 			}
-			if !pr.directB {
+			switch {
+			case pr.src != nil:
+				pr.packSource(w, jc, nc, pc, kc)
+			case !pr.directB:
 				pr.packB(w.b, jc, nc, pc, kc)
-			} else if last := nc - (slivers-1)*nr; last < nr {
-				pr.packB(w.bEdge[:kc*nr], jc+(slivers-1)*nr, last, pc, kc)
+			case nc-(slivers-1)*nr < nr:
+				pr.packB(w.bEdge[:kc*nr], jc+(slivers-1)*nr, nc-(slivers-1)*nr, pc, kc)
 			}
 			blockRows := pr.blockRows(r)
 			for ic := r.i0; ic < r.i1; ic += blockRows {
@@ -518,10 +522,6 @@ func (pr *product[T]) packA(dst []T, i, rows, pc, kc int) {
 
 // packB packs columns j..j+cols-1 of op(B), rows pc..pc+kc-1, into nr-wide slivers.
 func (pr *product[T]) packB(dst []T, j, cols, pc, kc int) {
-	if pr.src != nil {
-		pr.packSource(dst, j, cols, pc, kc)
-		return
-	}
 	if pr.transB {
 		// B is stored n×k: column j of op(B) is a contiguous row of storage.
 		pr.im.packPanel(dst, pr.im.nr, pr.b[j*pr.ldb+pc:], pr.ldb, cols, kc, true)
@@ -649,39 +649,25 @@ func scale[T float32 | float64](c []T, m, n, ldc int, beta T) {
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-// packSource is packB for a B read from a MatrixSource: the block is asked for into a scratch
-// matrix (from the impl's pool) and packed from there as a stored B would be. Without transB
-// that is the whole kc×cols block, dealt out at once; with transB, one sliver's nr×kc rows at a
-// time, each transposed into its sliver.
-func (pr *product[T]) packSource(dst []T, j, cols, pc, kc int) {
+// packSource packs B from its MatrixSource into w.b as packB packs a stored B: each block is
+// asked for into w.srcBlock and packed from there. Without transB that is the whole kc×cols
+// block, dealt out at once; with transB, one sliver's nr×kc rows at a time, each transposed into
+// its sliver.
+func (pr *product[T]) packSource(w *workspace[T], j, cols, pc, kc int) {
 	im := pr.im
 	nr := im.nr
-	size := kc * cols
-	if pr.transB {
-		size = nr * kc
-	}
-	buf := im.scratch(size)
-	defer im.scratchPool.Put(buf)
-	tmp := *buf
 	if !pr.transB {
-		pr.src.Block(tmp, cols, pr.pOff+pc, kc, pr.jOff+j, cols)
-		im.deal(dst, nr, tmp, cols, cols, kc)
+		grow(&w.srcBlock, kc*cols)
+		pr.src.Block(w.srcBlock, cols, pr.pOff+pc, kc, pr.jOff+j, cols)
+		im.deal(w.b, nr, w.srcBlock, cols, cols, kc)
 		return
 	}
+	grow(&w.srcBlock, nr*kc)
 	for s := 0; s*nr < cols; s++ {
 		count := min(nr, cols-s*nr)
-		sliver := dst[s*kc*nr : (s+1)*kc*nr]
-		pr.src.Block(tmp, kc, pr.jOff+j+s*nr, count, pr.pOff+pc, kc)
-		im.transpose(sliver, nr, tmp, kc, count, kc)
+		sliver := w.b[s*kc*nr : (s+1)*kc*nr]
+		pr.src.Block(w.srcBlock, kc, pr.jOff+j+s*nr, count, pr.pOff+pc, kc)
+		im.transpose(sliver, nr, w.srcBlock, kc, count, kc)
 		zeroColumns(sliver, nr, count, kc)
 	}
-}
-
-// scratch returns a pooled buffer of at least n elements.
-func (im *impl[T]) scratch(n int) *[]T {
-	if buf, ok := im.scratchPool.Get().(*[]T); ok && len(*buf) >= n {
-		return buf
-	}
-	buf := aligned[T](n)
-	return &buf
 }

@@ -42,8 +42,7 @@ type impl[T float32 | float64] struct {
 	// prefetch, if not nil, asks for lines cache lines of buf from line first on (see tiles).
 	prefetch func(buf []T, first, lines int)
 
-	work        sync.Pool // of *workspace[T]; each grows to fit the products it serves
-	scratchPool sync.Pool // of *[]T: blocks of a MatrixSource B before packing (see packSource)
+	work sync.Pool // of *workspace[T]; each grows to fit the products it serves
 }
 
 // path is one implementation of the package: a set of kernels that needs a CPU level.
