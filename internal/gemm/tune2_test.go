@@ -116,65 +116,53 @@ func TestTunePackB(t *testing.T) {
 // TestTuneNextB compares products with and without the next-sliver prefetch of tiles.
 func TestTuneNextB(t *testing.T) {
 	skipUnlessTuning(t)
-	im := paths[1].s
-	opts := []bool{false, true}
-	for _, s := range [][4]int{{2048, 2048, 2048, 0}, {256, 2304, 4096, 0}, {256, 1152, 4096, 0}, {1024, 1024, 1024, 0}} {
-		m, k, n := s[0], s[1], s[2]
-		tb := s[3] == 1
-		ldb := n
-		if tb {
-			ldb = k
-		}
-		a, b, c := filled(m*k), filled(k*n), filled(m*n)
-		fl := 2 * float64(m*n*k)
-		best := make([]float64, len(opts))
-		var pk float64
-		for rep := 0; rep < 5; rep++ {
-			pk = max(pk, cpuRate(12*8*2*1e6, 3, func() { fmaPeakAVX2(1e6) }))
-			for i, o := range opts {
-				prefetchNextSliver = o
-				best[i] = max(best[i], cpuRate(fl, 1, func() { gemm(im, 1, false, tb, m, n, k, 1, a, k, b, ldb, 0, c, n) }))
-			}
-		}
-		prefetchNextSliver = true
-		fmt.Printf("%v peak %.1f:", s, pk)
-		for i, o := range opts {
-			fmt.Printf(" prefetch=%v %.0f%%", o, 100*best[i]/pk)
-		}
-		fmt.Println()
-	}
+	compareKnob([]tuneShape{{m: 2048, k: 2048, n: 2048}, {m: 256, k: 2304, n: 4096}, {m: 256, k: 1152, n: 4096}, {m: 1024, k: 1024, n: 1024}},
+		[2]string{"no prefetch", "prefetch"}, func(on bool) { prefetchNextSliver = on })
 }
 
 // TestTuneKeepA compares products that keep their packed A across B panels (keepsA) with
 // products that pack it again for every panel.
 func TestTuneKeepA(t *testing.T) {
 	skipUnlessTuning(t)
+	compareKnob([]tuneShape{{m: 128, k: 576, n: 16384}, {m: 64, k: 147, n: 65536}, {m: 147, k: 64, n: 65536, transA: true}, {m: 128, k: 1152, n: 4096}},
+		[2]string{"pack again", "keep A"}, func(on bool) { keepPackedA = on })
+}
+
+// tuneShape is one product of a tuning experiment.
+type tuneShape struct {
+	m, k, n        int
+	transA, transB bool
+}
+
+// compareKnob times each product (on the AVX2 path, one thread) with a knob of the driver off
+// and on, interleaved (see compareRates), and leaves the knob on. ZEBRA_TUNE_SHAPE=m,k,n
+// replaces the shapes; ZEBRA_TUNE_ROUNDS sets the number of rounds (default 9).
+func compareKnob(shapes []tuneShape, names [2]string, set func(on bool)) {
+	defer set(true)
+	var s [3]int
+	if n, _ := fmt.Sscanf(os.Getenv("ZEBRA_TUNE_SHAPE"), "%d,%d,%d", &s[0], &s[1], &s[2]); n == 3 {
+		shapes = []tuneShape{{m: s[0], k: s[1], n: s[2]}}
+	}
+	rounds := 9
+	fmt.Sscanf(os.Getenv("ZEBRA_TUNE_ROUNDS"), "%d", &rounds)
 	im := paths[1].s
-	opts := []bool{false, true}
-	for _, s := range [][4]int{{128, 576, 16384, 0}, {64, 147, 65536, 0}, {147, 64, 65536, 1}, {128, 1152, 4096, 0}} {
-		m, k, n := s[0], s[1], s[2]
-		ta := s[3] == 1
-		lda := k
-		if ta {
-			lda = m
+	for _, sh := range shapes {
+		lda, ldb := sh.k, sh.n
+		if sh.transA {
+			lda = sh.m
 		}
-		a, b, c := filled(m*k), filled(k*n), filled(m*n)
-		fl := 2 * float64(m*n*k)
-		best := make([]float64, len(opts))
-		var pk float64
-		for rep := 0; rep < 5; rep++ {
-			pk = max(pk, cpuRate(12*8*2*1e6, 3, func() { fmaPeakAVX2(1e6) }))
-			for i, o := range opts {
-				keepPackedA = o
-				best[i] = max(best[i], cpuRate(fl, 1, func() { gemm(im, 1, ta, false, m, n, k, 1, a, lda, b, n, 0, c, n) }))
+		if sh.transB {
+			ldb = sh.k
+		}
+		a, b, c := filled(sh.m*sh.k), filled(sh.k*sh.n), filled(sh.m*sh.n)
+		run := func(on bool) func() {
+			return func() {
+				set(on)
+				gemm(im, 1, sh.transA, sh.transB, sh.m, sh.n, sh.k, 1, a, lda, b, ldb, 0, c, sh.n)
 			}
 		}
-		keepPackedA = true
-		fmt.Printf("%v peak %.1f:", s, pk)
-		for i, o := range opts {
-			fmt.Printf(" keepA=%v %.0f%%", o, 100*best[i]/pk)
-		}
-		fmt.Println()
+		fmt.Printf("%+v:\n", sh)
+		compareRates(names[:], 2*float64(sh.m*sh.n*sh.k), rounds, []func(){run(false), run(true)})
 	}
 }
 
@@ -206,51 +194,20 @@ func compareRates(names []string, flops float64, reps int, fs []func()) {
 // copy of C (padsC), on shapes whose C rows are a multiple of 4 KiB apart.
 func TestTunePadC(t *testing.T) {
 	skipUnlessTuning(t)
-	im := paths[1].s
-	for _, s := range tuneShapes([][3]int{{2048, 2048, 2048}, {1024, 1024, 1024}, {256, 2304, 4096}, {256, 1152, 4096}}) {
-		m, k, n := s[0], s[1], s[2]
-		a, b, c := filled(m*k), filled(k*n), filled(m*n)
-		run := func(pad bool) func() {
-			return func() {
-				padC = pad
-				gemm(im, 1, false, false, m, n, k, 1, a, k, b, n, 0, c, n)
-				padC = true
-			}
-		}
-		fmt.Printf("m,k,n = %v:\n", s)
-		compareRates([]string{"in place", "padded"}, 2*float64(m*n*k), tuneRounds(9), []func(){run(false), run(true)})
-	}
-}
-
-// tuneShapes returns the shapes of ZEBRA_TUNE_SHAPE (m,k,n) if it is set, or else defaults.
-func tuneShapes(defaults [][3]int) [][3]int {
-	var s [3]int
-	if n, _ := fmt.Sscanf(os.Getenv("ZEBRA_TUNE_SHAPE"), "%d,%d,%d", &s[0], &s[1], &s[2]); n == 3 {
-		return [][3]int{s}
-	}
-	return defaults
-}
-
-// tuneRounds returns ZEBRA_TUNE_ROUNDS if it is set, or else n.
-func tuneRounds(n int) int {
-	fmt.Sscanf(os.Getenv("ZEBRA_TUNE_ROUNDS"), "%d", &n)
-	return n
+	compareKnob([]tuneShape{{m: 2048, k: 2048, n: 2048}, {m: 1024, k: 1024, n: 1024}, {m: 256, k: 2304, n: 4096}, {m: 256, k: 1152, n: 4096}},
+		[2]string{"in place", "padded"}, func(on bool) { padC = on })
 }
 
 // TestTuneColumn compares the column walk with a strip kernel call per tile and with the
 // column kernel.
 func TestTuneColumn(t *testing.T) {
 	skipUnlessTuning(t)
-	base := paths[1].s
-	perTile := &impl[float32]{mr: base.mr, nr: base.nr, strip: base.strip, rows: base.rows, transpose: base.transpose,
-		deal: base.deal, prefetch: base.prefetch, mc: base.mc, kc: base.kc, kcDirect: base.kcDirect, nc: base.nc}
-	for _, s := range tuneShapes([][3]int{{2048, 2048, 2048}, {1024, 1024, 1024}, {256, 2304, 4096}, {4096, 2304, 256}}) {
-		m, k, n := s[0], s[1], s[2]
-		a, b, c := filled(m*k), filled(k*n), filled(m*n)
-		run := func(im *impl[float32]) func() {
-			return func() { gemm(im, 1, false, false, m, n, k, 1, a, k, b, n, 0, c, n) }
-		}
-		fmt.Printf("m,k,n = %v:\n", s)
-		compareRates([]string{"per tile", "column"}, 2*float64(m*n*k), tuneRounds(9), []func(){run(perTile), run(base)})
-	}
+	column := paths[1].s.column
+	compareKnob([]tuneShape{{m: 2048, k: 2048, n: 2048}, {m: 1024, k: 1024, n: 1024}, {m: 256, k: 2304, n: 4096}, {m: 4096, k: 2304, n: 256}},
+		[2]string{"per tile", "column"}, func(on bool) {
+			paths[1].s.column = nil
+			if on {
+				paths[1].s.column = column
+			}
+		})
 }
