@@ -10,32 +10,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-)
 
-// dataRoot returns ../shared/data/horse2zebra seen from the folder that holds go.mod, or skips
-// the test when it is not there.
-func dataRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("skipping: no go.mod above the test folder, so ../shared/data/horse2zebra cannot be located")
-		}
-		dir = parent
-	}
-	root := filepath.Join(dir, "..", "shared", "data", "horse2zebra")
-	if _, err := os.Stat(root); err != nil {
-		t.Skipf("skipping: the horse2zebra data set is not at %s (%v)", root, err)
-	}
-	return root
-}
+	"github.com/zebra-go/zebra/internal/repo"
+)
 
 // TestLoadGrayscaleTrainB loads the single-channel JPEGs of the real data set: they decode to
 // *image.Gray and must become three equal channels holding the gray values.
@@ -287,4 +264,14 @@ func TestLoadRefusesTooManyPixels(t *testing.T) {
 	if _, err := Load(path); err != nil {
 		t.Errorf("256 pixels with MaxPixels 256: %v", err)
 	}
+}
+
+// dataRoot returns the full horse2zebra dataset, or skips the test when it is absent.
+func dataRoot(t *testing.T) string {
+	t.Helper()
+	root, err := repo.Horse2Zebra()
+	if err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+	return root
 }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/zebra-go/zebra/internal/imageio"
 	"github.com/zebra-go/zebra/tensor"
+
+	"github.com/zebra-go/zebra/internal/repo"
 )
 
 // epochSamples loads every sample of an epoch from start.
@@ -263,30 +265,6 @@ func TestDatasetFolderErrors(t *testing.T) {
 	}
 }
 
-// sharedData returns ../shared/data/horse2zebra next to the repository, or skips.
-func sharedData(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	data := filepath.Join(dir, "..", "shared", "data", "horse2zebra")
-	if _, err := os.Stat(filepath.Join(data, "trainB")); err != nil {
-		t.Skipf("the horse2zebra dataset is not at %s (it is optional): %v", data, err)
-	}
-	return data
-}
-
 // TestRealGrayscaleFiles runs the single-channel JPEGs of horse2zebra's trainB through the
 // official 286/256 pipeline: each gives three equal channels.
 func TestRealGrayscaleFiles(t *testing.T) {
@@ -352,4 +330,14 @@ func TestLoaderStartsNothingAfterCancel(t *testing.T) {
 	if n := d.loadsStarted.Load(); n != 0 {
 		t.Errorf("%d samples started loading under a cancelled context, want 0", n)
 	}
+}
+
+// sharedData returns the full horse2zebra dataset, or skips the test when it is absent.
+func sharedData(t *testing.T) string {
+	t.Helper()
+	data, err := repo.Horse2Zebra()
+	if err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+	return data
 }

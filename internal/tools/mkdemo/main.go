@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"image"
@@ -9,9 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/zebra-go/zebra/internal/imageio"
+
+	"github.com/zebra-go/zebra/internal/repo"
 )
 
 // picks lists the source files of each split. The training images were chosen by eye from every
@@ -42,7 +42,7 @@ var picks = map[string][]string{
 var splits = []string{"trainA", "trainB", "testA", "testB"}
 
 func main() {
-	root, err := moduleRoot()
+	root, err := repo.Root()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mkdemo:", err)
 		os.Exit(1)
@@ -129,22 +129,4 @@ func removeOthers(dir string, keep []string) error {
 		}
 	}
 	return nil
-}
-
-// moduleRoot walks up from the working directory to the folder that holds go.mod.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(b), "module github.com/zebra-go/zebra") {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run mkdemo inside the zebra repository (no go.mod of github.com/zebra-go/zebra above the working folder)")
-		}
-		dir = parent
-	}
 }

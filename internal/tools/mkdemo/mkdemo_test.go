@@ -9,11 +9,13 @@ import (
 	"testing"
 
 	"github.com/zebra-go/zebra/internal/imageio"
+
+	"github.com/zebra-go/zebra/internal/repo"
 )
 
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	root, err := moduleRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,10 +63,9 @@ func TestCommittedDemoSet(t *testing.T) {
 // TestBuildReproducesCommittedFiles rebuilds the set from the full dataset into a temporary
 // folder and compares it byte for byte with the committed files.
 func TestBuildReproducesCommittedFiles(t *testing.T) {
-	root := repoRoot(t)
-	data := filepath.Join(root, "..", "shared", "data", "horse2zebra")
-	if _, err := os.Stat(data); err != nil {
-		t.Skipf("skipping: the full horse2zebra set is not at %s (%v)", data, err)
+	data, err := repo.Horse2Zebra()
+	if err != nil {
+		t.Skipf("skipping: %v", err)
 	}
 	out := t.TempDir()
 	// A stray file in a split folder must be removed by the rebuild.
@@ -83,7 +84,7 @@ func TestBuildReproducesCommittedFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := os.ReadFile(filepath.Join(root, "data", "demo", "horse2zebra", split, name))
+			want, err := os.ReadFile(filepath.Join(repoRoot(t), "data", "demo", "horse2zebra", split, name))
 			if err != nil {
 				t.Fatal(err)
 			}
