@@ -102,17 +102,7 @@ func TestInitWeights(t *testing.T) {
 // output and every parameter's gradient with PyTorch's, in float64 (tight: the same math) and in
 // float32 (the training dtype).
 func TestNetworksMatchPyTorch(t *testing.T) {
-	f, err := safetensors.ReadFile(filepath.Join("testdata", "networks_golden.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	get := func(name string) *tensor.Tensor {
-		data, shape, err := f.Float64s(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tensor.FromFloat64(data, shape...)
-	}
+	f, get := goldenTensors(t, "networks_golden.safetensors")
 	for _, c := range []struct {
 		prefix string
 		build  func() nn.Module
@@ -171,5 +161,23 @@ func compareClose(t *testing.T, what string, got, want *tensor.Tensor, tol float
 	}
 	if !(worst <= tol*(1+scale)) {
 		t.Errorf("%s: max abs error %g (values up to %g), tolerance %g", what, worst, scale, tol*(1+scale))
+	}
+}
+
+// goldenTensors opens testdata/file, written by scripts/golden/cyclegan.py, and returns it with a
+// function that reads one of its tensors in float64, failing the test if it is missing.
+func goldenTensors(t *testing.T, file string) (*safetensors.File, func(name string) *tensor.Tensor) {
+	t.Helper()
+	f, err := safetensors.ReadFile(filepath.Join("testdata", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, func(name string) *tensor.Tensor {
+		t.Helper()
+		data, shape, err := f.Float64s(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tensor.FromFloat64(data, shape...)
 	}
 }

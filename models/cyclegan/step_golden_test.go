@@ -1,12 +1,10 @@
 package cyclegan
 
 import (
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/zebra-go/zebra/internal/safetensors"
 	"github.com/zebra-go/zebra/nn"
 	"github.com/zebra-go/zebra/tensor"
 )
@@ -17,17 +15,7 @@ import (
 // trainer runs in float64 here, as PyTorch did, so the whole step (losses, frozen discriminators,
 // detached fakes, both Adam updates) must agree to rounding.
 func TestStepMatchesPyTorch(t *testing.T) {
-	f, err := safetensors.ReadFile(filepath.Join("testdata", "train_step_golden.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	get := func(name string) *tensor.Tensor {
-		data, shape, err := f.Float64s(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tensor.FromFloat64(data, shape...)
-	}
+	f, get := goldenTensors(t, "train_step_golden.safetensors")
 	stateDict := func(prefix string) map[string]*tensor.Tensor {
 		sd := map[string]*tensor.Tensor{}
 		for _, name := range f.Names() {
