@@ -79,12 +79,14 @@ func Conv2d(x, w, b *Var, o Conv2dOptions) *Var {
 	for _, bd := range bands {
 		in := bd.input(x.Value, g)
 		bandPlane := bd.g.OH * g.OW
-		gemmColumns(tensor.GemmArgs{
+		cols := columnSource{x: in, g: bd.g}
+		cols.gemm(tensor.GemmArgs{
 			M: cout, N: bandPlane, K: rows, Alpha: 1, Beta: beta, Batch: g.N,
 			A: w.Value.Storage(), LDA: rows, StrideA: 0,
 			LDB: bandPlane, StrideB: rows * bandPlane,
 			C: out.Storage(), OffC: bd.oh0 * g.OW, LDC: plane, StrideC: cout * plane,
-		}, in, bd.g)
+		})
+		cols.release()
 		if !bd.whole {
 			tensor.Release(in) // the strip's copy of the input rows
 		}
@@ -116,12 +118,14 @@ func Conv2d(x, w, b *Var, o Conv2dOptions) *Var {
 				if i == 0 {
 					beta = 0
 				}
-				cols = columnsSumOverBatch(tensor.GemmArgs{
+				src := columnSource{x: in, g: bd.g}
+				src.gemmSumOverBatch(tensor.GemmArgs{
 					TransB: true, M: cout, N: rows, K: bandPlane, Alpha: 1, Beta: beta, Batch: g.N,
 					A: gy.Storage(), OffA: bd.oh0 * g.OW, LDA: plane, StrideA: cout * plane,
 					LDB: bandPlane, StrideB: rows * bandPlane,
 					C: dw.Storage(), LDC: rows,
-				}, in, bd.g)
+				})
+				cols = src.take() // nil when they were formed inside the GEMM
 				if !bd.whole && !isPointwise(bd.g) {
 					tensor.Release(in)
 				}
@@ -336,34 +340,64 @@ func gemmEachImage(g tensor.GemmArgs, run func(one tensor.GemmArgs, i int)) {
 	}
 }
 
-// columnsSumOverBatch is gemmSumOverBatch with B the columns of x (im2col with geom). On a
-// backend that implements tensor.Im2colGemmer they are never built and it returns nil; else it
-// returns the columns it built, for the caller to reuse or release.
-func columnsSumOverBatch(g tensor.GemmArgs, x *tensor.Tensor, geom tensor.ConvGeom) (cols *tensor.Tensor) {
-	if ig, ok := implicitColumns(g.C.Backend(), geom); ok {
-		image := geom.C * geom.H * geom.W
-		gemmEachImage(g, func(one tensor.GemmArgs, i int) { ig.GemmIm2col(one, x.Storage(), i*image, geom) })
-		return nil
+// columnSource is the im2col columns of x (geometry g) as the B of GEMMs. On a backend that
+// implements tensor.Im2colGemmer they are formed inside each GEMM and never built; elsewhere
+// they are built on first use and shared by the products that follow, until take or release.
+type columnSource struct {
+	x    *tensor.Tensor
+	g    tensor.ConvGeom
+	cols *tensor.Tensor // the built columns, nil until a product needs them
+}
+
+// implicit returns backend as a tensor.Im2colGemmer when the products go through it: when it
+// implements it, the columns are more than the input itself (not a pointwise convolution), and
+// the tests have not turned it off.
+func (s *columnSource) implicit(backend tensor.Backend) (tensor.Im2colGemmer, bool) {
+	ig, ok := backend.(tensor.Im2colGemmer)
+	return ig, ok && useImplicitColumns && !isPointwise(s.g)
+}
+
+// built returns the columns, building them if no product has yet.
+func (s *columnSource) built() *tensor.Tensor {
+	if s.cols == nil {
+		s.cols = columns(s.x, s.g)
 	}
-	cols = columns(x, geom)
-	g.B = cols.Storage()
+	return s.cols
+}
+
+// gemm runs the batched product g with B the columns.
+func (s *columnSource) gemm(g tensor.GemmArgs) {
+	if ig, ok := s.implicit(g.C.Backend()); ok {
+		ig.GemmIm2col(g, s.x.Storage(), 0, s.g)
+		return
+	}
+	g.B = s.built().Storage()
+	g.C.Backend().Gemm(g)
+}
+
+// gemmSumOverBatch is gemmSumOverBatch(g) with B the columns.
+func (s *columnSource) gemmSumOverBatch(g tensor.GemmArgs) {
+	if ig, ok := s.implicit(g.C.Backend()); ok {
+		image := s.g.C * s.g.H * s.g.W
+		gemmEachImage(g, func(one tensor.GemmArgs, i int) { ig.GemmIm2col(one, s.x.Storage(), i*image, s.g) })
+		return
+	}
+	g.B = s.built().Storage()
 	gemmSumOverBatch(g)
+}
+
+// take returns the built columns, nil if none were built, and leaves them to the caller.
+func (s *columnSource) take() *tensor.Tensor {
+	cols := s.cols
+	s.cols = nil
 	return cols
 }
 
-// gemmColumns runs the batched product g whose B is the columns of x (im2col with geom):
-// on a backend that implements tensor.Im2colGemmer without building them, else through
-// columns and Gemm.
-func gemmColumns(g tensor.GemmArgs, x *tensor.Tensor, geom tensor.ConvGeom) {
-	backend := g.C.Backend()
-	if ig, ok := implicitColumns(backend, geom); ok {
-		ig.GemmIm2col(g, x.Storage(), 0, geom)
-		return
+// release hands built columns back for reuse (see releaseColumns).
+func (s *columnSource) release() {
+	if s.cols != nil {
+		releaseColumns(s.take(), s.g)
 	}
-	cols := columns(x, geom)
-	g.B = cols.Storage()
-	backend.Gemm(g)
-	releaseColumns(cols, geom)
 }
 
 // prefersTransposedForm reports whether the stride-1 convolution g with cout output channels
@@ -409,14 +443,6 @@ func reversal(b tensor.Backend, dt tensor.DType, n int) *tensor.Tensor {
 		host[i*n+n-1-i] = 1
 	}
 	return tensor.Cast(tensor.FromFloat64(host, n, n), dt).To(b)
-}
-
-// implicitColumns returns backend as a tensor.Im2colGemmer when the products with the columns
-// of geom should go through it: when it implements it, the columns are more than the input
-// itself (not a pointwise convolution), and the tests have not turned it off.
-func implicitColumns(backend tensor.Backend, geom tensor.ConvGeom) (tensor.Im2colGemmer, bool) {
-	ig, ok := backend.(tensor.Im2colGemmer)
-	return ig, ok && useImplicitColumns && !isPointwise(geom)
 }
 
 // useImplicitColumns lets convolutions use tensor.Im2colGemmer; the tests turn it off to check

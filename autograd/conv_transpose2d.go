@@ -70,46 +70,28 @@ func ConvTranspose2d(x, w, b *Var, o ConvTranspose2dOptions) *Var {
 		if x.requiresGrad || w.requiresGrad {
 			// Both products read the columns of dY: built once and shared, or, on a backend
 			// that implements tensor.Im2colGemmer, never built.
-			_, implicit := implicitColumns(gy.Backend(), g)
-			var dcols *tensor.Tensor
-			if !implicit {
-				dcols = columns(gy, g)
-			}
+			cols := columnSource{x: gy, g: g}
 			if x.requiresGrad {
 				dx := tensor.New(gy.Backend(), gy.DType(), g.N, cin, g.OH, g.OW)
-				args := tensor.GemmArgs{
+				cols.gemm(tensor.GemmArgs{
 					M: cin, N: plane, K: rows, Alpha: 1, Batch: g.N,
 					A: w.Value.Storage(), LDA: rows, StrideA: 0,
 					LDB: plane, StrideB: rows * plane,
 					C: dx.Storage(), LDC: plane, StrideC: cin * plane,
-				}
-				if implicit {
-					gemmColumns(args, gy, g)
-				} else {
-					args.B = dcols.Storage()
-					gy.Backend().Gemm(args)
-				}
+				})
 				grads[0] = dx
 			}
 			if w.requiresGrad {
 				dw := tensor.New(gy.Backend(), gy.DType(), cin, rows)
-				args := tensor.GemmArgs{
+				cols.gemmSumOverBatch(tensor.GemmArgs{
 					TransB: true, M: cin, N: rows, K: plane, Alpha: 1, Batch: g.N,
 					A: x.Value.Storage(), LDA: plane, StrideA: cin * plane,
 					LDB: plane, StrideB: rows * plane,
 					C: dw.Storage(), LDC: rows,
-				}
-				if implicit {
-					columnsSumOverBatch(args, gy, g)
-				} else {
-					args.B = dcols.Storage()
-					gemmSumOverBatch(args)
-				}
+				})
 				grads[1] = tensor.Reshape(dw, w.Shape()...)
 			}
-			if dcols != nil {
-				releaseColumns(dcols, g)
-			}
+			cols.release()
 		}
 		if b != nil && b.requiresGrad {
 			grads[2] = tensor.Sum(gy, []int{0, 2, 3}, false)
