@@ -42,45 +42,38 @@ func BenchmarkSum(b *testing.B) {
 	}
 }
 
+// benchConvGeoms are the convolutions the im2col and col2im benchmarks run: a residual-style 3×3
+// at 64×64, and the generator's first downsampling 3×3 at 128×128, whose rows are gathered and
+// scattered at stride 2 (64 channels each).
+var benchConvGeoms = map[string]ConvGeom{
+	"3x3":        NewConvGeom(1, 64, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1),
+	"3x3Stride2": NewConvGeom(1, 64, 128, 128, 3, 3, 2, 2, 1, 1, 1, 1),
+}
+
 // The im2col and col2im benchmarks call the kernels on preallocated buffers: they measure the
 // kernel, not the allocation of a 9 MB result.
-func BenchmarkIm2col3x3(b *testing.B) {
-	x := benchInput(1, 64, 64, 64)
-	g := NewConvGeom(1, 64, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1)
-	cols := New(CPU, Float32, 1, 64*9, 64*64)
-	b.SetBytes(int64(4 * (x.Numel() + cols.Numel())))
-	for b.Loop() {
-		CPU.Im2col(cols.storage, x.storage, g)
+func BenchmarkIm2col(b *testing.B) {
+	for name, g := range benchConvGeoms {
+		b.Run(name, func(b *testing.B) {
+			x := benchInput(1, g.C, g.H, g.W)
+			cols := New(CPU, Float32, 1, g.C*g.KH*g.KW, g.OH*g.OW)
+			b.SetBytes(int64(4 * (x.Numel() + cols.Numel())))
+			for b.Loop() {
+				CPU.Im2col(cols.storage, x.storage, g)
+			}
+		})
 	}
 }
 
-func BenchmarkCol2im3x3(b *testing.B) {
-	g := NewConvGeom(1, 64, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1)
-	cols, x := benchInput(1, 64*9, 64*64), New(CPU, Float32, 1, 64, 64, 64)
-	b.SetBytes(int64(4 * (cols.Numel() + x.Numel())))
-	for b.Loop() {
-		CPU.Col2im(x.storage, cols.storage, g)
-	}
-}
-
-// The stride-2 pair: the generator's first downsampling convolution at 128×128 (3×3, stride 2,
-// padding 1, 64 channels), whose rows are gathered and scattered at stride 2.
-func BenchmarkIm2col3x3Stride2(b *testing.B) {
-	x := benchInput(1, 64, 128, 128)
-	g := NewConvGeom(1, 64, 128, 128, 3, 3, 2, 2, 1, 1, 1, 1)
-	cols := New(CPU, Float32, 1, 64*9, 64*64)
-	b.SetBytes(int64(4 * (x.Numel() + cols.Numel())))
-	for b.Loop() {
-		CPU.Im2col(cols.storage, x.storage, g)
-	}
-}
-
-func BenchmarkCol2im3x3Stride2(b *testing.B) {
-	g := NewConvGeom(1, 64, 128, 128, 3, 3, 2, 2, 1, 1, 1, 1)
-	cols, x := benchInput(1, 64*9, 64*64), New(CPU, Float32, 1, 64, 128, 128)
-	b.SetBytes(int64(4 * (cols.Numel() + x.Numel())))
-	for b.Loop() {
-		CPU.Col2im(x.storage, cols.storage, g)
+func BenchmarkCol2im(b *testing.B) {
+	for name, g := range benchConvGeoms {
+		b.Run(name, func(b *testing.B) {
+			cols, x := benchInput(1, g.C*g.KH*g.KW, g.OH*g.OW), New(CPU, Float32, 1, g.C, g.H, g.W)
+			b.SetBytes(int64(4 * (cols.Numel() + x.Numel())))
+			for b.Loop() {
+				CPU.Col2im(x.storage, cols.storage, g)
+			}
+		})
 	}
 }
 
