@@ -3,7 +3,6 @@ package autograd
 import (
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"testing"
 
@@ -208,34 +207,6 @@ func TestConv2dGradCheck(t *testing.T) {
 	}
 }
 
-// A convolution whose columns exceed maxColumns runs in strips of output rows; with the cap
-// lowered, every case runs in strips of one and of three rows, which must change nothing: the
-// strips' input rows overlap (and reach into the padding), so their input gradients are summed.
-func TestConv2dInStrips(t *testing.T) {
-	saved := maxColumns
-	t.Cleanup(func() { maxColumns = saved })
-	rng := tensor.NewRNG(5)
-	for _, c := range convCases {
-		perRow := c.n * c.cin * c.kh * c.kw * c.wantOutW
-		for _, rows := range []int{1, 3} {
-			maxColumns = rows * perRow
-			if got := len(convBands(newConvGeom("test", c.n, c.cin, c.h, c.w, c.kh, c.kw, c.opts.Stride, c.opts.Padding, c.opts.Dilation))); got != (c.wantOutH+rows-1)/rows {
-				t.Errorf("%s: %d strips of %d rows for %d output rows", c.name, got, rows, c.wantOutH)
-			}
-			name := fmt.Sprintf("%s in strips of %d", c.name, rows)
-			x := layerRandn(rng, c.n, c.cin, c.h, c.w)
-			w := layerRandn(rng, c.cout, c.cin, c.kh, c.kw)
-			b := layerRandn(rng, c.cout)
-			got := Conv2d(Constant(x), Constant(w), Constant(b), c.opts).Value
-			if d := layerMaxDiff(t, got, naiveConv2d(x, w, b, c.opts)); d > 1e-12 {
-				t.Errorf("%s: forward differs from the definition by %g", name, d)
-			}
-			f := func(xs []*Var) *Var { return Conv2d(xs[0], xs[1], xs[2], c.opts) }
-			layerGradCheck(t, name, f, []*tensor.Tensor{x, w, b}, c.fast)
-		}
-	}
-}
-
 // Only the operands that need a gradient get one; a constant input must not cost a col2im.
 func TestConv2dGradientOnlyWhereNeeded(t *testing.T) {
 	rng := tensor.NewRNG(4)
@@ -297,74 +268,4 @@ func BenchmarkConv2dResBlock(b *testing.B) {
 	flops := 2.0 * 64 * 64 * 9 * 64 * 64
 	b.Run("forward", func(b *testing.B) { benchConv(b, conv, []int{1, 64, 64, 64}, []int{64, 64, 3, 3}, 64, flops, false) })
 	b.Run("forward+backward", func(b *testing.B) { benchConv(b, conv, []int{1, 64, 64, 64}, []int{64, 64, 3, 3}, 64, flops, true) })
-}
-
-// TestImplicitColumns runs convolutions and transposed convolutions, forward and backward, with
-// the columns formed inside the GEMM (tensor.Im2colGemmer, the CPU backend's) and built with
-// Im2col, in float32 and float64, whole and in strips: the outputs and every gradient must be the
-// same bits.
-func TestImplicitColumns(t *testing.T) {
-	saved, savedMax := useImplicitColumns, maxColumns
-	t.Cleanup(func() { useImplicitColumns, maxColumns = saved, savedMax })
-	type conv struct {
-		name      string
-		transpose bool
-		o         Conv2dOptions
-		k, cin    int
-		cout      int
-	}
-	convs := []conv{
-		{"3x3 s1 p1", false, Conv2dOptions{Padding: [2]int{1, 1}}, 3, 3, 5},
-		{"4x4 s2 p1", false, Conv2dOptions{Stride: [2]int{2, 2}, Padding: [2]int{1, 1}}, 4, 4, 6},
-		{"7x7 s1", false, Conv2dOptions{}, 7, 2, 4},
-		{"3x3 dil2", false, Conv2dOptions{Dilation: [2]int{2, 2}, Padding: [2]int{2, 2}}, 3, 3, 3},
-		{"transposed 3x3 s2", true, Conv2dOptions{Stride: [2]int{2, 2}, Padding: [2]int{1, 1}}, 3, 4, 3},
-	}
-	for _, dt := range []tensor.DType{tensor.Float32, tensor.Float64} {
-		for _, c := range convs {
-			for _, cap := range []int{savedMax, 300} { // whole, and in strips of output rows
-				rng := tensor.NewRNG(21)
-				x := tensor.Cast(tensor.Normal(rng, tensor.Float64, 0, 1, 2, c.cin, 13, 11), dt)
-				wShape := []int{c.cout, c.cin, c.k, c.k}
-				if c.transpose {
-					wShape = []int{c.cin, c.cout, c.k, c.k}
-				}
-				w := tensor.Cast(tensor.Normal(rng, tensor.Float64, 0, 1, wShape...), dt)
-				b := tensor.Cast(tensor.Normal(rng, tensor.Float64, 0, 1, c.cout), dt)
-				run := func(implicit bool) []*tensor.Tensor {
-					useImplicitColumns, maxColumns = implicit, cap
-					xv, wv, bv := NewVar(x, true), NewVar(w, true), NewVar(b, true)
-					var y *Var
-					if c.transpose {
-						y = ConvTranspose2d(xv, wv, bv, ConvTranspose2dOptions{Stride: c.o.Stride, Padding: c.o.Padding, OutputPadding: [2]int{1, 1}})
-					} else {
-						y = Conv2d(xv, wv, bv, c.o)
-					}
-					loss := Sum(Mul(y, y), nil, false)
-					loss.Backward()
-					return []*tensor.Tensor{y.Value, xv.Grad, wv.Grad, bv.Grad}
-				}
-				want, got := run(false), run(true)
-				for i, name := range []string{"output", "input gradient", "weight gradient", "bias gradient"} {
-					if !sameValues(got[i], want[i]) {
-						t.Errorf("%s %s maxColumns=%d: the %s differs with implicit columns", dt, c.name, cap, name)
-					}
-				}
-			}
-		}
-	}
-}
-
-// sameValues reports whether a and b have the same shape and bits.
-func sameValues(a, b *tensor.Tensor) bool {
-	if !slices.Equal(a.Shape(), b.Shape()) {
-		return false
-	}
-	av, bv := tensor.Cast(a, tensor.Float64).Float64s(), tensor.Cast(b, tensor.Float64).Float64s()
-	for i := range av {
-		if math.Float64bits(av[i]) != math.Float64bits(bv[i]) {
-			return false
-		}
-	}
-	return true
 }

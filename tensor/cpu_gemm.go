@@ -72,3 +72,45 @@ func checkIm2colGemm(g GemmArgs, x Storage, offX int, geom ConvGeom) {
 		panic(fmt.Sprintf("tensor: cpu.GemmIm2col: image storage holds %d elements, %d images of %+v from %d need %d", x.Len(), g.Batch, geom, offX, need))
 	}
 }
+
+// ConvForward implements Convolver: the columns are formed inside the GEMM (GemmIm2col), or,
+// for a 1×1 stride-1 convolution, are the image itself.
+func (c cpuBackend) ConvForward(y, x, w, bias Storage, g ConvGeom, cout int) {
+	if isPointwise(g) {
+		composedForward(c, y, x, w, bias, g, cout)
+		return
+	}
+	rows, plane := g.C*g.KH*g.KW, g.OH*g.OW
+	beta := 0.0
+	if bias != nil {
+		c.Copy(y, 0, []int{cout * plane, plane, 1}, bias, 0, []int{0, 1, 0}, []int{g.N, cout, plane})
+		beta = 1
+	}
+	c.GemmIm2col(GemmArgs{
+		M: cout, N: plane, K: rows, Alpha: 1, Beta: beta, Batch: g.N,
+		A: w, LDA: rows, StrideA: 0, LDB: plane,
+		C: y, LDC: plane, StrideC: cout * plane,
+	}, x, 0, g)
+}
+
+// ConvInput implements Convolver. The direct input gradient builds Wᵀ·dy and folds it with
+// Col2im: forming it inside a GEMM would need a GEMM that scatters its output.
+func (c cpuBackend) ConvInput(dx, dy, w Storage, g ConvGeom, cout int) {
+	composedInput(c, dx, dy, w, g, cout)
+}
+
+// ConvWeight implements Convolver: dW = Σ_n dy_n · cols_nᵀ with the columns formed inside the
+// GEMM, one image at a time.
+func (c cpuBackend) ConvWeight(dw, dy, x Storage, g ConvGeom, cout int) {
+	if isPointwise(g) {
+		composedWeight(c, dw, dy, x, g, cout)
+		return
+	}
+	rows, plane := g.C*g.KH*g.KW, g.OH*g.OW
+	image := g.C * g.H * g.W
+	gemmEachImage(GemmArgs{
+		TransB: true, M: cout, N: rows, K: plane, Alpha: 1, Batch: g.N,
+		A: dy, LDA: plane, StrideA: cout * plane, LDB: plane,
+		C: dw, LDC: rows,
+	}, func(one GemmArgs, i int) { c.GemmIm2col(one, x, i*image, g) })
+}

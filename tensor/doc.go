@@ -10,10 +10,15 @@
 // every other shape operation (Permute, Narrow, Concat, Pad, Expand) copies through the backend's
 // strided Copy kernel. This keeps every kernel simple enough to write for a GPU in an afternoon.
 //
-// Besides the Backend kernels, a backend may implement Im2colGemmer: a GEMM whose B is the im2col
-// matrix of an image, formed block by block where the GEMM packs it instead of being built whole.
-// The CPU backend does (through internal/gemm's SgemmSource); package autograd's convolutions use
-// it when it is there and Im2col followed by Gemm when it is not.
+// Convolution is planned here, not in autograd: Conv2d, Conv2dInput (its input gradient, which is
+// also ConvTranspose2d's forward) and Conv2dWeight (its weight gradient, summed over the batch)
+// take one geometry, ConvGeom. Each pass picks its form (a stride-1 convolution from many
+// channels to few runs as the transposed convolution of a flipped kernel, whose columns are
+// smaller) and then runs on the backend's Convolver when it has one, or else on the composed path
+// of Im2col, Gemm and Col2im, in strips of output rows when the columns would be large. The CPU
+// backend is a Convolver: its GEMM forms the im2col columns block by block where it packs them
+// (Im2colGemmer, through internal/gemm's SgemmSource), and ConvAlgorithm (ZEBRA_CONV) says when
+// it uses Winograd's algorithm instead.
 //
 // Programmer errors (mismatched shapes or dtypes, tensors on two devices) panic with a message that
 // names the operation and the shapes involved, as PyTorch raises.

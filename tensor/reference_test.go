@@ -535,30 +535,7 @@ func TestConvThroughIm2colMatchesNaiveConv(t *testing.T) {
 	for _, g := range cycleGANGeoms() {
 		x := randomData(rng, g.N*g.C*g.H*g.W)
 		w := randomData(rng, cout*g.C*g.KH*g.KW)
-		// The convolution straight from its definition, with explicit coordinates.
-		want := make([]float64, g.N*cout*g.OH*g.OW)
-		for n := range g.N {
-			for co := range cout {
-				for oh := range g.OH {
-					for ow := range g.OW {
-						var s float64
-						for c := range g.C {
-							for kh := range g.KH {
-								for kw := range g.KW {
-									ih := oh*g.StrideH - g.PadH + kh*g.DilH
-									iw := ow*g.StrideW - g.PadW + kw*g.DilW
-									if ih < 0 || ih >= g.H || iw < 0 || iw >= g.W {
-										continue
-									}
-									s += w[((co*g.C+c)*g.KH+kh)*g.KW+kw] * x[((n*g.C+c)*g.H+ih)*g.W+iw]
-								}
-							}
-						}
-						want[((n*cout+co)*g.OH+oh)*g.OW+ow] = s
-					}
-				}
-			}
-		}
+		want := naiveConvForward(x, w, nil, g, cout) // the definition (conv_test.go)
 		for _, dt := range dtypes {
 			X, W := Cast(FromFloat64(x, g.N, g.C, g.H, g.W), dt), Cast(FromFloat64(w, cout, g.C*g.KH*g.KW), dt)
 			conv := Matmul(W, Im2col(X, g)) // [Cout, C·KH·KW] × [N, C·KH·KW, OH·OW], W shared

@@ -1,0 +1,265 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+	"testing"
+)
+
+// naiveConvTaps calls visit(yIndex, xIndex, wIndex) for every multiply-add of the convolution g
+// with cout output channels, straight from its definition: output element y[n, o, oh, ow] reads
+// x[n, c, oh·sH − padH + kh·dH, ow·sW − padW + kw·dW] through weight w[o, c, kh, kw]. The three
+// passes are the three ways of summing these products.
+func naiveConvTaps(g ConvGeom, cout int, visit func(yi, xi, wi int)) {
+	for n := range g.N {
+		for o := range cout {
+			for oh := range g.OH {
+				for ow := range g.OW {
+					yi := ((n*cout+o)*g.OH+oh)*g.OW + ow
+					for c := range g.C {
+						for kh := range g.KH {
+							for kw := range g.KW {
+								ih := oh*g.StrideH - g.PadH + kh*g.DilH
+								iw := ow*g.StrideW - g.PadW + kw*g.DilW
+								if ih < 0 || ih >= g.H || iw < 0 || iw >= g.W {
+									continue
+								}
+								visit(yi, ((n*g.C+c)*g.H+ih)*g.W+iw, ((o*g.C+c)*g.KH+kh)*g.KW+kw)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func naiveConvForward(x, w, b []float64, g ConvGeom, cout int) []float64 {
+	y := make([]float64, g.N*cout*g.OH*g.OW)
+	if b != nil {
+		for i := range y {
+			y[i] = b[i/(g.OH*g.OW)%cout]
+		}
+	}
+	naiveConvTaps(g, cout, func(yi, xi, wi int) { y[yi] += w[wi] * x[xi] })
+	return y
+}
+
+func naiveConvInput(dy, w []float64, g ConvGeom, cout int) []float64 {
+	dx := make([]float64, g.N*g.C*g.H*g.W)
+	naiveConvTaps(g, cout, func(yi, xi, wi int) { dx[xi] += w[wi] * dy[yi] })
+	return dx
+}
+
+func naiveConvWeight(dy, x []float64, g ConvGeom, cout int) []float64 {
+	dw := make([]float64, cout*g.C*g.KH*g.KW)
+	naiveConvTaps(g, cout, func(yi, xi, wi int) { dw[wi] += dy[yi] * x[xi] })
+	return dw
+}
+
+// convCase is a convolution to test the three passes on.
+type convCase struct {
+	name string
+	g    ConvGeom
+	cout int
+}
+
+// convTestCases are the reference model's geometries at small sizes (cycleGANGeoms) with two
+// output-channel counts, and the shapes that take other routes: pointwise, many-to-few (the
+// swapped form), a transposed convolution's geometry that keeps fewer output positions than its
+// formula, and a batch of three.
+func convTestCases() []convCase {
+	var cs []convCase
+	for _, g := range cycleGANGeoms() {
+		for _, cout := range []int{1, 4} {
+			cs = append(cs, convCase{fmt.Sprintf("%+v cout %d", g, cout), g, cout})
+		}
+	}
+	cut := NewConvGeom(1, 2, 8, 9, 3, 3, 1, 1, 1, 1, 2, 2)
+	cut.OH, cut.OW = cut.OH-1, cut.OW-1 // ConvTranspose2d with an output padding of 1 at stride 1, dilation 2
+	return append(cs,
+		convCase{"pointwise", NewConvGeom(2, 3, 4, 5, 1, 1, 1, 1, 0, 0, 1, 1), 2},
+		convCase{"pointwise stride 2", NewConvGeom(1, 3, 5, 5, 1, 1, 2, 2, 0, 0, 1, 1), 2},
+		convCase{"7x7 many to few (swapped)", NewConvGeom(1, 12, 16, 15, 7, 7, 1, 1, 0, 0, 1, 1), 1},
+		convCase{"4x4 pad 1 to one channel (swapped)", NewConvGeom(2, 5, 5, 6, 4, 4, 1, 1, 1, 1, 1, 1), 1},
+		convCase{"3x3 batch 3 pad 1", NewConvGeom(3, 5, 6, 7, 3, 3, 1, 1, 1, 1, 1, 1), 6},
+		convCase{"fewer outputs than the formula", cut, 3},
+	)
+}
+
+// runConvPasses runs the three passes of c on random operands and compares them with the
+// definition: forward (with and without a bias), input gradient and weight gradient.
+func runConvPasses(t *testing.T, rng *RNG, c convCase, what string) {
+	t.Helper()
+	g, cout := c.g, c.cout
+	x := randomData(rng, g.N*g.C*g.H*g.W)
+	w := randomData(rng, cout*g.C*g.KH*g.KW)
+	b := randomData(rng, cout)
+	dy := randomData(rng, g.N*cout*g.OH*g.OW)
+	for _, dt := range dtypes {
+		X := Cast(FromFloat64(x, g.N, g.C, g.H, g.W), dt)
+		W := Cast(FromFloat64(w, cout, g.C, g.KH, g.KW), dt)
+		B := Cast(FromFloat64(b, cout), dt)
+		DY := Cast(FromFloat64(dy, g.N, cout, g.OH, g.OW), dt)
+		xr, wr, br, dyr := X.Float64s(), W.Float64s(), B.Float64s(), DY.Float64s() // as rounded
+		tl := tolFor(dt, tolerance{atol: 1e-12, rtol: 1e-12}, tolerance{atol: 1e-5, rtol: 1e-5})
+		name := fmt.Sprintf("%s %s %s", what, c.name, dt)
+		checkClose(t, name+" forward", Conv2d(X, W, B, g).Float64s(), naiveConvForward(xr, wr, br, g, cout), tl)
+		checkClose(t, name+" forward without bias", Conv2d(X, W, nil, g).Float64s(), naiveConvForward(xr, wr, nil, g, cout), tl)
+		checkClose(t, name+" input gradient", Conv2dInput(DY, W, g).Float64s(), naiveConvInput(dyr, wr, g, cout), tl)
+		checkClose(t, name+" weight gradient", Conv2dWeight(DY, X, g).Float64s(), naiveConvWeight(dyr, xr, g, cout), tl)
+	}
+}
+
+// withConvSettings runs f with the composed path forced on or off, maxColumns set, and the
+// direct algorithm, restoring all three afterwards.
+func withConvSettings(t *testing.T, composed bool, columns int, f func()) {
+	savedComposed, savedMax := composedOnly, maxColumns
+	savedAlgo := SetConvAlgorithm(ConvDirect)
+	defer func() {
+		composedOnly, maxColumns = savedComposed, savedMax
+		SetConvAlgorithm(savedAlgo)
+	}()
+	composedOnly, maxColumns = composed, columns
+	f()
+}
+
+func TestConvPassesMatchDefinition(t *testing.T) {
+	rng := NewRNG(31)
+	for _, composed := range []bool{false, true} {
+		withConvSettings(t, composed, maxColumns, func() {
+			for _, c := range convTestCases() {
+				runConvPasses(t, rng, c, fmt.Sprintf("composed=%v", composed))
+			}
+		})
+	}
+}
+
+// A pass whose columns exceed maxColumns runs in strips of output rows on the composed path;
+// with the cap lowered every case runs in strips of one and of three rows, which must change
+// nothing: the strips' input rows overlap (and reach into the padding), so their input gradients
+// are summed.
+func TestConvInStrips(t *testing.T) {
+	rng := NewRNG(32)
+	for _, c := range convTestCases() {
+		g := c.g
+		perRow := g.N * g.C * g.KH * g.KW * g.OW
+		for _, rows := range []int{1, 3} {
+			withConvSettings(t, true, rows*perRow, func() {
+				want := (g.OH + rows - 1) / rows
+				if isPointwise(g) {
+					want = 1 // no columns to build
+				}
+				if got := len(convBands(g)); got != want {
+					t.Errorf("%s: %d strips of %d rows for %d output rows", c.name, got, rows, g.OH)
+				}
+				runConvPasses(t, rng, c, fmt.Sprintf("strips of %d", rows))
+			})
+		}
+	}
+}
+
+// The CPU's Convolver forms the columns inside its GEMM (tensor.Im2colGemmer) where the composed
+// path builds them: the outputs and both gradients must be the same bits, float32 and float64.
+func TestConvolverMatchesComposedBits(t *testing.T) {
+	rng := NewRNG(33)
+	for _, c := range convTestCases() {
+		g := c.g
+		x := randomData(rng, g.N*g.C*g.H*g.W)
+		w := randomData(rng, c.cout*g.C*g.KH*g.KW)
+		b := randomData(rng, c.cout)
+		dy := randomData(rng, g.N*c.cout*g.OH*g.OW)
+		for _, dt := range dtypes {
+			X := Cast(FromFloat64(x, g.N, g.C, g.H, g.W), dt)
+			W := Cast(FromFloat64(w, c.cout, g.C, g.KH, g.KW), dt)
+			B := Cast(FromFloat64(b, c.cout), dt)
+			DY := Cast(FromFloat64(dy, g.N, c.cout, g.OH, g.OW), dt)
+			run := func(composed bool) (out [3]*Tensor) {
+				withConvSettings(t, composed, maxColumns, func() {
+					out = [3]*Tensor{Conv2d(X, W, B, g), Conv2dInput(DY, W, g), Conv2dWeight(DY, X, g)}
+				})
+				return out
+			}
+			want, got := run(true), run(false)
+			for i, pass := range []string{"forward", "input gradient", "weight gradient"} {
+				if !sameBits(got[i].Float64s(), want[i].Float64s()) {
+					t.Errorf("%s %s: the %s differs between the Convolver and the composed path", c.name, dt, pass)
+				}
+			}
+		}
+	}
+}
+
+func sameBits(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// The swapped form is only for stride 1, a padding the flipped kernel can absorb, all output
+// positions kept, and columns that really are smaller.
+func TestSwappedFormChoice(t *testing.T) {
+	cut := NewConvGeom(1, 64, 16, 16, 3, 3, 1, 1, 1, 1, 2, 2)
+	cut.OH--
+	for _, c := range []struct {
+		name string
+		g    ConvGeom
+		cout int
+		want bool
+	}{
+		{"64 to 3, 7x7", NewConvGeom(1, 64, 262, 262, 7, 7, 1, 1, 0, 0, 1, 1), 3, true},
+		{"512 to 1, 4x4 pad 1", NewConvGeom(1, 512, 31, 31, 4, 4, 1, 1, 1, 1, 1, 1), 1, true},
+		{"equal channels", NewConvGeom(1, 256, 66, 66, 3, 3, 1, 1, 0, 0, 1, 1), 256, false},
+		{"stride 2", NewConvGeom(1, 64, 32, 32, 3, 3, 2, 2, 1, 1, 1, 1), 3, false},
+		{"padding beyond the kernel", NewConvGeom(1, 64, 16, 16, 3, 3, 1, 1, 3, 3, 1, 1), 3, false},
+		{"few to many", NewConvGeom(1, 3, 262, 262, 7, 7, 1, 1, 0, 0, 1, 1), 64, false},
+		{"output positions cut", cut, 3, false},
+	} {
+		if got := prefersSwapped(c.g, c.cout); got != c.want {
+			t.Errorf("%s: prefersSwapped = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// flipWeight applied twice is the identity, and once it moves each element where the swapped
+// form's definition says.
+func TestFlipWeight(t *testing.T) {
+	const a, b, kh, kw = 3, 2, 3, 4
+	src := FromFloat64(randomData(NewRNG(34), a*b*kh*kw), a, b, kh, kw)
+	flipped := New(CPU, Float64, b, a, kh, kw)
+	flipWeight(flipped.storage, src.storage, a, b, kh, kw)
+	s, f := src.Float64s(), flipped.Float64s()
+	for i := range a {
+		for j := range b {
+			for p := range kh {
+				for q := range kw {
+					if got, want := f[((j*a+i)*kh+p)*kw+q], s[((i*b+j)*kh+kh-1-p)*kw+kw-1-q]; got != want {
+						t.Fatalf("flipped[%d %d %d %d] = %g, want %g", j, i, p, q, got, want)
+					}
+				}
+			}
+		}
+	}
+	back := New(CPU, Float64, a, b, kh, kw)
+	flipWeight(back.storage, flipped.storage, b, a, kh, kw)
+	if !sameBits(back.Float64s(), s) {
+		t.Error("flipping twice is not the identity")
+	}
+}
+
+func TestConvRejectsBadShapes(t *testing.T) {
+	g := NewConvGeom(1, 2, 5, 5, 3, 3, 1, 1, 0, 0, 1, 1)
+	x, w := Zeros(Float64, 1, 2, 5, 5), Zeros(Float64, 4, 2, 3, 3)
+	expectPanic(t, func() { Conv2d(Zeros(Float64, 1, 3, 5, 5), w, nil, g) }, "tensor.Conv2d", "[1 3 5 5]")
+	expectPanic(t, func() { Conv2d(x, Zeros(Float64, 4, 2, 3, 2), nil, g) }, "tensor.Conv2d", "[4 2 3 2]")
+	expectPanic(t, func() { Conv2d(x, w, Zeros(Float64, 3), g) }, "tensor.Conv2d", "bias [3]")
+	expectPanic(t, func() { Conv2d(x, Zeros(Float32, 4, 2, 3, 3), nil, g) }, "tensor.Conv2d", "float32")
+	expectPanic(t, func() { Conv2dInput(Zeros(Float64, 1, 4, 4, 3), w, g) }, "tensor.Conv2dInput", "[1 4 4 3]", "[1 4 3 3]")
+	expectPanic(t, func() { Conv2dWeight(Zeros(Float64, 1, 4, 3, 3), Zeros(Float64, 1, 2, 5, 4), g) }, "tensor.Conv2dWeight", "[1 2 5 4]")
+}
