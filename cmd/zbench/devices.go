@@ -31,6 +31,10 @@ func runDevices(args []string) error {
 	if note := cpu.Note(); note != "" {
 		fmt.Printf("          note: %s\n", note)
 	}
+	fmt.Printf("          convolutions %s (%s=auto|direct|winograd)\n", tensor.ConvAlgorithmSetting(), tensor.ConvEnvVar)
+	if note := tensor.ConvNote(); note != "" {
+		fmt.Printf("          note: %s\n", note)
+	}
 
 	var names []string
 	if devs, err := opencl.Devices(); err != nil {
