@@ -1,0 +1,121 @@
+package winograd
+
+import (
+	"math/rand/v2"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/zebra-go/zebra/internal/gemm"
+)
+
+// cycleGAN is the layer that dominates a CycleGAN generator: a residual block's 3x3
+// convolution, 256 channels at 64x64 after an explicit reflection pad (so pad 0 on 66x66).
+var cycleGAN = shape{1, 256, 66, 66, 256, 0}
+
+// directFLOPs is the cost of direct convolution, 2·N·Cout·C·9·OH·OW, which both the GFLOP/s
+// of Winograd (an "effective" rate) and of the direct path are quoted in.
+func (g shape) directFLOPs() float64 {
+	return 2 * float64(g.outputSize()) * float64(g.c) * 9
+}
+
+// run returns a closure that runs one pass of one shape with fresh random operands.
+func (g shape) run(p pass, tile Tile) func() {
+	rng := rand.New(rand.NewPCG(3, 4))
+	x, w := random(rng, g.n*g.c*g.h*g.w), random(rng, g.cout*g.c*9)
+	y, bias := random(rng, g.outputSize()), random(rng, g.cout)
+	dw := make([]float32, len(w))
+	switch p {
+	case passConv:
+		ws := make([]float32, ConvWorkspace(tile, g.n, g.c, g.h, g.w, g.cout, g.pad))
+		return func() { Conv(tile, y, x, w, bias, g.n, g.c, g.h, g.w, g.cout, g.pad, ws) }
+	case passInput:
+		ws := make([]float32, ConvInputWorkspace(tile, g.n, g.c, g.h, g.w, g.cout, g.pad))
+		return func() { ConvInput(tile, x, y, w, g.n, g.c, g.h, g.w, g.cout, g.pad, ws) }
+	}
+	ws := make([]float32, ConvWeightWorkspace(tile, g.n, g.c, g.h, g.w, g.cout, g.pad))
+	return func() { ConvWeight(tile, dw, y, x, g.n, g.c, g.h, g.w, g.cout, g.pad, ws) }
+}
+
+// direct returns the GEMM of the direct implicit-GEMM path for one pass, on an explicitly
+// built im2col matrix col (C·9 × OH·OW): forward Y = W·col, input gradient col = Wᵀ·dY (the
+// col2im that would follow is not timed), weight gradient dW = dY·colᵀ. For N = 1 only.
+func (g shape) direct(p pass) func() {
+	rng := rand.New(rand.NewPCG(5, 6))
+	k, pixels := g.c*9, g.outputSize()/g.cout
+	col, w, y := random(rng, k*pixels), random(rng, g.cout*k), random(rng, g.cout*pixels)
+	switch p {
+	case passConv:
+		return func() { gemm.Sgemm(false, false, g.cout, pixels, k, 1, w, k, col, pixels, 0, y, pixels) }
+	case passInput:
+		return func() { gemm.Sgemm(true, false, k, pixels, g.cout, 1, w, k, y, pixels, 0, col, pixels) }
+	}
+	return func() { gemm.Sgemm(false, true, g.cout, k, pixels, 1, y, pixels, col, pixels, 0, w, k) }
+}
+
+// BenchmarkCycleGAN times every pass of the 256-channel 64x64 layer with F2, F4 and the direct
+// path's GEMM, reporting ms and effective GFLOP/s (direct-equivalent FLOPs).
+func BenchmarkCycleGAN(b *testing.B) {
+	g := cycleGAN
+	for p := passConv; p <= passWeight; p++ {
+		for _, algo := range []string{"direct", "F2", "F4"} {
+			var f func()
+			switch algo {
+			case "direct":
+				f = g.direct(p)
+			case "F2":
+				f = g.run(p, F2)
+			default:
+				f = g.run(p, F4)
+			}
+			b.Run(passNames[p]+"/"+algo, func(b *testing.B) {
+				f()
+				b.ResetTimer()
+				for range b.N {
+					f()
+				}
+				s := b.Elapsed().Seconds() / float64(b.N)
+				b.ReportMetric(s*1e3, "ms")
+				b.ReportMetric(g.directFLOPs()/s/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
+// TestCompareDirect prints interleaved timings of direct GEMM, F2 and F4 on the CycleGAN
+// layer for each pass: on a shared, noisy machine the ratios within one run are what counts.
+// It skips unless ZEBRA_TUNE=1 (go test -run CompareDirect -v).
+func TestCompareDirect(t *testing.T) {
+	skipUnlessTuning(t)
+	g := cycleGAN
+	for p := passConv; p <= passWeight; p++ {
+		fs := []func(){g.direct(p), g.run(p, F2), g.run(p, F4)}
+		best := interleave(5, fs)
+		t.Logf("%-10s direct %6.2f ms (%5.1f GFLOP/s)  F2 %6.2f ms (%.2fx)  F4 %6.2f ms (%.2fx)",
+			passNames[p], best[0]*1e3, g.directFLOPs()/best[0]/1e9,
+			best[1]*1e3, best[0]/best[1], best[2]*1e3, best[0]/best[2])
+	}
+}
+
+// interleave runs the functions round-robin rounds times (after one warm-up round) and returns
+// each one's best time in seconds.
+func interleave(rounds int, fs []func()) []float64 {
+	best := make([]float64, len(fs))
+	for r := -1; r < rounds; r++ {
+		for i, f := range fs {
+			start := time.Now()
+			f()
+			s := time.Since(start).Seconds()
+			if r >= 0 && (best[i] == 0 || s < best[i]) {
+				best[i] = s
+			}
+		}
+	}
+	return best
+}
+
+func skipUnlessTuning(t *testing.T) {
+	if testing.Short() || os.Getenv("ZEBRA_TUNE") != "1" {
+		t.Skip("tuning experiment: set ZEBRA_TUNE=1")
+	}
+}

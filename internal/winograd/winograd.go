@@ -1,0 +1,390 @@
+package winograd
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/zebra-go/zebra/internal/gemm"
+)
+
+// Tile selects the algorithm: F4 is F(4×4,3×3), which reads 6×6 input tiles and needs 36
+// multiplications per 16 outputs where direct convolution needs 144 (4x fewer); F2 is
+// F(2×2,3×3), with 4×4 tiles and 16 multiplications per 4 outputs (2.25x fewer). F4 does
+// fewer multiplications but rounds more (see winograd_test.go for the measured errors).
+type Tile int
+
+const (
+	F2 Tile = 2
+	F4 Tile = 4
+)
+
+func (t Tile) transforms() *transforms {
+	switch t {
+	case F2:
+		return f2
+	case F4:
+		return f4
+	}
+	panic(fmt.Sprintf("winograd: Tile(%d): want F2 or F4", int(t)))
+}
+
+// blockTiles is how many tiles one pass of transform, GEMMs and inverse transform handles.
+// The workspace grows with it (V and M hold α²·(C+Cout)·blockTiles floats) and the GEMMs get
+// wider: their N dimension is the block.
+// TODO(measure): justify with the benchmark.
+const blockTiles = 256
+
+// maxWorkers bounds the goroutines a call fans its transforms out to; each needs its own
+// α²·blockTiles scratch in the workspace, so the workspace size does not depend on GOMAXPROCS.
+const maxWorkers = 8
+
+// geometry is one 3×3 stride-1 convolution: ci input channels of h×w images, co output
+// channels of oh×ow, padding pad, cut into tiles of m×m outputs (α×α inputs).
+type geometry struct {
+	op              string // the exported function, for panics
+	tf              *transforms
+	m, a            int // output and input tile side
+	n, ci, h, w     int
+	co, oh, ow, pad int
+	tilesY, tilesX  int // tiles per image column and row; edge tiles may stick out
+	tiles, block    int // tiles in the batch, tiles per block
+	filters         int // co·ci, the lanes of the filter transforms
+	perTile         int // α², the GEMMs per block
+	scratch         int // floats of one worker's scratch
+	workers         int
+}
+
+func newGeometry(op string, t Tile, n, ci, h, w, co, pad int) geometry {
+	tf := t.transforms()
+	g := geometry{tf: tf, m: int(t), a: int(t) + 2, n: n, ci: ci, h: h, w: w, co: co, pad: pad, op: op}
+	g.oh, g.ow = h+2*pad-2, w+2*pad-2
+	if n < 1 || ci < 1 || co < 1 || pad < 0 || pad > 2 || g.oh < 1 || g.ow < 1 {
+		panic(fmt.Sprintf("winograd: %s: batch %d, %d→%d channels, %dx%d image, pad %d: want positive sizes, pad in 0..2 and an output of at least 1x1",
+			op, n, ci, co, h, w, pad))
+	}
+	g.tilesY, g.tilesX = (g.oh+g.m-1)/g.m, (g.ow+g.m-1)/g.m
+	g.tiles = n * g.tilesY * g.tilesX
+	g.block = min(g.tiles, blockTiles)
+	g.filters, g.perTile = co*ci, g.a*g.a
+	g.scratch = g.perTile * g.block
+	g.workers = min(runtime.GOMAXPROCS(0), maxWorkers)
+	return g
+}
+
+// workspace is the caller's buffer carved into the named regions.
+type workspace struct {
+	u, wt, v, mm []float32 // transformed filters, reordered filters, transformed inputs, products
+	scratch      [maxWorkers][]float32
+}
+
+// layout returns the size of the workspace (sizeOnly) or carves ws into it. The regions:
+//
+//	u       α²·co·ci   U[k][o][c], the transformed filters (ConvWeight: the summed products S)
+//	wt      9·co·ci    filters reordered tap-major, wt[p*3+q][o*ci+c], the transform's input
+//	v       α²·ci·B    V[k][c][t] for the B = block tiles in flight
+//	mm      α²·co·B    M[k][o][t] = Σ_c U[k][o][c]·V[k][c][t] (ConvWeight: A dY Aᵀ)
+//	scratch α²·B each  a worker's gathered tiles before a transform or after an inverse one
+func (g *geometry) layout(ws []float32, sizeOnly bool) (workspace, int) {
+	sizes := []int{g.perTile * g.filters, 9 * g.filters, g.perTile * g.ci * g.block, g.perTile * g.co * g.block}
+	total := maxWorkers * g.scratch
+	for _, s := range sizes {
+		total += s
+	}
+	if sizeOnly {
+		return workspace{}, total
+	}
+	if len(ws) < total {
+		panic(fmt.Sprintf("winograd: %s: workspace of %d floats, need %d", g.op, len(ws), total))
+	}
+	take := func(n int) []float32 {
+		s := ws[:n:n]
+		ws = ws[n:]
+		return s
+	}
+	var w workspace
+	w.u, w.wt, w.v, w.mm = take(sizes[0]), take(sizes[1]), take(sizes[2]), take(sizes[3])
+	for i := range w.scratch {
+		w.scratch[i] = take(g.scratch)
+	}
+	return w, total
+}
+
+// The geometry of each pass. ConvInput is the forward convolution of dy with the flipped,
+// channel-swapped filter: dx[c,i,j] = Σ_{o,p,q} w[o,c,2-p,2-q]·dy[o, i-(2-pad)+p, j-(2-pad)+q],
+// so its input has cout channels of oh×ow, its output c channels, and its padding is 2-pad
+// (the output size is then oh+2(2-pad)-2 = h).
+func convGeometry(t Tile, n, c, h, wd, cout, pad int) geometry {
+	return newGeometry("Conv", t, n, c, h, wd, cout, pad)
+}
+
+func convInputGeometry(t Tile, n, c, h, wd, cout, pad int) geometry {
+	oh, ow := h+2*pad-2, wd+2*pad-2
+	if pad < 0 || pad > 2 || oh < 1 || ow < 1 {
+		newGeometry("ConvInput", t, n, c, h, wd, cout, pad) // panics with the shapes
+	}
+	return newGeometry("ConvInput", t, n, cout, oh, ow, c, 2-pad)
+}
+
+func convWeightGeometry(t Tile, n, c, h, wd, cout, pad int) geometry {
+	return newGeometry("ConvWeight", t, n, c, h, wd, cout, pad)
+}
+
+// ConvWorkspace returns the number of float32s Conv needs in ws.
+func ConvWorkspace(t Tile, n, c, h, wd, cout, pad int) int {
+	g := convGeometry(t, n, c, h, wd, cout, pad)
+	_, size := g.layout(nil, true)
+	return size
+}
+
+// ConvInputWorkspace returns the number of float32s ConvInput needs in ws.
+func ConvInputWorkspace(t Tile, n, c, h, wd, cout, pad int) int {
+	g := convInputGeometry(t, n, c, h, wd, cout, pad)
+	_, size := g.layout(nil, true)
+	return size
+}
+
+// ConvWeightWorkspace returns the number of float32s ConvWeight needs in ws.
+func ConvWeightWorkspace(t Tile, n, c, h, wd, cout, pad int) int {
+	g := convWeightGeometry(t, n, c, h, wd, cout, pad)
+	_, size := g.layout(nil, true)
+	return size
+}
+
+// Conv computes the 3×3 stride-1 convolution (cross-correlation, as PyTorch's Conv2d)
+//
+//	y[n,o,i,j] = bias[o] + Σ_{c,p,q} w[o,c,p,q] · x[n,c,i-pad+p, j-pad+q]
+//
+// with x read as 0 outside the image, by Winograd's minimal filtering algorithm F(m×m,3×3).
+//
+// Shape: x is [n,c,h,wd], w is [cout,c,3,3], bias is [cout] or nil, y is [n,cout,oh,ow] with
+// oh = h+2·pad-2 and ow = wd+2·pad-2; pad is 0, 1 or 2 and oh, ow must be at least 1. y is
+// overwritten. ws holds at least ConvWorkspace(...) floats, whose contents on entry do not
+// matter. Conv panics if a slice is too short.
+func Conv(t Tile, y, x, w, bias []float32, n, c, h, wd, cout, pad int, ws []float32) {
+	g := convGeometry(t, n, c, h, wd, cout, pad)
+	checkLen(g.op, "y", len(y), n*cout*g.oh*g.ow)
+	checkLen(g.op, "x", len(x), n*c*h*wd)
+	checkLen(g.op, "w", len(w), cout*c*9)
+	if bias != nil {
+		checkLen(g.op, "bias", len(bias), cout)
+	}
+	g.forward(y, x, w, false, bias, ws)
+}
+
+// ConvInput computes the input gradient of Conv for the output gradient dy:
+//
+//	dx[n,c,i,j] = Σ_{o,p,q} w[o,c,p,q] · dy[n,o, i+pad-p, j+pad-q]   (dy read as 0 outside)
+//
+// which is a convolution of dy, padded by 2-pad, with the kernel flipped in both spatial
+// directions and its channel dimensions swapped; ConvInput runs Conv's algorithm on it.
+//
+// Shape: dy is [n,cout,oh,ow], w is [cout,c,3,3], dx is [n,c,h,wd] (overwritten), with oh, ow
+// and pad as in Conv. ws holds at least ConvInputWorkspace(...) floats.
+func ConvInput(t Tile, dx, dy, w []float32, n, c, h, wd, cout, pad int, ws []float32) {
+	g := convInputGeometry(t, n, c, h, wd, cout, pad)
+	checkLen(g.op, "dx", len(dx), n*c*h*wd)
+	checkLen(g.op, "dy", len(dy), n*cout*g.h*g.w)
+	checkLen(g.op, "w", len(w), cout*c*9)
+	g.forward(dx, dy, w, true, nil, ws)
+}
+
+// ConvWeight computes the weight gradient of Conv, summed over the batch:
+//
+//	dw[o,c,p,q] = Σ_{n,i,j} dy[n,o,i,j] · x[n,c, i-pad+p, j-pad+q]
+//
+// by the transpose of the forward's bilinear form. For one tile the forward is
+// Y = Aᵀ [(G g Gᵀ) ⊙ V] A with V = Bᵀ d B, so for a loss L with ∂L/∂Y = dY,
+//
+//	∂L/∂g = Σ_tiles Gᵀ [ (A dY Aᵀ) ⊙ V ] G = Gᵀ [ Σ_tiles (A dY Aᵀ) ⊙ V ] G
+//
+// (using ⟨dY, Aᵀ Z A⟩ = ⟨A dY Aᵀ, Z⟩ twice). The sum over tiles, for each of the α² positions
+// k, is the GEMM S[k][o][c] = Σ_t (A dY Aᵀ)[k][o][t] · V[k][c][t]. Outputs of edge tiles that
+// stick out of the image were discarded by the forward, so their dY is 0.
+//
+// Shape: dy is [n,cout,oh,ow], x is [n,c,h,wd], dw is [cout,c,3,3] (overwritten), with oh, ow
+// and pad as in Conv. ws holds at least ConvWeightWorkspace(...) floats.
+func ConvWeight(t Tile, dw, dy, x []float32, n, c, h, wd, cout, pad int, ws []float32) {
+	g := convWeightGeometry(t, n, c, h, wd, cout, pad)
+	checkLen(g.op, "dw", len(dw), cout*c*9)
+	checkLen(g.op, "dy", len(dy), n*cout*g.oh*g.ow)
+	checkLen(g.op, "x", len(x), n*c*h*wd)
+	g.weight(dw, dy, x, ws)
+}
+
+func checkLen(op, name string, have, want int) {
+	if have < want {
+		panic(fmt.Sprintf("winograd: %s: %s has %d elements, need %d", op, name, have, want))
+	}
+}
+
+// forward computes y = conv(x, w) + bias. If swapped, the filter of output channel o and
+// input channel c is w[c,o] flipped in both directions (ConvInput's).
+func (g *geometry) forward(y, x, w []float32, swapped bool, bias []float32, ws []float32) {
+	s, _ := g.layout(ws, false)
+	g.transformFilters(s.u, s.wt, w, swapped)
+	for t0 := 0; t0 < g.tiles; t0 += g.block {
+		nb := min(g.block, g.tiles-t0)
+		g.transformInputs(s, x, t0, nb)
+		// M[k] = U[k]·V[k]: (co×ci)·(ci×nb) for each of the α² positions.
+		for k := 0; k < g.perTile; k++ {
+			gemm.Sgemm(false, false, g.co, nb, g.ci, 1, s.u[k*g.filters:], g.ci,
+				s.v[k*g.ci*nb:], nb, 0, s.mm[k*g.co*nb:], nb)
+		}
+		parallelFor(g.workers, g.co, func(worker, lo, hi int) {
+			d := s.scratch[worker]
+			for o := lo; o < hi; o++ {
+				transform(g.tf.output, d, nb, s.mm[o*nb:], g.co*nb, nb)
+				b := float32(0)
+				if bias != nil {
+					b = bias[o]
+				}
+				g.scatterTiles(y, o, d, nb, b, t0, nb)
+			}
+		})
+	}
+}
+
+// transformFilters sets u[k][o][c] = (G g Gᵀ)[k] for the filter g of each (o, c) pair:
+// w[o,c] or, if swapped, w[c,o] flipped.
+func (g *geometry) transformFilters(u, wt, w []float32, swapped bool) {
+	lanes := g.filters
+	parallelFor(g.workers, lanes, func(_, lo, hi int) {
+		for l := lo; l < hi; l++ {
+			if !swapped {
+				for pq, v := range w[l*9 : l*9+9] {
+					wt[pq*lanes+l] = v
+				}
+				continue
+			}
+			o, c := l/g.ci, l%g.ci // w is [c][o][3][3] in this convolution's names
+			for pq, v := range w[(c*g.co+o)*9 : (c*g.co+o)*9+9] {
+				wt[(8-pq)*lanes+l] = v // tap (p,q) ↦ (2-p,2-q)
+			}
+		}
+		transform(g.tf.filter, u[lo:], lanes, wt[lo:], lanes, hi-lo)
+	})
+}
+
+// transformInputs sets V[k][c][t-t0] = (Bᵀ d B)[k] for the input tile d of channel c of each
+// tile t in [t0, t0+nb).
+func (g *geometry) transformInputs(s workspace, x []float32, t0, nb int) {
+	parallelFor(g.workers, g.ci, func(worker, lo, hi int) {
+		d := s.scratch[worker]
+		for c := lo; c < hi; c++ {
+			g.gatherTiles(d, nb, x, c, g.ci, g.h, g.w, g.a, g.pad, t0, nb)
+			transform(g.tf.input, s.v[c*nb:], g.ci*nb, d, nb, nb)
+		}
+	})
+}
+
+// weight computes dw for ConvWeight's geometry (see ConvWeight for the algebra).
+func (g *geometry) weight(dw, dy, x []float32, ws []float32) {
+	s, _ := g.layout(ws, false)
+	for t0 := 0; t0 < g.tiles; t0 += g.block {
+		nb := min(g.block, g.tiles-t0)
+		g.transformInputs(s, x, t0, nb)
+		// mm[k][o][t] = (A dY Aᵀ)[k] for the m×m output-gradient tile of channel o.
+		parallelFor(g.workers, g.co, func(worker, lo, hi int) {
+			d := s.scratch[worker]
+			for o := lo; o < hi; o++ {
+				g.gatherTiles(d, nb, dy, o, g.co, g.oh, g.ow, g.m, 0, t0, nb)
+				transform(g.tf.gradOutput, s.mm[o*nb:], g.co*nb, d, nb, nb)
+			}
+		})
+		// S[k] (+)= mm[k]·V[k]ᵀ: (co×nb)·(nb×ci), summed over the blocks.
+		beta := float32(1)
+		if t0 == 0 {
+			beta = 0
+		}
+		for k := 0; k < g.perTile; k++ {
+			gemm.Sgemm(false, true, g.co, g.ci, nb, 1, s.mm[k*g.co*nb:], nb,
+				s.v[k*g.ci*nb:], nb, beta, s.u[k*g.filters:], g.ci)
+		}
+	}
+	// dw[o,c] = Gᵀ S G, then back from tap-major wt to dw's [o][c][3][3].
+	lanes := g.filters
+	parallelFor(g.workers, lanes, func(_, lo, hi int) {
+		transform(g.tf.gradFilter, s.wt[lo:], lanes, s.u[lo:], lanes, hi-lo)
+		for l := lo; l < hi; l++ {
+			for pq := range 9 {
+				dw[l*9+pq] = s.wt[pq*lanes+l]
+			}
+		}
+	})
+}
+
+// gatherTiles sets d[(r*a+s)*ld + i] to pixel (m·ty+r-off, m·tx+s-off) of channel ch of image
+// n, for r, s < a and tile t0+i = (n·tilesY + ty)·tilesX + tx, i < nb: the a×a window of each
+// tile, lane-wise. Pixels outside the h×w image (padding, and edge tiles sticking out) are 0.
+// img holds images of channels channels.
+func (g *geometry) gatherTiles(d []float32, ld int, img []float32, ch, channels, h, w, a, off, t0, nb int) {
+	perImage := g.tilesY * g.tilesX
+	for i := 0; i < nb; i++ {
+		t := t0 + i
+		n, ty, tx := t/perImage, t%perImage/g.tilesX, t%g.tilesX
+		plane := img[(n*channels+ch)*h*w:][:h*w]
+		y0, x0 := g.m*ty-off, g.m*tx-off
+		if y0 >= 0 && x0 >= 0 && y0+a <= h && x0+a <= w { // the whole window is inside
+			for r := 0; r < a; r++ {
+				row := plane[(y0+r)*w+x0:][:a]
+				for s, v := range row {
+					d[(r*a+s)*ld+i] = v
+				}
+			}
+			continue
+		}
+		for r := 0; r < a; r++ {
+			yy := y0 + r
+			for s := 0; s < a; s++ {
+				xx := x0 + s
+				v := float32(0)
+				if yy >= 0 && yy < h && xx >= 0 && xx < w {
+					v = plane[yy*w+xx]
+				}
+				d[(r*a+s)*ld+i] = v
+			}
+		}
+	}
+}
+
+// scatterTiles writes the m×m output tiles in d (lane-wise, d[(i*m+j)*ld + l] for tile t0+l)
+// plus b into channel o of y, leaving out the parts of edge tiles outside the oh×ow image.
+func (g *geometry) scatterTiles(y []float32, o int, d []float32, ld int, b float32, t0, nb int) {
+	perImage := g.tilesY * g.tilesX
+	m := g.m
+	for l := 0; l < nb; l++ {
+		t := t0 + l
+		n, ty, tx := t/perImage, t%perImage/g.tilesX, t%g.tilesX
+		plane := y[(n*g.co+o)*g.oh*g.ow:][:g.oh*g.ow]
+		rows, cols := min(m, g.oh-m*ty), min(m, g.ow-m*tx)
+		for i := 0; i < rows; i++ {
+			row := plane[(m*ty+i)*g.ow+m*tx:][:cols]
+			for j := range row {
+				row[j] = d[(i*m+j)*ld+l] + b
+			}
+		}
+	}
+}
+
+// parallelFor splits [0, n) into up to workers contiguous parts and runs body on each, part 0
+// on the calling goroutine. worker numbers the part (< workers), for per-worker scratch.
+func parallelFor(workers, n int, body func(worker, lo, hi int)) {
+	parts := min(workers, n)
+	if parts <= 1 {
+		if n > 0 {
+			body(0, 0, n)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for p := 1; p < parts; p++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body(p, p*n/parts, (p+1)*n/parts)
+		}()
+	}
+	body(0, 0, n/parts)
+	wg.Wait()
+}
