@@ -89,6 +89,7 @@ var kernelTests = []kernelTest{
 	{"Im2col", testIm2col},
 	{"GemmIm2col", testGemmIm2col}, // optional: tensor.Im2colGemmer
 	{"Col2im", testCol2im},
+	{"Convolver", testConvolver}, // optional: tensor.Convolver
 	{"ReflectPad", testReflectPad},
 	{"ReflectPadBackward", testReflectPadBackward},
 	{"InstanceNormForward", testInstanceNormForward},

@@ -23,6 +23,7 @@
 //	Unary exp log tanh sigmoid pow                            atol 1e-6, rtol 1e-5 / 1e-15, 1e-13
 //	Reduce sum, Col2im, ReflectPadBackward (scale Σ|terms|)    rtol 1e-5 / 1e-13
 //	Gemm (scale |α|·Σ|a·b| + |β|·|c|)                          rtol 1e-5 / 1e-13
+//	Convolver passes (scale: the pass on |operands|)            rtol 1e-5 / 1e-13
 //	InstanceNormForward y, mean, rstd                          atol 1e-5, rtol 1e-4 / 1e-12, 1e-11
 //	InstanceNormBackward dx (scale rstd·max|dy| of the plane)  atol 1e-5, rtol 1e-4 / 1e-12, 1e-11
 //	AdamStep param, m, v                                       atol 1e-7, rtol 1e-6 / 1e-15, 1e-14

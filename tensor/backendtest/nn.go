@@ -281,3 +281,101 @@ func adamHyper(lr, beta1, beta2, eps, weightDecay float64, t int) tensor.AdamHyp
 	return tensor.AdamHyper{LR: lr, Beta1: beta1, Beta2: beta2, Eps: eps, WeightDecay: weightDecay,
 		BiasCorrection1: 1 - math.Pow(beta1, float64(t)), BiasCorrection2: 1 - math.Pow(beta2, float64(t))}
 }
+
+// testConvolver checks the optional Convolver's three passes against the composed definition on
+// the reference backend: Im2col then Gemm for the forward pass (with a bias) and the weight
+// gradient (summed over the batch), Gemm then Col2im for the input gradient. The geometries are
+// convGeoms() and 3×3 stride-1 layers with enough channels for Winograd's algorithm, under each
+// ConvAlgorithm. Every output starts as NaN, which a pass must overwrite. Errors are measured
+// against the same passes computed on absolute values, so that cancellation does not make the
+// tolerance meaningless: float64 must match to rounding (it always runs the direct path), float32
+// to 1e-5 of that scale, which Winograd's F(4×4, 3×3) meets with a margin (see internal/winograd).
+func testConvolver(h *harness) {
+	cv, ok := h.b.(tensor.Convolver)
+	if !ok {
+		h.t.Skipf("%s does not implement tensor.Convolver (convolutions use Im2col, Gemm and Col2im)", h.b.Name())
+	}
+	tl := h.pick(tol{rtol: 1e-5}, tol{rtol: 1e-13})
+	geoms := append(convGeoms(), tensor.NewConvGeom(2, 17, 11, 13, 3, 3, 1, 1, 0, 0, 1, 1),
+		tensor.NewConvGeom(1, 32, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1), tensor.NewConvGeom(1, 9, 6, 5, 3, 3, 1, 1, 2, 2, 1, 1))
+	for _, algo := range []tensor.ConvAlgorithm{tensor.ConvAuto, tensor.ConvDirect, tensor.ConvWinograd} {
+		saved := tensor.SetConvAlgorithm(algo)
+		for i, g := range geoms {
+			if g.N == 0 {
+				continue
+			}
+			cout := 3 + i%4
+			if g.C > 8 {
+				cout = g.C + 3
+			}
+			what := fmt.Sprintf("Convolver %s %s cout %d", algo, geomString(g), cout)
+			xd, wd, bd := h.normal(imageLen(g), 0, 1), h.normal(cout*g.C*g.KH*g.KW, 0, 1), h.normal(cout, 0, 1)
+			dyd := h.normal(g.N*cout*g.OH*g.OW, 0, 1)
+			x, w, b, dy := h.pair(xd), h.pair(wd), h.pair(bd), h.pair(dyd)
+			abs := func(v []float64) tensor.Storage { return upload(tensor.CPU, tensor.Float64, absAll(v)) }
+
+			y := h.pair(nanData(g.N * cout * g.OH * g.OW))
+			composedForward(h.dt, y.ref, x.ref, w.ref, b.ref, g, cout)
+			scale := tensor.CPU.Alloc(tensor.Float64, y.ref.Len())
+			composedForward(tensor.Float64, scale, abs(xd), abs(wd), abs(bd), g, cout)
+			cv.ConvForward(y.got, x.got, w.got, b.got, g, cout)
+			h.check(what+" forward", y, tl, download(tensor.CPU, scale))
+
+			dx := h.pair(nanData(imageLen(g)))
+			composedInput(h.dt, dx.ref, dy.ref, w.ref, g, cout)
+			scale = tensor.CPU.Alloc(tensor.Float64, dx.ref.Len())
+			composedInput(tensor.Float64, scale, abs(dyd), abs(wd), g, cout)
+			cv.ConvInput(dx.got, dy.got, w.got, g, cout)
+			h.check(what+" input gradient", dx, tl, download(tensor.CPU, scale))
+
+			dw := h.pair(nanData(cout * g.C * g.KH * g.KW))
+			composedWeight(h.dt, dw.ref, dy.ref, x.ref, g, cout)
+			scale = tensor.CPU.Alloc(tensor.Float64, dw.ref.Len())
+			composedWeight(tensor.Float64, scale, abs(dyd), abs(xd), g, cout)
+			cv.ConvWeight(dw.got, dy.got, x.got, g, cout)
+			h.check(what+" weight gradient", dw, tl, download(tensor.CPU, scale))
+			h.intact(what, x, w, b, dy)
+		}
+		tensor.SetConvAlgorithm(saved)
+	}
+}
+
+func nanData(n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = math.NaN()
+	}
+	return v
+}
+
+// composedForward is the forward pass on the reference CPU from its kernels: y_n = W·im2col(x_n) + b.
+func composedForward(dt tensor.DType, y, x, w, b tensor.Storage, g tensor.ConvGeom, cout int) {
+	rows, plane := g.C*g.KH*g.KW, g.OH*g.OW
+	cols := tensor.CPU.Alloc(dt, colsLen(g))
+	tensor.CPU.Im2col(cols, x, g)
+	tensor.CPU.Copy(y, 0, []int{cout * plane, plane, 1}, b, 0, []int{0, 1, 0}, []int{g.N, cout, plane})
+	tensor.CPU.Gemm(tensor.GemmArgs{M: cout, N: plane, K: rows, Alpha: 1, Beta: 1, Batch: g.N,
+		A: w, LDA: rows, B: cols, LDB: plane, StrideB: rows * plane, C: y, LDC: plane, StrideC: cout * plane})
+}
+
+// composedInput is the input gradient on the reference CPU: dx_n = col2im(Wᵀ·dy_n).
+func composedInput(dt tensor.DType, dx, dy, w tensor.Storage, g tensor.ConvGeom, cout int) {
+	rows, plane := g.C*g.KH*g.KW, g.OH*g.OW
+	dcols := tensor.CPU.Alloc(dt, colsLen(g))
+	tensor.CPU.Gemm(tensor.GemmArgs{TransA: true, M: rows, N: plane, K: cout, Alpha: 1, Batch: g.N,
+		A: w, LDA: rows, B: dy, LDB: plane, StrideB: cout * plane, C: dcols, LDC: plane, StrideC: rows * plane})
+	tensor.CPU.Col2im(dx, dcols, g)
+}
+
+// composedWeight is the weight gradient on the reference CPU: dW = Σ_n dy_n·im2col(x_n)ᵀ, one
+// image at a time.
+func composedWeight(dt tensor.DType, dw, dy, x tensor.Storage, g tensor.ConvGeom, cout int) {
+	rows, plane := g.C*g.KH*g.KW, g.OH*g.OW
+	cols := tensor.CPU.Alloc(dt, colsLen(g))
+	tensor.CPU.Im2col(cols, x, g)
+	tensor.CPU.Fill(dw, 0)
+	for n := range g.N {
+		tensor.CPU.Gemm(tensor.GemmArgs{TransB: true, M: cout, N: rows, K: plane, Alpha: 1, Beta: 1, Batch: 1,
+			A: dy, OffA: n * cout * plane, LDA: plane, B: cols, OffB: n * rows * plane, LDB: plane, C: dw, LDC: rows})
+	}
+}
