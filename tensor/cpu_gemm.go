@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/zebra-go/zebra/internal/gemm"
+	"github.com/zebra-go/zebra/internal/winograd"
 )
 
 func (cpuBackend) Gemm(g GemmArgs) {
@@ -73,9 +74,20 @@ func checkIm2colGemm(g GemmArgs, x Storage, offX int, geom ConvGeom) {
 	}
 }
 
-// ConvForward implements Convolver: the columns are formed inside the GEMM (GemmIm2col), or,
-// for a 1×1 stride-1 convolution, are the image itself.
+// ConvForward implements Convolver: Winograd's algorithm where winogradTile picks it, else the
+// columns formed inside the GEMM (GemmIm2col), or, for a 1×1 stride-1 convolution, the image
+// itself as the columns.
 func (c cpuBackend) ConvForward(y, x, w, bias Storage, g ConvGeom, cout int) {
+	if t := winogradTile(g, cout, y.DType()); t != 0 {
+		ws := winogradWorkspace(winograd.ConvWorkspace(t, g.N, g.C, g.H, g.W, cout, g.PadH))
+		var b []float32
+		if bias != nil {
+			b = cpuData[float32](bias)
+		}
+		winograd.Conv(t, cpuData[float32](y), cpuData[float32](x), cpuData[float32](w), b, g.N, g.C, g.H, g.W, cout, g.PadH, CPUFloat32s(ws))
+		Release(ws)
+		return
+	}
 	if isPointwise(g) {
 		composedForward(c, y, x, w, bias, g, cout)
 		return
@@ -96,12 +108,24 @@ func (c cpuBackend) ConvForward(y, x, w, bias Storage, g ConvGeom, cout int) {
 // ConvInput implements Convolver. The direct input gradient builds Wᵀ·dy and folds it with
 // Col2im: forming it inside a GEMM would need a GEMM that scatters its output.
 func (c cpuBackend) ConvInput(dx, dy, w Storage, g ConvGeom, cout int) {
+	if t := winogradTile(g, cout, dx.DType()); t != 0 {
+		ws := winogradWorkspace(winograd.ConvInputWorkspace(t, g.N, g.C, g.H, g.W, cout, g.PadH))
+		winograd.ConvInput(t, cpuData[float32](dx), cpuData[float32](dy), cpuData[float32](w), g.N, g.C, g.H, g.W, cout, g.PadH, CPUFloat32s(ws))
+		Release(ws)
+		return
+	}
 	composedInput(c, dx, dy, w, g, cout)
 }
 
 // ConvWeight implements Convolver: dW = Σ_n dy_n · cols_nᵀ with the columns formed inside the
 // GEMM, one image at a time.
 func (c cpuBackend) ConvWeight(dw, dy, x Storage, g ConvGeom, cout int) {
+	if t := winogradTile(g, cout, dw.DType()); t != 0 {
+		ws := winogradWorkspace(winograd.ConvWeightWorkspace(t, g.N, g.C, g.H, g.W, cout, g.PadH))
+		winograd.ConvWeight(t, cpuData[float32](dw), cpuData[float32](dy), cpuData[float32](x), g.N, g.C, g.H, g.W, cout, g.PadH, CPUFloat32s(ws))
+		Release(ws)
+		return
+	}
 	if isPointwise(g) {
 		composedWeight(c, dw, dy, x, g, cout)
 		return
@@ -114,3 +138,36 @@ func (c cpuBackend) ConvWeight(dw, dy, x Storage, g ConvGeom, cout int) {
 		C: dw, LDC: rows,
 	}, func(one GemmArgs, i int) { c.GemmIm2col(one, x, i*image, g) })
 }
+
+// winogradTile returns the Winograd tile that the convolution g with cout output channels runs
+// with on the CPU, or 0 for the direct path. Winograd applies to float32 3×3 kernels at stride 1
+// and dilation 1 with a padding of at most 2 (float64 always runs direct, so that GradCheck
+// compares exact sums). Under ConvAuto it is taken where it measured faster (see autoTile).
+func winogradTile(g ConvGeom, cout int, dt DType) winograd.Tile {
+	algo := ConvAlgorithmSetting()
+	if algo == ConvDirect || dt != Float32 || g.KH != 3 || g.KW != 3 || g.StrideH != 1 || g.StrideW != 1 ||
+		g.DilH != 1 || g.DilW != 1 || g.PadH != g.PadW || g.PadH > 2 || g.N == 0 {
+		return 0
+	}
+	// A transposed convolution's geometry may keep fewer output positions than the formula.
+	if g.OH != g.H+2*g.PadH-2 || g.OW != g.W+2*g.PadW-2 {
+		return 0
+	}
+	if algo == ConvWinograd {
+		return winograd.F4
+	}
+	return autoTile(g, cout)
+}
+
+// autoTile is ConvAuto's choice for a convolution that Winograd can compute.
+func autoTile(g ConvGeom, cout int) winograd.Tile {
+	if g.C < 32 || cout < 32 || g.OH*g.OW < 64 {
+		return 0
+	}
+	return winograd.F4
+}
+
+// winogradWorkspace returns a float32 buffer of n elements from the CPU pool: the transformed
+// tiles are as large as the layer's activations, and reusing the buffer keeps them from adding
+// to the peak memory of every step.
+func winogradWorkspace(n int) *Tensor { return Empty(CPU, Float32, max(n, 1)) }
