@@ -65,11 +65,19 @@ func newGeometry(op string, t Tile, n, ci, h, w, co, pad int) geometry {
 	}
 	g.tilesY, g.tilesX = (g.oh+g.m-1)/g.m, (g.ow+g.m-1)/g.m
 	g.tiles = n * g.tilesY * g.tilesX
-	g.block = min(g.tiles, blockTiles)
+	// Blocks of equal size: 289 tiles are two blocks of 145, not 256 and a narrow 33.
+	g.block = balancedBlock(g.tiles, blockTiles)
 	g.filters, g.perTile = co*ci, g.a*g.a
 	g.scratch = g.perTile * g.block
 	g.workers = min(runtime.GOMAXPROCS(0), maxWorkers)
 	return g
+}
+
+// balancedBlock returns the size of the blocks that cut tiles into as few blocks of at most
+// limit as possible, all of the same size but the last, which may be one smaller.
+func balancedBlock(tiles, limit int) int {
+	blocks := (tiles + limit - 1) / limit
+	return (tiles + blocks - 1) / blocks
 }
 
 // workspace is the caller's buffer carved into the named regions.
@@ -317,36 +325,53 @@ func (g *geometry) weight(dw, dy, x []float32, ws []float32) {
 // gatherTiles sets d[(r*a+s)*ld + i] to pixel (m·ty+r-off, m·tx+s-off) of channel ch of image
 // n, for r, s < a and tile t0+i = (n·tilesY + ty)·tilesX + tx, i < nb: the a×a window of each
 // tile, lane-wise. Pixels outside the h×w image (padding, and edge tiles sticking out) are 0.
-// img holds images of channels channels.
+// img holds images of channels channels. It walks the block one run of tiles in a tile row at
+// a time, so that each inner loop writes one row of d in order (reading every m-th pixel).
 func (g *geometry) gatherTiles(d []float32, ld int, img []float32, ch, channels, h, w, a, off, t0, nb int) {
 	perImage := g.tilesY * g.tilesX
-	for i := 0; i < nb; i++ {
-		t := t0 + i
-		n, ty, tx := t/perImage, t%perImage/g.tilesX, t%g.tilesX
+	m := g.m
+	for i0 := 0; i0 < nb; {
+		t := t0 + i0
+		n, ty, tx0 := t/perImage, t%perImage/g.tilesX, t%g.tilesX
+		run := min(g.tilesX-tx0, nb-i0) // tiles tx0 .. tx0+run-1 of this tile row
 		plane := img[(n*channels+ch)*h*w:][:h*w]
-		y0, x0 := g.m*ty-off, g.m*tx-off
-		if y0 >= 0 && x0 >= 0 && y0+a <= h && x0+a <= w { // the whole window is inside
-			for r := 0; r < a; r++ {
-				row := plane[(y0+r)*w+x0:][:a]
-				for s, v := range row {
-					d[(r*a+s)*ld+i] = v
-				}
-			}
-			continue
-		}
 		for r := 0; r < a; r++ {
-			yy := y0 + r
+			yy := m*ty + r - off
 			for s := 0; s < a; s++ {
-				xx := x0 + s
-				v := float32(0)
-				if yy >= 0 && yy < h && xx >= 0 && xx < w {
-					v = plane[yy*w+xx]
+				dst := d[(r*a+s)*ld+i0:][:run]
+				if yy < 0 || yy >= h {
+					clear(dst)
+					continue
 				}
-				d[(r*a+s)*ld+i] = v
+				row := plane[yy*w : (yy+1)*w]
+				// Pixel column m·tx+s-off is inside for lo <= tx-tx0 < hi.
+				lo := max(0, ceilDiv(off-s, m)-tx0)
+				hi := min(run, floorDiv(w-1-s+off, m)-tx0+1)
+				if hi < lo {
+					lo, hi = 0, 0
+				}
+				clear(dst[:lo])
+				x := m*(tx0+lo) + s - off
+				for k := lo; k < hi; k++ {
+					dst[k] = row[x]
+					x += m
+				}
+				clear(dst[hi:])
 			}
 		}
+		i0 += run
 	}
 }
+
+func floorDiv(a, b int) int {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+func ceilDiv(a, b int) int { return -floorDiv(-a, b) }
 
 // scatterTiles writes the m×m output tiles in d (lane-wise, d[(i*m+j)*ld + l] for tile t0+l)
 // plus b into channel o of y, leaving out the parts of edge tiles outside the oh×ow image.

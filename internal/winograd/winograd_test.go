@@ -74,7 +74,8 @@ func (g shape) String() string {
 // shapes covers the CycleGAN geometries (3x3 convolutions at 64x64 after a reflection pad, so
 // pad 0 on 66x66; 32x32 and the demo's 16x16), with fewer channels where the float64 reference
 // would be slow, one 256-channel case, several blocks of tiles (66x66 with F2 is 1024 tiles,
-// four blocks; 70x70 pad 1 with F4 is 324, a full block and a partial one) and ragged sizes:
+// four blocks; 70x70 pad 1 with F4 is 324 tiles, two blocks of 162; 68x68 pad 1 is 289, blocks
+// of 145 and 144) and ragged sizes:
 // outputs that are not multiples of either tile, 1x1 outputs, one channel, odd channel counts,
 // batches of 2 and 3, and every padding.
 var shapes = []shape{
@@ -84,6 +85,7 @@ var shapes = []shape{
 	{1, 64, 18, 18, 64, 0},
 	{2, 3, 66, 66, 5, 0},
 	{1, 4, 70, 70, 3, 1},
+	{1, 2, 68, 68, 3, 1},
 	{1, 3, 5, 7, 2, 1},
 	{2, 1, 3, 3, 1, 0},
 	{3, 5, 1, 1, 7, 2},
