@@ -83,18 +83,20 @@ func BenchmarkCycleGAN(b *testing.B) {
 	}
 }
 
-// TestCompareDirect prints interleaved timings of direct GEMM, F2 and F4 on the CycleGAN
-// layer for each pass: on a shared, noisy machine the ratios within one run are what counts.
-// It skips unless ZEBRA_TUNE=1 (go test -run CompareDirect -v).
+// TestCompareDirect prints interleaved timings of direct GEMM, F2 and F4 for each pass on the
+// CycleGAN layers: 256 channels at 64x64 and at 32x32 (the 128x128 model), and the demo
+// model's 64 channels at 16x16. On a shared, noisy machine the ratios within one run are what
+// counts. It skips unless ZEBRA_TUNE=1 (go test -run CompareDirect -v).
 func TestCompareDirect(t *testing.T) {
 	skipUnlessTuning(t)
-	g := cycleGAN
-	for p := passConv; p <= passWeight; p++ {
-		fs := []func(){g.direct(p), g.run(p, F2), g.run(p, F4)}
-		best := interleave(5, fs)
-		t.Logf("%-10s direct %6.2f ms (%5.1f GFLOP/s)  F2 %6.2f ms (%.2fx)  F4 %6.2f ms (%.2fx)",
-			passNames[p], best[0]*1e3, g.directFLOPs()/best[0]/1e9,
-			best[1]*1e3, best[0]/best[1], best[2]*1e3, best[0]/best[2])
+	for _, g := range []shape{cycleGAN, {1, 256, 34, 34, 256, 0}, {1, 64, 18, 18, 64, 0}} {
+		for p := passConv; p <= passWeight; p++ {
+			fs := []func(){g.direct(p), g.run(p, F2), g.run(p, F4)}
+			best := interleave(5, fs)
+			t.Logf("%s %-10s direct %6.2f ms (%5.1f GFLOP/s)  F2 %6.2f ms (%.2fx)  F4 %6.2f ms (%.2fx)",
+				g, passNames[p], best[0]*1e3, g.directFLOPs()/best[0]/1e9,
+				best[1]*1e3, best[0]/best[1], best[2]*1e3, best[0]/best[2])
+		}
 	}
 }
 
