@@ -33,6 +33,7 @@ type trainFlags struct {
 	skipBadImages bool
 	workers       int
 	quiet         bool
+	maxMemoryGiB  int
 }
 
 func runTrain(args []string) error {
@@ -66,6 +67,7 @@ func runTrain(args []string) error {
 	fs.BoolVar(&tf.skipBadImages, "skip-bad-images", false, "skip and count unreadable images instead of stopping")
 	fs.IntVar(&tf.workers, "workers", 0, "image loading goroutines (0: automatic)")
 	fs.BoolVar(&tf.quiet, "quiet", false, "no progress bar; one line per epoch")
+	fs.IntVar(&tf.maxMemoryGiB, "max-memory", int(cyclegan.DefaultMaxMemory>>30), "refuse a run whose estimated memory exceeds this many GiB")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "usage: cyclegan train [flags]\n\nTrains a CycleGAN on <dataroot>/trainA and <dataroot>/trainB (the paper's settings by default).\n\nflags:\n")
 		fs.PrintDefaults()
@@ -79,6 +81,10 @@ func runTrain(args []string) error {
 	if o.Name == "" {
 		o.Name = filepath.Base(filepath.Clean(o.DataRoot))
 	}
+	if tf.maxMemoryGiB < 1 || tf.maxMemoryGiB > maxMemoryGiB {
+		return fmt.Errorf("-max-memory %d: want 1 to %d GiB", tf.maxMemoryGiB, maxMemoryGiB)
+	}
+	maxMemory := int64(tf.maxMemoryGiB) << 30
 	backend, err := gpu.Open(tf.device)
 	if err != nil {
 		return err
@@ -89,8 +95,8 @@ func runTrain(args []string) error {
 
 	var tr *cyclegan.Trainer
 	if tf.resume {
-		if tr, err = cyclegan.LoadTrainer(latest, backend); err != nil {
-			return fmt.Errorf("cannot resume: %w", err)
+		if tr, err = (cyclegan.CheckpointReader{MaxMemory: maxMemory}).LoadTrainer(latest, backend); err != nil {
+			return fmt.Errorf("cannot resume: %w", memoryHint(err))
 		}
 		// Only the data location may change on resume; everything else is the checkpoint's.
 		set := map[string]bool{}
@@ -101,7 +107,8 @@ func runTrain(args []string) error {
 		var ignored []string
 		for name := range set {
 			if !map[string]bool{"dataroot": true, "name": true, "runs": true, "device": true, "save-every": true,
-				"max-iters": true, "resume": true, "skip-bad-images": true, "workers": true, "quiet": true}[name] {
+				"max-iters": true, "resume": true, "skip-bad-images": true, "workers": true, "quiet": true,
+				"max-memory": true}[name] {
 				ignored = append(ignored, "-"+name)
 			}
 		}
@@ -114,8 +121,9 @@ func runTrain(args []string) error {
 		if _, err := os.Stat(latest); err == nil {
 			return fmt.Errorf("%s already has a checkpoint: add -resume to continue it, or choose another -name", runDir)
 		}
+		o.MaxMemory = maxMemory
 		if tr, err = cyclegan.NewTrainer(o, backend); err != nil {
-			return err
+			return memoryHint(err)
 		}
 	}
 	data, err := tr.Opts.TrainingData(tf.skipBadImages)
@@ -172,6 +180,17 @@ func runTrain(args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "done: %d epochs; report %s, checkpoint %s\n", tr.TotalEpochs(), filepath.Join(runDir, "index.html"), latest)
 	return nil
+}
+
+// maxMemoryGiB bounds -max-memory (1 PiB) so that the byte count cannot overflow.
+const maxMemoryGiB = 1 << 20
+
+// memoryHint adds to an error over the memory budget the flag that raises it.
+func memoryHint(err error) error {
+	if errors.Is(err, cyclegan.ErrMemoryBudget) {
+		return fmt.Errorf("%w (-max-memory raises the budget, if the machine has the memory)", err)
+	}
+	return err
 }
 
 // printResume says where training stopped and how to continue it. The checkpoint holds the

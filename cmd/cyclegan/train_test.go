@@ -33,3 +33,19 @@ func TestDataErrorSaves(t *testing.T) {
 		t.Errorf("resuming with -skip-bad-images: %v", err)
 	}
 }
+
+// TestTrainRefusesHugeNetworks: flags within each separate bound that together need tens of
+// gigabytes (ngf 512, 64 blocks: 19.5 GB per generator) are refused with the estimate and the flag
+// that raises the budget, instead of running out of memory; -max-memory itself is checked.
+func TestTrainRefusesHugeNetworks(t *testing.T) {
+	runs := t.TempDir()
+	err := runTrain([]string{"-runs", runs, "-name", "huge", "-ngf", "512", "-ndf", "512", "-blocks", "64", "-quiet"})
+	if err == nil || !strings.Contains(err.Error(), "GiB") || !strings.Contains(err.Error(), "-max-memory") {
+		t.Errorf("train -ngf 512 -ndf 512 -blocks 64: %v, want the estimate and -max-memory", err)
+	}
+	for _, v := range []string{"0", "-1", "1048577"} {
+		if err := runTrain([]string{"-runs", runs, "-name", "huge", "-max-memory", v, "-quiet"}); err == nil || !strings.Contains(err.Error(), "-max-memory") {
+			t.Errorf("train -max-memory %s: %v, want an error naming the flag", v, err)
+		}
+	}
+}

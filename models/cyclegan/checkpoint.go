@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -108,7 +109,12 @@ type checkpointFile struct {
 // readCheckpoint decodes the checkpoint at path, converting the tensors of the prefixes for which
 // want (given the metadata without a prefix) is true, or all of them when want is nil: translate
 // needs one generator, not the ~420 MB of a whole 256x256 training state.
-func readCheckpoint(path string, want func(top map[string]string, prefix string) bool) (*checkpointFile, error) {
+func readCheckpoint(path string, budget int64, want func(top map[string]string, prefix string) bool) (*checkpointFile, error) {
+	// The file is read whole (and its tensors then copied), so its size counts against the budget
+	// before anything is read.
+	if info, err := os.Stat(path); err == nil && info.Size() > budget {
+		return nil, budgetError(fmt.Sprintf("reading checkpoint %s (%d bytes)", path, info.Size()), info.Size(), budget)
+	}
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("cyclegan: reading checkpoint: %w", err)
@@ -173,17 +179,55 @@ func (c *checkpointFile) int(key string) (int, error) {
 	return n, nil
 }
 
+// CheckpointReader loads checkpoints within limits. Its zero value applies the defaults.
+type CheckpointReader struct {
+	// MaxMemory bounds, in bytes, the file (which is read whole) and the networks that its options
+	// or shapes describe, estimated before anything is allocated (0: DefaultMaxMemory). For a
+	// trainer it becomes the Options.MaxMemory of the run.
+	MaxMemory int64
+}
+
+// LoadTrainer is CheckpointReader{}.LoadTrainer: it loads with the default limits.
+func LoadTrainer(path string, b tensor.Backend) (*Trainer, error) {
+	return CheckpointReader{}.LoadTrainer(path, b)
+}
+
+// LoadGenerator is CheckpointReader{}.LoadGenerator: it loads with the default limits.
+func LoadGenerator(path string, d Direction, b tensor.Backend) (*ResnetGenerator, error) {
+	return CheckpointReader{}.LoadGenerator(path, d, b)
+}
+
 // LoadTrainer restores a trainer saved by Save onto backend b, ready to continue training exactly
 // where it stopped. The options come from the checkpoint; only DataRoot may be changed by the
-// caller afterwards (it affects nothing saved).
-func LoadTrainer(path string, b tensor.Backend) (*Trainer, error) {
-	c, err := readCheckpoint(path, nil)
+// caller afterwards (it affects nothing saved). The options' memory estimate and the networks'
+// keys and shapes are checked before any network is built.
+func (r CheckpointReader) LoadTrainer(path string, b tensor.Backend) (*Trainer, error) {
+	budget := budgetOrDefault(r.MaxMemory)
+	c, err := readCheckpoint(path, budget, nil)
 	if err != nil {
 		return nil, err
 	}
 	o, err := c.options()
 	if err != nil {
 		return nil, err
+	}
+	o.MaxMemory = budget
+	if err := o.Check(); err != nil {
+		return nil, fmt.Errorf("cyclegan: checkpoint %s: %w", path, err)
+	}
+	if err := o.checkMemory(); err != nil {
+		return nil, fmt.Errorf("cyclegan: checkpoint %s: %w", path, err)
+	}
+	for _, n := range []struct {
+		name   string
+		params []paramShape
+	}{
+		{"G_A", generatorShapes(o.NGF, o.Blocks)}, {"G_B", generatorShapes(o.NGF, o.Blocks)},
+		{"D_A", discriminatorShapes(o.NDF, o.DLayers)}, {"D_B", discriminatorShapes(o.NDF, o.DLayers)},
+	} {
+		if err := checkShapes(n.params, c.tensors[n.name]); err != nil {
+			return nil, fmt.Errorf("cyclegan: checkpoint %s: network %s: %w", path, n.name, err)
+		}
 	}
 	t, err := NewTrainer(o, b)
 	if err != nil {
@@ -252,12 +296,16 @@ const (
 // or from a safetensors file holding only a ResnetGenerator state_dict (for example the official
 // latest_net_G_A.pth converted with safetensors.torch.save_file), whose ngf and block count are
 // read from the tensor shapes.
-func LoadGenerator(path string, d Direction, b tensor.Backend) (*ResnetGenerator, error) {
+//
+// The generator's weights (its only memory until it runs) are checked against MaxMemory, and the
+// file's keys and shapes against the generator's, before the generator is built.
+func (r CheckpointReader) LoadGenerator(path string, d Direction, b tensor.Backend) (*ResnetGenerator, error) {
 	prefix := map[Direction]string{AtoB: "G_A", BtoA: "G_B"}[d]
 	if prefix == "" {
 		return nil, fmt.Errorf("cyclegan: direction %q: want %s or %s", d, AtoB, BtoA)
 	}
-	c, err := readCheckpoint(path, func(top map[string]string, p string) bool {
+	budget := budgetOrDefault(r.MaxMemory)
+	c, err := readCheckpoint(path, budget, func(top map[string]string, p string) bool {
 		if _, zebra := top[formatKey]; zebra {
 			return p == prefix
 		}
@@ -300,6 +348,14 @@ func LoadGenerator(path string, d Direction, b tensor.Backend) (*ResnetGenerator
 		if blocks = len(seen); blocks > MaxBlocks {
 			return nil, fmt.Errorf("cyclegan: %s: %d residual blocks, want at most %d", path, blocks, MaxBlocks)
 		}
+	}
+	want := generatorShapes(ngf, blocks)
+	if n := numParams(want); float32Bytes*n > budget {
+		return nil, fmt.Errorf("cyclegan: %s: %w", path,
+			budgetError(fmt.Sprintf("a generator of ngf %d and %d blocks (%d parameters)", ngf, blocks, n), float32Bytes*n, budget))
+	}
+	if err := checkShapes(want, sd); err != nil {
+		return nil, fmt.Errorf("cyclegan: %s: generator %s: %w", path, d, err)
 	}
 	g := NewResnetGenerator(tensor.NewRNG(0), ngf, blocks)
 	if err := nn.LoadStateDict(g, sd, true); err != nil {

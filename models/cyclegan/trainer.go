@@ -34,6 +34,10 @@ type Options struct {
 	Preprocess     string  `json:"preprocess"`
 	NoFlip         bool    `json:"no_flip"`
 	Seed           uint64  `json:"seed"`
+
+	// MaxMemory is the most bytes NewTrainer lets MemoryEstimate reach (0: DefaultMaxMemory).
+	// It guards this machine, not the model, so checkpoints do not store it.
+	MaxMemory int64 `json:"-"`
 }
 
 // DefaultOptions returns the settings of the paper and the official code for 256x256 images:
@@ -124,6 +128,9 @@ type Trainer struct {
 // backend b and the optimizers, schedules and pools around them.
 func NewTrainer(o Options, b tensor.Backend) (*Trainer, error) {
 	if err := o.Check(); err != nil {
+		return nil, err
+	}
+	if err := o.checkMemory(); err != nil {
 		return nil, err
 	}
 	rng := tensor.NewRNG(o.Seed)

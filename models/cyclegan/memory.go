@@ -1,0 +1,221 @@
+package cyclegan
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/zebra-go/zebra/nn"
+	"github.com/zebra-go/zebra/tensor"
+)
+
+// DefaultMaxMemory is the memory budget (Options.MaxMemory, CheckpointReader.MaxMemory) when none
+// is given: 16 GiB. The paper's configuration trains in about 2.5 GB at 256x256 by MemoryEstimate
+// (2.0-2.2 GB measured), so the default leaves room for six times that, while ngf 512 with 64
+// blocks (19.5 GB per generator), or a crafted checkpoint asking for it, is refused before a byte
+// is allocated instead of ending in "fatal error: out of memory".
+const DefaultMaxMemory int64 = 16 << 30
+
+// ErrMemoryBudget is wrapped by the errors that refuse a network, a training run or a file whose
+// estimated memory exceeds the budget.
+var ErrMemoryBudget = errors.New("more memory than the budget")
+
+// budgetError reports an estimate over the budget; what says what the memory is for.
+func budgetError(what string, estimate, budget int64) error {
+	return fmt.Errorf("cyclegan: %s needs about %s, %w of %s", what, formatBytes(estimate), ErrMemoryBudget, formatBytes(budget))
+}
+
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}
+
+// float32Bytes is the size of the values MemoryEstimate counts: training runs in float32.
+const float32Bytes = 4
+
+// budgetOrDefault is the budget b, or DefaultMaxMemory when b is 0 or less.
+func budgetOrDefault(b int64) int64 {
+	if b <= 0 {
+		return DefaultMaxMemory
+	}
+	return b
+}
+
+// paramShape is one parameter of a network, by its state_dict key.
+type paramShape struct {
+	key   string
+	shape []int
+}
+
+// generatorShapes lists the parameters NewResnetGenerator(ngf, blocks) creates, in state_dict order,
+// without creating them: a checkpoint's keys and shapes are compared with it, and the memory
+// estimated from it, before any network is built. TestParamShapesMatchNetworks holds it to the
+// real networks.
+func generatorShapes(ngf, blocks int) []paramShape {
+	var out []paramShape
+	conv := func(layer, cout, cin, k int) { // Conv2d weight [Cout, Cin, K, K]
+		l := "model." + strconv.Itoa(layer)
+		out = append(out, paramShape{l + ".weight", []int{cout, cin, k, k}}, paramShape{l + ".bias", []int{cout}})
+	}
+	conv(1, ngf, 3, 7)       // after ReflectionPad2d(3)
+	conv(4, 2*ngf, ngf, 3)   // the two stride-2 convolutions, each with IN and ReLU
+	conv(7, 4*ngf, 2*ngf, 3) //
+	for i := range blocks {  // residual blocks at 10, 11, ...
+		l := "model." + strconv.Itoa(10+i) + ".conv_block."
+		for _, j := range []string{"1", "5"} {
+			out = append(out, paramShape{l + j + ".weight", []int{4 * ngf, 4 * ngf, 3, 3}}, paramShape{l + j + ".bias", []int{4 * ngf}})
+		}
+	}
+	up := 10 + blocks
+	for i, c := range []int{4 * ngf, 2 * ngf} { // ConvTranspose2d weight [Cin, Cout, K, K]
+		l := "model." + strconv.Itoa(up+3*i)
+		out = append(out, paramShape{l + ".weight", []int{c, c / 2, 3, 3}}, paramShape{l + ".bias", []int{c / 2}})
+	}
+	conv(up+7, 3, ngf, 7) // after ReflectionPad2d(3) at up+6
+	return out
+}
+
+// discriminatorShapes lists the parameters NewNLayerDiscriminator(ndf, layers) creates, in
+// state_dict order, like generatorShapes.
+func discriminatorShapes(ndf, layers int) []paramShape {
+	var out []paramShape
+	conv := func(layer, cout, cin int) {
+		l := "model." + strconv.Itoa(layer)
+		out = append(out, paramShape{l + ".weight", []int{cout, cin, 4, 4}}, paramShape{l + ".bias", []int{cout}})
+	}
+	conv(0, ndf, 3)
+	mult := 1
+	for n := 1; n <= layers; n++ { // the stride-2 layers, then the first stride-1 one
+		prev := mult
+		mult = min(1<<n, 8)
+		conv(2+3*(n-1), ndf*mult, ndf*prev)
+	}
+	conv(2+3*layers, 1, ndf*mult)
+	return out
+}
+
+// numParams is the number of values of the parameters.
+func numParams(ps []paramShape) int64 {
+	var n int64
+	for _, p := range ps {
+		m := int64(1)
+		for _, d := range p.shape {
+			m *= int64(d)
+		}
+		n += m
+	}
+	return n
+}
+
+// checkShapes compares a state dict with the parameters a network will have, before the network
+// is built, and reports the differences as nn.LoadStateDict would (strictly: missing, unexpected
+// and mismatched keys).
+func checkShapes(want []paramShape, sd map[string]*tensor.Tensor) error {
+	var e nn.StateDictError
+	known := map[string]bool{}
+	for _, p := range want {
+		known[p.key] = true
+		t, ok := sd[p.key]
+		switch {
+		case !ok:
+			e.Missing = append(e.Missing, p.key)
+		case !slices.Equal(t.Shape(), p.shape):
+			e.Mismatched = append(e.Mismatched, nn.ShapeMismatch{Key: p.key, Want: p.shape, Got: t.Shape()})
+		}
+	}
+	for k := range sd {
+		if !known[k] {
+			e.Unexpected = append(e.Unexpected, k)
+		}
+	}
+	slices.Sort(e.Unexpected)
+	if len(e.Missing)+len(e.Unexpected)+len(e.Mismatched) > 0 {
+		return &e
+	}
+	return nil
+}
+
+// generatorActivations is the number of values that the layers of a generator output on one
+// h x w image (h and w multiples of 4), which a training forward pass keeps for its backward.
+func generatorActivations(ngf, blocks, h, w int) int64 {
+	full := int64(h) * int64(w)
+	padded := func(p int) int64 { return int64(h+2*p) * int64(w+2*p) }
+	c := int64(ngf)
+	n := 3 * padded(3)                                       // ReflectionPad2d(3)
+	n += 3 * c * full                                        // Conv 7x7, IN, ReLU
+	n += 3 * 2 * c * full / 4                                // stride 2: Conv, IN, ReLU
+	n += 3 * 4 * c * full / 16                               //
+	block := 2*4*c*int64(h/4+2)*int64(w/4+2) + 6*4*c*full/16 // two pads; two Conv and IN; ReLU; the sum
+	n += int64(blocks) * block
+	n += 3*2*c*full/4 + 3*c*full // the transposed convolutions, each with IN and ReLU
+	n += c*padded(3) + 2*3*full  // ReflectionPad2d(3), Conv 7x7, Tanh
+	return n
+}
+
+// discriminatorActivations is generatorActivations for the discriminator (every layer's output
+// on one h x w image).
+func discriminatorActivations(ndf, layers, h, w int) int64 {
+	var n int64
+	c, mult := int64(ndf), int64(1)
+	for i := range layers { // stride 2: ⌊s/2⌋
+		h, w = h/2, w/2
+		perLayer := int64(3) // Conv, IN, LeakyReLU (the first has no IN, its input is the image)
+		if i == 0 {
+			perLayer = 2
+		}
+		n += perLayer * mult * c * int64(h) * int64(w)
+		mult = min(2*mult, 8)
+	}
+	h, w = h-1, w-1 // stride 1: s − 1
+	n += 3 * mult * c * int64(h) * int64(w)
+	return n + int64(h-1)*int64(w-1)
+}
+
+// MemoryEstimate is what a training run of these options needs, estimated from the options alone.
+type MemoryEstimate struct {
+	Parameters int64 // weights of the four networks
+	// Bytes is the estimated peak: the weights with their gradients and Adam's two moments; the
+	// activations of the largest part of a step (two generator passes and a discriminator pass,
+	// their values and gradients: see Trainer.Step); and the image pools. All float32.
+	Bytes int64
+}
+
+// MemoryEstimate estimates the memory of training with o on images of the crop size (or, with
+// PreprocessNone, whose size depends on each image, of the load size if set, else 256x256).
+func (o Options) MemoryEstimate() MemoryEstimate {
+	size := o.estimateSize()
+	g := numParams(generatorShapes(o.NGF, o.Blocks))
+	d := numParams(discriminatorShapes(o.NDF, o.DLayers))
+	params := 2*g + 2*d
+	acts := 2*generatorActivations(o.NGF, o.Blocks, size, size) + discriminatorActivations(o.NDF, o.DLayers, size, size)
+	pools := 2 * int64(o.PoolSize) * 3 * int64(size) * int64(size)
+	return MemoryEstimate{Parameters: params, Bytes: float32Bytes * (4*params + 2*acts + pools)}
+}
+
+// estimateSize is the image side MemoryEstimate assumes.
+func (o Options) estimateSize() int {
+	if o.Preprocess != PreprocessNone {
+		return o.CropSize
+	}
+	if o.LoadSize > 0 {
+		return o.LoadSize
+	}
+	return 256
+}
+
+// checkMemory refuses options whose training estimate exceeds the budget o.MaxMemory.
+func (o Options) checkMemory() error {
+	e, budget := o.MemoryEstimate(), budgetOrDefault(o.MaxMemory)
+	if e.Bytes > budget {
+		what := fmt.Sprintf("training with ngf %d, %d blocks, ndf %d and %d discriminator layers on %dx%d images (%d parameters)",
+			o.NGF, o.Blocks, o.NDF, o.DLayers, o.estimateSize(), o.estimateSize(), e.Parameters)
+		return budgetError(what, e.Bytes, budget)
+	}
+	return nil
+}

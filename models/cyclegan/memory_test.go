@@ -1,0 +1,190 @@
+package cyclegan
+
+import (
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/zebra-go/zebra/autograd"
+	"github.com/zebra-go/zebra/internal/safetensors"
+	"github.com/zebra-go/zebra/nn"
+	"github.com/zebra-go/zebra/tensor"
+)
+
+// TestParamShapesMatchNetworks: the shapes that checkpoints are checked against and memory is
+// estimated from, listed without building a network, are those of the networks, key by key; and
+// the official sizes come out at the official parameter counts.
+func TestParamShapesMatchNetworks(t *testing.T) {
+	same := func(what string, want []nn.NamedParam, got []paramShape) {
+		t.Helper()
+		if len(want) != len(got) {
+			t.Fatalf("%s: %d parameters listed, the network has %d", what, len(got), len(want))
+		}
+		for i, np := range want {
+			if np.Name != got[i].key || !slices.Equal(np.Param.Shape(), got[i].shape) {
+				t.Errorf("%s: parameter %d listed as %s %v, the network has %s %v", what, i, got[i].key, got[i].shape, np.Name, np.Param.Shape())
+			}
+		}
+	}
+	rng := tensor.NewRNG(1)
+	for _, c := range [][2]int{{1, 0}, {2, 1}, {3, 4}, {8, 12}} {
+		same("generator "+strconv.Itoa(c[0])+"/"+strconv.Itoa(c[1]), NewResnetGenerator(rng, c[0], c[1]).NamedParameters(), generatorShapes(c[0], c[1]))
+	}
+	for _, c := range [][2]int{{1, 1}, {2, 3}, {3, 5}, {2, 6}} {
+		same("discriminator "+strconv.Itoa(c[0])+"/"+strconv.Itoa(c[1]), NewNLayerDiscriminator(rng, c[0], c[1]).NamedParameters(), discriminatorShapes(c[0], c[1]))
+	}
+	if n := numParams(generatorShapes(64, 9)); n != 11_378_179 {
+		t.Errorf("ngf 64, 9 blocks: %d parameters, want 11,378,179", n)
+	}
+	if n := numParams(discriminatorShapes(64, 3)); n != 2_764_737 {
+		t.Errorf("ndf 64, 3 layers: %d parameters, want 2,764,737", n)
+	}
+}
+
+// layerOutputs runs the layers of seq one by one from x and counts the values they output, going
+// into residual blocks (whose sum is one more output).
+func layerOutputs(seq *nn.Sequential, x *autograd.Var) (*autograd.Var, int64) {
+	var n int64
+	for _, l := range seq.Layers {
+		if b, ok := l.(*ResnetBlock); ok {
+			y, m := layerOutputs(b.ConvBlock, x)
+			x = autograd.Add(x, y)
+			n += m + int64(x.Value.Numel())
+			continue
+		}
+		x = l.Forward(x)
+		n += int64(x.Value.Numel())
+	}
+	return x, n
+}
+
+// TestActivationCounts: the activation counts of the memory estimate are the values the layers
+// really output, on images that are not square.
+func TestActivationCounts(t *testing.T) {
+	rng := tensor.NewRNG(2)
+	autograd.NoGrad(func() {
+		x := autograd.Constant(tensor.Zeros(tensor.Float32, 1, 3, 32, 40))
+		for _, c := range [][2]int{{1, 0}, {2, 3}} {
+			_, got := layerOutputs(NewResnetGenerator(rng, c[0], c[1]).Model, x)
+			if want := generatorActivations(c[0], c[1], 32, 40); got != want {
+				t.Errorf("generator ngf %d, %d blocks: layers output %d values, the estimate counts %d", c[0], c[1], got, want)
+			}
+		}
+		for _, c := range [][2]int{{1, 1}, {2, 3}} {
+			_, got := layerOutputs(NewNLayerDiscriminator(rng, c[0], c[1]).Model, x)
+			if want := discriminatorActivations(c[0], c[1], 32, 40); got != want {
+				t.Errorf("discriminator ndf %d, %d layers: layers output %d values, the estimate counts %d", c[0], c[1], got, want)
+			}
+		}
+	})
+	// The paper's configuration at 256x256 measures 2.0-2.2 GB (DESIGN.md); the estimate should
+	// be near it, and on the safe side.
+	if e := DefaultOptions().MemoryEstimate(); e.Bytes < 2.0e9 || e.Bytes > 3.5e9 {
+		t.Errorf("the paper's configuration is estimated at %d bytes, want 2.0-3.5 GB", e.Bytes)
+	}
+}
+
+// allocated runs f and returns the bytes it allocated.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// metadataOnly writes a zebra checkpoint that holds no tensor, only the markers and the options.
+func metadataOnly(t *testing.T, o Options) string {
+	t.Helper()
+	data, err := json.Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "crafted.safetensors")
+	meta := map[string]string{"format": "pt", formatKey: checkpointFormat, "options": string(data), "epoch": "0", "index": "0", "steps": "0"}
+	if err := safetensors.WriteFile(path, nil, meta); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestCraftedCheckpointBuildsNothing: a checkpoint that holds options and no tensor is refused
+// before the networks it describes are built. At the paper's sizes that would be 113 MB for a
+// trainer and 45 MB for a generator; the refusal takes well under a megabyte.
+func TestCraftedCheckpointBuildsNothing(t *testing.T) {
+	path := metadataOnly(t, DefaultOptions())
+	const most = 4 << 20
+	var err error
+	if n := allocated(func() { _, err = LoadTrainer(path, tensor.CPU) }); err == nil || n > most {
+		t.Errorf("LoadTrainer of a checkpoint without tensors: %v after allocating %d bytes, want an error within %d", err, n, most)
+	} else if !strings.Contains(err.Error(), "G_A") || !strings.Contains(err.Error(), "missing keys") {
+		t.Errorf("LoadTrainer of a checkpoint without tensors: %v, want the missing keys of G_A", err)
+	}
+	if n := allocated(func() { _, err = LoadGenerator(path, BtoA, tensor.CPU) }); err == nil || n > most {
+		t.Errorf("LoadGenerator of a checkpoint without tensors: %v after allocating %d bytes, want an error within %d", err, n, most)
+	}
+}
+
+// TestMemoryBudget: options within every separate bound that together ask for tens of gigabytes
+// (ngf 512, 64 blocks: 19.5 GB per generator) are refused with the estimate, from NewTrainer, from
+// a checkpoint's options and from a bare state dict's shapes, before anything large is allocated;
+// a budget refuses what it cannot hold and admits what it can.
+func TestMemoryBudget(t *testing.T) {
+	huge := DefaultOptions()
+	huge.NGF, huge.NDF, huge.Blocks = 512, 512, 64
+	const most = 4 << 20
+	requireRefused := func(what string, load func() error) {
+		t.Helper()
+		var err error
+		n := allocated(func() { err = load() })
+		if !errors.Is(err, ErrMemoryBudget) || !strings.Contains(err.Error(), "GiB") {
+			t.Errorf("%s: %v, want an error over the memory budget giving the estimate", what, err)
+		}
+		if n > most {
+			t.Errorf("%s: allocated %d bytes before refusing", what, n)
+		}
+	}
+	requireRefused("NewTrainer ngf 512, 64 blocks", func() error { _, err := NewTrainer(huge, tensor.CPU); return err })
+	crafted := metadataOnly(t, huge)
+	requireRefused("LoadTrainer ngf 512, 64 blocks", func() error { _, err := LoadTrainer(crafted, tensor.CPU); return err })
+	requireRefused("LoadGenerator ngf 512, 64 blocks", func() error { _, err := LoadGenerator(crafted, AtoB, tensor.CPU); return err })
+
+	// A bare state dict: model.1.weight gives ngf 512, 64 zero-size tensors give 64 blocks.
+	tensors := []safetensors.Tensor{safetensors.FromFloat32("model.1.weight", []int{512, 3, 7, 7}, make([]float32, 512*3*7*7))}
+	for i := range 64 {
+		tensors = append(tensors, safetensors.FromFloat32("model."+strconv.Itoa(10+i)+".conv_block.1.weight", []int{0}, nil))
+	}
+	bare := filepath.Join(t.TempDir(), "bare.safetensors")
+	if err := safetensors.WriteFile(bare, tensors, nil); err != nil {
+		t.Fatal(err)
+	}
+	requireRefused("LoadGenerator bare state dict", func() error { _, err := LoadGenerator(bare, AtoB, tensor.CPU); return err })
+
+	// The budget is the caller's: the tiny trainer fits in 100 MB and not in 1 MB.
+	o := tinyOptions(t.TempDir())
+	o.MaxMemory = 1 << 20
+	if _, err := NewTrainer(o, tensor.CPU); !errors.Is(err, ErrMemoryBudget) {
+		t.Errorf("tiny trainer in 1 MiB: %v, want an error over the budget", err)
+	}
+	o.MaxMemory = 100 << 20
+	tr, err := NewTrainer(o, tensor.CPU)
+	if err != nil {
+		t.Fatalf("tiny trainer in 100 MiB: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "tiny.safetensors")
+	if err := tr.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (CheckpointReader{MaxMemory: 1 << 10}).LoadGenerator(path, AtoB, tensor.CPU); !errors.Is(err, ErrMemoryBudget) {
+		t.Errorf("LoadGenerator within 1 KiB: %v, want an error over the budget", err)
+	}
+	if _, err := (CheckpointReader{MaxMemory: 100 << 20}).LoadTrainer(path, tensor.CPU); err != nil {
+		t.Errorf("LoadTrainer within 100 MiB: %v", err)
+	}
+}
