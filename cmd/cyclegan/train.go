@@ -136,7 +136,10 @@ func runTrain(args []string) error {
 	if err := os.MkdirAll(filepath.Join(runDir, "checkpoints"), 0o755); err != nil {
 		return err
 	}
-	optsJSON, _ := json.MarshalIndent(tr.Opts, "", "  ")
+	optsJSON, err := json.MarshalIndent(tr.Opts, "", "  ")
+	if err != nil {
+		return fmt.Errorf("options: %w", err)
+	}
 	if err := writeFile(filepath.Join(runDir, "options.json"), append(optsJSON, '\n')); err != nil {
 		return err
 	}

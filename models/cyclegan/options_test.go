@@ -2,6 +2,7 @@ package cyclegan
 
 import (
 	"context"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,4 +61,28 @@ func TestPreprocessNoneTooSmall(t *testing.T) {
 		t.Fatalf("training 40x40 images with 5 discriminator layers: %v, want an error naming the file", err)
 	}
 	t.Log(err)
+}
+
+// TestCheckNonFiniteOptions: every float option must be a finite number. A NaN identity weight
+// used to pass (NaN > 0 is false, so the identity loss was silently off for a whole epoch) and
+// then made the checkpoint's JSON fail to encode.
+func TestCheckNonFiniteOptions(t *testing.T) {
+	fields := map[string]func(*Options) *float64{
+		"lr":              func(o *Options) *float64 { return &o.LR },
+		"beta1":           func(o *Options) *float64 { return &o.Beta1 },
+		"lambda_A":        func(o *Options) *float64 { return &o.LambdaA },
+		"lambda_B":        func(o *Options) *float64 { return &o.LambdaB },
+		"lambda_identity": func(o *Options) *float64 { return &o.LambdaIdentity },
+	}
+	for name, field := range fields {
+		for _, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+			o := DefaultOptions()
+			*field(&o) = v
+			if err := o.Check(); err == nil {
+				t.Errorf("%s %g passed Check", name, v)
+			} else if !strings.Contains(err.Error(), "finite") {
+				t.Errorf("%s %g: %v, want an error asking for a finite number", name, v, err)
+			}
+		}
+	}
 }

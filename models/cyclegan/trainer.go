@@ -63,6 +63,17 @@ const (
 
 // Check reports the first setting that cannot work.
 func (o Options) Check() error {
+	// Every comparison with NaN is false, so a NaN slips past the range checks below (a NaN
+	// identity weight is not > 0, which turned the identity loss off): reject it, and the
+	// infinities, first.
+	for _, f := range []struct {
+		name  string
+		value float64
+	}{{"learning rate", o.LR}, {"beta1", o.Beta1}, {"lambda A", o.LambdaA}, {"lambda B", o.LambdaB}, {"lambda identity", o.LambdaIdentity}} {
+		if !finite(f.value) {
+			return fmt.Errorf("cyclegan: %s %g: want a finite number", f.name, f.value)
+		}
+	}
 	switch {
 	case o.Epochs < 0 || o.DecayEpochs < 0 || o.Epochs+o.DecayEpochs == 0:
 		return fmt.Errorf("cyclegan: %d + %d epochs: want non-negative counts and at least one epoch", o.Epochs, o.DecayEpochs)
