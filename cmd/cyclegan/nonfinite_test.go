@@ -29,3 +29,22 @@ func TestNonFiniteMessage(t *testing.T) {
 		t.Errorf("with a checkpoint the message is %q", err)
 	}
 }
+
+// TestHugeLearningRateSavesNothing: at -lr 1e39 the first step's losses are finite but its
+// weights are not. Training stops there with an error naming a tensor, and no checkpoint holds
+// those weights (an epoch of one sample used to end by saving them as latest).
+func TestHugeLearningRateSavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	writePNG(t, filepath.Join(data, "trainA", "a.png"), 32, 32, false)
+	writePNG(t, filepath.Join(data, "trainB", "b.png"), 32, 32, true)
+	runs := filepath.Join(dir, "runs")
+	err := runTrain([]string{"-dataroot", data, "-runs", runs, "-name", "lr", "-ngf", "2", "-ndf", "2", "-blocks", "0",
+		"-load-size", "32", "-crop-size", "32", "-epochs", "2", "-decay-epochs", "0", "-lr", "1e39", "-quiet"})
+	if err == nil || !strings.Contains(err.Error(), "not finite") {
+		t.Errorf("training at -lr 1e39: %v, want an error about non-finite weights", err)
+	}
+	if _, err := os.Stat(filepath.Join(runs, "lr", "checkpoints", "latest.safetensors")); err == nil {
+		t.Error("a checkpoint was saved with the non-finite weights")
+	}
+}

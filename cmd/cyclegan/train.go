@@ -160,9 +160,10 @@ func runTrain(args []string) error {
 	if data.Skipped() > 0 {
 		fmt.Fprintf(os.Stderr, "skipped %d unreadable image files\n", data.Skipped())
 	}
-	var nf *cyclegan.NonFiniteLossError
+	var nfLoss *cyclegan.NonFiniteLossError
+	var nfState *cyclegan.NonFiniteStateError
 	switch {
-	case errors.As(err, &nf):
+	case errors.As(err, &nfLoss) || errors.As(err, &nfState): // the trainer's state is not worth saving
 		log.flush()
 		log.plot(filepath.Join(runDir, "loss.png"))
 		return nonFiniteError(err, latest)
@@ -232,7 +233,7 @@ func interruptContext(out io.Writer) (ctx context.Context, stop func()) {
 }
 
 // nonFiniteError adds to a NaN/Inf stop what the user still has: the last checkpoint, if one
-// was saved (the failed step is never saved over it).
+// was saved (the failed step is never saved over it, and Trainer.Save refuses non-finite state).
 func nonFiniteError(err error, latest string) error {
 	if _, statErr := os.Stat(latest); statErr == nil {
 		return fmt.Errorf("%w; kept %s, the last checkpoint", err, latest)

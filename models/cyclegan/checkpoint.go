@@ -38,7 +38,8 @@ type part struct {
 }
 
 // Save writes the trainer's whole state to path atomically (a temporary file renamed into place):
-// a crash leaves the previous checkpoint intact.
+// a crash leaves the previous checkpoint intact. A state holding a NaN or an infinity is not
+// saved: the error names the tensor, and path keeps the last good checkpoint.
 func (t *Trainer) Save(path string) error {
 	optsJSON, err := json.Marshal(t.Opts)
 	if err != nil {
@@ -68,7 +69,11 @@ func (t *Trainer) Save(path string) error {
 	var tensors []safetensors.Tensor
 	for _, p := range parts {
 		for _, k := range slices.Sorted(maps.Keys(p.tensors)) {
-			tensors = append(tensors, toSafetensors(p.prefix+"."+k, p.tensors[k]))
+			st, err := toSafetensors(p.prefix+"."+k, p.tensors[k])
+			if err != nil {
+				return fmt.Errorf("cyclegan: not saving checkpoint %s: %w", path, err)
+			}
+			tensors = append(tensors, st)
 		}
 		for k, v := range p.meta {
 			meta[p.prefix+"."+k] = v
@@ -91,11 +96,20 @@ func (t *Trainer) namedNetworks() []namedNetwork {
 	return []namedNetwork{{"G_A", t.GA}, {"G_B", t.GB}, {"D_A", t.DA}, {"D_B", t.DB}}
 }
 
-func toSafetensors(name string, t *tensor.Tensor) safetensors.Tensor {
+// toSafetensors copies t to the host for saving, refusing a NaN or an infinity.
+func toSafetensors(name string, t *tensor.Tensor) (safetensors.Tensor, error) {
 	if t.DType() == tensor.Float64 {
-		return safetensors.FromFloat64(name, t.Shape(), t.Float64s())
+		data := t.Float64s()
+		if i, v := firstNonFinite(data); i >= 0 {
+			return safetensors.Tensor{}, fmt.Errorf("tensor %q holds %g at element %d", name, v, i)
+		}
+		return safetensors.FromFloat64(name, t.Shape(), data), nil
 	}
-	return safetensors.FromFloat32(name, t.Shape(), t.Float32s())
+	data := t.Float32s()
+	if i, v := firstNonFinite(data); i >= 0 {
+		return safetensors.Tensor{}, fmt.Errorf("tensor %q holds %g at element %d", name, v, i)
+	}
+	return safetensors.FromFloat32(name, t.Shape(), data), nil
 }
 
 // checkpointFile is a decoded checkpoint, split by prefix.
@@ -136,20 +150,28 @@ func readCheckpoint(path string, budget int64, want func(top map[string]string, 
 		if want != nil && !want(c.top, prefix) {
 			continue
 		}
+		// Every tensor of a checkpoint (weights, moments, pooled images, step counts) is a
+		// finite number: a NaN would train on silently, or turn every translation black.
 		var t *tensor.Tensor
+		bad, value := -1, 0.0
 		switch st.DType {
 		case safetensors.F64:
 			data, shape, err := f.Float64s(st.Name)
 			if err != nil {
 				return nil, fmt.Errorf("cyclegan: checkpoint %s: %w", path, err)
 			}
+			bad, value = firstNonFinite(data)
 			t = tensor.FromFloat64(data, shape...)
 		default:
 			data, shape, err := f.Float32s(st.Name)
 			if err != nil {
 				return nil, fmt.Errorf("cyclegan: checkpoint %s: tensor %q: %w", path, st.Name, err)
 			}
+			bad, value = firstNonFinite(data)
 			t = tensor.FromFloat32(data, shape...)
+		}
+		if bad >= 0 {
+			return nil, fmt.Errorf("cyclegan: checkpoint %s: tensor %q holds %g at element %d, want finite numbers", path, st.Name, value, bad)
 		}
 		if c.tensors[prefix] == nil {
 			c.tensors[prefix] = map[string]*tensor.Tensor{}
@@ -229,6 +251,20 @@ func (r CheckpointReader) LoadTrainer(path string, b tensor.Backend) (*Trainer, 
 			return nil, fmt.Errorf("cyclegan: checkpoint %s: network %s: %w", path, n.name, err)
 		}
 	}
+	// Adam divides by the square root of exp_avg_sq, an average of squares: a negative one gives
+	// NaN weights at the first step.
+	for _, opt := range []string{"optimizer_G", "optimizer_D"} {
+		for _, k := range slices.Sorted(maps.Keys(c.tensors[opt])) {
+			if !strings.HasSuffix(k, ".exp_avg_sq") {
+				continue
+			}
+			for i, v := range c.tensors[opt][k].Float64s() {
+				if v < 0 {
+					return nil, fmt.Errorf("cyclegan: checkpoint %s: tensor %q holds %g at element %d, want an average of squares (≥ 0)", path, opt+"."+k, v, i)
+				}
+			}
+		}
+	}
 	t, err := NewTrainer(o, b)
 	if err != nil {
 		return nil, fmt.Errorf("cyclegan: checkpoint %s: %w", path, err)
@@ -258,11 +294,21 @@ func (r CheckpointReader) LoadTrainer(path string, b tensor.Backend) (*Trainer, 
 		}
 	}
 	// The pools' images go to the discriminators as they are: check that they are images the
-	// networks take, like those the data pipeline gives.
-	for _, p := range []*ImagePool{t.PoolFakeA, t.PoolFakeB} {
-		for i, img := range p.images {
+	// networks take, like those the data pipeline gives, with values in the generator's Tanh
+	// range.
+	for _, pool := range []struct {
+		name string
+		p    *ImagePool
+	}{{"pool_fake_A", t.PoolFakeA}, {"pool_fake_B", t.PoolFakeB}} {
+		name := pool.name
+		for i, img := range pool.p.images {
 			if err := o.checkImage(img); err != nil {
-				return nil, fmt.Errorf("cyclegan: checkpoint %s: pool image %d: %w", path, i, err)
+				return nil, fmt.Errorf("cyclegan: checkpoint %s: pool image %s.%d: %w", path, name, i, err)
+			}
+			for j, v := range img.Float32s() {
+				if v < -1 || v > 1 {
+					return nil, fmt.Errorf("cyclegan: checkpoint %s: pool image %s.%d holds %g at element %d, want values in [-1, 1]", path, name, i, v, j)
+				}
 			}
 		}
 	}

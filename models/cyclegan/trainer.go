@@ -211,7 +211,7 @@ func l1(a, b *autograd.Var) *autograd.Var { return nn.L1Loss(a, b, nn.ReductionM
 // moved to the trainer's): the forward cycle, the generator step with the discriminators frozen,
 // then the discriminator step on pooled, detached fakes. It returns the eight losses and the
 // step's images. A non-finite loss returns a *NonFiniteLossError before the optimizer it feeds
-// steps.
+// steps; a weight or moment that an optimizer step made non-finite, a *NonFiniteStateError.
 func (t *Trainer) Step(realATensor, realBTensor *tensor.Tensor) (Losses, Visuals, error) {
 	o := t.Opts
 	var losses Losses
@@ -275,6 +275,11 @@ func (t *Trainer) Step(realATensor, realBTensor *tensor.Tensor) (Losses, Visuals
 	if !okG {
 		return losses, Visuals{}, &NonFiniteLossError{Epoch: t.Epoch, Index: t.Index, Losses: losses}
 	}
+	// Finite losses can still give non-finite weights (a learning rate of 1e39 does it in one
+	// step): stop here, before such weights judge a fake or reach a checkpoint.
+	if err := t.checkFinite("optimizer_G", t.OptG, "G_A", "G_B"); err != nil {
+		return losses, Visuals{}, err
+	}
 
 	// Discriminator step: real images against generated ones from the pools, detached so that no
 	// gradient reaches the generators. As in the official code, each discriminator's loss is
@@ -292,6 +297,9 @@ func (t *Trainer) Step(realATensor, realBTensor *tensor.Tensor) (Losses, Visuals
 	}
 	lossDB.Backward()
 	t.OptD.Step()
+	if err := t.checkFinite("optimizer_D", t.OptD, "D_A", "D_B"); err != nil {
+		return losses, Visuals{}, err
+	}
 	t.Steps++
 	return losses, v, nil
 }

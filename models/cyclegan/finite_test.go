@@ -1,0 +1,98 @@
+package cyclegan
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zebra-go/zebra/internal/safetensors"
+	"github.com/zebra-go/zebra/tensor"
+)
+
+// TestHugeLearningRateStopsAtTheStep: a learning rate of 1e39 turns the weights to infinities in
+// the first step while its losses are still finite. The step reports the tensor, and the
+// trainer's state cannot be saved over a good checkpoint.
+func TestHugeLearningRateStopsAtTheStep(t *testing.T) {
+	o := tinyOptions(tinyData(t, 1, 1, 36, 36))
+	o.LR = 1e39
+	tr, data := newTiny(t, o)
+	good := filepath.Join(t.TempDir(), "latest.safetensors")
+	if err := tr.Save(good); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = tr.Train(context.Background(), data, 1, nil)
+	var nf *NonFiniteStateError
+	if !errors.As(err, &nf) || !strings.HasPrefix(nf.Tensor, "G_") {
+		t.Fatalf("a step at lr 1e39 returned %v, want a *NonFiniteStateError naming a generator tensor", err)
+	}
+	if err := tr.Save(good); err == nil || !strings.Contains(err.Error(), "G_") {
+		t.Errorf("saving the non-finite state: %v, want an error naming the tensor", err)
+	}
+	if after, err := os.ReadFile(good); err != nil || string(after) != string(before) {
+		t.Errorf("the good checkpoint changed (%v)", err)
+	}
+}
+
+// TestLoadRejectsNonFinite: a NaN or an infinity anywhere in a checkpoint (a weight, an Adam
+// moment, a pooled image), a negative exp_avg_sq or a pooled value outside the Tanh range is an
+// error naming the tensor, from LoadTrainer and, for the generator's tensors, LoadGenerator.
+func TestLoadRejectsNonFinite(t *testing.T) {
+	o := tinyOptions(tinyData(t, 2, 2, 36, 36))
+	o.NGF, o.NDF, o.Blocks = 2, 2, 1
+	tr, data := newTiny(t, o)
+	if err := tr.Train(context.Background(), data, 1, nil); !errors.Is(err, ErrStopped) {
+		t.Fatal(err)
+	}
+	trained := filepath.Join(t.TempDir(), "trained.safetensors")
+	if err := tr.Save(trained); err != nil {
+		t.Fatal(err)
+	}
+	set := func(name string, v float32) func([]safetensors.Tensor, map[string]string) []safetensors.Tensor {
+		return func(ts []safetensors.Tensor, _ map[string]string) []safetensors.Tensor {
+			for _, st := range ts {
+				if st.Name == name { // float32 elements, little-endian: overwrite the last one
+					binary.LittleEndian.PutUint32(st.Data[len(st.Data)-4:], math.Float32bits(v))
+					return ts
+				}
+			}
+			t.Fatalf("no tensor %s", name)
+			return nil
+		}
+	}
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	for _, c := range []struct {
+		tensor    string
+		value     float32
+		generator bool // LoadGenerator reads it too
+	}{
+		{"G_A.model.1.weight", nan, true},
+		{"G_A.model.4.bias", inf, true},
+		{"D_B.model.0.weight", -inf, false},
+		{"optimizer_G.state.0.exp_avg", nan, false},
+		{"optimizer_D.state.1.exp_avg_sq", -1, false},
+		{"pool_fake_A.0", nan, false},
+		{"pool_fake_B.0", 1.5, false},
+	} {
+		path := rewrite(t, trained, set(c.tensor, c.value))
+		if _, err := LoadTrainer(path, tensor.CPU); err == nil || !strings.Contains(err.Error(), c.tensor) {
+			t.Errorf("LoadTrainer with %g in %s: %v, want an error naming the tensor", c.value, c.tensor, err)
+		}
+		if c.generator {
+			if _, err := LoadGenerator(path, AtoB, tensor.CPU); err == nil || !strings.Contains(err.Error(), c.tensor) {
+				t.Errorf("LoadGenerator with %g in %s: %v, want an error naming the tensor", c.value, c.tensor, err)
+			}
+		}
+	}
+	if _, err := LoadTrainer(trained, tensor.CPU); err != nil {
+		t.Errorf("the untouched checkpoint: %v", err)
+	}
+}
