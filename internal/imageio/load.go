@@ -37,23 +37,32 @@ func IsImageFile(name string) bool {
 // its name. The image keeps the colour model the decoder chose (*image.Gray for a grayscale
 // JPEG, *image.YCbCr for a colour one, *image.NRGBA for a PNG with alpha, ...); pass it to ToRGB.
 //
-// Every error names the file: one that does not exist (the error wraps fs.ErrNotExist), cannot
-// be read, is empty, does not decode, or has more than MaxPixels pixels.
+// Every error names the file: one that does not exist (the error wraps fs.ErrNotExist), is not a
+// regular file (a FIFO would make the open wait for ever), cannot be read, is empty, does not
+// decode, or has more than MaxPixels pixels.
 func Load(path string) (image.Image, error) {
-	f, err := os.Open(path)
+	// Look before opening: opening a FIFO (or a device) for reading can wait for a writer for
+	// ever. The type is checked again on the open file, in case path changed in between.
+	info, err := os.Stat(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("imageio: image file %s does not exist: %w", path, fs.ErrNotExist)
 		}
 		return nil, fmt.Errorf("imageio: cannot open image: %w", err)
 	}
-	defer f.Close()
-	info, err := f.Stat()
+	if err := checkRegular(path, info); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
 	if err != nil {
+		return nil, fmt.Errorf("imageio: cannot open image: %w", err)
+	}
+	defer f.Close()
+	if info, err = f.Stat(); err != nil {
 		return nil, fmt.Errorf("imageio: cannot read image: %w", err)
 	}
-	if info.IsDir() {
-		return nil, fmt.Errorf("imageio: image path %s is a folder, not a file", path)
+	if err := checkRegular(path, info); err != nil {
+		return nil, err
 	}
 	if info.Size() == 0 {
 		return nil, fmt.Errorf("imageio: image file %s is empty (0 bytes)", path)
@@ -79,6 +88,17 @@ func Load(path string) (image.Image, error) {
 		return nil, fmt.Errorf("imageio: %s image %s has no pixels (%dx%d)", format, path, b.Dx(), b.Dy())
 	}
 	return img, nil
+}
+
+// checkRegular refuses a folder or a special file where an image file belongs.
+func checkRegular(path string, info fs.FileInfo) error {
+	switch {
+	case info.IsDir():
+		return fmt.Errorf("imageio: image path %s is a folder, not a file", path)
+	case !info.Mode().IsRegular():
+		return fmt.Errorf("imageio: image path %s is not a regular file (%v)", path, info.Mode().Type())
+	}
+	return nil
 }
 
 // LoadRGB is Load followed by ToRGB.

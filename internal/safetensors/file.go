@@ -9,10 +9,18 @@ import (
 	"github.com/zebra-go/zebra/internal/atomicfile"
 )
 
-// ReadFile reads and decodes the safetensors file at path. It checks the header length against
-// the file's real size before reading the rest, so a corrupt length can neither trigger a huge
-// allocation nor a long read. Errors about the file's contents wrap ErrInvalid and name path.
+// ReadFile reads and decodes the safetensors file at path, which must be a regular file (not a
+// folder, a FIFO or a device). It checks the header length against the file's real size before
+// reading the rest, so a corrupt length can neither trigger a huge allocation nor a long read.
+// Errors about the file's contents wrap ErrInvalid and name path.
 func ReadFile(path string) (*File, error) {
+	// Look before opening: opening a FIFO (or a device) for reading can wait for a writer for
+	// ever. The type is checked again on the open file, in case path changed in between.
+	if info, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("safetensors: %w", err)
+	} else if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("safetensors: %s is not a regular file (%v)", path, info.Mode().Type())
+	}
 	fd, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("safetensors: %w", err)
