@@ -146,3 +146,30 @@ func TestBCEWithLogitsLossIsStable(t *testing.T) {
 		}
 	}
 }
+
+// TestConvWithoutRNGIsZero: a nil rng leaves a convolution's parameters zero (to be loaded), with
+// their shapes and gradients as usual; an rng draws them.
+func TestConvWithoutRNGIsZero(t *testing.T) {
+	for name, params := range map[string]func(rng *tensor.RNG) []*autograd.Var{
+		"Conv2d": func(rng *tensor.RNG) []*autograd.Var { return NewConv2d(rng, 3, 4, 3, Conv2dOptions{}).Parameters() },
+		"ConvTranspose2d": func(rng *tensor.RNG) []*autograd.Var {
+			return NewConvTranspose2d(rng, 3, 4, 3, ConvTranspose2dOptions{}).Parameters()
+		},
+	} {
+		zero, drawn := params(nil), params(tensor.NewRNG(5))
+		if len(zero) != 2 || len(drawn) != 2 {
+			t.Fatalf("%s: %d and %d parameters, want weight and bias", name, len(zero), len(drawn))
+		}
+		for i := range zero {
+			if !zero[i].RequiresGrad() || !slices.Equal(zero[i].Shape(), drawn[i].Shape()) {
+				t.Errorf("%s parameter %d: shape %v, requires grad %v; want %v and true", name, i, zero[i].Shape(), zero[i].RequiresGrad(), drawn[i].Shape())
+			}
+			if slices.ContainsFunc(zero[i].Value.Float32s(), func(v float32) bool { return v != 0 }) {
+				t.Errorf("%s parameter %d is not zero without an rng", name, i)
+			}
+			if !slices.ContainsFunc(drawn[i].Value.Float32s(), func(v float32) bool { return v != 0 }) {
+				t.Errorf("%s parameter %d is all zero with an rng", name, i)
+			}
+		}
+	}
+}

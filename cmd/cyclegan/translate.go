@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"image"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -63,9 +64,16 @@ func runTranslate(args []string) error {
 	}
 	used := map[string]int{}
 	var rows []sampleRow
+	// An image's two PNGs are written (encoded, synced, renamed: 13 ms at 256x256, against about
+	// 0.4 s for the generator) while the next image is translated, in the gaps the generator
+	// leaves on the cores and while the disk syncs. At most one write is in flight, and its error
+	// comes back before the next one starts.
+	written := make(chan error, 1)
+	written <- nil // no write in flight yet
 	for i, path := range inputs {
 		img, err := imageio.LoadRGB(path)
 		if err != nil {
+			<-written
 			return err
 		}
 		fake := cyclegan.Translate(g, img)
@@ -74,19 +82,34 @@ func runTranslate(args []string) error {
 			name += "_" + strconv.Itoa(used[name])
 		}
 		real, fakeFile := name+"_real.png", name+"_fake.png"
-		if err := imageio.SavePNG(filepath.Join(*out, real), img); err != nil {
+		if err := <-written; err != nil {
 			return err
 		}
-		if err := imageio.SavePNG(filepath.Join(*out, fakeFile), fake); err != nil {
-			return err
-		}
+		progress := fmt.Sprintf("[%d/%d] %s -> %s", i+1, len(inputs), path, filepath.Join(*out, fakeFile))
+		go func() {
+			written <- writePair(filepath.Join(*out, real), img, filepath.Join(*out, fakeFile), fake, progress)
+		}()
 		rows = append(rows, sampleRow{Title: filepath.Base(path), Images: []string{real, fakeFile}})
-		fmt.Fprintf(os.Stderr, "[%d/%d] %s -> %s\n", i+1, len(inputs), path, filepath.Join(*out, fakeFile))
+	}
+	if err := <-written; err != nil {
+		return err
 	}
 	index := filepath.Join(*out, "index.html")
 	if err := writeIndex(index, "CycleGAN "+string(d)+": "+*checkpoint, "", []string{"input", "output"}, rows, 256); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "wrote %d images and %s\n", len(inputs), index)
+	return nil
+}
+
+// writePair saves an input and its translation as PNG files, then prints the progress line.
+func writePair(realPath string, real *image.RGBA, fakePath string, fake *image.RGBA, progress string) error {
+	if err := imageio.SavePNG(realPath, real); err != nil {
+		return err
+	}
+	if err := imageio.SavePNG(fakePath, fake); err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, progress)
 	return nil
 }

@@ -13,11 +13,19 @@ import (
 // SavePNG writes img to path as a PNG file with mode 0644. The file is written under a temporary
 // name in the same folder, synced and renamed into place (package atomicfile), so path holds
 // either its old contents or the whole new image, never a partial file.
+//
+// It compresses at deflate's fastest level. The images written here are photographs and network
+// outputs, where the default level's longer search finds almost nothing: on a 256x256 horse2zebra
+// photo it took 9.0 ms against 5.2 ms for a file 0.5% smaller, and cyclegan translate writes two
+// such files for every image it translates.
 func SavePNG(path string, img image.Image) error {
 	return save(path, func(w io.Writer) error {
-		return png.Encode(w, img)
+		return pngEncoder.Encode(w, img)
 	})
 }
+
+// pngEncoder is SavePNG's encoder. An Encoder without a BufferPool is safe for concurrent use.
+var pngEncoder = &png.Encoder{CompressionLevel: png.BestSpeed}
 
 // SaveJPEG writes img to path as a baseline JPEG of the given quality (1 to 100), atomically
 // like SavePNG. Go's encoder subsamples chroma 4:2:0.

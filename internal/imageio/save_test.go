@@ -1,6 +1,7 @@
 package imageio
 
 import (
+	"encoding/binary"
 	"image"
 	"image/color"
 	"os"
@@ -53,4 +54,38 @@ func TestSaveThatPanicsLeavesNoTemporaryFile(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSavePNGCompressesFast: SavePNG deflates at the fastest level, which the zlib header of the
+// first IDAT chunk records in its FLEVEL bits (RFC 1950: 0 is the fastest, 2 Go's default).
+func TestSavePNGCompressesFast(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 32, 32))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 31)
+	}
+	path := filepath.Join(t.TempDir(), "fast.png")
+	if err := SavePNG(path, img); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// After the 8-byte signature, chunks are length (4), type (4), data, CRC (4).
+	for rest := data[8:]; len(rest) >= 12; {
+		n := int(binary.BigEndian.Uint32(rest))
+		kind, body := string(rest[4:8]), rest[8:]
+		if kind != "IDAT" {
+			rest = body[n+4:]
+			continue
+		}
+		if n < 2 {
+			t.Fatalf("IDAT chunk of %d bytes has no zlib header", n)
+		}
+		if level := body[1] >> 6; level != 0 {
+			t.Errorf("zlib FLEVEL %d, want 0 (fastest)", level)
+		}
+		return
+	}
+	t.Fatal("no IDAT chunk")
 }

@@ -403,7 +403,7 @@ func (r CheckpointReader) LoadGenerator(path string, d Direction, b tensor.Backe
 	if err := checkShapes(want, sd); err != nil {
 		return nil, fmt.Errorf("cyclegan: %s: generator %s: %w", path, d, err)
 	}
-	g := NewResnetGenerator(tensor.NewRNG(0), ngf, blocks)
+	g := newResnetGenerator(nil, ngf, blocks) // zero weights: the strict load below sets every one
 	if err := nn.LoadStateDict(g, sd, true); err != nil {
 		return nil, fmt.Errorf("cyclegan: %s: generator %s: %w", path, d, err)
 	}

@@ -32,6 +32,16 @@ type ResnetGenerator struct {
 // of residual blocks (9 for 256x256 images, 6 for 128x128 in the paper), its convolution weights
 // drawn from N(0, 0.02²) with rng and its biases 0.
 func NewResnetGenerator(rng *tensor.RNG, ngf, blocks int) *ResnetGenerator {
+	g := newResnetGenerator(rng, ngf, blocks)
+	initWeights(g, rng)
+	return g
+}
+
+// newResnetGenerator builds the generator's layers with nn's default initialization drawn from
+// rng, which NewResnetGenerator then replaces by the official one, or with zero weights if rng is
+// nil. LoadGenerator, which overwrites every weight with a checkpoint's, passes nil: drawing the
+// 11 million weights twice took 0.19 s of its 0.28 s at ngf 64 with 9 blocks.
+func newResnetGenerator(rng *tensor.RNG, ngf, blocks int) *ResnetGenerator {
 	if ngf < 1 || blocks < 0 {
 		panic(fmt.Sprintf("cyclegan.NewResnetGenerator: ngf %d and %d blocks: want ngf ≥ 1 and blocks ≥ 0", ngf, blocks))
 	}
@@ -67,9 +77,7 @@ func NewResnetGenerator(rng *tensor.RNG, ngf, blocks int) *ResnetGenerator {
 		nn.NewConv2d(rng, ngf, outputChannels, 7, nn.Conv2dOptions{}),
 		nn.NewTanh(),
 	)
-	g := &ResnetGenerator{Model: m}
-	initWeights(g, rng)
-	return g
+	return &ResnetGenerator{Model: m}
 }
 
 // Forward translates a batch of images.

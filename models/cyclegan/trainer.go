@@ -333,6 +333,10 @@ type Event struct {
 	Visuals  Visuals
 }
 
+// ErrNoSteps is wrapped by the error Train returns for an epoch in which no step could be taken:
+// with DataOptions.SkipBadImages, every sample had an unreadable image.
+var ErrNoSteps = errors.New("no training step")
+
 // ErrStopped is returned by Train when it stopped before the last epoch because ctx was
 // cancelled or maxSteps was reached; the trainer is in a consistent state to Save.
 var ErrStopped = errors.New("cyclegan: training stopped before the end")
@@ -353,9 +357,11 @@ func (t *Trainer) Train(ctx context.Context, data *Dataset, maxSteps int, on fun
 
 func (t *Trainer) trainEpoch(ctx context.Context, data *Dataset, maxSteps int, steps *int, on func(Event) error) error {
 	n := data.Len()
+	fromStart := t.Index == 0 // a resumed epoch has had steps before
 	loader := data.Epoch(t.Epoch, t.Index)
 	defer loader.Close()
 	var last Event
+	taken := 0
 	for {
 		s, ok, err := loader.Next()
 		if err != nil {
@@ -374,6 +380,7 @@ func (t *Trainer) trainEpoch(ctx context.Context, data *Dataset, maxSteps int, s
 			return err
 		}
 		*steps++
+		taken++
 		t.Index = s.Index + 1
 		last = Event{Epoch: t.Epoch, Index: s.Index, EpochLen: n, Steps: t.Steps, LR: lr, Losses: losses, Visuals: visuals}
 		if on != nil {
@@ -381,6 +388,10 @@ func (t *Trainer) trainEpoch(ctx context.Context, data *Dataset, maxSteps int, s
 				return err
 			}
 		}
+	}
+	if fromStart && taken == 0 {
+		// Every sample was skipped: carrying on would run every epoch empty and call it done.
+		return fmt.Errorf("cyclegan: epoch %d: %w: all %d samples were skipped (%d unreadable image files)", t.Epoch+1, ErrNoSteps, n, data.Skipped())
 	}
 	t.SchedG.Step()
 	t.SchedD.Step()

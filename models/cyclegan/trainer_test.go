@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/zebra-go/zebra/autograd"
@@ -258,4 +260,37 @@ func discriminatorWeights(tr *Trainer) [][]float32 {
 		out = append(out, p.Value.Float32s())
 	}
 	return out
+}
+
+// TestEpochWithoutStepsIsAnError: with SkipBadImages and every image unreadable, no step can be
+// taken; Train says so instead of running every epoch empty and reporting success.
+func TestEpochWithoutStepsIsAnError(t *testing.T) {
+	root := tinyData(t, 2, 2, 36, 36)
+	for _, dir := range []string{"trainA", "trainB"} {
+		paths, err := filepath.Glob(filepath.Join(root, dir, "*.png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range paths {
+			if err := os.WriteFile(p, []byte("not a png"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	o := tinyOptions(root)
+	tr, err := NewTrainer(o, tensor.CPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := o.TrainingData(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = tr.Train(context.Background(), data, 0, nil)
+	if !errors.Is(err, ErrNoSteps) || !strings.Contains(err.Error(), "4 unreadable") {
+		t.Errorf("training on unreadable images only: %v, want ErrNoSteps counting the 4 files", err)
+	}
+	if tr.Epoch != 0 || tr.Steps != 0 {
+		t.Errorf("the trainer moved on to epoch %d after %d steps", tr.Epoch, tr.Steps)
+	}
 }

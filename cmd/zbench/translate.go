@@ -1,0 +1,157 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"image"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zebra-go/zebra/models/cyclegan"
+	"github.com/zebra-go/zebra/tensor"
+)
+
+func init() {
+	register("translate", "CycleGAN generator inference (batch 1, official architecture): s/image, GFLOP/s, peak memory", runTranslateBench)
+}
+
+// runTranslateBench times cyclegan.Translate, what `cyclegan translate` runs for each image
+// between decoding it and encoding the result (the generator's forward without a graph, with the
+// conversions from and to an image on either side), on random images after warm-up, at each
+// requested size. scripts/bench_pytorch_infer.py times the same generator in PyTorch under
+// torch.no_grad() for the side-by-side.
+func runTranslateBench(args []string) error {
+	fs := flag.NewFlagSet("zbench translate", flag.ContinueOnError)
+	sizeList := fs.String("sizes", "256", "comma-separated image sizes (at least 8)")
+	ngf := fs.Int("ngf", 64, "generator filters")
+	blocks := fs.Int("blocks", 9, "residual blocks (the official default resnet_9blocks at every size)")
+	warmup := fs.Int("warmup", 1, "untimed images first")
+	iters := fs.Int("iters", 5, "timed images")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the first size's timed images to this file (go tool pprof)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *ngf < 1 || *blocks < 0 || *warmup < 0 || *iters < 1 {
+		return fmt.Errorf("-ngf %d, -blocks %d, -warmup %d, -iters %d: want ngf ≥ 1, blocks ≥ 0, warmup ≥ 0, iters ≥ 1", *ngf, *blocks, *warmup, *iters)
+	}
+	sizes, err := parseTranslateSizes(*sizeList)
+	if err != nil {
+		return err
+	}
+	// Unlike zbench train, the GC target stays at its default (GOGC 100), as in cyclegan translate.
+	closeProfile, err := openProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer closeProfile()
+	fmt.Printf("CycleGAN generator inference (cyclegan.Translate), batch 1, ngf %d, %d blocks, GOMAXPROCS %d, %d warm-up + %d timed images\n",
+		*ngf, *blocks, runtime.GOMAXPROCS(0), *warmup, *iters)
+	fmt.Printf("%6s %12s %12s %12s %10s %14s %14s\n", "size", "s/image", "CPU s/image", "GFLOP/image", "GFLOP/s", "peak RSS", "peak Go heap")
+	for _, size := range sizes {
+		g := cyclegan.NewResnetGenerator(tensor.NewRNG(1), *ngf, *blocks)
+		g.SetTraining(false)
+		// Translate pads the image to a multiple of 4; the generator runs at that size.
+		padded := max(cyclegan.MinTranslateSize, (size+3)/4*4)
+		var convs []convCost
+		convCosts(g.Model.Layers, 3, padded, padded, &convs)
+		flops := 0.0
+		for _, c := range convs {
+			flops += 2 * c.macs
+		}
+		rng := tensor.NewRNG(2)
+		var peakHeap uint64
+		translate := func() error {
+			cyclegan.Translate(g, randomImage(rng, size))
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			peakHeap = max(peakHeap, ms.HeapSys)
+			return nil
+		}
+		perImage, cpuPerImage, err := timed(*warmup, *iters, translate)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%6d %12.3f %12s %12.1f %10.1f %14s %14s\n", size, perImage, cpuPerImage, flops/1e9, flops/perImage/1e9, formatBytes(peakRSS()), formatBytes(peakHeap))
+		g = nil
+		runtime.GC()
+		debug.FreeOSMemory()
+	}
+	fmt.Println("GFLOP counts the generator's convolutions (2 per multiply-add). Peak RSS is the process's high-water mark so far (sizes run in the order given).")
+	return nil
+}
+
+// openProfile makes path (if any) the file that startProfile writes the CPU profile to, and
+// returns the function that closes it.
+func openProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	profiling = f
+	return func() { f.Close() }, nil
+}
+
+// timed calls run warmup times, then iters times under the CPU profile if one is pending (see
+// startProfile), and returns the wall seconds per timed call and the process's CPU seconds per
+// call, formatted, or "-" where the platform cannot measure it. CPU time is the steadier figure
+// on a shared machine: other processes stretch the wall time but not the work this one does.
+func timed(warmup, iters int, run func() error) (float64, string, error) {
+	for range warmup {
+		if err := run(); err != nil {
+			return 0, "", err
+		}
+	}
+	if err := startProfile(); err != nil {
+		return 0, "", err
+	}
+	defer pprof.StopCPUProfile()
+	cpuStart, cpuOK := processCPUTime()
+	start := time.Now()
+	for range iters {
+		if err := run(); err != nil {
+			return 0, "", err
+		}
+	}
+	wall := time.Since(start).Seconds() / float64(iters)
+	cpuEnd, _ := processCPUTime()
+	if !cpuOK {
+		return wall, "-", nil
+	}
+	return wall, fmt.Sprintf("%.3f", (cpuEnd-cpuStart).Seconds()/float64(iters)), nil
+}
+
+// parseTranslateSizes reads -sizes. Translate takes any size from MinTranslateSize up (it pads
+// to a multiple of 4), so unlike zbench train's sizes these need not be multiples of 4.
+func parseTranslateSizes(list string) ([]int, error) {
+	var sizes []int
+	for _, s := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < cyclegan.MinTranslateSize {
+			return nil, fmt.Errorf("-sizes: %q is not a size of at least %d", s, cyclegan.MinTranslateSize)
+		}
+		sizes = append(sizes, n)
+	}
+	return sizes, nil
+}
+
+// randomImage is an opaque size x size image of uniformly random bytes, standing in for a decoded
+// photo (the generator's cost does not depend on the pixel values).
+func randomImage(rng *tensor.RNG, size int) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, size, size))
+	noise := tensor.Uniform(rng, tensor.Float32, 0, 256, size*size*3).Float32s()
+	for i := range size * size {
+		for c := range 3 {
+			img.Pix[4*i+c] = uint8(min(noise[3*i+c], 255))
+		}
+		img.Pix[4*i+3] = 0xff
+	}
+	return img
+}
