@@ -155,6 +155,7 @@ func runTrain(args []string) error {
 	fmt.Fprintf(os.Stderr, "training %s on %s: %d A and %d B images, %d iterations per epoch, %d epochs, %s, device %s\n",
 		o.Name, tr.Opts.DataRoot, len(data.PathsA), len(data.PathsB), data.Len(), tr.TotalEpochs(), describe(tr.Opts), backend.Name())
 	rep := &reporter{tr: tr, runDir: runDir, log: log, tf: tf, epochLen: data.Len(), out: os.Stderr}
+	stepsBefore := tr.Steps
 	err = tr.Train(ctx, data, tf.maxIters, rep.event)
 	rep.leaveBar()
 	if data.Skipped() > 0 {
@@ -167,6 +168,16 @@ func runTrain(args []string) error {
 		log.flush()
 		log.plot(filepath.Join(runDir, "loss.png"))
 		return nonFiniteError(err, latest)
+	case err != nil && tr.Steps == stepsBefore:
+		// Stopped before the first step (a data error at sample 0, a signal): there is nothing
+		// new to keep. A checkpoint of a fresh run's untrained state would only stand in the
+		// way of rerunning the same command with the mistake fixed, since its options win on
+		// -resume.
+		if !errors.Is(err, cyclegan.ErrStopped) {
+			return fmt.Errorf("%w\n%s", err, nothingSaved(tr, latest))
+		}
+		fmt.Fprintln(os.Stderr, nothingSaved(tr, latest))
+		return nil
 	case err != nil && !errors.Is(err, cyclegan.ErrStopped):
 		// A data error (a corrupt image, an I/O error) or a failed write: the trainer stands
 		// between two steps, so keep what was trained before reporting the error.
@@ -195,6 +206,14 @@ func memoryHint(err error) error {
 		return fmt.Errorf("%w (-max-memory raises the budget, if the machine has the memory)", err)
 	}
 	return err
+}
+
+// nothingSaved says that a run stopped before its first step left its checkpoint as it was.
+func nothingSaved(tr *cyclegan.Trainer, latest string) string {
+	if tr.Steps == 0 {
+		return "no step was taken, so no checkpoint was saved: run the same command again once the problem is fixed"
+	}
+	return fmt.Sprintf("no step was taken, so %s is as it was", latest)
 }
 
 // printResume says where training stopped and how to continue it. The checkpoint holds the

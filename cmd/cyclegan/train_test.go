@@ -49,3 +49,40 @@ func TestTrainRefusesHugeNetworks(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedFirstStepLeavesNoRun: a data error at the first sample saves no checkpoint, so the
+// same command, rerun once the image is fixed, starts the run afresh instead of being told to
+// -resume a run whose options would then win over the corrected flags. With -skip-bad-images and
+// nothing readable, the run is an error, not a success of 0 steps.
+func TestFailedFirstStepLeavesNoRun(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	bad := filepath.Join(data, "trainA", "a.png")
+	if err := os.MkdirAll(filepath.Dir(bad), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("not a png"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writePNG(t, filepath.Join(data, "trainB", "b.png"), 32, 32, true)
+	runs := filepath.Join(dir, "runs")
+	args := []string{"-dataroot", data, "-runs", runs, "-name", "first", "-ngf", "2", "-ndf", "2", "-blocks", "0",
+		"-load-size", "32", "-crop-size", "32", "-epochs", "1", "-decay-epochs", "0", "-quiet"}
+	if err := runTrain(append(args, "-skip-bad-images")); err == nil || !strings.Contains(err.Error(), "skipped") {
+		t.Errorf("training with -skip-bad-images on no readable A image: %v, want an error", err)
+	}
+	if err := runTrain(args); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Fatalf("training on a corrupt image: %v, want an error naming it", err)
+	}
+	latest := filepath.Join(runs, "first", "checkpoints", "latest.safetensors")
+	if _, err := os.Stat(latest); err == nil {
+		t.Error("a checkpoint was saved although no step was taken")
+	}
+	writePNG(t, bad, 32, 32, false)
+	if err := runTrain(args); err != nil {
+		t.Errorf("rerunning the same command with the image fixed: %v", err)
+	}
+	if _, err := os.Stat(latest); err != nil {
+		t.Errorf("no checkpoint after the rerun: %v", err)
+	}
+}
