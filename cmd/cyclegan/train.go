@@ -92,6 +92,13 @@ func runTrain(args []string) error {
 	lowerGCTarget()
 	runDir := filepath.Join(tf.runs, o.Name)
 	latest := filepath.Join(runDir, "checkpoints", "latest.safetensors")
+	// Everything below reads or writes the run folder: hold its lock from before the checkpoint
+	// is read to the end.
+	release, err := lockRun(runDir)
+	if err != nil {
+		return err
+	}
+	defer release()
 
 	var tr *cyclegan.Trainer
 	if tf.resume {

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestRunLock: while one process trains a run, a second one on the same run is refused with an
+// error naming the first one's process id; once the first ends, the run can be trained again.
+func TestRunLock(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	writePNG(t, filepath.Join(data, "trainA", "a.png"), 32, 32, false)
+	writePNG(t, filepath.Join(data, "trainB", "b.png"), 32, 32, true)
+	runs := filepath.Join(dir, "runs")
+	args := []string{"-dataroot", data, "-runs", runs, "-name", "locked", "-ngf", "2", "-ndf", "2", "-blocks", "0",
+		"-load-size", "32", "-crop-size", "32", "-epochs", "1", "-decay-epochs", "0", "-quiet"}
+	release, err := lockRun(filepath.Join(runs, "locked")) // stands for a training process
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = runTrain(args)
+	if err == nil || !strings.Contains(err.Error(), "process "+strconv.Itoa(os.Getpid())) {
+		t.Errorf("training a run that another process trains: %v, want an error naming process %d", err, os.Getpid())
+	}
+	if _, err := os.Stat(filepath.Join(runs, "locked", "loss.csv")); err == nil {
+		t.Error("the refused process wrote loss.csv")
+	}
+	release()
+	if err := runTrain(args); err != nil {
+		t.Errorf("training after the lock was released: %v", err)
+	}
+}
