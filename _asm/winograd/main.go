@@ -51,6 +51,17 @@ func main() {
 			kernel(in, p)
 		}
 	}
+	// The fused gathers and scatters (see fused.go), on AVX-512 alone.
+	for _, p := range matrices {
+		switch p.name {
+		case "inputF2", "inputF4":
+			gatherKernel(isas[0], p, p.cols-2)
+		case "gradOutputF2", "gradOutputF4":
+			gatherKernel(isas[0], p, p.cols)
+		case "outputF2", "outputF4":
+			scatterKernel(isas[0], p)
+		}
+	}
 	Generate()
 }
 
@@ -160,61 +171,103 @@ func kernel(in isa, p *matrix) {
 	SHLQ(U8(2), sStride)
 	rowStride := GP64() // r·dstStride bytes: from Y[i][j] to Y[i+1][j]
 	IMUL3Q(Imm(uint64(r)), dStride, rowStride)
-	consts := constants(in, p)
-	zero := in.newVec()
-	in.zero(zero)
-	vecBytes := in.lanes * 4
-	z := AllocLocal(s * r * vecBytes) // Z[k][j] at z + (k*r+j)*vecBytes
-	zAt := func(k, j int) Mem { return z.Offset((k*r + j) * vecBytes) }
+	t := newSandwich(in, p)
 
 	Label(name + "_loop")
 	CMPQ(n, Imm(0))
 	JE(LabelRef(name + "_done"))
 
-	// Stage 1: Z = X Pᵀ, one row of X at a time.
 	ptr := GP64()
 	MOVQ(src, ptr)
-	for k := 0; k < s; k++ {
-		x := make([]Op, s)
-		for q := range x {
-			v := in.newVec()
-			VMOVUPS(Mem{Base: ptr}, v)
-			ADDQ(sStride, ptr)
-			x[q] = v
-		}
-		for j := 0; j < r; j++ {
-			VMOVUPS(combination(in, p.v[j*s:(j+1)*s], x, consts, zero), zAt(k, j))
-		}
-	}
-
-	// Stage 2: Y = P Z, one column of Z at a time.
+	t.stage1(func(k int) []Op { return loadRow(in, ptr, sStride, s) })
 	col := GP64()
-	MOVQ(dst, col)
-	for j := 0; j < r; j++ {
-		zc := make([]Op, s)
-		for k := range zc {
-			v := in.newVec()
-			VMOVUPS(zAt(k, j), v)
-			zc[k] = v
-		}
-		MOVQ(col, ptr)
-		for i := 0; i < r; i++ {
-			VMOVUPS(combination(in, p.v[i*s:(i+1)*s], zc, consts, zero), Mem{Base: ptr})
-			if i < r-1 {
-				ADDQ(rowStride, ptr)
-			}
-		}
-		if j < r-1 {
-			ADDQ(dStride, col)
-		}
-	}
+	t.stage2(storeLaneWise(dst, col, ptr, dStride, rowStride, r))
 
-	ADDQ(Imm(uint64(vecBytes)), src)
-	ADDQ(Imm(uint64(vecBytes)), dst)
+	ADDQ(Imm(uint64(t.vecBytes)), src)
+	ADDQ(Imm(uint64(t.vecBytes)), dst)
 	SUBQ(Imm(uint64(in.lanes)), n)
 	JMP(LabelRef(name + "_loop"))
 
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()
+}
+
+// sandwich is the register and stack state of one kernel's Y = P X Pᵀ: P's constants, a zero
+// vector and the stack scratch Z.
+type sandwich struct {
+	in       isa
+	p        *matrix
+	consts   map[float32]reg.VecVirtual
+	zero     reg.VecVirtual
+	vecBytes int
+	z        Mem // Z[k][j] at z + (k*r+j)*vecBytes
+}
+
+func newSandwich(in isa, p *matrix) *sandwich {
+	t := &sandwich{in: in, p: p, consts: constants(in, p), zero: in.newVec(), vecBytes: in.lanes * 4}
+	in.zero(t.zero)
+	t.z = AllocLocal(p.cols * p.rows * t.vecBytes)
+	return t
+}
+
+func (t *sandwich) zAt(k, j int) Mem { return t.z.Offset((k*t.p.rows + j) * t.vecBytes) }
+
+// stage1 computes Z = X Pᵀ, one row of X at a time: row(k) returns the s vectors X[k][0..s).
+func (t *sandwich) stage1(row func(k int) []Op) {
+	r, s := t.p.rows, t.p.cols
+	for k := 0; k < s; k++ {
+		x := row(k)
+		for j := 0; j < r; j++ {
+			VMOVUPS(combination(t.in, t.p.v[j*s:(j+1)*s], x, t.consts, t.zero), t.zAt(k, j))
+		}
+	}
+}
+
+// stage2 computes Y = P Z, one column of Z at a time, handing each Y[i][j] to store.
+func (t *sandwich) stage2(store func(i, j int, y reg.VecVirtual)) {
+	r, s := t.p.rows, t.p.cols
+	for j := 0; j < r; j++ {
+		zc := make([]Op, s)
+		for k := range zc {
+			v := t.in.newVec()
+			VMOVUPS(t.zAt(k, j), v)
+			zc[k] = v
+		}
+		for i := 0; i < r; i++ {
+			store(i, j, combination(t.in, t.p.v[i*s:(i+1)*s], zc, t.consts, t.zero))
+		}
+	}
+}
+
+// loadRow loads s vectors from ptr, stride apart, advancing ptr past them: one row of a
+// lane-wise tile.
+func loadRow(in isa, ptr, stride reg.Register, s int) []Op {
+	x := make([]Op, s)
+	for q := range x {
+		v := in.newVec()
+		VMOVUPS(Mem{Base: ptr}, v)
+		ADDQ(stride, ptr)
+		x[q] = v
+	}
+	return x
+}
+
+// storeLaneWise stores Y[i][j] at dst + (i*r+j)*dstStride bytes, walking column by column
+// (col at Y[0][j], ptr down the column).
+func storeLaneWise(dst, col, ptr, dStride, rowStride reg.Register, r int) func(i, j int, y reg.VecVirtual) {
+	return func(i, j int, y reg.VecVirtual) {
+		if i == 0 {
+			if j == 0 {
+				MOVQ(dst, col)
+			}
+			MOVQ(col, ptr)
+		}
+		VMOVUPS(y, Mem{Base: ptr})
+		if i < r-1 {
+			ADDQ(rowStride, ptr)
+		} else if j < r-1 {
+			ADDQ(dStride, col)
+		}
+	}
 }

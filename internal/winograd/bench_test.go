@@ -156,3 +156,31 @@ func TestTuneBlockTiles(t *testing.T) {
 		}
 	}
 }
+
+// TestTuneFused prints interleaved timings of each pass with and without the fused gather and
+// scatter kernels (the active path with its gathers and scatters taken away), on the CycleGAN
+// layers and the demo's. It skips unless ZEBRA_TUNE=1 or the path has no fused kernels.
+func TestTuneFused(t *testing.T) {
+	skipUnlessTuning(t)
+	fused := active
+	if fused.gathers == nil {
+		t.Skip("the active path has no fused kernels")
+	}
+	unfused := *fused
+	unfused.gathers, unfused.scatters = nil, nil
+	defer func() { active = fused }()
+	for _, g := range []shape{cycleGAN, {1, 256, 34, 34, 256, 0}, {1, 64, 18, 18, 64, 0}} {
+		for p := passConv; p <= passWeight; p++ {
+			for _, tile := range []Tile{F2, F4} {
+				f := g.run(p, tile)
+				best := interleave(5, []func(){
+					func() { active = &unfused; f() },
+					func() { active = fused; f() },
+				})
+				t.Logf("%s %-10s F%d  gathered %6.2f ms (%5.1f GFLOP/s)  fused %6.2f ms (%5.1f GFLOP/s, %.2fx)",
+					g, passNames[p], tile, best[0]*1e3, g.directFLOPs()/best[0]/1e9,
+					best[1]*1e3, g.directFLOPs()/best[1]/1e9, best[0]/best[1])
+			}
+		}
+	}
+}

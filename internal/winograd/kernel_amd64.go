@@ -16,6 +16,11 @@ func asmPaths() []*path {
 			f2.gradOutput: gradOutputF2AVX512, f2.gradFilter: gradFilterF2AVX512,
 			f4.input: inputF4AVX512, f4.filter: filterF4AVX512, f4.output: outputF4AVX512,
 			f4.gradOutput: gradOutputF4AVX512, f4.gradFilter: gradFilterF4AVX512,
+		}, gathers: map[*matrix]gatherKernel{
+			f2.input: inputF2GatherAVX512, f2.gradOutput: gradOutputF2GatherAVX512,
+			f4.input: inputF4GatherAVX512, f4.gradOutput: gradOutputF4GatherAVX512,
+		}, scatters: map[*matrix]scatterKernel{
+			f2.output: outputF2ScatterAVX512, f4.output: outputF4ScatterAVX512,
 		}},
 		{name: "avx2", level: cpu.AVX2, lanes: 8, kernels: map[*matrix]kernel{
 			f2.input: inputF2AVX2, f2.filter: filterF2AVX2, f2.output: outputF2AVX2,

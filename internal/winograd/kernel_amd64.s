@@ -85,13 +85,13 @@ inputF2AVX512_loop:
 	VMOVUPS Z0, 896(SP)
 	VSUBPS  Z3, Z1, Z0
 	VMOVUPS Z0, 960(SP)
-	MOVQ    AX, R9
 	VMOVUPS (SP), Z0
 	VMOVUPS 256(SP), Z1
 	VMOVUPS 512(SP), Z2
 	VMOVUPS 768(SP), Z3
-	MOVQ    R9, R8
 	VSUBPS  Z2, Z0, Z0
+	MOVQ    AX, R9
+	MOVQ    R9, R8
 	VMOVUPS Z0, (R8)
 	ADDQ    DI, R8
 	VADDPS  Z2, Z1, Z0
@@ -107,8 +107,8 @@ inputF2AVX512_loop:
 	VMOVUPS 320(SP), Z1
 	VMOVUPS 576(SP), Z2
 	VMOVUPS 832(SP), Z3
-	MOVQ    R9, R8
 	VSUBPS  Z2, Z0, Z0
+	MOVQ    R9, R8
 	VMOVUPS Z0, (R8)
 	ADDQ    DI, R8
 	VADDPS  Z2, Z1, Z0
@@ -124,8 +124,8 @@ inputF2AVX512_loop:
 	VMOVUPS 384(SP), Z1
 	VMOVUPS 640(SP), Z2
 	VMOVUPS 896(SP), Z3
-	MOVQ    R9, R8
 	VSUBPS  Z2, Z0, Z0
+	MOVQ    R9, R8
 	VMOVUPS Z0, (R8)
 	ADDQ    DI, R8
 	VADDPS  Z2, Z1, Z0
@@ -141,8 +141,8 @@ inputF2AVX512_loop:
 	VMOVUPS 448(SP), Z1
 	VMOVUPS 704(SP), Z2
 	VMOVUPS 960(SP), Z3
-	MOVQ    R9, R8
 	VSUBPS  Z2, Z0, Z0
+	MOVQ    R9, R8
 	VMOVUPS Z0, (R8)
 	ADDQ    DI, R8
 	VADDPS  Z2, Z1, Z0
@@ -234,12 +234,12 @@ filterF2AVX512_loop:
 	VMOVUPS      Z1, 640(SP)
 	VMOVUPS      Z3, Z1
 	VMOVUPS      Z1, 704(SP)
-	MOVQ         AX, R9
 	VMOVUPS      (SP), Z1
 	VMOVUPS      256(SP), Z2
 	VMOVUPS      512(SP), Z3
-	MOVQ         R9, R8
 	VMOVUPS      Z1, Z4
+	MOVQ         AX, R9
+	MOVQ         R9, R8
 	VMOVUPS      Z4, (R8)
 	ADDQ         DI, R8
 	VMULPS       Z1, Z0, Z4
@@ -258,8 +258,8 @@ filterF2AVX512_loop:
 	VMOVUPS      64(SP), Z1
 	VMOVUPS      320(SP), Z2
 	VMOVUPS      576(SP), Z3
-	MOVQ         R9, R8
 	VMOVUPS      Z1, Z4
+	MOVQ         R9, R8
 	VMOVUPS      Z4, (R8)
 	ADDQ         DI, R8
 	VMULPS       Z1, Z0, Z4
@@ -278,8 +278,8 @@ filterF2AVX512_loop:
 	VMOVUPS      128(SP), Z1
 	VMOVUPS      384(SP), Z2
 	VMOVUPS      640(SP), Z3
-	MOVQ         R9, R8
 	VMOVUPS      Z1, Z4
+	MOVQ         R9, R8
 	VMOVUPS      Z4, (R8)
 	ADDQ         DI, R8
 	VMULPS       Z1, Z0, Z4
@@ -298,8 +298,8 @@ filterF2AVX512_loop:
 	VMOVUPS      192(SP), Z1
 	VMOVUPS      448(SP), Z2
 	VMOVUPS      704(SP), Z3
-	MOVQ         R9, R8
 	VMOVUPS      Z1, Z4
+	MOVQ         R9, R8
 	VMOVUPS      Z4, (R8)
 	ADDQ         DI, R8
 	VMULPS       Z1, Z0, Z4
@@ -420,15 +420,15 @@ gradFilterF2AVX512_loop:
 	VFMADD231PS  Z3, Z0, Z1
 	VADDPS       Z4, Z1, Z1
 	VMOVUPS      Z1, 704(SP)
-	MOVQ         AX, R9
 	VMOVUPS      (SP), Z1
 	VMOVUPS      192(SP), Z2
 	VMOVUPS      384(SP), Z3
 	VMOVUPS      576(SP), Z4
-	MOVQ         R9, R8
 	VMOVUPS      Z1, Z1
 	VFMADD231PS  Z2, Z0, Z1
 	VFMADD231PS  Z3, Z0, Z1
+	MOVQ         AX, R9
+	MOVQ         R9, R8
 	VMOVUPS      Z1, (R8)
 	ADDQ         DI, R8
 	VMULPS       Z2, Z0, Z1
@@ -444,10 +444,10 @@ gradFilterF2AVX512_loop:
 	VMOVUPS      256(SP), Z2
 	VMOVUPS      448(SP), Z3
 	VMOVUPS      640(SP), Z4
-	MOVQ         R9, R8
 	VMOVUPS      Z1, Z1
 	VFMADD231PS  Z2, Z0, Z1
 	VFMADD231PS  Z3, Z0, Z1
+	MOVQ         R9, R8
 	VMOVUPS      Z1, (R8)
 	ADDQ         DI, R8
 	VMULPS       Z2, Z0, Z1
@@ -463,10 +463,10 @@ gradFilterF2AVX512_loop:
 	VMOVUPS      320(SP), Z2
 	VMOVUPS      512(SP), Z3
 	VMOVUPS      704(SP), Z4
-	MOVQ         R9, R8
 	VMOVUPS      Z1, Z1
 	VFMADD231PS  Z2, Z0, Z1
 	VFMADD231PS  Z3, Z0, Z1
+	MOVQ         R9, R8
 	VMOVUPS      Z1, (R8)
 	ADDQ         DI, R8
 	VMULPS       Z2, Z0, Z1
@@ -559,14 +559,14 @@ outputF2AVX512_loop:
 	VSUBPS  Z2, Z1, Z0
 	VSUBPS  Z3, Z0, Z0
 	VMOVUPS Z0, 448(SP)
-	MOVQ    AX, R9
 	VMOVUPS (SP), Z0
 	VMOVUPS 128(SP), Z1
 	VMOVUPS 256(SP), Z2
 	VMOVUPS 384(SP), Z3
-	MOVQ    R9, R8
 	VADDPS  Z1, Z0, Z0
 	VADDPS  Z2, Z0, Z0
+	MOVQ    AX, R9
+	MOVQ    R9, R8
 	VMOVUPS Z0, (R8)
 	ADDQ    DI, R8
 	VSUBPS  Z2, Z1, Z0
@@ -577,9 +577,9 @@ outputF2AVX512_loop:
 	VMOVUPS 192(SP), Z1
 	VMOVUPS 320(SP), Z2
 	VMOVUPS 448(SP), Z3
-	MOVQ    R9, R8
 	VADDPS  Z1, Z0, Z0
 	VADDPS  Z2, Z0, Z0
+	MOVQ    R9, R8
 	VMOVUPS Z0, (R8)
 	ADDQ    DI, R8
 	VSUBPS  Z2, Z1, Z0
@@ -635,11 +635,11 @@ gradOutputF2AVX512_loop:
 	VMOVUPS Z1, 384(SP)
 	VSUBPS  Z2, Z0, Z1
 	VMOVUPS Z1, 448(SP)
-	MOVQ    AX, R9
 	VMOVUPS (SP), Z1
 	VMOVUPS 256(SP), Z2
-	MOVQ    R9, R8
 	VMOVUPS Z1, Z3
+	MOVQ    AX, R9
+	MOVQ    R9, R8
 	VMOVUPS Z3, (R8)
 	ADDQ    DI, R8
 	VADDPS  Z2, Z1, Z3
@@ -653,8 +653,8 @@ gradOutputF2AVX512_loop:
 	ADDQ    DX, R9
 	VMOVUPS 64(SP), Z1
 	VMOVUPS 320(SP), Z2
-	MOVQ    R9, R8
 	VMOVUPS Z1, Z3
+	MOVQ    R9, R8
 	VMOVUPS Z3, (R8)
 	ADDQ    DI, R8
 	VADDPS  Z2, Z1, Z3
@@ -668,8 +668,8 @@ gradOutputF2AVX512_loop:
 	ADDQ    DX, R9
 	VMOVUPS 128(SP), Z1
 	VMOVUPS 384(SP), Z2
-	MOVQ    R9, R8
 	VMOVUPS Z1, Z3
+	MOVQ    R9, R8
 	VMOVUPS Z3, (R8)
 	ADDQ    DI, R8
 	VADDPS  Z2, Z1, Z3
@@ -683,8 +683,8 @@ gradOutputF2AVX512_loop:
 	ADDQ    DX, R9
 	VMOVUPS 192(SP), Z1
 	VMOVUPS 448(SP), Z2
-	MOVQ    R9, R8
 	VMOVUPS Z1, Z3
+	MOVQ    R9, R8
 	VMOVUPS Z3, (R8)
 	ADDQ    DI, R8
 	VADDPS  Z2, Z1, Z3
@@ -976,17 +976,17 @@ inputF4AVX512_loop:
 	VFNMADD231PS Z7, Z1, Z4
 	VADDPS       Z9, Z4, Z4
 	VMOVUPS      Z4, 2240(SP)
-	MOVQ         AX, R9
 	VMOVUPS      (SP), Z4
 	VMOVUPS      384(SP), Z5
 	VMOVUPS      768(SP), Z6
 	VMOVUPS      1152(SP), Z7
 	VMOVUPS      1536(SP), Z8
 	VMOVUPS      1920(SP), Z9
-	MOVQ         R9, R8
 	VMULPS       Z4, Z0, Z4
 	VFNMADD231PS Z6, Z1, Z4
 	VADDPS       Z8, Z4, Z4
+	MOVQ         AX, R9
+	MOVQ         R9, R8
 	VMOVUPS      Z4, (R8)
 	ADDQ         DI, R8
 	VMULPS       Z5, Z0, Z4
@@ -1026,10 +1026,10 @@ inputF4AVX512_loop:
 	VMOVUPS      1216(SP), Z7
 	VMOVUPS      1600(SP), Z8
 	VMOVUPS      1984(SP), Z9
-	MOVQ         R9, R8
 	VMULPS       Z4, Z0, Z4
 	VFNMADD231PS Z6, Z1, Z4
 	VADDPS       Z8, Z4, Z4
+	MOVQ         R9, R8
 	VMOVUPS      Z4, (R8)
 	ADDQ         DI, R8
 	VMULPS       Z5, Z0, Z4
@@ -1069,10 +1069,10 @@ inputF4AVX512_loop:
 	VMOVUPS      1280(SP), Z7
 	VMOVUPS      1664(SP), Z8
 	VMOVUPS      2048(SP), Z9
-	MOVQ         R9, R8
 	VMULPS       Z4, Z0, Z4
 	VFNMADD231PS Z6, Z1, Z4
 	VADDPS       Z8, Z4, Z4
+	MOVQ         R9, R8
 	VMOVUPS      Z4, (R8)
 	ADDQ         DI, R8
 	VMULPS       Z5, Z0, Z4
@@ -1112,10 +1112,10 @@ inputF4AVX512_loop:
 	VMOVUPS      1344(SP), Z7
 	VMOVUPS      1728(SP), Z8
 	VMOVUPS      2112(SP), Z9
-	MOVQ         R9, R8
 	VMULPS       Z4, Z0, Z4
 	VFNMADD231PS Z6, Z1, Z4
 	VADDPS       Z8, Z4, Z4
+	MOVQ         R9, R8
 	VMOVUPS      Z4, (R8)
 	ADDQ         DI, R8
 	VMULPS       Z5, Z0, Z4
@@ -1155,10 +1155,10 @@ inputF4AVX512_loop:
 	VMOVUPS      1408(SP), Z7
 	VMOVUPS      1792(SP), Z8
 	VMOVUPS      2176(SP), Z9
-	MOVQ         R9, R8
 	VMULPS       Z4, Z0, Z4
 	VFNMADD231PS Z6, Z1, Z4
 	VADDPS       Z8, Z4, Z4
+	MOVQ         R9, R8
 	VMOVUPS      Z4, (R8)
 	ADDQ         DI, R8
 	VMULPS       Z5, Z0, Z4
@@ -1198,10 +1198,10 @@ inputF4AVX512_loop:
 	VMOVUPS      1472(SP), Z7
 	VMOVUPS      1856(SP), Z8
 	VMOVUPS      2240(SP), Z9
-	MOVQ         R9, R8
 	VMULPS       Z4, Z0, Z4
 	VFNMADD231PS Z6, Z1, Z4
 	VADDPS       Z8, Z4, Z4
+	MOVQ         R9, R8
 	VMOVUPS      Z4, (R8)
 	ADDQ         DI, R8
 	VMULPS       Z5, Z0, Z4
@@ -1357,12 +1357,12 @@ filterF4AVX512_loop:
 	VMOVUPS      Z5, 1024(SP)
 	VMOVUPS      Z7, Z5
 	VMOVUPS      Z5, 1088(SP)
-	MOVQ         AX, R9
 	VMOVUPS      (SP), Z5
 	VMOVUPS      384(SP), Z6
 	VMOVUPS      768(SP), Z7
-	MOVQ         R9, R8
 	VMULPS       Z5, Z0, Z8
+	MOVQ         AX, R9
+	MOVQ         R9, R8
 	VMOVUPS      Z8, (R8)
 	ADDQ         DI, R8
 	VMULPS       Z5, Z1, Z8
@@ -1393,8 +1393,8 @@ filterF4AVX512_loop:
 	VMOVUPS      64(SP), Z5
 	VMOVUPS      448(SP), Z6
 	VMOVUPS      832(SP), Z7
-	MOVQ         R9, R8
 	VMULPS       Z5, Z0, Z8
+	MOVQ         R9, R8
 	VMOVUPS      Z8, (R8)
 	ADDQ         DI, R8
 	VMULPS       Z5, Z1, Z8
@@ -1425,8 +1425,8 @@ filterF4AVX512_loop:
 	VMOVUPS      128(SP), Z5
 	VMOVUPS      512(SP), Z6
 	VMOVUPS      896(SP), Z7
-	MOVQ         R9, R8
 	VMULPS       Z5, Z0, Z8
+	MOVQ         R9, R8
 	VMOVUPS      Z8, (R8)
 	ADDQ         DI, R8
 	VMULPS       Z5, Z1, Z8
@@ -1457,8 +1457,8 @@ filterF4AVX512_loop:
 	VMOVUPS      192(SP), Z5
 	VMOVUPS      576(SP), Z6
 	VMOVUPS      960(SP), Z7
-	MOVQ         R9, R8
 	VMULPS       Z5, Z0, Z8
+	MOVQ         R9, R8
 	VMOVUPS      Z8, (R8)
 	ADDQ         DI, R8
 	VMULPS       Z5, Z1, Z8
@@ -1489,8 +1489,8 @@ filterF4AVX512_loop:
 	VMOVUPS      256(SP), Z5
 	VMOVUPS      640(SP), Z6
 	VMOVUPS      1024(SP), Z7
-	MOVQ         R9, R8
 	VMULPS       Z5, Z0, Z8
+	MOVQ         R9, R8
 	VMOVUPS      Z8, (R8)
 	ADDQ         DI, R8
 	VMULPS       Z5, Z1, Z8
@@ -1521,8 +1521,8 @@ filterF4AVX512_loop:
 	VMOVUPS      320(SP), Z5
 	VMOVUPS      704(SP), Z6
 	VMOVUPS      1088(SP), Z7
-	MOVQ         R9, R8
 	VMULPS       Z5, Z0, Z8
+	MOVQ         R9, R8
 	VMOVUPS      Z8, (R8)
 	ADDQ         DI, R8
 	VMULPS       Z5, Z1, Z8
@@ -1777,19 +1777,19 @@ gradFilterF4AVX512_loop:
 	VFMADD231PS  Z9, Z1, Z5
 	VADDPS       Z10, Z5, Z5
 	VMOVUPS      Z5, 1088(SP)
-	MOVQ         AX, R9
 	VMOVUPS      (SP), Z5
 	VMOVUPS      192(SP), Z6
 	VMOVUPS      384(SP), Z7
 	VMOVUPS      576(SP), Z8
 	VMOVUPS      768(SP), Z9
 	VMOVUPS      960(SP), Z10
-	MOVQ         R9, R8
 	VMULPS       Z5, Z0, Z5
 	VFNMADD231PS Z6, Z1, Z5
 	VFNMADD231PS Z7, Z1, Z5
 	VFMADD231PS  Z8, Z2, Z5
 	VFMADD231PS  Z9, Z2, Z5
+	MOVQ         AX, R9
+	MOVQ         R9, R8
 	VMOVUPS      Z5, (R8)
 	ADDQ         DI, R8
 	VMULPS       Z6, Z1, Z5
@@ -1813,12 +1813,12 @@ gradFilterF4AVX512_loop:
 	VMOVUPS      640(SP), Z8
 	VMOVUPS      832(SP), Z9
 	VMOVUPS      1024(SP), Z10
-	MOVQ         R9, R8
 	VMULPS       Z5, Z0, Z5
 	VFNMADD231PS Z6, Z1, Z5
 	VFNMADD231PS Z7, Z1, Z5
 	VFMADD231PS  Z8, Z2, Z5
 	VFMADD231PS  Z9, Z2, Z5
+	MOVQ         R9, R8
 	VMOVUPS      Z5, (R8)
 	ADDQ         DI, R8
 	VMULPS       Z6, Z1, Z5
@@ -1842,12 +1842,12 @@ gradFilterF4AVX512_loop:
 	VMOVUPS      704(SP), Z8
 	VMOVUPS      896(SP), Z9
 	VMOVUPS      1088(SP), Z10
-	MOVQ         R9, R8
 	VMULPS       Z5, Z0, Z5
 	VFNMADD231PS Z6, Z1, Z5
 	VFNMADD231PS Z7, Z1, Z5
 	VFMADD231PS  Z8, Z2, Z5
 	VFMADD231PS  Z9, Z2, Z5
+	MOVQ         R9, R8
 	VMOVUPS      Z5, (R8)
 	ADDQ         DI, R8
 	VMULPS       Z6, Z1, Z5
@@ -2073,18 +2073,18 @@ outputF4AVX512_loop:
 	VFNMADD231PS Z7, Z2, Z3
 	VADDPS       Z8, Z3, Z3
 	VMOVUPS      Z3, 1472(SP)
-	MOVQ         AX, R9
 	VMOVUPS      (SP), Z3
 	VMOVUPS      256(SP), Z4
 	VMOVUPS      512(SP), Z5
 	VMOVUPS      768(SP), Z6
 	VMOVUPS      1024(SP), Z7
 	VMOVUPS      1280(SP), Z8
-	MOVQ         R9, R8
 	VADDPS       Z4, Z3, Z3
 	VADDPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 	VADDPS       Z7, Z3, Z3
+	MOVQ         AX, R9
+	MOVQ         R9, R8
 	VMOVUPS      Z3, (R8)
 	ADDQ         DI, R8
 	VSUBPS       Z5, Z4, Z3
@@ -2109,11 +2109,11 @@ outputF4AVX512_loop:
 	VMOVUPS      832(SP), Z6
 	VMOVUPS      1088(SP), Z7
 	VMOVUPS      1344(SP), Z8
-	MOVQ         R9, R8
 	VADDPS       Z4, Z3, Z3
 	VADDPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 	VADDPS       Z7, Z3, Z3
+	MOVQ         R9, R8
 	VMOVUPS      Z3, (R8)
 	ADDQ         DI, R8
 	VSUBPS       Z5, Z4, Z3
@@ -2138,11 +2138,11 @@ outputF4AVX512_loop:
 	VMOVUPS      896(SP), Z6
 	VMOVUPS      1152(SP), Z7
 	VMOVUPS      1408(SP), Z8
-	MOVQ         R9, R8
 	VADDPS       Z4, Z3, Z3
 	VADDPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 	VADDPS       Z7, Z3, Z3
+	MOVQ         R9, R8
 	VMOVUPS      Z3, (R8)
 	ADDQ         DI, R8
 	VSUBPS       Z5, Z4, Z3
@@ -2167,11 +2167,11 @@ outputF4AVX512_loop:
 	VMOVUPS      960(SP), Z6
 	VMOVUPS      1216(SP), Z7
 	VMOVUPS      1472(SP), Z8
-	MOVQ         R9, R8
 	VADDPS       Z4, Z3, Z3
 	VADDPS       Z5, Z3, Z3
 	VADDPS       Z6, Z3, Z3
 	VADDPS       Z7, Z3, Z3
+	MOVQ         R9, R8
 	VMOVUPS      Z3, (R8)
 	ADDQ         DI, R8
 	VSUBPS       Z5, Z4, Z3
@@ -2341,13 +2341,13 @@ gradOutputF4AVX512_loop:
 	VMOVUPS      Z3, 1408(SP)
 	VMOVUPS      Z6, Z3
 	VMOVUPS      Z3, 1472(SP)
-	MOVQ         AX, R9
 	VMOVUPS      (SP), Z3
 	VMOVUPS      384(SP), Z4
 	VMOVUPS      768(SP), Z5
 	VMOVUPS      1152(SP), Z6
-	MOVQ         R9, R8
 	VMOVUPS      Z3, Z7
+	MOVQ         AX, R9
+	MOVQ         R9, R8
 	VMOVUPS      Z7, (R8)
 	ADDQ         DI, R8
 	VADDPS       Z4, Z3, Z7
@@ -2379,8 +2379,8 @@ gradOutputF4AVX512_loop:
 	VMOVUPS      448(SP), Z4
 	VMOVUPS      832(SP), Z5
 	VMOVUPS      1216(SP), Z6
-	MOVQ         R9, R8
 	VMOVUPS      Z3, Z7
+	MOVQ         R9, R8
 	VMOVUPS      Z7, (R8)
 	ADDQ         DI, R8
 	VADDPS       Z4, Z3, Z7
@@ -2412,8 +2412,8 @@ gradOutputF4AVX512_loop:
 	VMOVUPS      512(SP), Z4
 	VMOVUPS      896(SP), Z5
 	VMOVUPS      1280(SP), Z6
-	MOVQ         R9, R8
 	VMOVUPS      Z3, Z7
+	MOVQ         R9, R8
 	VMOVUPS      Z7, (R8)
 	ADDQ         DI, R8
 	VADDPS       Z4, Z3, Z7
@@ -2445,8 +2445,8 @@ gradOutputF4AVX512_loop:
 	VMOVUPS      576(SP), Z4
 	VMOVUPS      960(SP), Z5
 	VMOVUPS      1344(SP), Z6
-	MOVQ         R9, R8
 	VMOVUPS      Z3, Z7
+	MOVQ         R9, R8
 	VMOVUPS      Z7, (R8)
 	ADDQ         DI, R8
 	VADDPS       Z4, Z3, Z7
@@ -2478,8 +2478,8 @@ gradOutputF4AVX512_loop:
 	VMOVUPS      640(SP), Z4
 	VMOVUPS      1024(SP), Z5
 	VMOVUPS      1408(SP), Z6
-	MOVQ         R9, R8
 	VMOVUPS      Z3, Z7
+	MOVQ         R9, R8
 	VMOVUPS      Z7, (R8)
 	ADDQ         DI, R8
 	VADDPS       Z4, Z3, Z7
@@ -2511,8 +2511,8 @@ gradOutputF4AVX512_loop:
 	VMOVUPS      704(SP), Z4
 	VMOVUPS      1088(SP), Z5
 	VMOVUPS      1472(SP), Z6
-	MOVQ         R9, R8
 	VMOVUPS      Z3, Z7
+	MOVQ         R9, R8
 	VMOVUPS      Z7, (R8)
 	ADDQ         DI, R8
 	VADDPS       Z4, Z3, Z7
@@ -2629,13 +2629,13 @@ inputF2AVX2_loop:
 	VMOVUPS Y0, 448(SP)
 	VSUBPS  Y3, Y1, Y0
 	VMOVUPS Y0, 480(SP)
-	MOVQ    AX, R9
 	VMOVUPS (SP), Y0
 	VMOVUPS 128(SP), Y1
 	VMOVUPS 256(SP), Y2
 	VMOVUPS 384(SP), Y3
-	MOVQ    R9, R8
 	VSUBPS  Y2, Y0, Y0
+	MOVQ    AX, R9
+	MOVQ    R9, R8
 	VMOVUPS Y0, (R8)
 	ADDQ    DI, R8
 	VADDPS  Y2, Y1, Y0
@@ -2651,8 +2651,8 @@ inputF2AVX2_loop:
 	VMOVUPS 160(SP), Y1
 	VMOVUPS 288(SP), Y2
 	VMOVUPS 416(SP), Y3
-	MOVQ    R9, R8
 	VSUBPS  Y2, Y0, Y0
+	MOVQ    R9, R8
 	VMOVUPS Y0, (R8)
 	ADDQ    DI, R8
 	VADDPS  Y2, Y1, Y0
@@ -2668,8 +2668,8 @@ inputF2AVX2_loop:
 	VMOVUPS 192(SP), Y1
 	VMOVUPS 320(SP), Y2
 	VMOVUPS 448(SP), Y3
-	MOVQ    R9, R8
 	VSUBPS  Y2, Y0, Y0
+	MOVQ    R9, R8
 	VMOVUPS Y0, (R8)
 	ADDQ    DI, R8
 	VADDPS  Y2, Y1, Y0
@@ -2685,8 +2685,8 @@ inputF2AVX2_loop:
 	VMOVUPS 224(SP), Y1
 	VMOVUPS 352(SP), Y2
 	VMOVUPS 480(SP), Y3
-	MOVQ    R9, R8
 	VSUBPS  Y2, Y0, Y0
+	MOVQ    R9, R8
 	VMOVUPS Y0, (R8)
 	ADDQ    DI, R8
 	VADDPS  Y2, Y1, Y0
@@ -2778,12 +2778,12 @@ filterF2AVX2_loop:
 	VMOVUPS      Y1, 320(SP)
 	VMOVUPS      Y3, Y1
 	VMOVUPS      Y1, 352(SP)
-	MOVQ         AX, R9
 	VMOVUPS      (SP), Y1
 	VMOVUPS      128(SP), Y2
 	VMOVUPS      256(SP), Y3
-	MOVQ         R9, R8
 	VMOVUPS      Y1, Y4
+	MOVQ         AX, R9
+	MOVQ         R9, R8
 	VMOVUPS      Y4, (R8)
 	ADDQ         DI, R8
 	VMULPS       Y1, Y0, Y4
@@ -2802,8 +2802,8 @@ filterF2AVX2_loop:
 	VMOVUPS      32(SP), Y1
 	VMOVUPS      160(SP), Y2
 	VMOVUPS      288(SP), Y3
-	MOVQ         R9, R8
 	VMOVUPS      Y1, Y4
+	MOVQ         R9, R8
 	VMOVUPS      Y4, (R8)
 	ADDQ         DI, R8
 	VMULPS       Y1, Y0, Y4
@@ -2822,8 +2822,8 @@ filterF2AVX2_loop:
 	VMOVUPS      64(SP), Y1
 	VMOVUPS      192(SP), Y2
 	VMOVUPS      320(SP), Y3
-	MOVQ         R9, R8
 	VMOVUPS      Y1, Y4
+	MOVQ         R9, R8
 	VMOVUPS      Y4, (R8)
 	ADDQ         DI, R8
 	VMULPS       Y1, Y0, Y4
@@ -2842,8 +2842,8 @@ filterF2AVX2_loop:
 	VMOVUPS      96(SP), Y1
 	VMOVUPS      224(SP), Y2
 	VMOVUPS      352(SP), Y3
-	MOVQ         R9, R8
 	VMOVUPS      Y1, Y4
+	MOVQ         R9, R8
 	VMOVUPS      Y4, (R8)
 	ADDQ         DI, R8
 	VMULPS       Y1, Y0, Y4
@@ -2961,15 +2961,15 @@ gradFilterF2AVX2_loop:
 	VFMADD231PS  Y3, Y0, Y1
 	VADDPS       Y4, Y1, Y1
 	VMOVUPS      Y1, 352(SP)
-	MOVQ         AX, R9
 	VMOVUPS      (SP), Y1
 	VMOVUPS      96(SP), Y2
 	VMOVUPS      192(SP), Y3
 	VMOVUPS      288(SP), Y4
-	MOVQ         R9, R8
 	VMOVUPS      Y1, Y1
 	VFMADD231PS  Y2, Y0, Y1
 	VFMADD231PS  Y3, Y0, Y1
+	MOVQ         AX, R9
+	MOVQ         R9, R8
 	VMOVUPS      Y1, (R8)
 	ADDQ         DI, R8
 	VMULPS       Y2, Y0, Y1
@@ -2985,10 +2985,10 @@ gradFilterF2AVX2_loop:
 	VMOVUPS      128(SP), Y2
 	VMOVUPS      224(SP), Y3
 	VMOVUPS      320(SP), Y4
-	MOVQ         R9, R8
 	VMOVUPS      Y1, Y1
 	VFMADD231PS  Y2, Y0, Y1
 	VFMADD231PS  Y3, Y0, Y1
+	MOVQ         R9, R8
 	VMOVUPS      Y1, (R8)
 	ADDQ         DI, R8
 	VMULPS       Y2, Y0, Y1
@@ -3004,10 +3004,10 @@ gradFilterF2AVX2_loop:
 	VMOVUPS      160(SP), Y2
 	VMOVUPS      256(SP), Y3
 	VMOVUPS      352(SP), Y4
-	MOVQ         R9, R8
 	VMOVUPS      Y1, Y1
 	VFMADD231PS  Y2, Y0, Y1
 	VFMADD231PS  Y3, Y0, Y1
+	MOVQ         R9, R8
 	VMOVUPS      Y1, (R8)
 	ADDQ         DI, R8
 	VMULPS       Y2, Y0, Y1
@@ -3100,14 +3100,14 @@ outputF2AVX2_loop:
 	VSUBPS  Y2, Y1, Y0
 	VSUBPS  Y3, Y0, Y0
 	VMOVUPS Y0, 224(SP)
-	MOVQ    AX, R9
 	VMOVUPS (SP), Y0
 	VMOVUPS 64(SP), Y1
 	VMOVUPS 128(SP), Y2
 	VMOVUPS 192(SP), Y3
-	MOVQ    R9, R8
 	VADDPS  Y1, Y0, Y0
 	VADDPS  Y2, Y0, Y0
+	MOVQ    AX, R9
+	MOVQ    R9, R8
 	VMOVUPS Y0, (R8)
 	ADDQ    DI, R8
 	VSUBPS  Y2, Y1, Y0
@@ -3118,9 +3118,9 @@ outputF2AVX2_loop:
 	VMOVUPS 96(SP), Y1
 	VMOVUPS 160(SP), Y2
 	VMOVUPS 224(SP), Y3
-	MOVQ    R9, R8
 	VADDPS  Y1, Y0, Y0
 	VADDPS  Y2, Y0, Y0
+	MOVQ    R9, R8
 	VMOVUPS Y0, (R8)
 	ADDQ    DI, R8
 	VSUBPS  Y2, Y1, Y0
@@ -3176,11 +3176,11 @@ gradOutputF2AVX2_loop:
 	VMOVUPS Y1, 192(SP)
 	VSUBPS  Y2, Y0, Y1
 	VMOVUPS Y1, 224(SP)
-	MOVQ    AX, R9
 	VMOVUPS (SP), Y1
 	VMOVUPS 128(SP), Y2
-	MOVQ    R9, R8
 	VMOVUPS Y1, Y3
+	MOVQ    AX, R9
+	MOVQ    R9, R8
 	VMOVUPS Y3, (R8)
 	ADDQ    DI, R8
 	VADDPS  Y2, Y1, Y3
@@ -3194,8 +3194,8 @@ gradOutputF2AVX2_loop:
 	ADDQ    DX, R9
 	VMOVUPS 32(SP), Y1
 	VMOVUPS 160(SP), Y2
-	MOVQ    R9, R8
 	VMOVUPS Y1, Y3
+	MOVQ    R9, R8
 	VMOVUPS Y3, (R8)
 	ADDQ    DI, R8
 	VADDPS  Y2, Y1, Y3
@@ -3209,8 +3209,8 @@ gradOutputF2AVX2_loop:
 	ADDQ    DX, R9
 	VMOVUPS 64(SP), Y1
 	VMOVUPS 192(SP), Y2
-	MOVQ    R9, R8
 	VMOVUPS Y1, Y3
+	MOVQ    R9, R8
 	VMOVUPS Y3, (R8)
 	ADDQ    DI, R8
 	VADDPS  Y2, Y1, Y3
@@ -3224,8 +3224,8 @@ gradOutputF2AVX2_loop:
 	ADDQ    DX, R9
 	VMOVUPS 96(SP), Y1
 	VMOVUPS 224(SP), Y2
-	MOVQ    R9, R8
 	VMOVUPS Y1, Y3
+	MOVQ    R9, R8
 	VMOVUPS Y3, (R8)
 	ADDQ    DI, R8
 	VADDPS  Y2, Y1, Y3
@@ -3517,17 +3517,17 @@ inputF4AVX2_loop:
 	VFNMADD231PS Y7, Y1, Y4
 	VADDPS       Y9, Y4, Y4
 	VMOVUPS      Y4, 1120(SP)
-	MOVQ         AX, R9
 	VMOVUPS      (SP), Y4
 	VMOVUPS      192(SP), Y5
 	VMOVUPS      384(SP), Y6
 	VMOVUPS      576(SP), Y7
 	VMOVUPS      768(SP), Y8
 	VMOVUPS      960(SP), Y9
-	MOVQ         R9, R8
 	VMULPS       Y4, Y0, Y4
 	VFNMADD231PS Y6, Y1, Y4
 	VADDPS       Y8, Y4, Y4
+	MOVQ         AX, R9
+	MOVQ         R9, R8
 	VMOVUPS      Y4, (R8)
 	ADDQ         DI, R8
 	VMULPS       Y5, Y0, Y4
@@ -3567,10 +3567,10 @@ inputF4AVX2_loop:
 	VMOVUPS      608(SP), Y7
 	VMOVUPS      800(SP), Y8
 	VMOVUPS      992(SP), Y9
-	MOVQ         R9, R8
 	VMULPS       Y4, Y0, Y4
 	VFNMADD231PS Y6, Y1, Y4
 	VADDPS       Y8, Y4, Y4
+	MOVQ         R9, R8
 	VMOVUPS      Y4, (R8)
 	ADDQ         DI, R8
 	VMULPS       Y5, Y0, Y4
@@ -3610,10 +3610,10 @@ inputF4AVX2_loop:
 	VMOVUPS      640(SP), Y7
 	VMOVUPS      832(SP), Y8
 	VMOVUPS      1024(SP), Y9
-	MOVQ         R9, R8
 	VMULPS       Y4, Y0, Y4
 	VFNMADD231PS Y6, Y1, Y4
 	VADDPS       Y8, Y4, Y4
+	MOVQ         R9, R8
 	VMOVUPS      Y4, (R8)
 	ADDQ         DI, R8
 	VMULPS       Y5, Y0, Y4
@@ -3653,10 +3653,10 @@ inputF4AVX2_loop:
 	VMOVUPS      672(SP), Y7
 	VMOVUPS      864(SP), Y8
 	VMOVUPS      1056(SP), Y9
-	MOVQ         R9, R8
 	VMULPS       Y4, Y0, Y4
 	VFNMADD231PS Y6, Y1, Y4
 	VADDPS       Y8, Y4, Y4
+	MOVQ         R9, R8
 	VMOVUPS      Y4, (R8)
 	ADDQ         DI, R8
 	VMULPS       Y5, Y0, Y4
@@ -3696,10 +3696,10 @@ inputF4AVX2_loop:
 	VMOVUPS      704(SP), Y7
 	VMOVUPS      896(SP), Y8
 	VMOVUPS      1088(SP), Y9
-	MOVQ         R9, R8
 	VMULPS       Y4, Y0, Y4
 	VFNMADD231PS Y6, Y1, Y4
 	VADDPS       Y8, Y4, Y4
+	MOVQ         R9, R8
 	VMOVUPS      Y4, (R8)
 	ADDQ         DI, R8
 	VMULPS       Y5, Y0, Y4
@@ -3739,10 +3739,10 @@ inputF4AVX2_loop:
 	VMOVUPS      736(SP), Y7
 	VMOVUPS      928(SP), Y8
 	VMOVUPS      1120(SP), Y9
-	MOVQ         R9, R8
 	VMULPS       Y4, Y0, Y4
 	VFNMADD231PS Y6, Y1, Y4
 	VADDPS       Y8, Y4, Y4
+	MOVQ         R9, R8
 	VMOVUPS      Y4, (R8)
 	ADDQ         DI, R8
 	VMULPS       Y5, Y0, Y4
@@ -3889,12 +3889,12 @@ filterF4AVX2_loop:
 	VMOVUPS      Y5, 512(SP)
 	VMOVUPS      Y7, Y5
 	VMOVUPS      Y5, 544(SP)
-	MOVQ         AX, R9
 	VMOVUPS      (SP), Y5
 	VMOVUPS      192(SP), Y6
 	VMOVUPS      384(SP), Y7
-	MOVQ         R9, R8
 	VMULPS       Y5, Y0, Y8
+	MOVQ         AX, R9
+	MOVQ         R9, R8
 	VMOVUPS      Y8, (R8)
 	ADDQ         DI, R8
 	VMULPS       Y5, Y1, Y8
@@ -3925,8 +3925,8 @@ filterF4AVX2_loop:
 	VMOVUPS      32(SP), Y5
 	VMOVUPS      224(SP), Y6
 	VMOVUPS      416(SP), Y7
-	MOVQ         R9, R8
 	VMULPS       Y5, Y0, Y8
+	MOVQ         R9, R8
 	VMOVUPS      Y8, (R8)
 	ADDQ         DI, R8
 	VMULPS       Y5, Y1, Y8
@@ -3957,8 +3957,8 @@ filterF4AVX2_loop:
 	VMOVUPS      64(SP), Y5
 	VMOVUPS      256(SP), Y6
 	VMOVUPS      448(SP), Y7
-	MOVQ         R9, R8
 	VMULPS       Y5, Y0, Y8
+	MOVQ         R9, R8
 	VMOVUPS      Y8, (R8)
 	ADDQ         DI, R8
 	VMULPS       Y5, Y1, Y8
@@ -3989,8 +3989,8 @@ filterF4AVX2_loop:
 	VMOVUPS      96(SP), Y5
 	VMOVUPS      288(SP), Y6
 	VMOVUPS      480(SP), Y7
-	MOVQ         R9, R8
 	VMULPS       Y5, Y0, Y8
+	MOVQ         R9, R8
 	VMOVUPS      Y8, (R8)
 	ADDQ         DI, R8
 	VMULPS       Y5, Y1, Y8
@@ -4021,8 +4021,8 @@ filterF4AVX2_loop:
 	VMOVUPS      128(SP), Y5
 	VMOVUPS      320(SP), Y6
 	VMOVUPS      512(SP), Y7
-	MOVQ         R9, R8
 	VMULPS       Y5, Y0, Y8
+	MOVQ         R9, R8
 	VMOVUPS      Y8, (R8)
 	ADDQ         DI, R8
 	VMULPS       Y5, Y1, Y8
@@ -4053,8 +4053,8 @@ filterF4AVX2_loop:
 	VMOVUPS      160(SP), Y5
 	VMOVUPS      352(SP), Y6
 	VMOVUPS      544(SP), Y7
-	MOVQ         R9, R8
 	VMULPS       Y5, Y0, Y8
+	MOVQ         R9, R8
 	VMOVUPS      Y8, (R8)
 	ADDQ         DI, R8
 	VMULPS       Y5, Y1, Y8
@@ -4297,19 +4297,19 @@ gradFilterF4AVX2_loop:
 	VFMADD231PS  Y9, Y1, Y5
 	VADDPS       Y10, Y5, Y5
 	VMOVUPS      Y5, 544(SP)
-	MOVQ         AX, R9
 	VMOVUPS      (SP), Y5
 	VMOVUPS      96(SP), Y6
 	VMOVUPS      192(SP), Y7
 	VMOVUPS      288(SP), Y8
 	VMOVUPS      384(SP), Y9
 	VMOVUPS      480(SP), Y10
-	MOVQ         R9, R8
 	VMULPS       Y5, Y0, Y5
 	VFNMADD231PS Y6, Y1, Y5
 	VFNMADD231PS Y7, Y1, Y5
 	VFMADD231PS  Y8, Y2, Y5
 	VFMADD231PS  Y9, Y2, Y5
+	MOVQ         AX, R9
+	MOVQ         R9, R8
 	VMOVUPS      Y5, (R8)
 	ADDQ         DI, R8
 	VMULPS       Y6, Y1, Y5
@@ -4333,12 +4333,12 @@ gradFilterF4AVX2_loop:
 	VMOVUPS      320(SP), Y8
 	VMOVUPS      416(SP), Y9
 	VMOVUPS      512(SP), Y10
-	MOVQ         R9, R8
 	VMULPS       Y5, Y0, Y5
 	VFNMADD231PS Y6, Y1, Y5
 	VFNMADD231PS Y7, Y1, Y5
 	VFMADD231PS  Y8, Y2, Y5
 	VFMADD231PS  Y9, Y2, Y5
+	MOVQ         R9, R8
 	VMOVUPS      Y5, (R8)
 	ADDQ         DI, R8
 	VMULPS       Y6, Y1, Y5
@@ -4362,12 +4362,12 @@ gradFilterF4AVX2_loop:
 	VMOVUPS      352(SP), Y8
 	VMOVUPS      448(SP), Y9
 	VMOVUPS      544(SP), Y10
-	MOVQ         R9, R8
 	VMULPS       Y5, Y0, Y5
 	VFNMADD231PS Y6, Y1, Y5
 	VFNMADD231PS Y7, Y1, Y5
 	VFMADD231PS  Y8, Y2, Y5
 	VFMADD231PS  Y9, Y2, Y5
+	MOVQ         R9, R8
 	VMOVUPS      Y5, (R8)
 	ADDQ         DI, R8
 	VMULPS       Y6, Y1, Y5
@@ -4593,18 +4593,18 @@ outputF4AVX2_loop:
 	VFNMADD231PS Y7, Y2, Y3
 	VADDPS       Y8, Y3, Y3
 	VMOVUPS      Y3, 736(SP)
-	MOVQ         AX, R9
 	VMOVUPS      (SP), Y3
 	VMOVUPS      128(SP), Y4
 	VMOVUPS      256(SP), Y5
 	VMOVUPS      384(SP), Y6
 	VMOVUPS      512(SP), Y7
 	VMOVUPS      640(SP), Y8
-	MOVQ         R9, R8
 	VADDPS       Y4, Y3, Y3
 	VADDPS       Y5, Y3, Y3
 	VADDPS       Y6, Y3, Y3
 	VADDPS       Y7, Y3, Y3
+	MOVQ         AX, R9
+	MOVQ         R9, R8
 	VMOVUPS      Y3, (R8)
 	ADDQ         DI, R8
 	VSUBPS       Y5, Y4, Y3
@@ -4629,11 +4629,11 @@ outputF4AVX2_loop:
 	VMOVUPS      416(SP), Y6
 	VMOVUPS      544(SP), Y7
 	VMOVUPS      672(SP), Y8
-	MOVQ         R9, R8
 	VADDPS       Y4, Y3, Y3
 	VADDPS       Y5, Y3, Y3
 	VADDPS       Y6, Y3, Y3
 	VADDPS       Y7, Y3, Y3
+	MOVQ         R9, R8
 	VMOVUPS      Y3, (R8)
 	ADDQ         DI, R8
 	VSUBPS       Y5, Y4, Y3
@@ -4658,11 +4658,11 @@ outputF4AVX2_loop:
 	VMOVUPS      448(SP), Y6
 	VMOVUPS      576(SP), Y7
 	VMOVUPS      704(SP), Y8
-	MOVQ         R9, R8
 	VADDPS       Y4, Y3, Y3
 	VADDPS       Y5, Y3, Y3
 	VADDPS       Y6, Y3, Y3
 	VADDPS       Y7, Y3, Y3
+	MOVQ         R9, R8
 	VMOVUPS      Y3, (R8)
 	ADDQ         DI, R8
 	VSUBPS       Y5, Y4, Y3
@@ -4687,11 +4687,11 @@ outputF4AVX2_loop:
 	VMOVUPS      480(SP), Y6
 	VMOVUPS      608(SP), Y7
 	VMOVUPS      736(SP), Y8
-	MOVQ         R9, R8
 	VADDPS       Y4, Y3, Y3
 	VADDPS       Y5, Y3, Y3
 	VADDPS       Y6, Y3, Y3
 	VADDPS       Y7, Y3, Y3
+	MOVQ         R9, R8
 	VMOVUPS      Y3, (R8)
 	ADDQ         DI, R8
 	VSUBPS       Y5, Y4, Y3
@@ -4858,13 +4858,13 @@ gradOutputF4AVX2_loop:
 	VMOVUPS      Y3, 704(SP)
 	VMOVUPS      Y6, Y3
 	VMOVUPS      Y3, 736(SP)
-	MOVQ         AX, R9
 	VMOVUPS      (SP), Y3
 	VMOVUPS      192(SP), Y4
 	VMOVUPS      384(SP), Y5
 	VMOVUPS      576(SP), Y6
-	MOVQ         R9, R8
 	VMOVUPS      Y3, Y7
+	MOVQ         AX, R9
+	MOVQ         R9, R8
 	VMOVUPS      Y7, (R8)
 	ADDQ         DI, R8
 	VADDPS       Y4, Y3, Y7
@@ -4896,8 +4896,8 @@ gradOutputF4AVX2_loop:
 	VMOVUPS      224(SP), Y4
 	VMOVUPS      416(SP), Y5
 	VMOVUPS      608(SP), Y6
-	MOVQ         R9, R8
 	VMOVUPS      Y3, Y7
+	MOVQ         R9, R8
 	VMOVUPS      Y7, (R8)
 	ADDQ         DI, R8
 	VADDPS       Y4, Y3, Y7
@@ -4929,8 +4929,8 @@ gradOutputF4AVX2_loop:
 	VMOVUPS      256(SP), Y4
 	VMOVUPS      448(SP), Y5
 	VMOVUPS      640(SP), Y6
-	MOVQ         R9, R8
 	VMOVUPS      Y3, Y7
+	MOVQ         R9, R8
 	VMOVUPS      Y7, (R8)
 	ADDQ         DI, R8
 	VADDPS       Y4, Y3, Y7
@@ -4962,8 +4962,8 @@ gradOutputF4AVX2_loop:
 	VMOVUPS      288(SP), Y4
 	VMOVUPS      480(SP), Y5
 	VMOVUPS      672(SP), Y6
-	MOVQ         R9, R8
 	VMOVUPS      Y3, Y7
+	MOVQ         R9, R8
 	VMOVUPS      Y7, (R8)
 	ADDQ         DI, R8
 	VADDPS       Y4, Y3, Y7
@@ -4995,8 +4995,8 @@ gradOutputF4AVX2_loop:
 	VMOVUPS      320(SP), Y4
 	VMOVUPS      512(SP), Y5
 	VMOVUPS      704(SP), Y6
-	MOVQ         R9, R8
 	VMOVUPS      Y3, Y7
+	MOVQ         R9, R8
 	VMOVUPS      Y7, (R8)
 	ADDQ         DI, R8
 	VADDPS       Y4, Y3, Y7
@@ -5028,8 +5028,8 @@ gradOutputF4AVX2_loop:
 	VMOVUPS      352(SP), Y4
 	VMOVUPS      544(SP), Y5
 	VMOVUPS      736(SP), Y6
-	MOVQ         R9, R8
 	VMOVUPS      Y3, Y7
+	MOVQ         R9, R8
 	VMOVUPS      Y7, (R8)
 	ADDQ         DI, R8
 	VADDPS       Y4, Y3, Y7
@@ -5062,5 +5062,1803 @@ gradOutputF4AVX2_loop:
 	JMP          gradOutputF4AVX2_loop
 
 gradOutputF4AVX2_done:
+	VZEROUPPER
+	RET
+
+// func inputF2GatherAVX512(dst *float32, dstStride int, lo *float32, hi *float32, rowStride int)
+// Requires: AVX, AVX512F
+TEXT ·inputF2GatherAVX512(SB), $1024-40
+	MOVQ       dst+0(FP), AX
+	MOVQ       lo+16(FP), CX
+	MOVQ       hi+24(FP), DX
+	MOVQ       dstStride+8(FP), BX
+	MOVQ       rowStride+32(FP), SI
+	SHLQ       $0x02, BX
+	SHLQ       $0x02, SI
+	IMUL3Q     $0x04, BX, DI
+	VPXORD     Z0, Z0, Z0
+	VMOVDQU32  winogradIdx_0_2_4_6_8_10_12_14_1_3_5_7_9_11_13_15<>+0(SB), Z0
+	VMOVDQU32  winogradIdx_0_2_4_6_8_10_12_14_1_3_5_7_9_11_13_15<>+0(SB), Z1
+	VPERMPS    (CX), Z0, Z2
+	VPERMPS    (DX), Z0, Z3
+	VSHUFF32X4 $0x44, Z3, Z2, Z4
+	VSHUFF32X4 $0xee, Z3, Z2, Z2
+	VPERMPS    8(CX), Z1, Z3
+	VPERMPS    8(DX), Z1, Z5
+	VSHUFF32X4 $0x44, Z5, Z3, Z6
+	VSHUFF32X4 $0xee, Z5, Z3, Z3
+	ADDQ       SI, CX
+	ADDQ       SI, DX
+	VSUBPS     Z6, Z4, Z4
+	VMOVUPS    Z4, (SP)
+	VADDPS     Z6, Z2, Z4
+	VMOVUPS    Z4, 64(SP)
+	VSUBPS     Z2, Z6, Z4
+	VMOVUPS    Z4, 128(SP)
+	VSUBPS     Z3, Z2, Z2
+	VMOVUPS    Z2, 192(SP)
+	VPERMPS    (CX), Z0, Z2
+	VPERMPS    (DX), Z0, Z3
+	VSHUFF32X4 $0x44, Z3, Z2, Z4
+	VSHUFF32X4 $0xee, Z3, Z2, Z2
+	VPERMPS    8(CX), Z1, Z3
+	VPERMPS    8(DX), Z1, Z5
+	VSHUFF32X4 $0x44, Z5, Z3, Z6
+	VSHUFF32X4 $0xee, Z5, Z3, Z3
+	ADDQ       SI, CX
+	ADDQ       SI, DX
+	VSUBPS     Z6, Z4, Z4
+	VMOVUPS    Z4, 256(SP)
+	VADDPS     Z6, Z2, Z4
+	VMOVUPS    Z4, 320(SP)
+	VSUBPS     Z2, Z6, Z4
+	VMOVUPS    Z4, 384(SP)
+	VSUBPS     Z3, Z2, Z2
+	VMOVUPS    Z2, 448(SP)
+	VPERMPS    (CX), Z0, Z2
+	VPERMPS    (DX), Z0, Z3
+	VSHUFF32X4 $0x44, Z3, Z2, Z4
+	VSHUFF32X4 $0xee, Z3, Z2, Z2
+	VPERMPS    8(CX), Z1, Z3
+	VPERMPS    8(DX), Z1, Z5
+	VSHUFF32X4 $0x44, Z5, Z3, Z6
+	VSHUFF32X4 $0xee, Z5, Z3, Z3
+	ADDQ       SI, CX
+	ADDQ       SI, DX
+	VSUBPS     Z6, Z4, Z4
+	VMOVUPS    Z4, 512(SP)
+	VADDPS     Z6, Z2, Z4
+	VMOVUPS    Z4, 576(SP)
+	VSUBPS     Z2, Z6, Z4
+	VMOVUPS    Z4, 640(SP)
+	VSUBPS     Z3, Z2, Z2
+	VMOVUPS    Z2, 704(SP)
+	VPERMPS    (CX), Z0, Z2
+	VPERMPS    (DX), Z0, Z0
+	VSHUFF32X4 $0x44, Z0, Z2, Z3
+	VSHUFF32X4 $0xee, Z0, Z2, Z0
+	VPERMPS    8(CX), Z1, Z2
+	VPERMPS    8(DX), Z1, Z1
+	VSHUFF32X4 $0x44, Z1, Z2, Z4
+	VSHUFF32X4 $0xee, Z1, Z2, Z1
+	ADDQ       SI, CX
+	ADDQ       SI, DX
+	VSUBPS     Z4, Z3, Z2
+	VMOVUPS    Z2, 768(SP)
+	VADDPS     Z4, Z0, Z2
+	VMOVUPS    Z2, 832(SP)
+	VSUBPS     Z0, Z4, Z2
+	VMOVUPS    Z2, 896(SP)
+	VSUBPS     Z1, Z0, Z0
+	VMOVUPS    Z0, 960(SP)
+	VMOVUPS    (SP), Z0
+	VMOVUPS    256(SP), Z1
+	VMOVUPS    512(SP), Z2
+	VMOVUPS    768(SP), Z3
+	VSUBPS     Z2, Z0, Z0
+	MOVQ       AX, CX
+	VMOVUPS    Z0, (CX)
+	ADDQ       DI, CX
+	VADDPS     Z2, Z1, Z0
+	VMOVUPS    Z0, (CX)
+	ADDQ       DI, CX
+	VSUBPS     Z1, Z2, Z0
+	VMOVUPS    Z0, (CX)
+	ADDQ       DI, CX
+	VSUBPS     Z3, Z1, Z0
+	VMOVUPS    Z0, (CX)
+	ADDQ       BX, AX
+	VMOVUPS    64(SP), Z0
+	VMOVUPS    320(SP), Z1
+	VMOVUPS    576(SP), Z2
+	VMOVUPS    832(SP), Z3
+	VSUBPS     Z2, Z0, Z0
+	MOVQ       AX, CX
+	VMOVUPS    Z0, (CX)
+	ADDQ       DI, CX
+	VADDPS     Z2, Z1, Z0
+	VMOVUPS    Z0, (CX)
+	ADDQ       DI, CX
+	VSUBPS     Z1, Z2, Z0
+	VMOVUPS    Z0, (CX)
+	ADDQ       DI, CX
+	VSUBPS     Z3, Z1, Z0
+	VMOVUPS    Z0, (CX)
+	ADDQ       BX, AX
+	VMOVUPS    128(SP), Z0
+	VMOVUPS    384(SP), Z1
+	VMOVUPS    640(SP), Z2
+	VMOVUPS    896(SP), Z3
+	VSUBPS     Z2, Z0, Z0
+	MOVQ       AX, CX
+	VMOVUPS    Z0, (CX)
+	ADDQ       DI, CX
+	VADDPS     Z2, Z1, Z0
+	VMOVUPS    Z0, (CX)
+	ADDQ       DI, CX
+	VSUBPS     Z1, Z2, Z0
+	VMOVUPS    Z0, (CX)
+	ADDQ       DI, CX
+	VSUBPS     Z3, Z1, Z0
+	VMOVUPS    Z0, (CX)
+	ADDQ       BX, AX
+	VMOVUPS    192(SP), Z0
+	VMOVUPS    448(SP), Z1
+	VMOVUPS    704(SP), Z2
+	VMOVUPS    960(SP), Z3
+	VSUBPS     Z2, Z0, Z0
+	MOVQ       AX, CX
+	VMOVUPS    Z0, (CX)
+	ADDQ       DI, CX
+	VADDPS     Z2, Z1, Z0
+	VMOVUPS    Z0, (CX)
+	ADDQ       DI, CX
+	VSUBPS     Z1, Z2, Z0
+	VMOVUPS    Z0, (CX)
+	ADDQ       DI, CX
+	VSUBPS     Z3, Z1, Z0
+	VMOVUPS    Z0, (CX)
+	VZEROUPPER
+	RET
+
+DATA winogradIdx_0_2_4_6_8_10_12_14_1_3_5_7_9_11_13_15<>+0(SB)/4, $0x00000000
+DATA winogradIdx_0_2_4_6_8_10_12_14_1_3_5_7_9_11_13_15<>+4(SB)/4, $0x00000002
+DATA winogradIdx_0_2_4_6_8_10_12_14_1_3_5_7_9_11_13_15<>+8(SB)/4, $0x00000004
+DATA winogradIdx_0_2_4_6_8_10_12_14_1_3_5_7_9_11_13_15<>+12(SB)/4, $0x00000006
+DATA winogradIdx_0_2_4_6_8_10_12_14_1_3_5_7_9_11_13_15<>+16(SB)/4, $0x00000008
+DATA winogradIdx_0_2_4_6_8_10_12_14_1_3_5_7_9_11_13_15<>+20(SB)/4, $0x0000000a
+DATA winogradIdx_0_2_4_6_8_10_12_14_1_3_5_7_9_11_13_15<>+24(SB)/4, $0x0000000c
+DATA winogradIdx_0_2_4_6_8_10_12_14_1_3_5_7_9_11_13_15<>+28(SB)/4, $0x0000000e
+DATA winogradIdx_0_2_4_6_8_10_12_14_1_3_5_7_9_11_13_15<>+32(SB)/4, $0x00000001
+DATA winogradIdx_0_2_4_6_8_10_12_14_1_3_5_7_9_11_13_15<>+36(SB)/4, $0x00000003
+DATA winogradIdx_0_2_4_6_8_10_12_14_1_3_5_7_9_11_13_15<>+40(SB)/4, $0x00000005
+DATA winogradIdx_0_2_4_6_8_10_12_14_1_3_5_7_9_11_13_15<>+44(SB)/4, $0x00000007
+DATA winogradIdx_0_2_4_6_8_10_12_14_1_3_5_7_9_11_13_15<>+48(SB)/4, $0x00000009
+DATA winogradIdx_0_2_4_6_8_10_12_14_1_3_5_7_9_11_13_15<>+52(SB)/4, $0x0000000b
+DATA winogradIdx_0_2_4_6_8_10_12_14_1_3_5_7_9_11_13_15<>+56(SB)/4, $0x0000000d
+DATA winogradIdx_0_2_4_6_8_10_12_14_1_3_5_7_9_11_13_15<>+60(SB)/4, $0x0000000f
+GLOBL winogradIdx_0_2_4_6_8_10_12_14_1_3_5_7_9_11_13_15<>(SB), RODATA|NOPTR, $64
+
+// func outputF2ScatterAVX512(lo *float32, hi *float32, rowStride int, src *float32, srcStride int, bias float32)
+// Requires: AVX, AVX512F
+TEXT ·outputF2ScatterAVX512(SB), $768-44
+	MOVQ         src+24(FP), AX
+	MOVQ         lo+0(FP), CX
+	MOVQ         hi+8(FP), DX
+	MOVQ         srcStride+32(FP), BX
+	MOVQ         rowStride+16(FP), SI
+	SHLQ         $0x02, BX
+	SHLQ         $0x02, SI
+	VPXORD       Z0, Z0, Z0
+	VMOVUPS      (AX), Z0
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z1
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z2
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z3
+	ADDQ         BX, AX
+	VADDPS       Z1, Z0, Z0
+	VADDPS       Z2, Z0, Z0
+	VMOVUPS      Z0, (SP)
+	VSUBPS       Z2, Z1, Z0
+	VSUBPS       Z3, Z0, Z0
+	VMOVUPS      Z0, 64(SP)
+	VMOVUPS      (AX), Z0
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z1
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z2
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z3
+	ADDQ         BX, AX
+	VADDPS       Z1, Z0, Z0
+	VADDPS       Z2, Z0, Z0
+	VMOVUPS      Z0, 128(SP)
+	VSUBPS       Z2, Z1, Z0
+	VSUBPS       Z3, Z0, Z0
+	VMOVUPS      Z0, 192(SP)
+	VMOVUPS      (AX), Z0
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z1
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z2
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z3
+	ADDQ         BX, AX
+	VADDPS       Z1, Z0, Z0
+	VADDPS       Z2, Z0, Z0
+	VMOVUPS      Z0, 256(SP)
+	VSUBPS       Z2, Z1, Z0
+	VSUBPS       Z3, Z0, Z0
+	VMOVUPS      Z0, 320(SP)
+	VMOVUPS      (AX), Z0
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z1
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z2
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z3
+	ADDQ         BX, AX
+	VADDPS       Z1, Z0, Z0
+	VADDPS       Z2, Z0, Z0
+	VMOVUPS      Z0, 384(SP)
+	VSUBPS       Z2, Z1, Z0
+	VSUBPS       Z3, Z0, Z0
+	VMOVUPS      Z0, 448(SP)
+	VMOVUPS      (SP), Z0
+	VMOVUPS      128(SP), Z1
+	VMOVUPS      256(SP), Z2
+	VMOVUPS      384(SP), Z3
+	VADDPS       Z1, Z0, Z0
+	VADDPS       Z2, Z0, Z0
+	VMOVUPS      Z0, 512(SP)
+	VSUBPS       Z2, Z1, Z0
+	VSUBPS       Z3, Z0, Z0
+	VMOVUPS      Z0, 640(SP)
+	VMOVUPS      64(SP), Z0
+	VMOVUPS      192(SP), Z1
+	VMOVUPS      320(SP), Z2
+	VMOVUPS      448(SP), Z3
+	VADDPS       Z1, Z0, Z0
+	VADDPS       Z2, Z0, Z0
+	VMOVUPS      Z0, 576(SP)
+	VSUBPS       Z2, Z1, Z0
+	VSUBPS       Z3, Z0, Z0
+	VMOVUPS      Z0, 704(SP)
+	VBROADCASTSS bias+40(FP), Z0
+	VMOVDQU32    winogradIdx_0_8_1_9_2_10_3_11_4_12_5_13_6_14_7_15<>+0(SB), Z1
+	VADDPS       512(SP), Z0, Z2
+	VADDPS       576(SP), Z0, Z3
+	VSHUFF32X4   $0x44, Z3, Z2, Z4
+	VPERMPS      Z4, Z1, Z4
+	VMOVUPS      Z4, (CX)
+	VSHUFF32X4   $0xee, Z3, Z2, Z2
+	VPERMPS      Z2, Z1, Z2
+	VMOVUPS      Z2, (DX)
+	ADDQ         SI, CX
+	ADDQ         SI, DX
+	VADDPS       640(SP), Z0, Z2
+	VADDPS       704(SP), Z0, Z0
+	VSHUFF32X4   $0x44, Z0, Z2, Z3
+	VPERMPS      Z3, Z1, Z3
+	VMOVUPS      Z3, (CX)
+	VSHUFF32X4   $0xee, Z0, Z2, Z0
+	VPERMPS      Z0, Z1, Z0
+	VMOVUPS      Z0, (DX)
+	VZEROUPPER
+	RET
+
+DATA winogradIdx_0_8_1_9_2_10_3_11_4_12_5_13_6_14_7_15<>+0(SB)/4, $0x00000000
+DATA winogradIdx_0_8_1_9_2_10_3_11_4_12_5_13_6_14_7_15<>+4(SB)/4, $0x00000008
+DATA winogradIdx_0_8_1_9_2_10_3_11_4_12_5_13_6_14_7_15<>+8(SB)/4, $0x00000001
+DATA winogradIdx_0_8_1_9_2_10_3_11_4_12_5_13_6_14_7_15<>+12(SB)/4, $0x00000009
+DATA winogradIdx_0_8_1_9_2_10_3_11_4_12_5_13_6_14_7_15<>+16(SB)/4, $0x00000002
+DATA winogradIdx_0_8_1_9_2_10_3_11_4_12_5_13_6_14_7_15<>+20(SB)/4, $0x0000000a
+DATA winogradIdx_0_8_1_9_2_10_3_11_4_12_5_13_6_14_7_15<>+24(SB)/4, $0x00000003
+DATA winogradIdx_0_8_1_9_2_10_3_11_4_12_5_13_6_14_7_15<>+28(SB)/4, $0x0000000b
+DATA winogradIdx_0_8_1_9_2_10_3_11_4_12_5_13_6_14_7_15<>+32(SB)/4, $0x00000004
+DATA winogradIdx_0_8_1_9_2_10_3_11_4_12_5_13_6_14_7_15<>+36(SB)/4, $0x0000000c
+DATA winogradIdx_0_8_1_9_2_10_3_11_4_12_5_13_6_14_7_15<>+40(SB)/4, $0x00000005
+DATA winogradIdx_0_8_1_9_2_10_3_11_4_12_5_13_6_14_7_15<>+44(SB)/4, $0x0000000d
+DATA winogradIdx_0_8_1_9_2_10_3_11_4_12_5_13_6_14_7_15<>+48(SB)/4, $0x00000006
+DATA winogradIdx_0_8_1_9_2_10_3_11_4_12_5_13_6_14_7_15<>+52(SB)/4, $0x0000000e
+DATA winogradIdx_0_8_1_9_2_10_3_11_4_12_5_13_6_14_7_15<>+56(SB)/4, $0x00000007
+DATA winogradIdx_0_8_1_9_2_10_3_11_4_12_5_13_6_14_7_15<>+60(SB)/4, $0x0000000f
+GLOBL winogradIdx_0_8_1_9_2_10_3_11_4_12_5_13_6_14_7_15<>(SB), RODATA|NOPTR, $64
+
+// func gradOutputF2GatherAVX512(dst *float32, dstStride int, lo *float32, hi *float32, rowStride int)
+// Requires: AVX, AVX512F
+TEXT ·gradOutputF2GatherAVX512(SB), $512-40
+	MOVQ       dst+0(FP), AX
+	MOVQ       lo+16(FP), CX
+	MOVQ       hi+24(FP), DX
+	MOVQ       dstStride+8(FP), BX
+	MOVQ       rowStride+32(FP), SI
+	SHLQ       $0x02, BX
+	SHLQ       $0x02, SI
+	IMUL3Q     $0x04, BX, DI
+	VPXORD     Z0, Z0, Z0
+	VMOVDQU32  winogradIdx_0_2_4_6_8_10_12_14_1_3_5_7_9_11_13_15<>+0(SB), Z1
+	VPERMPS    (CX), Z1, Z2
+	VPERMPS    (DX), Z1, Z3
+	VSHUFF32X4 $0x44, Z3, Z2, Z4
+	VSHUFF32X4 $0xee, Z3, Z2, Z2
+	ADDQ       SI, CX
+	ADDQ       SI, DX
+	VMOVUPS    Z4, Z3
+	VMOVUPS    Z3, (SP)
+	VADDPS     Z2, Z4, Z3
+	VMOVUPS    Z3, 64(SP)
+	VSUBPS     Z2, Z4, Z3
+	VMOVUPS    Z3, 128(SP)
+	VSUBPS     Z2, Z0, Z2
+	VMOVUPS    Z2, 192(SP)
+	VPERMPS    (CX), Z1, Z2
+	VPERMPS    (DX), Z1, Z1
+	VSHUFF32X4 $0x44, Z1, Z2, Z3
+	VSHUFF32X4 $0xee, Z1, Z2, Z1
+	ADDQ       SI, CX
+	ADDQ       SI, DX
+	VMOVUPS    Z3, Z2
+	VMOVUPS    Z2, 256(SP)
+	VADDPS     Z1, Z3, Z2
+	VMOVUPS    Z2, 320(SP)
+	VSUBPS     Z1, Z3, Z2
+	VMOVUPS    Z2, 384(SP)
+	VSUBPS     Z1, Z0, Z1
+	VMOVUPS    Z1, 448(SP)
+	VMOVUPS    (SP), Z1
+	VMOVUPS    256(SP), Z2
+	VMOVUPS    Z1, Z3
+	MOVQ       AX, CX
+	VMOVUPS    Z3, (CX)
+	ADDQ       DI, CX
+	VADDPS     Z2, Z1, Z3
+	VMOVUPS    Z3, (CX)
+	ADDQ       DI, CX
+	VSUBPS     Z2, Z1, Z1
+	VMOVUPS    Z1, (CX)
+	ADDQ       DI, CX
+	VSUBPS     Z2, Z0, Z1
+	VMOVUPS    Z1, (CX)
+	ADDQ       BX, AX
+	VMOVUPS    64(SP), Z1
+	VMOVUPS    320(SP), Z2
+	VMOVUPS    Z1, Z3
+	MOVQ       AX, CX
+	VMOVUPS    Z3, (CX)
+	ADDQ       DI, CX
+	VADDPS     Z2, Z1, Z3
+	VMOVUPS    Z3, (CX)
+	ADDQ       DI, CX
+	VSUBPS     Z2, Z1, Z1
+	VMOVUPS    Z1, (CX)
+	ADDQ       DI, CX
+	VSUBPS     Z2, Z0, Z1
+	VMOVUPS    Z1, (CX)
+	ADDQ       BX, AX
+	VMOVUPS    128(SP), Z1
+	VMOVUPS    384(SP), Z2
+	VMOVUPS    Z1, Z3
+	MOVQ       AX, CX
+	VMOVUPS    Z3, (CX)
+	ADDQ       DI, CX
+	VADDPS     Z2, Z1, Z3
+	VMOVUPS    Z3, (CX)
+	ADDQ       DI, CX
+	VSUBPS     Z2, Z1, Z1
+	VMOVUPS    Z1, (CX)
+	ADDQ       DI, CX
+	VSUBPS     Z2, Z0, Z1
+	VMOVUPS    Z1, (CX)
+	ADDQ       BX, AX
+	VMOVUPS    192(SP), Z1
+	VMOVUPS    448(SP), Z2
+	VMOVUPS    Z1, Z3
+	MOVQ       AX, CX
+	VMOVUPS    Z3, (CX)
+	ADDQ       DI, CX
+	VADDPS     Z2, Z1, Z3
+	VMOVUPS    Z3, (CX)
+	ADDQ       DI, CX
+	VSUBPS     Z2, Z1, Z1
+	VMOVUPS    Z1, (CX)
+	ADDQ       DI, CX
+	VSUBPS     Z2, Z0, Z0
+	VMOVUPS    Z0, (CX)
+	VZEROUPPER
+	RET
+
+// func inputF4GatherAVX512(dst *float32, dstStride int, lo *float32, hi *float32, rowStride int)
+// Requires: AVX, AVX512F
+TEXT ·inputF4GatherAVX512(SB), $2304-40
+	MOVQ         dst+0(FP), AX
+	MOVQ         lo+16(FP), CX
+	MOVQ         hi+24(FP), DX
+	MOVQ         dstStride+8(FP), BX
+	MOVQ         rowStride+32(FP), SI
+	SHLQ         $0x02, BX
+	SHLQ         $0x02, SI
+	IMUL3Q       $0x06, BX, DI
+	VBROADCASTSS winogradConst40800000<>+0(SB), Z0
+	VBROADCASTSS winogradConst40a00000<>+0(SB), Z1
+	VBROADCASTSS winogradConst40000000<>+0(SB), Z2
+	VPXORD       Z3, Z3, Z3
+	VMOVDQU32    winogradIdx_0_4_8_12_16_20_24_28_1_5_9_13_17_21_25_29<>+0(SB), Z4
+	VMOVDQU32    winogradIdx_0_4_8_12_16_20_24_28_1_5_9_13_17_21_25_29<>+0(SB), Z5
+	VMOVDQU32    winogradIdx_2_6_10_14_18_22_26_30_3_7_11_15_19_23_27_31<>+0(SB), Z6
+	VMOVUPS      (CX), Z7
+	VPERMT2PS    64(CX), Z4, Z7
+	VMOVUPS      (DX), Z8
+	VPERMT2PS    64(DX), Z4, Z8
+	VSHUFF32X4   $0x44, Z8, Z7, Z9
+	VSHUFF32X4   $0xee, Z8, Z7, Z7
+	VMOVUPS      8(CX), Z8
+	VPERMT2PS    72(CX), Z5, Z8
+	VMOVUPS      8(DX), Z10
+	VPERMT2PS    72(DX), Z5, Z10
+	VSHUFF32X4   $0x44, Z10, Z8, Z11
+	VSHUFF32X4   $0xee, Z10, Z8, Z8
+	VMOVUPS      8(CX), Z10
+	VPERMT2PS    72(CX), Z6, Z10
+	VMOVUPS      8(DX), Z12
+	VPERMT2PS    72(DX), Z6, Z12
+	VSHUFF32X4   $0x44, Z12, Z10, Z13
+	VSHUFF32X4   $0xee, Z12, Z10, Z10
+	ADDQ         SI, CX
+	ADDQ         SI, DX
+	VMULPS       Z9, Z0, Z9
+	VFNMADD231PS Z11, Z1, Z9
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z9, (SP)
+	VMULPS       Z7, Z0, Z9
+	VSUBPS       Z9, Z3, Z9
+	VFNMADD231PS Z11, Z0, Z9
+	VADDPS       Z8, Z9, Z9
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z9, 64(SP)
+	VMULPS       Z7, Z0, Z9
+	VFNMADD231PS Z11, Z0, Z9
+	VSUBPS       Z8, Z9, Z9
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z9, 128(SP)
+	VMULPS       Z7, Z2, Z9
+	VSUBPS       Z9, Z3, Z9
+	VSUBPS       Z11, Z9, Z9
+	VFMADD231PS  Z8, Z2, Z9
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z9, 192(SP)
+	VMULPS       Z7, Z2, Z9
+	VSUBPS       Z11, Z9, Z9
+	VFNMADD231PS Z8, Z2, Z9
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z9, 256(SP)
+	VMULPS       Z7, Z0, Z7
+	VFNMADD231PS Z8, Z1, Z7
+	VADDPS       Z10, Z7, Z7
+	VMOVUPS      Z7, 320(SP)
+	VMOVUPS      (CX), Z7
+	VPERMT2PS    64(CX), Z4, Z7
+	VMOVUPS      (DX), Z8
+	VPERMT2PS    64(DX), Z4, Z8
+	VSHUFF32X4   $0x44, Z8, Z7, Z9
+	VSHUFF32X4   $0xee, Z8, Z7, Z7
+	VMOVUPS      8(CX), Z8
+	VPERMT2PS    72(CX), Z5, Z8
+	VMOVUPS      8(DX), Z10
+	VPERMT2PS    72(DX), Z5, Z10
+	VSHUFF32X4   $0x44, Z10, Z8, Z11
+	VSHUFF32X4   $0xee, Z10, Z8, Z8
+	VMOVUPS      8(CX), Z10
+	VPERMT2PS    72(CX), Z6, Z10
+	VMOVUPS      8(DX), Z12
+	VPERMT2PS    72(DX), Z6, Z12
+	VSHUFF32X4   $0x44, Z12, Z10, Z13
+	VSHUFF32X4   $0xee, Z12, Z10, Z10
+	ADDQ         SI, CX
+	ADDQ         SI, DX
+	VMULPS       Z9, Z0, Z9
+	VFNMADD231PS Z11, Z1, Z9
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z9, 384(SP)
+	VMULPS       Z7, Z0, Z9
+	VSUBPS       Z9, Z3, Z9
+	VFNMADD231PS Z11, Z0, Z9
+	VADDPS       Z8, Z9, Z9
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z9, 448(SP)
+	VMULPS       Z7, Z0, Z9
+	VFNMADD231PS Z11, Z0, Z9
+	VSUBPS       Z8, Z9, Z9
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z9, 512(SP)
+	VMULPS       Z7, Z2, Z9
+	VSUBPS       Z9, Z3, Z9
+	VSUBPS       Z11, Z9, Z9
+	VFMADD231PS  Z8, Z2, Z9
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z9, 576(SP)
+	VMULPS       Z7, Z2, Z9
+	VSUBPS       Z11, Z9, Z9
+	VFNMADD231PS Z8, Z2, Z9
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z9, 640(SP)
+	VMULPS       Z7, Z0, Z7
+	VFNMADD231PS Z8, Z1, Z7
+	VADDPS       Z10, Z7, Z7
+	VMOVUPS      Z7, 704(SP)
+	VMOVUPS      (CX), Z7
+	VPERMT2PS    64(CX), Z4, Z7
+	VMOVUPS      (DX), Z8
+	VPERMT2PS    64(DX), Z4, Z8
+	VSHUFF32X4   $0x44, Z8, Z7, Z9
+	VSHUFF32X4   $0xee, Z8, Z7, Z7
+	VMOVUPS      8(CX), Z8
+	VPERMT2PS    72(CX), Z5, Z8
+	VMOVUPS      8(DX), Z10
+	VPERMT2PS    72(DX), Z5, Z10
+	VSHUFF32X4   $0x44, Z10, Z8, Z11
+	VSHUFF32X4   $0xee, Z10, Z8, Z8
+	VMOVUPS      8(CX), Z10
+	VPERMT2PS    72(CX), Z6, Z10
+	VMOVUPS      8(DX), Z12
+	VPERMT2PS    72(DX), Z6, Z12
+	VSHUFF32X4   $0x44, Z12, Z10, Z13
+	VSHUFF32X4   $0xee, Z12, Z10, Z10
+	ADDQ         SI, CX
+	ADDQ         SI, DX
+	VMULPS       Z9, Z0, Z9
+	VFNMADD231PS Z11, Z1, Z9
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z9, 768(SP)
+	VMULPS       Z7, Z0, Z9
+	VSUBPS       Z9, Z3, Z9
+	VFNMADD231PS Z11, Z0, Z9
+	VADDPS       Z8, Z9, Z9
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z9, 832(SP)
+	VMULPS       Z7, Z0, Z9
+	VFNMADD231PS Z11, Z0, Z9
+	VSUBPS       Z8, Z9, Z9
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z9, 896(SP)
+	VMULPS       Z7, Z2, Z9
+	VSUBPS       Z9, Z3, Z9
+	VSUBPS       Z11, Z9, Z9
+	VFMADD231PS  Z8, Z2, Z9
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z9, 960(SP)
+	VMULPS       Z7, Z2, Z9
+	VSUBPS       Z11, Z9, Z9
+	VFNMADD231PS Z8, Z2, Z9
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z9, 1024(SP)
+	VMULPS       Z7, Z0, Z7
+	VFNMADD231PS Z8, Z1, Z7
+	VADDPS       Z10, Z7, Z7
+	VMOVUPS      Z7, 1088(SP)
+	VMOVUPS      (CX), Z7
+	VPERMT2PS    64(CX), Z4, Z7
+	VMOVUPS      (DX), Z8
+	VPERMT2PS    64(DX), Z4, Z8
+	VSHUFF32X4   $0x44, Z8, Z7, Z9
+	VSHUFF32X4   $0xee, Z8, Z7, Z7
+	VMOVUPS      8(CX), Z8
+	VPERMT2PS    72(CX), Z5, Z8
+	VMOVUPS      8(DX), Z10
+	VPERMT2PS    72(DX), Z5, Z10
+	VSHUFF32X4   $0x44, Z10, Z8, Z11
+	VSHUFF32X4   $0xee, Z10, Z8, Z8
+	VMOVUPS      8(CX), Z10
+	VPERMT2PS    72(CX), Z6, Z10
+	VMOVUPS      8(DX), Z12
+	VPERMT2PS    72(DX), Z6, Z12
+	VSHUFF32X4   $0x44, Z12, Z10, Z13
+	VSHUFF32X4   $0xee, Z12, Z10, Z10
+	ADDQ         SI, CX
+	ADDQ         SI, DX
+	VMULPS       Z9, Z0, Z9
+	VFNMADD231PS Z11, Z1, Z9
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z9, 1152(SP)
+	VMULPS       Z7, Z0, Z9
+	VSUBPS       Z9, Z3, Z9
+	VFNMADD231PS Z11, Z0, Z9
+	VADDPS       Z8, Z9, Z9
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z9, 1216(SP)
+	VMULPS       Z7, Z0, Z9
+	VFNMADD231PS Z11, Z0, Z9
+	VSUBPS       Z8, Z9, Z9
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z9, 1280(SP)
+	VMULPS       Z7, Z2, Z9
+	VSUBPS       Z9, Z3, Z9
+	VSUBPS       Z11, Z9, Z9
+	VFMADD231PS  Z8, Z2, Z9
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z9, 1344(SP)
+	VMULPS       Z7, Z2, Z9
+	VSUBPS       Z11, Z9, Z9
+	VFNMADD231PS Z8, Z2, Z9
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z9, 1408(SP)
+	VMULPS       Z7, Z0, Z7
+	VFNMADD231PS Z8, Z1, Z7
+	VADDPS       Z10, Z7, Z7
+	VMOVUPS      Z7, 1472(SP)
+	VMOVUPS      (CX), Z7
+	VPERMT2PS    64(CX), Z4, Z7
+	VMOVUPS      (DX), Z8
+	VPERMT2PS    64(DX), Z4, Z8
+	VSHUFF32X4   $0x44, Z8, Z7, Z9
+	VSHUFF32X4   $0xee, Z8, Z7, Z7
+	VMOVUPS      8(CX), Z8
+	VPERMT2PS    72(CX), Z5, Z8
+	VMOVUPS      8(DX), Z10
+	VPERMT2PS    72(DX), Z5, Z10
+	VSHUFF32X4   $0x44, Z10, Z8, Z11
+	VSHUFF32X4   $0xee, Z10, Z8, Z8
+	VMOVUPS      8(CX), Z10
+	VPERMT2PS    72(CX), Z6, Z10
+	VMOVUPS      8(DX), Z12
+	VPERMT2PS    72(DX), Z6, Z12
+	VSHUFF32X4   $0x44, Z12, Z10, Z13
+	VSHUFF32X4   $0xee, Z12, Z10, Z10
+	ADDQ         SI, CX
+	ADDQ         SI, DX
+	VMULPS       Z9, Z0, Z9
+	VFNMADD231PS Z11, Z1, Z9
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z9, 1536(SP)
+	VMULPS       Z7, Z0, Z9
+	VSUBPS       Z9, Z3, Z9
+	VFNMADD231PS Z11, Z0, Z9
+	VADDPS       Z8, Z9, Z9
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z9, 1600(SP)
+	VMULPS       Z7, Z0, Z9
+	VFNMADD231PS Z11, Z0, Z9
+	VSUBPS       Z8, Z9, Z9
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z9, 1664(SP)
+	VMULPS       Z7, Z2, Z9
+	VSUBPS       Z9, Z3, Z9
+	VSUBPS       Z11, Z9, Z9
+	VFMADD231PS  Z8, Z2, Z9
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z9, 1728(SP)
+	VMULPS       Z7, Z2, Z9
+	VSUBPS       Z11, Z9, Z9
+	VFNMADD231PS Z8, Z2, Z9
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z9, 1792(SP)
+	VMULPS       Z7, Z0, Z7
+	VFNMADD231PS Z8, Z1, Z7
+	VADDPS       Z10, Z7, Z7
+	VMOVUPS      Z7, 1856(SP)
+	VMOVUPS      (CX), Z7
+	VPERMT2PS    64(CX), Z4, Z7
+	VMOVUPS      (DX), Z8
+	VPERMT2PS    64(DX), Z4, Z8
+	VSHUFF32X4   $0x44, Z8, Z7, Z4
+	VSHUFF32X4   $0xee, Z8, Z7, Z7
+	VMOVUPS      8(CX), Z8
+	VPERMT2PS    72(CX), Z5, Z8
+	VMOVUPS      8(DX), Z9
+	VPERMT2PS    72(DX), Z5, Z9
+	VSHUFF32X4   $0x44, Z9, Z8, Z5
+	VSHUFF32X4   $0xee, Z9, Z8, Z8
+	VMOVUPS      8(CX), Z9
+	VPERMT2PS    72(CX), Z6, Z9
+	VMOVUPS      8(DX), Z10
+	VPERMT2PS    72(DX), Z6, Z10
+	VSHUFF32X4   $0x44, Z10, Z9, Z6
+	VSHUFF32X4   $0xee, Z10, Z9, Z9
+	ADDQ         SI, CX
+	ADDQ         SI, DX
+	VMULPS       Z4, Z0, Z4
+	VFNMADD231PS Z5, Z1, Z4
+	VADDPS       Z6, Z4, Z4
+	VMOVUPS      Z4, 1920(SP)
+	VMULPS       Z7, Z0, Z4
+	VSUBPS       Z4, Z3, Z4
+	VFNMADD231PS Z5, Z0, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VMOVUPS      Z4, 1984(SP)
+	VMULPS       Z7, Z0, Z4
+	VFNMADD231PS Z5, Z0, Z4
+	VSUBPS       Z8, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VMOVUPS      Z4, 2048(SP)
+	VMULPS       Z7, Z2, Z4
+	VSUBPS       Z4, Z3, Z4
+	VSUBPS       Z5, Z4, Z4
+	VFMADD231PS  Z8, Z2, Z4
+	VADDPS       Z6, Z4, Z4
+	VMOVUPS      Z4, 2112(SP)
+	VMULPS       Z7, Z2, Z4
+	VSUBPS       Z5, Z4, Z4
+	VFNMADD231PS Z8, Z2, Z4
+	VADDPS       Z6, Z4, Z4
+	VMOVUPS      Z4, 2176(SP)
+	VMULPS       Z7, Z0, Z4
+	VFNMADD231PS Z8, Z1, Z4
+	VADDPS       Z9, Z4, Z4
+	VMOVUPS      Z4, 2240(SP)
+	VMOVUPS      (SP), Z4
+	VMOVUPS      384(SP), Z5
+	VMOVUPS      768(SP), Z6
+	VMOVUPS      1152(SP), Z7
+	VMOVUPS      1536(SP), Z8
+	VMOVUPS      1920(SP), Z9
+	VMULPS       Z4, Z0, Z4
+	VFNMADD231PS Z6, Z1, Z4
+	VADDPS       Z8, Z4, Z4
+	MOVQ         AX, CX
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z0, Z4
+	VSUBPS       Z4, Z3, Z4
+	VFNMADD231PS Z6, Z0, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z0, Z4
+	VFNMADD231PS Z6, Z0, Z4
+	VSUBPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z2, Z4
+	VSUBPS       Z4, Z3, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z7, Z2, Z4
+	VADDPS       Z8, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z2, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFNMADD231PS Z7, Z2, Z4
+	VADDPS       Z8, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z0, Z4
+	VFNMADD231PS Z7, Z1, Z4
+	VADDPS       Z9, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         BX, AX
+	VMOVUPS      64(SP), Z4
+	VMOVUPS      448(SP), Z5
+	VMOVUPS      832(SP), Z6
+	VMOVUPS      1216(SP), Z7
+	VMOVUPS      1600(SP), Z8
+	VMOVUPS      1984(SP), Z9
+	VMULPS       Z4, Z0, Z4
+	VFNMADD231PS Z6, Z1, Z4
+	VADDPS       Z8, Z4, Z4
+	MOVQ         AX, CX
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z0, Z4
+	VSUBPS       Z4, Z3, Z4
+	VFNMADD231PS Z6, Z0, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z0, Z4
+	VFNMADD231PS Z6, Z0, Z4
+	VSUBPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z2, Z4
+	VSUBPS       Z4, Z3, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z7, Z2, Z4
+	VADDPS       Z8, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z2, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFNMADD231PS Z7, Z2, Z4
+	VADDPS       Z8, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z0, Z4
+	VFNMADD231PS Z7, Z1, Z4
+	VADDPS       Z9, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         BX, AX
+	VMOVUPS      128(SP), Z4
+	VMOVUPS      512(SP), Z5
+	VMOVUPS      896(SP), Z6
+	VMOVUPS      1280(SP), Z7
+	VMOVUPS      1664(SP), Z8
+	VMOVUPS      2048(SP), Z9
+	VMULPS       Z4, Z0, Z4
+	VFNMADD231PS Z6, Z1, Z4
+	VADDPS       Z8, Z4, Z4
+	MOVQ         AX, CX
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z0, Z4
+	VSUBPS       Z4, Z3, Z4
+	VFNMADD231PS Z6, Z0, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z0, Z4
+	VFNMADD231PS Z6, Z0, Z4
+	VSUBPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z2, Z4
+	VSUBPS       Z4, Z3, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z7, Z2, Z4
+	VADDPS       Z8, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z2, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFNMADD231PS Z7, Z2, Z4
+	VADDPS       Z8, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z0, Z4
+	VFNMADD231PS Z7, Z1, Z4
+	VADDPS       Z9, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         BX, AX
+	VMOVUPS      192(SP), Z4
+	VMOVUPS      576(SP), Z5
+	VMOVUPS      960(SP), Z6
+	VMOVUPS      1344(SP), Z7
+	VMOVUPS      1728(SP), Z8
+	VMOVUPS      2112(SP), Z9
+	VMULPS       Z4, Z0, Z4
+	VFNMADD231PS Z6, Z1, Z4
+	VADDPS       Z8, Z4, Z4
+	MOVQ         AX, CX
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z0, Z4
+	VSUBPS       Z4, Z3, Z4
+	VFNMADD231PS Z6, Z0, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z0, Z4
+	VFNMADD231PS Z6, Z0, Z4
+	VSUBPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z2, Z4
+	VSUBPS       Z4, Z3, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z7, Z2, Z4
+	VADDPS       Z8, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z2, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFNMADD231PS Z7, Z2, Z4
+	VADDPS       Z8, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z0, Z4
+	VFNMADD231PS Z7, Z1, Z4
+	VADDPS       Z9, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         BX, AX
+	VMOVUPS      256(SP), Z4
+	VMOVUPS      640(SP), Z5
+	VMOVUPS      1024(SP), Z6
+	VMOVUPS      1408(SP), Z7
+	VMOVUPS      1792(SP), Z8
+	VMOVUPS      2176(SP), Z9
+	VMULPS       Z4, Z0, Z4
+	VFNMADD231PS Z6, Z1, Z4
+	VADDPS       Z8, Z4, Z4
+	MOVQ         AX, CX
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z0, Z4
+	VSUBPS       Z4, Z3, Z4
+	VFNMADD231PS Z6, Z0, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z0, Z4
+	VFNMADD231PS Z6, Z0, Z4
+	VSUBPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z2, Z4
+	VSUBPS       Z4, Z3, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z7, Z2, Z4
+	VADDPS       Z8, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z2, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFNMADD231PS Z7, Z2, Z4
+	VADDPS       Z8, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z0, Z4
+	VFNMADD231PS Z7, Z1, Z4
+	VADDPS       Z9, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         BX, AX
+	VMOVUPS      320(SP), Z4
+	VMOVUPS      704(SP), Z5
+	VMOVUPS      1088(SP), Z6
+	VMOVUPS      1472(SP), Z7
+	VMOVUPS      1856(SP), Z8
+	VMOVUPS      2240(SP), Z9
+	VMULPS       Z4, Z0, Z4
+	VFNMADD231PS Z6, Z1, Z4
+	VADDPS       Z8, Z4, Z4
+	MOVQ         AX, CX
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z0, Z4
+	VSUBPS       Z4, Z3, Z4
+	VFNMADD231PS Z6, Z0, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z0, Z4
+	VFNMADD231PS Z6, Z0, Z4
+	VSUBPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z2, Z4
+	VSUBPS       Z4, Z3, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z7, Z2, Z4
+	VADDPS       Z8, Z4, Z4
+	VMOVUPS      Z4, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z2, Z3
+	VSUBPS       Z6, Z3, Z3
+	VFNMADD231PS Z7, Z2, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (CX)
+	ADDQ         DI, CX
+	VMULPS       Z5, Z0, Z0
+	VFNMADD231PS Z7, Z1, Z0
+	VADDPS       Z9, Z0, Z0
+	VMOVUPS      Z0, (CX)
+	VZEROUPPER
+	RET
+
+DATA winogradIdx_0_4_8_12_16_20_24_28_1_5_9_13_17_21_25_29<>+0(SB)/4, $0x00000000
+DATA winogradIdx_0_4_8_12_16_20_24_28_1_5_9_13_17_21_25_29<>+4(SB)/4, $0x00000004
+DATA winogradIdx_0_4_8_12_16_20_24_28_1_5_9_13_17_21_25_29<>+8(SB)/4, $0x00000008
+DATA winogradIdx_0_4_8_12_16_20_24_28_1_5_9_13_17_21_25_29<>+12(SB)/4, $0x0000000c
+DATA winogradIdx_0_4_8_12_16_20_24_28_1_5_9_13_17_21_25_29<>+16(SB)/4, $0x00000010
+DATA winogradIdx_0_4_8_12_16_20_24_28_1_5_9_13_17_21_25_29<>+20(SB)/4, $0x00000014
+DATA winogradIdx_0_4_8_12_16_20_24_28_1_5_9_13_17_21_25_29<>+24(SB)/4, $0x00000018
+DATA winogradIdx_0_4_8_12_16_20_24_28_1_5_9_13_17_21_25_29<>+28(SB)/4, $0x0000001c
+DATA winogradIdx_0_4_8_12_16_20_24_28_1_5_9_13_17_21_25_29<>+32(SB)/4, $0x00000001
+DATA winogradIdx_0_4_8_12_16_20_24_28_1_5_9_13_17_21_25_29<>+36(SB)/4, $0x00000005
+DATA winogradIdx_0_4_8_12_16_20_24_28_1_5_9_13_17_21_25_29<>+40(SB)/4, $0x00000009
+DATA winogradIdx_0_4_8_12_16_20_24_28_1_5_9_13_17_21_25_29<>+44(SB)/4, $0x0000000d
+DATA winogradIdx_0_4_8_12_16_20_24_28_1_5_9_13_17_21_25_29<>+48(SB)/4, $0x00000011
+DATA winogradIdx_0_4_8_12_16_20_24_28_1_5_9_13_17_21_25_29<>+52(SB)/4, $0x00000015
+DATA winogradIdx_0_4_8_12_16_20_24_28_1_5_9_13_17_21_25_29<>+56(SB)/4, $0x00000019
+DATA winogradIdx_0_4_8_12_16_20_24_28_1_5_9_13_17_21_25_29<>+60(SB)/4, $0x0000001d
+GLOBL winogradIdx_0_4_8_12_16_20_24_28_1_5_9_13_17_21_25_29<>(SB), RODATA|NOPTR, $64
+
+DATA winogradIdx_2_6_10_14_18_22_26_30_3_7_11_15_19_23_27_31<>+0(SB)/4, $0x00000002
+DATA winogradIdx_2_6_10_14_18_22_26_30_3_7_11_15_19_23_27_31<>+4(SB)/4, $0x00000006
+DATA winogradIdx_2_6_10_14_18_22_26_30_3_7_11_15_19_23_27_31<>+8(SB)/4, $0x0000000a
+DATA winogradIdx_2_6_10_14_18_22_26_30_3_7_11_15_19_23_27_31<>+12(SB)/4, $0x0000000e
+DATA winogradIdx_2_6_10_14_18_22_26_30_3_7_11_15_19_23_27_31<>+16(SB)/4, $0x00000012
+DATA winogradIdx_2_6_10_14_18_22_26_30_3_7_11_15_19_23_27_31<>+20(SB)/4, $0x00000016
+DATA winogradIdx_2_6_10_14_18_22_26_30_3_7_11_15_19_23_27_31<>+24(SB)/4, $0x0000001a
+DATA winogradIdx_2_6_10_14_18_22_26_30_3_7_11_15_19_23_27_31<>+28(SB)/4, $0x0000001e
+DATA winogradIdx_2_6_10_14_18_22_26_30_3_7_11_15_19_23_27_31<>+32(SB)/4, $0x00000003
+DATA winogradIdx_2_6_10_14_18_22_26_30_3_7_11_15_19_23_27_31<>+36(SB)/4, $0x00000007
+DATA winogradIdx_2_6_10_14_18_22_26_30_3_7_11_15_19_23_27_31<>+40(SB)/4, $0x0000000b
+DATA winogradIdx_2_6_10_14_18_22_26_30_3_7_11_15_19_23_27_31<>+44(SB)/4, $0x0000000f
+DATA winogradIdx_2_6_10_14_18_22_26_30_3_7_11_15_19_23_27_31<>+48(SB)/4, $0x00000013
+DATA winogradIdx_2_6_10_14_18_22_26_30_3_7_11_15_19_23_27_31<>+52(SB)/4, $0x00000017
+DATA winogradIdx_2_6_10_14_18_22_26_30_3_7_11_15_19_23_27_31<>+56(SB)/4, $0x0000001b
+DATA winogradIdx_2_6_10_14_18_22_26_30_3_7_11_15_19_23_27_31<>+60(SB)/4, $0x0000001f
+GLOBL winogradIdx_2_6_10_14_18_22_26_30_3_7_11_15_19_23_27_31<>(SB), RODATA|NOPTR, $64
+
+// func outputF4ScatterAVX512(lo *float32, hi *float32, rowStride int, src *float32, srcStride int, bias float32)
+// Requires: AVX, AVX512F
+TEXT ·outputF4ScatterAVX512(SB), $2560-44
+	MOVQ         src+24(FP), AX
+	MOVQ         lo+0(FP), CX
+	MOVQ         hi+8(FP), DX
+	MOVQ         srcStride+32(FP), BX
+	MOVQ         rowStride+16(FP), SI
+	SHLQ         $0x02, BX
+	SHLQ         $0x02, SI
+	VBROADCASTSS winogradConst40000000<>+0(SB), Z0
+	VBROADCASTSS winogradConst40800000<>+0(SB), Z1
+	VBROADCASTSS winogradConst41000000<>+0(SB), Z2
+	VPXORD       Z3, Z3, Z3
+	VMOVUPS      (AX), Z3
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z4
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z5
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z6
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z7
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z8
+	ADDQ         BX, AX
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (SP)
+	VSUBPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z0, Z3
+	VFNMADD231PS Z7, Z0, Z3
+	VMOVUPS      Z3, 64(SP)
+	VADDPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z1, Z3
+	VFMADD231PS  Z7, Z1, Z3
+	VMOVUPS      Z3, 128(SP)
+	VSUBPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z2, Z3
+	VFNMADD231PS Z7, Z2, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, 192(SP)
+	VMOVUPS      (AX), Z3
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z4
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z5
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z6
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z7
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z8
+	ADDQ         BX, AX
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, 256(SP)
+	VSUBPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z0, Z3
+	VFNMADD231PS Z7, Z0, Z3
+	VMOVUPS      Z3, 320(SP)
+	VADDPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z1, Z3
+	VFMADD231PS  Z7, Z1, Z3
+	VMOVUPS      Z3, 384(SP)
+	VSUBPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z2, Z3
+	VFNMADD231PS Z7, Z2, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, 448(SP)
+	VMOVUPS      (AX), Z3
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z4
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z5
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z6
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z7
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z8
+	ADDQ         BX, AX
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, 512(SP)
+	VSUBPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z0, Z3
+	VFNMADD231PS Z7, Z0, Z3
+	VMOVUPS      Z3, 576(SP)
+	VADDPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z1, Z3
+	VFMADD231PS  Z7, Z1, Z3
+	VMOVUPS      Z3, 640(SP)
+	VSUBPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z2, Z3
+	VFNMADD231PS Z7, Z2, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, 704(SP)
+	VMOVUPS      (AX), Z3
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z4
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z5
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z6
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z7
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z8
+	ADDQ         BX, AX
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, 768(SP)
+	VSUBPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z0, Z3
+	VFNMADD231PS Z7, Z0, Z3
+	VMOVUPS      Z3, 832(SP)
+	VADDPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z1, Z3
+	VFMADD231PS  Z7, Z1, Z3
+	VMOVUPS      Z3, 896(SP)
+	VSUBPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z2, Z3
+	VFNMADD231PS Z7, Z2, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, 960(SP)
+	VMOVUPS      (AX), Z3
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z4
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z5
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z6
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z7
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z8
+	ADDQ         BX, AX
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, 1024(SP)
+	VSUBPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z0, Z3
+	VFNMADD231PS Z7, Z0, Z3
+	VMOVUPS      Z3, 1088(SP)
+	VADDPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z1, Z3
+	VFMADD231PS  Z7, Z1, Z3
+	VMOVUPS      Z3, 1152(SP)
+	VSUBPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z2, Z3
+	VFNMADD231PS Z7, Z2, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, 1216(SP)
+	VMOVUPS      (AX), Z3
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z4
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z5
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z6
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z7
+	ADDQ         BX, AX
+	VMOVUPS      (AX), Z8
+	ADDQ         BX, AX
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, 1280(SP)
+	VSUBPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z0, Z3
+	VFNMADD231PS Z7, Z0, Z3
+	VMOVUPS      Z3, 1344(SP)
+	VADDPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z1, Z3
+	VFMADD231PS  Z7, Z1, Z3
+	VMOVUPS      Z3, 1408(SP)
+	VSUBPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z2, Z3
+	VFNMADD231PS Z7, Z2, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, 1472(SP)
+	VMOVUPS      (SP), Z3
+	VMOVUPS      256(SP), Z4
+	VMOVUPS      512(SP), Z5
+	VMOVUPS      768(SP), Z6
+	VMOVUPS      1024(SP), Z7
+	VMOVUPS      1280(SP), Z8
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, 1536(SP)
+	VSUBPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z0, Z3
+	VFNMADD231PS Z7, Z0, Z3
+	VMOVUPS      Z3, 1792(SP)
+	VADDPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z1, Z3
+	VFMADD231PS  Z7, Z1, Z3
+	VMOVUPS      Z3, 2048(SP)
+	VSUBPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z2, Z3
+	VFNMADD231PS Z7, Z2, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, 2304(SP)
+	VMOVUPS      64(SP), Z3
+	VMOVUPS      320(SP), Z4
+	VMOVUPS      576(SP), Z5
+	VMOVUPS      832(SP), Z6
+	VMOVUPS      1088(SP), Z7
+	VMOVUPS      1344(SP), Z8
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, 1600(SP)
+	VSUBPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z0, Z3
+	VFNMADD231PS Z7, Z0, Z3
+	VMOVUPS      Z3, 1856(SP)
+	VADDPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z1, Z3
+	VFMADD231PS  Z7, Z1, Z3
+	VMOVUPS      Z3, 2112(SP)
+	VSUBPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z2, Z3
+	VFNMADD231PS Z7, Z2, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, 2368(SP)
+	VMOVUPS      128(SP), Z3
+	VMOVUPS      384(SP), Z4
+	VMOVUPS      640(SP), Z5
+	VMOVUPS      896(SP), Z6
+	VMOVUPS      1152(SP), Z7
+	VMOVUPS      1408(SP), Z8
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, 1664(SP)
+	VSUBPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z0, Z3
+	VFNMADD231PS Z7, Z0, Z3
+	VMOVUPS      Z3, 1920(SP)
+	VADDPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z1, Z3
+	VFMADD231PS  Z7, Z1, Z3
+	VMOVUPS      Z3, 2176(SP)
+	VSUBPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z2, Z3
+	VFNMADD231PS Z7, Z2, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, 2432(SP)
+	VMOVUPS      192(SP), Z3
+	VMOVUPS      448(SP), Z4
+	VMOVUPS      704(SP), Z5
+	VMOVUPS      960(SP), Z6
+	VMOVUPS      1216(SP), Z7
+	VMOVUPS      1472(SP), Z8
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, 1728(SP)
+	VSUBPS       Z5, Z4, Z3
+	VFMADD231PS  Z6, Z0, Z3
+	VFNMADD231PS Z7, Z0, Z3
+	VMOVUPS      Z3, 1984(SP)
+	VADDPS       Z5, Z4, Z0
+	VFMADD231PS  Z6, Z1, Z0
+	VFMADD231PS  Z7, Z1, Z0
+	VMOVUPS      Z0, 2240(SP)
+	VSUBPS       Z5, Z4, Z0
+	VFMADD231PS  Z6, Z2, Z0
+	VFNMADD231PS Z7, Z2, Z0
+	VADDPS       Z8, Z0, Z0
+	VMOVUPS      Z0, 2496(SP)
+	VBROADCASTSS bias+40(FP), Z0
+	VMOVDQU32    winogradIdx_0_8_16_24_1_9_17_25_2_10_18_26_3_11_19_27<>+0(SB), Z1
+	VMOVDQU32    winogradIdx_4_12_20_28_5_13_21_29_6_14_22_30_7_15_23_31<>+0(SB), Z2
+	VADDPS       1536(SP), Z0, Z3
+	VADDPS       1600(SP), Z0, Z4
+	VADDPS       1664(SP), Z0, Z5
+	VADDPS       1728(SP), Z0, Z6
+	VSHUFF32X4   $0x44, Z4, Z3, Z7
+	VSHUFF32X4   $0x44, Z6, Z5, Z8
+	VMOVUPS      Z7, Z9
+	VPERMT2PS    Z8, Z1, Z9
+	VMOVUPS      Z9, (CX)
+	VMOVUPS      Z7, Z7
+	VPERMT2PS    Z8, Z2, Z7
+	VMOVUPS      Z7, 64(CX)
+	VSHUFF32X4   $0xee, Z4, Z3, Z3
+	VSHUFF32X4   $0xee, Z6, Z5, Z4
+	VMOVUPS      Z3, Z5
+	VPERMT2PS    Z4, Z1, Z5
+	VMOVUPS      Z5, (DX)
+	VMOVUPS      Z3, Z3
+	VPERMT2PS    Z4, Z2, Z3
+	VMOVUPS      Z3, 64(DX)
+	ADDQ         SI, CX
+	ADDQ         SI, DX
+	VADDPS       1792(SP), Z0, Z3
+	VADDPS       1856(SP), Z0, Z4
+	VADDPS       1920(SP), Z0, Z5
+	VADDPS       1984(SP), Z0, Z6
+	VSHUFF32X4   $0x44, Z4, Z3, Z7
+	VSHUFF32X4   $0x44, Z6, Z5, Z8
+	VMOVUPS      Z7, Z9
+	VPERMT2PS    Z8, Z1, Z9
+	VMOVUPS      Z9, (CX)
+	VMOVUPS      Z7, Z7
+	VPERMT2PS    Z8, Z2, Z7
+	VMOVUPS      Z7, 64(CX)
+	VSHUFF32X4   $0xee, Z4, Z3, Z3
+	VSHUFF32X4   $0xee, Z6, Z5, Z4
+	VMOVUPS      Z3, Z5
+	VPERMT2PS    Z4, Z1, Z5
+	VMOVUPS      Z5, (DX)
+	VMOVUPS      Z3, Z3
+	VPERMT2PS    Z4, Z2, Z3
+	VMOVUPS      Z3, 64(DX)
+	ADDQ         SI, CX
+	ADDQ         SI, DX
+	VADDPS       2048(SP), Z0, Z3
+	VADDPS       2112(SP), Z0, Z4
+	VADDPS       2176(SP), Z0, Z5
+	VADDPS       2240(SP), Z0, Z6
+	VSHUFF32X4   $0x44, Z4, Z3, Z7
+	VSHUFF32X4   $0x44, Z6, Z5, Z8
+	VMOVUPS      Z7, Z9
+	VPERMT2PS    Z8, Z1, Z9
+	VMOVUPS      Z9, (CX)
+	VMOVUPS      Z7, Z7
+	VPERMT2PS    Z8, Z2, Z7
+	VMOVUPS      Z7, 64(CX)
+	VSHUFF32X4   $0xee, Z4, Z3, Z3
+	VSHUFF32X4   $0xee, Z6, Z5, Z4
+	VMOVUPS      Z3, Z5
+	VPERMT2PS    Z4, Z1, Z5
+	VMOVUPS      Z5, (DX)
+	VMOVUPS      Z3, Z3
+	VPERMT2PS    Z4, Z2, Z3
+	VMOVUPS      Z3, 64(DX)
+	ADDQ         SI, CX
+	ADDQ         SI, DX
+	VADDPS       2304(SP), Z0, Z3
+	VADDPS       2368(SP), Z0, Z4
+	VADDPS       2432(SP), Z0, Z5
+	VADDPS       2496(SP), Z0, Z0
+	VSHUFF32X4   $0x44, Z4, Z3, Z6
+	VSHUFF32X4   $0x44, Z0, Z5, Z7
+	VMOVUPS      Z6, Z8
+	VPERMT2PS    Z7, Z1, Z8
+	VMOVUPS      Z8, (CX)
+	VMOVUPS      Z6, Z6
+	VPERMT2PS    Z7, Z2, Z6
+	VMOVUPS      Z6, 64(CX)
+	VSHUFF32X4   $0xee, Z4, Z3, Z3
+	VSHUFF32X4   $0xee, Z0, Z5, Z0
+	VMOVUPS      Z3, Z4
+	VPERMT2PS    Z0, Z1, Z4
+	VMOVUPS      Z4, (DX)
+	VMOVUPS      Z3, Z1
+	VPERMT2PS    Z0, Z2, Z1
+	VMOVUPS      Z1, 64(DX)
+	VZEROUPPER
+	RET
+
+DATA winogradIdx_0_8_16_24_1_9_17_25_2_10_18_26_3_11_19_27<>+0(SB)/4, $0x00000000
+DATA winogradIdx_0_8_16_24_1_9_17_25_2_10_18_26_3_11_19_27<>+4(SB)/4, $0x00000008
+DATA winogradIdx_0_8_16_24_1_9_17_25_2_10_18_26_3_11_19_27<>+8(SB)/4, $0x00000010
+DATA winogradIdx_0_8_16_24_1_9_17_25_2_10_18_26_3_11_19_27<>+12(SB)/4, $0x00000018
+DATA winogradIdx_0_8_16_24_1_9_17_25_2_10_18_26_3_11_19_27<>+16(SB)/4, $0x00000001
+DATA winogradIdx_0_8_16_24_1_9_17_25_2_10_18_26_3_11_19_27<>+20(SB)/4, $0x00000009
+DATA winogradIdx_0_8_16_24_1_9_17_25_2_10_18_26_3_11_19_27<>+24(SB)/4, $0x00000011
+DATA winogradIdx_0_8_16_24_1_9_17_25_2_10_18_26_3_11_19_27<>+28(SB)/4, $0x00000019
+DATA winogradIdx_0_8_16_24_1_9_17_25_2_10_18_26_3_11_19_27<>+32(SB)/4, $0x00000002
+DATA winogradIdx_0_8_16_24_1_9_17_25_2_10_18_26_3_11_19_27<>+36(SB)/4, $0x0000000a
+DATA winogradIdx_0_8_16_24_1_9_17_25_2_10_18_26_3_11_19_27<>+40(SB)/4, $0x00000012
+DATA winogradIdx_0_8_16_24_1_9_17_25_2_10_18_26_3_11_19_27<>+44(SB)/4, $0x0000001a
+DATA winogradIdx_0_8_16_24_1_9_17_25_2_10_18_26_3_11_19_27<>+48(SB)/4, $0x00000003
+DATA winogradIdx_0_8_16_24_1_9_17_25_2_10_18_26_3_11_19_27<>+52(SB)/4, $0x0000000b
+DATA winogradIdx_0_8_16_24_1_9_17_25_2_10_18_26_3_11_19_27<>+56(SB)/4, $0x00000013
+DATA winogradIdx_0_8_16_24_1_9_17_25_2_10_18_26_3_11_19_27<>+60(SB)/4, $0x0000001b
+GLOBL winogradIdx_0_8_16_24_1_9_17_25_2_10_18_26_3_11_19_27<>(SB), RODATA|NOPTR, $64
+
+DATA winogradIdx_4_12_20_28_5_13_21_29_6_14_22_30_7_15_23_31<>+0(SB)/4, $0x00000004
+DATA winogradIdx_4_12_20_28_5_13_21_29_6_14_22_30_7_15_23_31<>+4(SB)/4, $0x0000000c
+DATA winogradIdx_4_12_20_28_5_13_21_29_6_14_22_30_7_15_23_31<>+8(SB)/4, $0x00000014
+DATA winogradIdx_4_12_20_28_5_13_21_29_6_14_22_30_7_15_23_31<>+12(SB)/4, $0x0000001c
+DATA winogradIdx_4_12_20_28_5_13_21_29_6_14_22_30_7_15_23_31<>+16(SB)/4, $0x00000005
+DATA winogradIdx_4_12_20_28_5_13_21_29_6_14_22_30_7_15_23_31<>+20(SB)/4, $0x0000000d
+DATA winogradIdx_4_12_20_28_5_13_21_29_6_14_22_30_7_15_23_31<>+24(SB)/4, $0x00000015
+DATA winogradIdx_4_12_20_28_5_13_21_29_6_14_22_30_7_15_23_31<>+28(SB)/4, $0x0000001d
+DATA winogradIdx_4_12_20_28_5_13_21_29_6_14_22_30_7_15_23_31<>+32(SB)/4, $0x00000006
+DATA winogradIdx_4_12_20_28_5_13_21_29_6_14_22_30_7_15_23_31<>+36(SB)/4, $0x0000000e
+DATA winogradIdx_4_12_20_28_5_13_21_29_6_14_22_30_7_15_23_31<>+40(SB)/4, $0x00000016
+DATA winogradIdx_4_12_20_28_5_13_21_29_6_14_22_30_7_15_23_31<>+44(SB)/4, $0x0000001e
+DATA winogradIdx_4_12_20_28_5_13_21_29_6_14_22_30_7_15_23_31<>+48(SB)/4, $0x00000007
+DATA winogradIdx_4_12_20_28_5_13_21_29_6_14_22_30_7_15_23_31<>+52(SB)/4, $0x0000000f
+DATA winogradIdx_4_12_20_28_5_13_21_29_6_14_22_30_7_15_23_31<>+56(SB)/4, $0x00000017
+DATA winogradIdx_4_12_20_28_5_13_21_29_6_14_22_30_7_15_23_31<>+60(SB)/4, $0x0000001f
+GLOBL winogradIdx_4_12_20_28_5_13_21_29_6_14_22_30_7_15_23_31<>(SB), RODATA|NOPTR, $64
+
+// func gradOutputF4GatherAVX512(dst *float32, dstStride int, lo *float32, hi *float32, rowStride int)
+// Requires: AVX, AVX512F
+TEXT ·gradOutputF4GatherAVX512(SB), $1536-40
+	MOVQ         dst+0(FP), AX
+	MOVQ         lo+16(FP), CX
+	MOVQ         hi+24(FP), DX
+	MOVQ         dstStride+8(FP), BX
+	MOVQ         rowStride+32(FP), SI
+	SHLQ         $0x02, BX
+	SHLQ         $0x02, SI
+	IMUL3Q       $0x06, BX, DI
+	VBROADCASTSS winogradConst40000000<>+0(SB), Z0
+	VBROADCASTSS winogradConst40800000<>+0(SB), Z1
+	VBROADCASTSS winogradConst41000000<>+0(SB), Z2
+	VPXORD       Z3, Z3, Z3
+	VMOVDQU32    winogradIdx_0_4_8_12_16_20_24_28_1_5_9_13_17_21_25_29<>+0(SB), Z3
+	VMOVDQU32    winogradIdx_2_6_10_14_18_22_26_30_3_7_11_15_19_23_27_31<>+0(SB), Z4
+	VMOVUPS      (CX), Z5
+	VPERMT2PS    64(CX), Z3, Z5
+	VMOVUPS      (DX), Z6
+	VPERMT2PS    64(DX), Z3, Z6
+	VSHUFF32X4   $0x44, Z6, Z5, Z7
+	VSHUFF32X4   $0xee, Z6, Z5, Z5
+	VMOVUPS      (CX), Z6
+	VPERMT2PS    64(CX), Z4, Z6
+	VMOVUPS      (DX), Z8
+	VPERMT2PS    64(DX), Z4, Z8
+	VSHUFF32X4   $0x44, Z8, Z6, Z9
+	VSHUFF32X4   $0xee, Z8, Z6, Z6
+	ADDQ         SI, CX
+	ADDQ         SI, DX
+	VMOVUPS      Z7, Z8
+	VMOVUPS      Z8, (SP)
+	VADDPS       Z5, Z7, Z8
+	VADDPS       Z9, Z8, Z8
+	VADDPS       Z6, Z8, Z8
+	VMOVUPS      Z8, 64(SP)
+	VSUBPS       Z5, Z7, Z8
+	VADDPS       Z9, Z8, Z8
+	VSUBPS       Z6, Z8, Z8
+	VMOVUPS      Z8, 128(SP)
+	VMOVUPS      Z7, Z8
+	VFMADD231PS  Z5, Z0, Z8
+	VFMADD231PS  Z9, Z1, Z8
+	VFMADD231PS  Z6, Z2, Z8
+	VMOVUPS      Z8, 192(SP)
+	VMOVUPS      Z7, Z7
+	VFNMADD231PS Z5, Z0, Z7
+	VFMADD231PS  Z9, Z1, Z7
+	VFNMADD231PS Z6, Z2, Z7
+	VMOVUPS      Z7, 256(SP)
+	VMOVUPS      Z6, Z5
+	VMOVUPS      Z5, 320(SP)
+	VMOVUPS      (CX), Z5
+	VPERMT2PS    64(CX), Z3, Z5
+	VMOVUPS      (DX), Z6
+	VPERMT2PS    64(DX), Z3, Z6
+	VSHUFF32X4   $0x44, Z6, Z5, Z7
+	VSHUFF32X4   $0xee, Z6, Z5, Z5
+	VMOVUPS      (CX), Z6
+	VPERMT2PS    64(CX), Z4, Z6
+	VMOVUPS      (DX), Z8
+	VPERMT2PS    64(DX), Z4, Z8
+	VSHUFF32X4   $0x44, Z8, Z6, Z9
+	VSHUFF32X4   $0xee, Z8, Z6, Z6
+	ADDQ         SI, CX
+	ADDQ         SI, DX
+	VMOVUPS      Z7, Z8
+	VMOVUPS      Z8, 384(SP)
+	VADDPS       Z5, Z7, Z8
+	VADDPS       Z9, Z8, Z8
+	VADDPS       Z6, Z8, Z8
+	VMOVUPS      Z8, 448(SP)
+	VSUBPS       Z5, Z7, Z8
+	VADDPS       Z9, Z8, Z8
+	VSUBPS       Z6, Z8, Z8
+	VMOVUPS      Z8, 512(SP)
+	VMOVUPS      Z7, Z8
+	VFMADD231PS  Z5, Z0, Z8
+	VFMADD231PS  Z9, Z1, Z8
+	VFMADD231PS  Z6, Z2, Z8
+	VMOVUPS      Z8, 576(SP)
+	VMOVUPS      Z7, Z7
+	VFNMADD231PS Z5, Z0, Z7
+	VFMADD231PS  Z9, Z1, Z7
+	VFNMADD231PS Z6, Z2, Z7
+	VMOVUPS      Z7, 640(SP)
+	VMOVUPS      Z6, Z5
+	VMOVUPS      Z5, 704(SP)
+	VMOVUPS      (CX), Z5
+	VPERMT2PS    64(CX), Z3, Z5
+	VMOVUPS      (DX), Z6
+	VPERMT2PS    64(DX), Z3, Z6
+	VSHUFF32X4   $0x44, Z6, Z5, Z7
+	VSHUFF32X4   $0xee, Z6, Z5, Z5
+	VMOVUPS      (CX), Z6
+	VPERMT2PS    64(CX), Z4, Z6
+	VMOVUPS      (DX), Z8
+	VPERMT2PS    64(DX), Z4, Z8
+	VSHUFF32X4   $0x44, Z8, Z6, Z9
+	VSHUFF32X4   $0xee, Z8, Z6, Z6
+	ADDQ         SI, CX
+	ADDQ         SI, DX
+	VMOVUPS      Z7, Z8
+	VMOVUPS      Z8, 768(SP)
+	VADDPS       Z5, Z7, Z8
+	VADDPS       Z9, Z8, Z8
+	VADDPS       Z6, Z8, Z8
+	VMOVUPS      Z8, 832(SP)
+	VSUBPS       Z5, Z7, Z8
+	VADDPS       Z9, Z8, Z8
+	VSUBPS       Z6, Z8, Z8
+	VMOVUPS      Z8, 896(SP)
+	VMOVUPS      Z7, Z8
+	VFMADD231PS  Z5, Z0, Z8
+	VFMADD231PS  Z9, Z1, Z8
+	VFMADD231PS  Z6, Z2, Z8
+	VMOVUPS      Z8, 960(SP)
+	VMOVUPS      Z7, Z7
+	VFNMADD231PS Z5, Z0, Z7
+	VFMADD231PS  Z9, Z1, Z7
+	VFNMADD231PS Z6, Z2, Z7
+	VMOVUPS      Z7, 1024(SP)
+	VMOVUPS      Z6, Z5
+	VMOVUPS      Z5, 1088(SP)
+	VMOVUPS      (CX), Z5
+	VPERMT2PS    64(CX), Z3, Z5
+	VMOVUPS      (DX), Z6
+	VPERMT2PS    64(DX), Z3, Z6
+	VSHUFF32X4   $0x44, Z6, Z5, Z3
+	VSHUFF32X4   $0xee, Z6, Z5, Z5
+	VMOVUPS      (CX), Z6
+	VPERMT2PS    64(CX), Z4, Z6
+	VMOVUPS      (DX), Z7
+	VPERMT2PS    64(DX), Z4, Z7
+	VSHUFF32X4   $0x44, Z7, Z6, Z4
+	VSHUFF32X4   $0xee, Z7, Z6, Z6
+	ADDQ         SI, CX
+	ADDQ         SI, DX
+	VMOVUPS      Z3, Z7
+	VMOVUPS      Z7, 1152(SP)
+	VADDPS       Z5, Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, 1216(SP)
+	VSUBPS       Z5, Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, 1280(SP)
+	VMOVUPS      Z3, Z7
+	VFMADD231PS  Z5, Z0, Z7
+	VFMADD231PS  Z4, Z1, Z7
+	VFMADD231PS  Z6, Z2, Z7
+	VMOVUPS      Z7, 1344(SP)
+	VMOVUPS      Z3, Z3
+	VFNMADD231PS Z5, Z0, Z3
+	VFMADD231PS  Z4, Z1, Z3
+	VFNMADD231PS Z6, Z2, Z3
+	VMOVUPS      Z3, 1408(SP)
+	VMOVUPS      Z6, Z3
+	VMOVUPS      Z3, 1472(SP)
+	VMOVUPS      (SP), Z3
+	VMOVUPS      384(SP), Z4
+	VMOVUPS      768(SP), Z5
+	VMOVUPS      1152(SP), Z6
+	VMOVUPS      Z3, Z7
+	MOVQ         AX, CX
+	VMOVUPS      Z7, (CX)
+	ADDQ         DI, CX
+	VADDPS       Z4, Z3, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (CX)
+	ADDQ         DI, CX
+	VSUBPS       Z4, Z3, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (CX)
+	ADDQ         DI, CX
+	VMOVUPS      Z3, Z7
+	VFMADD231PS  Z4, Z0, Z7
+	VFMADD231PS  Z5, Z1, Z7
+	VFMADD231PS  Z6, Z2, Z7
+	VMOVUPS      Z7, (CX)
+	ADDQ         DI, CX
+	VMOVUPS      Z3, Z3
+	VFNMADD231PS Z4, Z0, Z3
+	VFMADD231PS  Z5, Z1, Z3
+	VFNMADD231PS Z6, Z2, Z3
+	VMOVUPS      Z3, (CX)
+	ADDQ         DI, CX
+	VMOVUPS      Z6, Z3
+	VMOVUPS      Z3, (CX)
+	ADDQ         BX, AX
+	VMOVUPS      64(SP), Z3
+	VMOVUPS      448(SP), Z4
+	VMOVUPS      832(SP), Z5
+	VMOVUPS      1216(SP), Z6
+	VMOVUPS      Z3, Z7
+	MOVQ         AX, CX
+	VMOVUPS      Z7, (CX)
+	ADDQ         DI, CX
+	VADDPS       Z4, Z3, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (CX)
+	ADDQ         DI, CX
+	VSUBPS       Z4, Z3, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (CX)
+	ADDQ         DI, CX
+	VMOVUPS      Z3, Z7
+	VFMADD231PS  Z4, Z0, Z7
+	VFMADD231PS  Z5, Z1, Z7
+	VFMADD231PS  Z6, Z2, Z7
+	VMOVUPS      Z7, (CX)
+	ADDQ         DI, CX
+	VMOVUPS      Z3, Z3
+	VFNMADD231PS Z4, Z0, Z3
+	VFMADD231PS  Z5, Z1, Z3
+	VFNMADD231PS Z6, Z2, Z3
+	VMOVUPS      Z3, (CX)
+	ADDQ         DI, CX
+	VMOVUPS      Z6, Z3
+	VMOVUPS      Z3, (CX)
+	ADDQ         BX, AX
+	VMOVUPS      128(SP), Z3
+	VMOVUPS      512(SP), Z4
+	VMOVUPS      896(SP), Z5
+	VMOVUPS      1280(SP), Z6
+	VMOVUPS      Z3, Z7
+	MOVQ         AX, CX
+	VMOVUPS      Z7, (CX)
+	ADDQ         DI, CX
+	VADDPS       Z4, Z3, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (CX)
+	ADDQ         DI, CX
+	VSUBPS       Z4, Z3, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (CX)
+	ADDQ         DI, CX
+	VMOVUPS      Z3, Z7
+	VFMADD231PS  Z4, Z0, Z7
+	VFMADD231PS  Z5, Z1, Z7
+	VFMADD231PS  Z6, Z2, Z7
+	VMOVUPS      Z7, (CX)
+	ADDQ         DI, CX
+	VMOVUPS      Z3, Z3
+	VFNMADD231PS Z4, Z0, Z3
+	VFMADD231PS  Z5, Z1, Z3
+	VFNMADD231PS Z6, Z2, Z3
+	VMOVUPS      Z3, (CX)
+	ADDQ         DI, CX
+	VMOVUPS      Z6, Z3
+	VMOVUPS      Z3, (CX)
+	ADDQ         BX, AX
+	VMOVUPS      192(SP), Z3
+	VMOVUPS      576(SP), Z4
+	VMOVUPS      960(SP), Z5
+	VMOVUPS      1344(SP), Z6
+	VMOVUPS      Z3, Z7
+	MOVQ         AX, CX
+	VMOVUPS      Z7, (CX)
+	ADDQ         DI, CX
+	VADDPS       Z4, Z3, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (CX)
+	ADDQ         DI, CX
+	VSUBPS       Z4, Z3, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (CX)
+	ADDQ         DI, CX
+	VMOVUPS      Z3, Z7
+	VFMADD231PS  Z4, Z0, Z7
+	VFMADD231PS  Z5, Z1, Z7
+	VFMADD231PS  Z6, Z2, Z7
+	VMOVUPS      Z7, (CX)
+	ADDQ         DI, CX
+	VMOVUPS      Z3, Z3
+	VFNMADD231PS Z4, Z0, Z3
+	VFMADD231PS  Z5, Z1, Z3
+	VFNMADD231PS Z6, Z2, Z3
+	VMOVUPS      Z3, (CX)
+	ADDQ         DI, CX
+	VMOVUPS      Z6, Z3
+	VMOVUPS      Z3, (CX)
+	ADDQ         BX, AX
+	VMOVUPS      256(SP), Z3
+	VMOVUPS      640(SP), Z4
+	VMOVUPS      1024(SP), Z5
+	VMOVUPS      1408(SP), Z6
+	VMOVUPS      Z3, Z7
+	MOVQ         AX, CX
+	VMOVUPS      Z7, (CX)
+	ADDQ         DI, CX
+	VADDPS       Z4, Z3, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (CX)
+	ADDQ         DI, CX
+	VSUBPS       Z4, Z3, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (CX)
+	ADDQ         DI, CX
+	VMOVUPS      Z3, Z7
+	VFMADD231PS  Z4, Z0, Z7
+	VFMADD231PS  Z5, Z1, Z7
+	VFMADD231PS  Z6, Z2, Z7
+	VMOVUPS      Z7, (CX)
+	ADDQ         DI, CX
+	VMOVUPS      Z3, Z3
+	VFNMADD231PS Z4, Z0, Z3
+	VFMADD231PS  Z5, Z1, Z3
+	VFNMADD231PS Z6, Z2, Z3
+	VMOVUPS      Z3, (CX)
+	ADDQ         DI, CX
+	VMOVUPS      Z6, Z3
+	VMOVUPS      Z3, (CX)
+	ADDQ         BX, AX
+	VMOVUPS      320(SP), Z3
+	VMOVUPS      704(SP), Z4
+	VMOVUPS      1088(SP), Z5
+	VMOVUPS      1472(SP), Z6
+	VMOVUPS      Z3, Z7
+	MOVQ         AX, CX
+	VMOVUPS      Z7, (CX)
+	ADDQ         DI, CX
+	VADDPS       Z4, Z3, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (CX)
+	ADDQ         DI, CX
+	VSUBPS       Z4, Z3, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (CX)
+	ADDQ         DI, CX
+	VMOVUPS      Z3, Z7
+	VFMADD231PS  Z4, Z0, Z7
+	VFMADD231PS  Z5, Z1, Z7
+	VFMADD231PS  Z6, Z2, Z7
+	VMOVUPS      Z7, (CX)
+	ADDQ         DI, CX
+	VMOVUPS      Z3, Z3
+	VFNMADD231PS Z4, Z0, Z3
+	VFMADD231PS  Z5, Z1, Z3
+	VFNMADD231PS Z6, Z2, Z3
+	VMOVUPS      Z3, (CX)
+	ADDQ         DI, CX
+	VMOVUPS      Z6, Z0
+	VMOVUPS      Z0, (CX)
 	VZEROUPPER
 	RET

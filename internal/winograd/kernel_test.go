@@ -45,21 +45,28 @@ func checkKernel(t *testing.T, p *matrix, n int, rng *rand.Rand) {
 	want, got := nanBuffer(r*r*dstStride), nanBuffer(r*r*dstStride)
 	transformGo(p, want, dstStride, src[1:], srcStride, n)
 	transform(p, got, dstStride, src[1:], srcStride, n)
-	// The twin rounds each product before adding it and the kernels fuse them, so they may
-	// differ by a few ulps of the largest term: bound by ulps of Σ|P||X||P|ᵀ.
-	for i := 0; i < r*r; i++ {
-		for l := 0; l < dstStride; l++ {
-			g, w := got[i*dstStride+l], want[i*dstStride+l]
-			where := fmt.Sprintf("%s n=%d element %d lane %d", p.name, n, i, l)
+	compareLaneWise(t, fmt.Sprintf("%s n=%d", p.name, n), got, want, r*r, dstStride, n,
+		func(i, l int) float64 { return absSandwich(p, src[1:], srcStride, i/r, i%r, l) })
+}
+
+// compareLaneWise checks a kernel's lane-wise output got against its twin's want: elements
+// rows of stride floats, lanes n and up NaN guards that must survive. The twin rounds each
+// product before adding it and the kernels fuse them, so they may differ by a few ulps of the
+// largest term: the bound is ulps of scale(i, l) = Σ|P||X||P|ᵀ for element i of lane l.
+func compareLaneWise(t *testing.T, name string, got, want []float32, rows, stride, n int, scale func(i, l int) float64) {
+	t.Helper()
+	for i := 0; i < rows; i++ {
+		for l := 0; l < stride; l++ {
+			g, w := got[i*stride+l], want[i*stride+l]
+			where := fmt.Sprintf("%s element %d lane %d", name, i, l)
 			if l >= n {
 				if !math.IsNaN(float64(g)) {
 					t.Fatalf("%s: guard overwritten with %v", where, g)
 				}
 				continue
 			}
-			scale := absSandwich(p, src[1:], srcStride, i/r, i%r, l)
-			if d := math.Abs(float64(g) - float64(w)); !(d <= 1e-6*scale) {
-				t.Fatalf("%s: kernel %v, Go twin %v (scale %.3g)", where, g, w, scale)
+			if d := math.Abs(float64(g) - float64(w)); !(d <= 1e-6*scale(i, l)) {
+				t.Fatalf("%s: kernel %v, Go twin %v (scale %.3g)", where, g, w, scale(i, l))
 			}
 		}
 	}

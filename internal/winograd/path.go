@@ -16,6 +16,10 @@ type path struct {
 	level   cpu.Level
 	lanes   int // the vector width in float32s; n is a multiple of it
 	kernels map[*matrix]kernel
+	// gathers and scatters are the fused kernels of fused.go, by matrix (input and gradOutput,
+	// output); a path without them gathers into scratch.
+	gathers  map[*matrix]gatherKernel
+	scatters map[*matrix]scatterKernel
 }
 
 // genericPath runs transformGo alone.

@@ -143,3 +143,59 @@ func outputF4AVX2(dst *float32, dstStride int, src *float32, srcStride int, n in
 //
 //go:noescape
 func gradOutputF4AVX2(dst *float32, dstStride int, src *float32, srcStride int, n int)
+
+// inputF2GatherAVX512 is transformGo(inputF2, ...) on the 16 tiles whose 4x4 windows start at
+// lo + 2·l and hi + 2·l (l < 8) in an image of rows rowStride floats apart: lane l of
+// half h is X[k][q] = base_h[k*rowStride + q + 2·l], and for i, j < 4
+//
+//	dst[(i*4+j)*dstStride + l] = Σ_{k,q<4} inputF2[i][k] · X[k][q] · inputF2[j][q]
+//
+//go:noescape
+func inputF2GatherAVX512(dst *float32, dstStride int, lo *float32, hi *float32, rowStride int)
+
+// outputF2ScatterAVX512 is transformGo(outputF2, ...) on 16 lanes with the 2x2 results Y, plus bias, written
+// to an image of rows rowStride floats apart: for i, j < 2, lane l < 8 of half h,
+//
+//	base_h[i*rowStride + j + 2·l] = bias + Σ_{k,q<4} outputF2[i][k] · src[(k*4+q)*srcStride + l + 8h] · outputF2[j][q]
+//
+// with base_0 = lo and base_1 = hi.
+//
+//go:noescape
+func outputF2ScatterAVX512(lo *float32, hi *float32, rowStride int, src *float32, srcStride int, bias float32)
+
+// gradOutputF2GatherAVX512 is transformGo(gradOutputF2, ...) on the 16 tiles whose 2x2 windows start at
+// lo + 2·l and hi + 2·l (l < 8) in an image of rows rowStride floats apart: lane l of
+// half h is X[k][q] = base_h[k*rowStride + q + 2·l], and for i, j < 4
+//
+//	dst[(i*4+j)*dstStride + l] = Σ_{k,q<2} gradOutputF2[i][k] · X[k][q] · gradOutputF2[j][q]
+//
+//go:noescape
+func gradOutputF2GatherAVX512(dst *float32, dstStride int, lo *float32, hi *float32, rowStride int)
+
+// inputF4GatherAVX512 is transformGo(inputF4, ...) on the 16 tiles whose 6x6 windows start at
+// lo + 4·l and hi + 4·l (l < 8) in an image of rows rowStride floats apart: lane l of
+// half h is X[k][q] = base_h[k*rowStride + q + 4·l], and for i, j < 6
+//
+//	dst[(i*6+j)*dstStride + l] = Σ_{k,q<6} inputF4[i][k] · X[k][q] · inputF4[j][q]
+//
+//go:noescape
+func inputF4GatherAVX512(dst *float32, dstStride int, lo *float32, hi *float32, rowStride int)
+
+// outputF4ScatterAVX512 is transformGo(outputF4, ...) on 16 lanes with the 4x4 results Y, plus bias, written
+// to an image of rows rowStride floats apart: for i, j < 4, lane l < 8 of half h,
+//
+//	base_h[i*rowStride + j + 4·l] = bias + Σ_{k,q<6} outputF4[i][k] · src[(k*6+q)*srcStride + l + 8h] · outputF4[j][q]
+//
+// with base_0 = lo and base_1 = hi.
+//
+//go:noescape
+func outputF4ScatterAVX512(lo *float32, hi *float32, rowStride int, src *float32, srcStride int, bias float32)
+
+// gradOutputF4GatherAVX512 is transformGo(gradOutputF4, ...) on the 16 tiles whose 4x4 windows start at
+// lo + 4·l and hi + 4·l (l < 8) in an image of rows rowStride floats apart: lane l of
+// half h is X[k][q] = base_h[k*rowStride + q + 4·l], and for i, j < 6
+//
+//	dst[(i*6+j)*dstStride + l] = Σ_{k,q<4} gradOutputF4[i][k] · X[k][q] · gradOutputF4[j][q]
+//
+//go:noescape
+func gradOutputF4GatherAVX512(dst *float32, dstStride int, lo *float32, hi *float32, rowStride int)

@@ -252,12 +252,11 @@ func (g *geometry) forward(y, x, w []float32, swapped bool, bias []float32, ws [
 		parallelFor(g.workers, g.co, func(worker, lo, hi int) {
 			d := s.scratch[worker]
 			for o := lo; o < hi; o++ {
-				transform(g.tf.output, d, nb, s.mm[o*nb:], g.co*nb, nb)
 				b := float32(0)
 				if bias != nil {
 					b = bias[o]
 				}
-				g.scatterTiles(y, o, d, nb, b, t0, nb)
+				g.inverseTransformTiles(y, o, s.mm[o*nb:], g.co*nb, d, b, t0, nb)
 			}
 		})
 	}
@@ -301,8 +300,7 @@ func (g *geometry) transformInputs(s workspace, x []float32, t0, nb int) {
 	parallelFor(g.workers, g.ci, func(worker, lo, hi int) {
 		d := s.scratch[worker]
 		for c := lo; c < hi; c++ {
-			g.gatherTiles(d, nb, x, c, g.ci, g.h, g.w, g.a, g.pad, t0, nb)
-			transform(g.tf.input, s.v[c*nb:], g.ci*nb, d, nb, nb)
+			g.transformTiles(g.tf.input, s.v[c*nb:], g.ci*nb, d, x, c, g.ci, g.h, g.w, g.pad, t0, nb)
 		}
 	})
 }
@@ -317,8 +315,7 @@ func (g *geometry) weight(dw, dy, x []float32, ws []float32) {
 		parallelFor(g.workers, g.co, func(worker, lo, hi int) {
 			d := s.scratch[worker]
 			for o := lo; o < hi; o++ {
-				g.gatherTiles(d, nb, dy, o, g.co, g.oh, g.ow, g.m, 0, t0, nb)
-				transform(g.tf.gradOutput, s.mm[o*nb:], g.co*nb, d, nb, nb)
+				g.transformTiles(g.tf.gradOutput, s.mm[o*nb:], g.co*nb, d, dy, o, g.co, g.oh, g.ow, 0, t0, nb)
 			}
 		})
 		// S[k] (+)= mm[k]·V[k]ᵀ: (co×nb)·(nb×ci), summed over the blocks.
