@@ -34,3 +34,39 @@ func TestRunLock(t *testing.T) {
 		t.Errorf("training after the lock was released: %v", err)
 	}
 }
+
+// TestStaleTemporariesRemoved: the temporary files that a killed train leaves (a whole
+// checkpoint each) are removed when the run starts again; other files stay.
+func TestStaleTemporariesRemoved(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	writePNG(t, filepath.Join(data, "trainA", "a.png"), 32, 32, false)
+	writePNG(t, filepath.Join(data, "trainB", "b.png"), 32, 32, true)
+	run := filepath.Join(dir, "runs", "stale")
+	stale := []string{"checkpoints/.latest.safetensors.tmp-1234", "checkpoints/.epoch005.safetensors.tmp-99", ".loss.csv.tmp-7", "images/.epoch001_fake_B.png.tmp-5"}
+	kept := []string{"notes.txt", "checkpoints/.notes.tmp-1"}
+	for _, name := range append(stale, kept...) {
+		path := filepath.Join(run, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("left by kill -9"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := runTrain([]string{"-dataroot", data, "-runs", filepath.Join(dir, "runs"), "-name", "stale", "-ngf", "2", "-ndf", "2", "-blocks", "0",
+		"-load-size", "32", "-crop-size", "32", "-epochs", "1", "-decay-epochs", "0", "-quiet"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range stale {
+		if _, err := os.Stat(filepath.Join(run, filepath.FromSlash(name))); err == nil {
+			t.Errorf("%s is still there", name)
+		}
+	}
+	for _, name := range kept {
+		if _, err := os.Stat(filepath.Join(run, filepath.FromSlash(name))); err != nil {
+			t.Errorf("%s was removed: %v", name, err)
+		}
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/zebra-go/zebra/gpu"
+	"github.com/zebra-go/zebra/internal/atomicfile"
 	"github.com/zebra-go/zebra/models/cyclegan"
 )
 
@@ -99,6 +100,9 @@ func runTrain(args []string) error {
 		return err
 	}
 	defer release()
+	if err := removeStaleTemporaries(runDir); err != nil {
+		return err
+	}
 
 	var tr *cyclegan.Trainer
 	if tf.resume {
@@ -201,6 +205,25 @@ func runTrain(args []string) error {
 		return nil
 	}
 	fmt.Fprintf(os.Stderr, "done: %d epochs; report %s, checkpoint %s\n", tr.TotalEpochs(), filepath.Join(runDir, "index.html"), latest)
+	return nil
+}
+
+// removeStaleTemporaries removes what a killed train left of the files it writes atomically (a
+// whole checkpoint's worth for each save it was in). The run's lock says that nobody is writing
+// them now.
+func removeStaleTemporaries(runDir string) error {
+	var removed []string
+	for _, pattern := range []string{"options.json", "loss.csv", "loss.png", "index.html",
+		filepath.Join("checkpoints", "*.safetensors"), filepath.Join("images", "*.png")} {
+		r, err := atomicfile.RemoveStale(filepath.Join(runDir, pattern))
+		if err != nil {
+			return err
+		}
+		removed = append(removed, r...)
+	}
+	if len(removed) > 0 {
+		fmt.Fprintf(os.Stderr, "removed %d temporary files that an interrupted run left in %s\n", len(removed), runDir)
+	}
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -24,7 +25,7 @@ func Write(path string, perm os.FileMode, write func(w io.Writer) error) (err er
 	if dir == "" {
 		dir = "."
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	tmp, err := os.CreateTemp(dir, tempPrefix(base)+"*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -83,4 +84,36 @@ func syncDir(dir string) error {
 		return err
 	}
 	return nil
+}
+
+// tempPrefix is how the names of Write's temporary files for a target called base begin; a
+// random suffix follows.
+func tempPrefix(base string) string { return "." + base + ".tmp-" }
+
+// RemoveStale removes the temporary files that Write left for the targets matching pattern, a
+// path whose file name may hold filepath.Match wildcards ("runs/x/images/*.png"), and returns
+// the paths removed. Write removes its temporary file on every way out but one: its process
+// being killed (kill -9, a power cut, the out-of-memory killer), which leaves a
+// .<name>.tmp-* file as large as the target, a whole checkpoint.
+//
+// Call it only when no other process can be writing these targets (cyclegan train holds its
+// run folder's lock): a live Write's temporary file looks the same.
+func RemoveStale(pattern string) ([]string, error) {
+	dir, base := filepath.Split(pattern)
+	matches, err := filepath.Glob(filepath.Join(dir, tempPrefix(base)+"*"))
+	if err != nil {
+		return nil, fmt.Errorf("removing stale temporary files of %s: %w", pattern, err)
+	}
+	var removed []string
+	for _, m := range matches {
+		info, err := os.Lstat(m)
+		if err != nil || !info.Mode().IsRegular() { // gone already, or not one of ours
+			continue
+		}
+		if err := os.Remove(m); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, fmt.Errorf("removing stale temporary file: %w", err)
+		}
+		removed = append(removed, m)
+	}
+	return removed, nil
 }

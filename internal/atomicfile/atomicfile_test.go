@@ -152,3 +152,32 @@ func TestWriteSetsThePermissionsAskedFor(t *testing.T) {
 		}
 	}
 }
+
+// TestRemoveStale removes the temporary files of the targets a pattern names, as a killed Write
+// leaves them, and nothing else: not the targets, not other files' temporaries, not folders.
+func TestRemoveStale(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{".latest.safetensors.tmp-123", ".epoch005.safetensors.tmp-9", "latest.safetensors",
+		".options.json.tmp-1", "notes.txt", ".tmp-7"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, ".dir.safetensors.tmp-1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	removed, err := RemoveStale(filepath.Join(dir, "*.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(removed) != 2 {
+		t.Errorf("removed %q, want the two .safetensors temporaries", removed)
+	}
+	got := strings.Join(entries(t, dir), " ")
+	if want := ".dir.safetensors.tmp-1 .options.json.tmp-1 .tmp-7 latest.safetensors notes.txt"; got != want {
+		t.Errorf("left %s, want %s", got, want)
+	}
+	if removed, err := RemoveStale(filepath.Join(dir, "options.json")); err != nil || len(removed) != 1 {
+		t.Errorf("RemoveStale(options.json) removed %q (%v), want its one temporary", removed, err)
+	}
+}

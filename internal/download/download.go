@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/zebra-go/zebra/internal/filelock"
 )
 
 // DefaultBaseURL is where the CycleGAN authors publish the dataset archives, as
@@ -59,12 +61,23 @@ func Dataset(ctx context.Context, baseURL, name, destDir string, progress io.Wri
 	if err := os.MkdirAll(destDir, 0o755); err != nil {
 		return fmt.Errorf("download: cannot create the target folder: %w", err)
 	}
-	archive, err := os.CreateTemp(destDir, "."+name+".zip.part-*")
+	// A killed download leaves its partial archive (up to a gigabyte) and its unpacking folder
+	// behind; a live one holds a lock on each, which a dead one no longer does.
+	if err := removeUnlocked(filepath.Join(destDir, partPrefix(name)+"*")); err != nil {
+		return fmt.Errorf("download: %w", err)
+	}
+	if err := removeUnlocked(filepath.Join(destDir, unpackPrefix+"*")); err != nil {
+		return fmt.Errorf("download: %w", err)
+	}
+	archive, err := os.CreateTemp(destDir, partPrefix(name)+"*")
 	if err != nil {
 		return fmt.Errorf("download: cannot create a temporary file for %s.zip: %w", name, err)
 	}
 	defer os.Remove(archive.Name())
 	defer archive.Close()
+	if _, err := filelock.TryLock(archive); err != nil {
+		return fmt.Errorf("download: %w", err)
+	}
 
 	url := URL(baseURL, name)
 	size, err := fetch(ctx, url, archive, progress)
@@ -77,6 +90,36 @@ func Dataset(ctx context.Context, baseURL, name, destDir string, progress io.Wri
 	}
 	if progress != nil {
 		fmt.Fprintf(progress, "unpacked %d files from %s.zip into %s\n", files, name, destDir)
+	}
+	return nil
+}
+
+// partPrefix is how the name of dataset name's partial archive begins.
+func partPrefix(name string) string { return "." + name + ".zip.part-" }
+
+// removeUnlocked removes the files and folders matching pattern that no process holds a lock on:
+// those that a killed download left. Without locks it cannot tell, and removes nothing.
+func removeUnlocked(pattern string) error {
+	if !filelock.Supported {
+		return nil
+	}
+	matches, err := filepath.Glob(pattern)
+	if err != nil {
+		return err
+	}
+	for _, m := range matches {
+		f, err := os.Open(m)
+		if err != nil {
+			continue // gone already
+		}
+		free, err := filelock.TryLock(f)
+		f.Close()
+		if err != nil || !free {
+			continue // in use by a live download
+		}
+		if err := os.RemoveAll(m); err != nil {
+			return fmt.Errorf("removing what an interrupted download left: %w", err)
+		}
 	}
 	return nil
 }

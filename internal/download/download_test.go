@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/zebra-go/zebra/internal/filelock"
 )
 
 // entry is one file of a test archive; mode 0 means a regular 0644 file.
@@ -286,5 +288,38 @@ func TestNamesAndURL(t *testing.T) {
 	n[0] = "changed"
 	if Names()[0] == "changed" {
 		t.Error("Names returns the package's own slice")
+	}
+}
+
+// TestDatasetRemovesWhatAKilledDownloadLeft: the partial archive and the unpacking folder of a
+// download killed with -9 are removed by the next download; a partial archive that a live
+// download holds locked stays.
+func TestDatasetRemovesWhatAKilledDownloadLeft(t *testing.T) {
+	srv := newServer(t, map[string][]byte{"/mini.zip": makeZip(t, []entry{{name: "mini/trainA/a.jpg", body: "horse"}})})
+	dest := t.TempDir()
+	for _, name := range []string{".mini.zip.part-123", ".unpack-456/mini/trainA/a.jpg", ".horse2zebra.zip.part-1"} {
+		path := filepath.Join(dest, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("left by kill -9"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live, err := os.Create(filepath.Join(dest, ".mini.zip.part-789"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	if ok, err := filelock.TryLock(live); !ok || err != nil {
+		t.Fatalf("locking the live partial archive: %v, %v", ok, err)
+	}
+	if err := Dataset(context.Background(), srv.URL, "mini", dest, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(keys(tree(t, dest)), " ")
+	// Another dataset's partial archive is not this download's business.
+	if want := ".horse2zebra.zip.part-1 .mini.zip.part-789 mini/ mini/trainA/ mini/trainA/a.jpg"; got != want {
+		t.Errorf("after the download the folder holds %s, want %s", got, want)
 	}
 }

@@ -10,7 +10,12 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/zebra-go/zebra/internal/filelock"
 )
+
+// unpackPrefix is how the name of Unzip's temporary folder begins.
+const unpackPrefix = ".unpack-"
 
 // Limits that keep a hostile or broken archive from filling the disk. The official archives
 // hold JPEGs, which do not compress: horse2zebra is 111 MB packed and 116 MB unpacked.
@@ -47,11 +52,19 @@ func Unzip(ctx context.Context, r io.ReaderAt, size int64, destDir string) (file
 			return 0, fmt.Errorf("%s already exists; remove it first", target)
 		}
 	}
-	tmp, err := os.MkdirTemp(destDir, ".unpack-*")
+	tmp, err := os.MkdirTemp(destDir, unpackPrefix+"*")
 	if err != nil {
 		return 0, err
 	}
 	defer os.RemoveAll(tmp)
+	// Hold a lock on the folder while unpacking, so that Dataset can tell it from the folder
+	// of a killed Unzip.
+	if d, err := os.Open(tmp); err == nil {
+		defer d.Close()
+		if _, err := filelock.TryLock(d); err != nil {
+			return 0, err
+		}
+	}
 	for _, f := range zr.File {
 		if err := ctx.Err(); err != nil {
 			return files, err

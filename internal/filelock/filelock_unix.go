@@ -10,6 +10,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// Supported reports whether TryLock really locks on this system.
+const Supported = true
+
 // TryLock takes an exclusive lock on f without waiting. It returns false when another open file
 // (of this process or another) holds one. Closing f releases the lock.
 func TryLock(f *os.File) (bool, error) {
