@@ -153,18 +153,23 @@ func winogradTile(g ConvGeom, cout int, dt DType) winograd.Tile {
 	if g.OH != g.H+2*g.PadH-2 || g.OW != g.W+2*g.PadW-2 {
 		return 0
 	}
-	if algo == ConvWinograd {
+	switch algo {
+	case ConvWinograd:
+		return winograd.F2
+	case ConvWinograd4:
 		return winograd.F4
 	}
 	return autoTile(g, cout)
 }
 
-// autoTile is ConvAuto's choice for a convolution that Winograd can compute.
+// autoTile is ConvAuto's choice for a convolution that Winograd can compute: F(2×2, 3×3) or
+// direct, never F(4×4, 3×3), whose float32 error is several times PyTorch's (see
+// ConvWinograd4).
 func autoTile(g ConvGeom, cout int) winograd.Tile {
 	if g.C < 32 || cout < 32 || g.OH*g.OW < 64 {
 		return 0
 	}
-	return winograd.F4
+	return winograd.F2
 }
 
 // winogradWorkspace returns a float32 buffer of n elements from the CPU pool: the transformed

@@ -31,7 +31,7 @@ func runDevices(args []string) error {
 	if note := cpu.Note(); note != "" {
 		fmt.Printf("          note: %s\n", note)
 	}
-	fmt.Printf("          convolutions %s (%s=auto|direct|winograd)\n", tensor.ConvAlgorithmSetting(), tensor.ConvEnvVar)
+	fmt.Printf("          convolutions %s (%s=auto|direct|winograd|winograd4)\n", tensor.ConvAlgorithmSetting(), tensor.ConvEnvVar)
 	if note := tensor.ConvNote(); note != "" {
 		fmt.Printf("          note: %s\n", note)
 	}

@@ -298,7 +298,7 @@ func testConvolver(h *harness) {
 	tl := h.pick(tol{rtol: 1e-5}, tol{rtol: 1e-13})
 	geoms := append(convGeoms(), tensor.NewConvGeom(2, 17, 11, 13, 3, 3, 1, 1, 0, 0, 1, 1),
 		tensor.NewConvGeom(1, 32, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1), tensor.NewConvGeom(1, 9, 6, 5, 3, 3, 1, 1, 2, 2, 1, 1))
-	for _, algo := range []tensor.ConvAlgorithm{tensor.ConvAuto, tensor.ConvDirect, tensor.ConvWinograd} {
+	for _, algo := range []tensor.ConvAlgorithm{tensor.ConvAuto, tensor.ConvDirect, tensor.ConvWinograd, tensor.ConvWinograd4} {
 		saved := tensor.SetConvAlgorithm(algo)
 		for i, g := range geoms {
 			if g.N == 0 {
