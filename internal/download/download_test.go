@@ -323,3 +323,23 @@ func TestDatasetRemovesWhatAKilledDownloadLeft(t *testing.T) {
 		t.Errorf("after the download the folder holds %s, want %s", got, want)
 	}
 }
+
+// TestUnzipRefusesManySmallBombs: entries that each stay under the per-entry ratio floor (1 MiB
+// of zeros, about 1 KB packed) still add up to a bomb: 300 of them made a 347 KB archive that
+// unpacked to 301 MB. The whole archive's ratio is bounded too, before anything is written.
+func TestUnzipRefusesManySmallBombs(t *testing.T) {
+	var entries []entry
+	zeros := string(make([]byte, 1<<20))
+	for i := range 40 {
+		entries = append(entries, entry{name: "mini/z" + strconv.Itoa(i) + ".jpg", body: zeros})
+	}
+	archive := makeZip(t, entries)
+	dest := t.TempDir()
+	_, err := Unzip(context.Background(), bytes.NewReader(archive), int64(len(archive)), dest)
+	if err == nil || !strings.Contains(err.Error(), "zip bomb") {
+		t.Errorf("%d bytes that unpack to 40 MiB: err = %v, want a refused zip bomb", len(archive), err)
+	}
+	if left := tree(t, dest); len(left) != 0 {
+		t.Errorf("left %d files behind", len(left))
+	}
+}
