@@ -40,7 +40,7 @@ demo:
 	$(GO) run ./cmd/cyclegan translate -checkpoint runs/demo/checkpoints/latest.safetensors \
 		-out runs/demo/translated data/demo/horse2zebra/testA
 
-# Regenerate the assembly of internal/gemm and internal/vec from their avo generators in _asm/
+# Regenerate the assembly of internal/gemm, internal/vec and internal/winograd from their avo generators in _asm/
 # (a module of its own, so that avo is not a dependency of zebra). The output is committed.
 asm:
 	cd _asm && $(GO) generate ./...
