@@ -39,8 +39,13 @@ var (
 	passKeys  = [numPasses]string{"forward_ms", "input_grad_ms", "weight_grad_ms"}
 )
 
-// The algorithms compared, in the order of the table's columns.
-var convAlgorithms = []tensor.ConvAlgorithm{tensor.ConvDirect, tensor.ConvWinograd}
+// The algorithms compared, in the order of the table's columns, with the columns' labels:
+// direct, then Winograd F(2×2, 3×3) (ConvAuto's choice where it pays) and F(4×4, 3×3), which
+// time only the layers Winograd applies to.
+var (
+	convAlgorithms = []tensor.ConvAlgorithm{tensor.ConvDirect, tensor.ConvWinograd, tensor.ConvWinograd4}
+	convLabels     = []string{"direct", "F2", "F4"}
+)
 
 // benchConv is one distinct convolution of the networks with random operands in the shapes of
 // its geometry g: x [N, C, H, W], y [N, Cout, OH, OW], w [Cout, C, KH, KW]. A Conv2d's passes are
@@ -79,7 +84,7 @@ func (c *benchConv) run(p int) {
 	tensor.Release(out)
 }
 
-// winogradApplies reports whether ConvWinograd can change how the layer runs: F(4×4, 3×3) takes
+// winogradApplies reports whether ConvWinograd(4) can change how the layer runs: Winograd takes
 // float32 3×3 convolutions at stride 1 and dilation 1 with one padding of at most 2 on every side
 // and all the output positions the formula gives (tensor's ConvWinograd), and each pass of such a
 // convolution is one again (the input gradient is the convolution of the gradient with padding
@@ -220,12 +225,12 @@ func runConvBench(args []string) error {
 		var ks []sampleKey
 		for ci, c := range convs {
 			for p := range numPasses {
-				algs := []int{0, 1}
-				if alternate {
-					algs = []int{1, 0}
-				}
-				for _, a := range algs {
-					if convAlgorithms[a] != tensor.ConvWinograd || c.winogradApplies() {
+				for i := range convAlgorithms {
+					a := i
+					if alternate {
+						a = len(convAlgorithms) - 1 - i
+					}
+					if convAlgorithms[a] == tensor.ConvDirect || c.winogradApplies() {
 						ks = append(ks, sampleKey{ci, p, a})
 					}
 				}
@@ -253,14 +258,21 @@ func runConvBench(args []string) error {
 			times[k] = append(times[k], sample(k, reps[k]).Seconds()*1e3/float64(reps[k]))
 		}
 	}
-	fmt.Printf("float32, batch 1, %dx%d input: median of %d rounds (%.1f s), each timing every pass under direct and winograd in turn,\n"+
-		"the first of the two alternating; a sample repeats a pass for at least %v. n: times a training step runs the pass.\n"+
-		"GF/s: direct-equivalent FLOPs 2*N*Cout*Cin*KH*KW*OH*OW per pass over the time; winograd only where it applies (3x3, stride 1).\n\n",
+	fmt.Printf("float32, batch 1, %dx%d input: median of %d rounds (%.1f s), each timing every pass under direct, Winograd F(2x2,3x3) and\n"+
+		"F(4x4,3x3) in turn, the order reversed every other round; a sample repeats a pass for at least %v. n: times a training step\n"+
+		"runs the pass. GF/s: direct-equivalent FLOPs 2*N*Cout*Cin*KH*KW*OH*OW per pass over the time; Winograd only where it applies\n"+
+		"(3x3, stride 1). auto runs F2 where it measured faster than direct; F4 rounds 5-7x more than PyTorch (see README).\n\n",
 		*size, *size, *rounds, time.Since(start).Seconds(), *minTime)
 
-	fmt.Printf("%-28s %-28s %-11s %4s %10s %6s %10s %6s", "layer", "geometry", "pass", "n", "direct ms", "GF/s", "wino ms", "GF/s")
+	fmt.Printf("%-28s %-28s %-11s %4s", "layer", "geometry", "pass", "n")
+	for _, l := range convLabels {
+		fmt.Printf(" %10s %6s", l+" ms", "GF/s")
+	}
 	if torch != nil {
-		fmt.Printf(" %10s %6s %8s %8s", "torch ms", "GF/s", "dir/pt", "wino/pt")
+		fmt.Printf(" %10s %6s", "torch ms", "GF/s")
+		for _, l := range convLabels {
+			fmt.Printf(" %8s", l+"/pt")
+		}
 	}
 	fmt.Println()
 	cell := func(ms, flops float64) string {
@@ -275,8 +287,10 @@ func runConvBench(args []string) error {
 		}
 		return fmt.Sprintf(" %8.2f", a/b)
 	}
-	// Per-step totals in ms: direct, winograd where it applies (direct elsewhere), PyTorch
-	var totalDirect, totalWino, totalTorch float64
+	// Per-step totals in ms for each algorithm (Winograd's taking direct's time where it does not
+	// apply), and PyTorch's.
+	totals := make([]float64, len(convAlgorithms))
+	var totalTorch float64
 	torchComplete := torch != nil
 	for ci, c := range convs {
 		flops := 2 * float64(c.MACs())
@@ -285,38 +299,50 @@ func runConvBench(args []string) error {
 			name = fmt.Sprintf("%s x%d", name, c.copies)
 		}
 		for p := range numPasses {
-			direct := median(times[sampleKey{ci, p, 0}])
-			var wino float64 // 0: not timed
-			if ts := times[sampleKey{ci, p, 1}]; len(ts) > 0 {
-				wino = median(ts)
+			ms := make([]float64, len(convAlgorithms)) // 0: not timed
+			for a := range convAlgorithms {
+				if ts := times[sampleKey{ci, p, a}]; len(ts) > 0 {
+					ms[a] = median(ts)
+				}
 			}
 			n := float64(c.perStep[p])
-			totalDirect += n * direct
-			totalWino += n * cmp.Or(wino, direct)
-			fmt.Printf("%-28s %-28s %-11s %4d%s%s", name, c.describe(), passNames[p], c.perStep[p], cell(direct, flops), cell(wino, flops))
+			fmt.Printf("%-28s %-28s %-11s %4d", name, c.describe(), passNames[p], c.perStep[p])
+			for a := range convAlgorithms {
+				totals[a] += n * cmp.Or(ms[a], ms[0])
+				fmt.Print(cell(ms[a], flops))
+			}
 			if torch != nil {
 				pt := torch.Layers[c.Name][passKeys[p]]
 				if pt == 0 {
 					torchComplete = false
 				}
 				totalTorch += n * pt
-				fmt.Printf("%s%s%s", cell(pt, flops), ratio(direct, pt), ratio(wino, pt))
+				fmt.Print(cell(pt, flops))
+				for a := range convAlgorithms {
+					fmt.Print(ratio(ms[a], pt))
+				}
 			}
 			fmt.Println()
 			name = ""
 		}
 	}
 	seconds := func(ms float64) string { return fmt.Sprintf(" %10s %6s", fmt.Sprintf("%.2f s", ms/1e3), "") }
-	fmt.Printf("%-28s %-28s %-11s %4s%s%s", "per training step", "(sum of n x time)", "", "", seconds(totalDirect), seconds(totalWino))
+	fmt.Printf("%-28s %-28s %-11s %4s", "per training step", "(sum of n x time)", "", "")
+	for _, t := range totals {
+		fmt.Print(seconds(t))
+	}
 	if torch != nil {
 		if torchComplete {
-			fmt.Printf("%s%s%s", seconds(totalTorch), ratio(totalDirect, totalTorch), ratio(totalWino, totalTorch))
+			fmt.Print(seconds(totalTorch))
+			for _, t := range totals {
+				fmt.Print(ratio(t, totalTorch))
+			}
 		} else {
 			fmt.Printf(" %10s (PyTorch's file lacks some layers)", "-")
 		}
 	}
 	fmt.Println()
-	fmt.Printf("The winograd total takes direct's time where winograd does not apply.\n")
+	fmt.Printf("The Winograd totals take direct's time where Winograd does not apply.\n")
 	return nil
 }
 
