@@ -13,23 +13,24 @@ import (
 // scripts/golden/precision.py measured them (testdata/precision_64.json; see ComparePrecision for
 // which figures). The weights are zebra's draw, not PyTorch's: the yardstick is how much float32
 // loses, not the values. It runs under ConvDirect and under ConvAuto, the default, which takes
-// Winograd F(4x4, 3x3) for the residual blocks' 3x3 convolutions.
+// Winograd F(2x2, 3x3) for the residual blocks' 3x3 convolutions. ConvWinograd4, F(4x4, 3x3),
+// rounds more and is not the default; it is held to winograd4Factor, its documented bound.
 //
 // Measured on a Zen 4 (AVX-512), zebra seed 1 against PyTorch seed 0, relative L2 errors
 // (same-branch: against a float64 run that takes float32's ReLU branches):
 //
-//	                          PyTorch   zebra direct   zebra auto (Winograd F4)
-//	G output                  1.43e-6   1.66e-6        9.59e-6
-//	D output                  3.99e-6   3.60e-6        1.95e-5
-//	same-branch G grads       3.58e-6   3.78e-6        2.07e-5
-//	same-branch D grads       2.92e-6   3.05e-6        1.68e-5
-//	same-branch worst G       3.96e-6   4.80e-6        2.59e-5
-//	same-branch worst D       3.93e-6   4.35e-6        2.41e-5
-//	ReLU flips                0         0              2
-//	plain G grads (flips)     3.58e-6   3.78e-6        9.2e-4
+//	                          PyTorch   zebra direct   auto (F2)   winograd4 (F4)
+//	G output                  1.43e-6   1.66e-6        2.04e-6     9.59e-6
+//	D output                  3.99e-6   3.60e-6        3.24e-6     1.95e-5
+//	same-branch G grads       3.58e-6   3.78e-6        3.57e-6     2.07e-5
+//	same-branch D grads       2.92e-6   3.05e-6        3.14e-6     1.68e-5
+//	same-branch worst G       3.96e-6   4.80e-6        4.05e-6     2.59e-5
+//	same-branch worst D       3.93e-6   4.35e-6        4.49e-6     2.41e-5
+//	ReLU flips                0         0              0           2
+//	plain G grads (flips)     3.58e-6   3.78e-6        3.57e-6     9.2e-4
 //
-// Direct is within 1.25x of PyTorch everywhere; Winograd F(4x4, 3x3) loses 5-7x more than
-// PyTorch's convolutions, and the auto subtest fails on it (December 2026).
+// Direct and F(2x2) are within 1.45x of PyTorch everywhere; F(4x4, 3x3) loses 5-7x more than
+// PyTorch's convolutions (December 2026), which is what Winograd F(4x4) costs in float32.
 func TestFloat32PrecisionAgainstPyTorch(t *testing.T) {
 	if testing.Short() {
 		t.Skip("about 10 s of CPU: full-width networks in float32 and float64, twice")
@@ -38,20 +39,29 @@ func TestFloat32PrecisionAgainstPyTorch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, algo := range []tensor.ConvAlgorithm{tensor.ConvDirect, tensor.ConvAuto} {
+	for _, algo := range []tensor.ConvAlgorithm{tensor.ConvDirect, tensor.ConvAuto, tensor.ConvWinograd4} {
+		factor := PrecisionFactor
+		if algo == tensor.ConvWinograd4 {
+			factor = winograd4Factor
+		}
 		t.Run(algo.String(), func(t *testing.T) {
 			defer tensor.SetConvAlgorithm(tensor.SetConvAlgorithm(algo))
 			const seed = 1
 			zebra := MeasurePrecision(pytorch.Size, pytorch.NGF, pytorch.Blocks, pytorch.NDF, seed)
 			t.Logf("ReLU flips: zebra %d, PyTorch %d; plain float64 reference (not compared: decided by the flips): G grads zebra %.3g PyTorch %.3g, D grads zebra %.3g PyTorch %.3g",
 				zebra.ReLUFlips, pytorch.ReLUFlips, zebra.Errors.GGrad, pytorch.Errors.GGrad, zebra.Errors.DGrad, pytorch.Errors.DGrad)
-			for _, c := range ComparePrecision(zebra, pytorch, PrecisionFactor) {
+			for _, c := range ComparePrecision(zebra, pytorch, float64(factor)) {
 				t.Logf("%-32s zebra %.3g  PyTorch %.3g  limit %.3g", c.Name, c.Zebra, c.PyTorch, c.Limit)
 				if !c.OK() {
-					t.Errorf("%s: float32 relative L2 error %.3g is more than %dx PyTorch's %.3g (convolutions %s: the residual blocks run Winograd F(4x4, 3x3) unless direct)",
-						c.Name, c.Zebra, PrecisionFactor, c.PyTorch, algo)
+					t.Errorf("%s: float32 relative L2 error %.3g is more than %dx PyTorch's %.3g (convolutions %s)",
+						c.Name, c.Zebra, factor, c.PyTorch, algo)
 				}
 			}
 		})
 	}
 }
+
+// winograd4Factor bounds ConvWinograd4's errors against PyTorch's: the README promises 5-7x
+// (measured 5.1-7.3x above); 10 leaves room for another draw of the weights without hiding a
+// transform that rounds twice as badly.
+const winograd4Factor = 10
