@@ -78,7 +78,7 @@ func checkIm2colGemm(g GemmArgs, x Storage, offX int, geom ConvGeom) {
 // columns formed inside the GEMM (GemmIm2col), or, for a 1×1 stride-1 convolution, the image
 // itself as the columns.
 func (c cpuBackend) ConvForward(y, x, w, bias Storage, g ConvGeom, cout int) {
-	if t := winogradTile(g, cout, y.DType()); t != 0 {
+	if t := winogradTile(g, cout, y.DType(), false); t != 0 {
 		ws := winogradWorkspace(winograd.ConvWorkspace(t, g.N, g.C, g.H, g.W, cout, g.PadH))
 		var b []float32
 		if bias != nil {
@@ -108,7 +108,7 @@ func (c cpuBackend) ConvForward(y, x, w, bias Storage, g ConvGeom, cout int) {
 // ConvInput implements Convolver. The direct input gradient builds Wᵀ·dy and folds it with
 // Col2im: forming it inside a GEMM would need a GEMM that scatters its output.
 func (c cpuBackend) ConvInput(dx, dy, w Storage, g ConvGeom, cout int) {
-	if t := winogradTile(g, cout, dx.DType()); t != 0 {
+	if t := winogradTile(g, cout, dx.DType(), true); t != 0 {
 		ws := winogradWorkspace(winograd.ConvInputWorkspace(t, g.N, g.C, g.H, g.W, cout, g.PadH))
 		winograd.ConvInput(t, cpuData[float32](dx), cpuData[float32](dy), cpuData[float32](w), g.N, g.C, g.H, g.W, cout, g.PadH, CPUFloat32s(ws))
 		Release(ws)
@@ -120,7 +120,7 @@ func (c cpuBackend) ConvInput(dx, dy, w Storage, g ConvGeom, cout int) {
 // ConvWeight implements Convolver: dW = Σ_n dy_n · cols_nᵀ with the columns formed inside the
 // GEMM, one image at a time.
 func (c cpuBackend) ConvWeight(dw, dy, x Storage, g ConvGeom, cout int) {
-	if t := winogradTile(g, cout, dw.DType()); t != 0 {
+	if t := winogradTile(g, cout, dw.DType(), false); t != 0 {
 		ws := winogradWorkspace(winograd.ConvWeightWorkspace(t, g.N, g.C, g.H, g.W, cout, g.PadH))
 		winograd.ConvWeight(t, cpuData[float32](dw), cpuData[float32](dy), cpuData[float32](x), g.N, g.C, g.H, g.W, cout, g.PadH, CPUFloat32s(ws))
 		Release(ws)
@@ -143,7 +143,7 @@ func (c cpuBackend) ConvWeight(dw, dy, x Storage, g ConvGeom, cout int) {
 // with on the CPU, or 0 for the direct path. Winograd applies to float32 3×3 kernels at stride 1
 // and dilation 1 with a padding of at most 2 (float64 always runs direct, so that GradCheck
 // compares exact sums). Under ConvAuto it is taken where it measured faster (see autoTile).
-func winogradTile(g ConvGeom, cout int, dt DType) winograd.Tile {
+func winogradTile(g ConvGeom, cout int, dt DType, inputGradient bool) winograd.Tile {
 	algo := ConvAlgorithmSetting()
 	if algo == ConvDirect || dt != Float32 || g.KH != 3 || g.KW != 3 || g.StrideH != 1 || g.StrideW != 1 ||
 		g.DilH != 1 || g.DilW != 1 || g.PadH != g.PadW || g.PadH > 2 || g.N == 0 {
@@ -159,14 +159,40 @@ func winogradTile(g ConvGeom, cout int, dt DType) winograd.Tile {
 	case ConvWinograd4:
 		return winograd.F4
 	}
-	return autoTile(g, cout)
+	return autoTile(g, cout, inputGradient)
 }
 
 // autoTile is ConvAuto's choice for a convolution that Winograd can compute: F(2×2, 3×3) or
 // direct, never F(4×4, 3×3), whose float32 error is several times PyTorch's (see
-// ConvWinograd4).
-func autoTile(g ConvGeom, cout int) winograd.Tile {
+// ConvWinograd4). inputGradient says the pass is ConvInput, whose direct path (Wᵀ·dy, then
+// col2im) Winograd beats on fewer shapes.
+//
+// TestTuneConvCrossover (conv_tune_test.go) measured F2 against direct for C = Cout channels at
+// output sizes 16, 32 and 64 (pad 0, batch 1; AMD EPYC Zen 4, 2 threads, shared machine: each
+// time the best of 7 runs of best-of-5 interleaved rounds), as direct time / F2 time:
+//
+//	C           16x16  32x32  64x64   (Conv / ConvWeight)     ConvInput 16, 32, 64
+//	 32          1.62   1.29   0.88  /  1.78  1.14  0.81      0.74  0.69  0.57
+//	 64          1.23   0.99   0.89  /  1.18  0.97  0.85      0.61  0.67  0.67
+//	128          0.93   0.92   1.19  /  0.91  0.88  1.18      0.54  0.59  0.77
+//	256          0.94   1.18   1.66  /  0.88  1.13  1.51      0.51  0.87  1.20
+//
+// Direct runs its GEMM poorly at small sizes (35-70 GFLOP/s at 32-64 channels and 16x16, against
+// 190 at 256 channels and 64x64), which is where the narrow layers' F2 wins; the wide layers win
+// once the images are large. Shapes outside the table take the rule of their nearest cells.
+func autoTile(g ConvGeom, cout int, inputGradient bool) winograd.Tile {
 	if g.C < 32 || cout < 32 || g.OH*g.OW < 64 {
+		return 0
+	}
+	channels, pixels := min(g.C, cout), g.OH*g.OW
+	var wins bool
+	if inputGradient {
+		wins = channels >= 256 && pixels >= 64*64
+	} else {
+		wins = (channels <= 64 && pixels <= 16*16) || (channels >= 128 && pixels >= 64*64) ||
+			(channels >= 256 && pixels >= 32*32)
+	}
+	if !wins {
 		return 0
 	}
 	return winograd.F2

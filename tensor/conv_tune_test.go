@@ -1,0 +1,95 @@
+package tensor
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"testing"
+	"time"
+)
+
+// TestTuneConvCrossover measures where Winograd pays, pass by pass, against the direct
+// implicit-GEMM path: 3×3 stride-1 convolutions of C = Cout channels at output sizes 16, 32
+// and 64 (pad 0 on an input 2 larger, as after CycleGAN's explicit reflection pads), batch 1.
+// All three run through Conv2d, Conv2dInput and Conv2dWeight under SetConvAlgorithm: ConvDirect,
+// ConvWinograd (F2) and ConvWinograd4 (F4). They run interleaved, best of 5 rounds of enough repetitions to last a few ms each, so
+// that a shared machine's noise hits them alike. It prints one line per shape and pass, with
+// autoTile's choice, and skips unless ZEBRA_TUNE=1 (go test ./tensor -run TuneConvCrossover -v).
+func TestTuneConvCrossover(t *testing.T) {
+	if testing.Short() || os.Getenv("ZEBRA_TUNE") != "1" {
+		t.Skip("tuning experiment: set ZEBRA_TUNE=1")
+	}
+	saved := SetConvAlgorithm(ConvAuto)
+	defer SetConvAlgorithm(saved)
+	rng := rand.New(rand.NewPCG(1, 2))
+	randn := func(shape ...int) *Tensor {
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+		return FromFloat32(v, shape...)
+	}
+	passes := []string{"Conv", "ConvInput", "ConvWeight"}
+	for _, c := range []int{32, 64, 128, 256} {
+		for _, out := range []int{16, 32, 64} {
+			g := NewConvGeom(1, c, out+2, out+2, 3, 3, 1, 1, 0, 0, 1, 1)
+			x, w, dy := randn(1, c, out+2, out+2), randn(c, c, 3, 3), randn(1, c, out, out)
+			flops := 2 * float64(c) * float64(c) * 9 * float64(out*out)
+			for p, name := range passes {
+				tensorPass := func(algo ConvAlgorithm) func() {
+					return func() {
+						SetConvAlgorithm(algo)
+						var r *Tensor
+						switch p {
+						case 0:
+							r = Conv2d(x, w, nil, g)
+						case 1:
+							r = Conv2dInput(dy, w, g)
+						default:
+							r = Conv2dWeight(dy, x, g)
+						}
+						Release(r)
+					}
+				}
+				fs := []func(){tensorPass(ConvDirect), tensorPass(ConvWinograd), tensorPass(ConvWinograd4)}
+				best := interleaveConv(fs)
+				pick := "direct"
+				if tile := autoTile(g, c, p == 1); tile != 0 {
+					pick = fmt.Sprintf("F%d", tile)
+				}
+				t.Logf("C=%3d %2dx%-2d %-10s direct %7.3f ms (%5.1f GFLOP/s)  F2 %7.3f ms (%.2fx)  F4 %7.3f ms (%.2fx)  auto %s",
+					c, out, out, name, best[0]*1e3, flops/best[0]/1e9,
+					best[1]*1e3, best[0]/best[1], best[2]*1e3, best[0]/best[2], pick)
+			}
+		}
+	}
+}
+
+// interleaveConv runs fs round-robin, 5 rounds after a warm-up, each call repeated so that it
+// lasts about 5 ms, and returns each one's best time per call in seconds.
+func interleaveConv(fs []func()) []float64 {
+	reps := make([]int, len(fs))
+	for i, f := range fs {
+		start := time.Now()
+		f()
+		reps[i] = max(1, int(5*time.Millisecond/max(time.Since(start), time.Microsecond)))
+	}
+	best := make([]float64, len(fs))
+	for r := 0; r < 5; r++ {
+		for i, f := range fs {
+			start := time.Now()
+			for range reps[i] {
+				f()
+			}
+			s := time.Since(start).Seconds() / float64(reps[i])
+			if best[i] == 0 || s < best[i] {
+				best[i] = s
+			}
+		}
+	}
+	return best
+}
