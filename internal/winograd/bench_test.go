@@ -159,7 +159,7 @@ func TestTuneBlockTiles(t *testing.T) {
 
 // TestTuneFused prints interleaved timings of each pass with and without the fused gather and
 // scatter kernels (the active path with its gathers and scatters taken away), on the CycleGAN
-// layers and the demo's. It skips unless ZEBRA_TUNE=1 or the path has no fused kernels.
+// layers, the demo's and a padding-1 layer. It skips unless ZEBRA_TUNE=1 or the path has no fused kernels.
 func TestTuneFused(t *testing.T) {
 	skipUnlessTuning(t)
 	fused := active
@@ -169,7 +169,8 @@ func TestTuneFused(t *testing.T) {
 	unfused := *fused
 	unfused.gathers, unfused.scatters = nil, nil
 	defer func() { active = fused }()
-	for _, g := range []shape{cycleGAN, {1, 256, 34, 34, 256, 0}, {1, 64, 18, 18, 64, 0}} {
+	// The last is a padding-1 layer, whose input planes take the padded copy.
+	for _, g := range []shape{cycleGAN, {1, 256, 34, 34, 256, 0}, {1, 64, 18, 18, 64, 0}, {1, 128, 32, 32, 128, 1}} {
 		for p := passConv; p <= passWeight; p++ {
 			for _, tile := range []Tile{F2, F4} {
 				f := g.run(p, tile)

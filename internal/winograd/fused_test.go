@@ -118,8 +118,8 @@ func checkScatter(t *testing.T, p *matrix, pl placement, rng *rand.Rand) {
 }
 
 // TestFusedRunsCoverInteriorLayers checks that the fused kernels do take the tiles of the
-// layers they are for: every tile of a pad-0 layer whose tile rows are a multiple of 8 tiles,
-// and all but the edge tiles otherwise. A mistake in halfAt would otherwise only cost speed.
+// layers they are for, reading the input planes as transformInputs does (from the padded copy
+// where the geometry has one). A mistake in halfAt would otherwise only cost speed.
 func TestFusedRunsCoverInteriorLayers(t *testing.T) {
 	for _, c := range []struct {
 		tile         Tile
@@ -130,17 +130,24 @@ func TestFusedRunsCoverInteriorLayers(t *testing.T) {
 		{F4, 34, 34, 0, 64, 64},   // 8 tiles a row: halves from two tile rows
 		{F2, 34, 34, 0, 256, 256},
 		{F4, 18, 18, 0, 0, 16}, // 4 tiles a row: no halves
-		// 17 tiles a row: not fused (see fusedRuns).
-		{F4, 66, 66, 1, 0, 289},
-		// pad 1 with 16 tiles a row: the windows of tile columns 0 and 15 stick out, which
-		// leaves one half (columns 1-8) a row, and halves pair only within 16 lanes.
-		{F4, 64, 64, 1, 0, 256},
+		// 17 tiles a row (padded): 16 of each row fuse, the 17th is a short segment.
+		{F4, 66, 66, 1, 17 * 16, 17 * 17},
+		{F4, 64, 64, 1, 256, 256}, // padded, 16 a row
 	} {
 		g := convGeometry(c.tile, 1, 1, c.h, c.w, 1, c.pad)
+		h, w, off := g.h, g.w, g.pad
+		if g.padH != 0 {
+			h, w, off = g.padH, g.padW, 0
+		}
 		fused, total := 0, 0
-		g.fusedRuns(0, g.tiles, 0, 1, g.h, g.w, g.a, g.pad,
-			func(i, lo, hi int) { fused += fusedLanes; total += fusedLanes },
-			func(i, n int) { total += n })
+		for i := 0; i < g.tiles; {
+			sg := g.nextSegment(i, 0, g.tiles, 0, 1, h, w, g.a, off)
+			if sg.fused {
+				fused += sg.n
+			}
+			total += sg.n
+			i += sg.n
+		}
 		if fused != c.fused || total != c.tiles {
 			t.Errorf("F%d %dx%d pad %d: %d of %d tiles fused, want %d of %d", c.tile, c.h, c.w, c.pad, fused, total, c.fused, c.tiles)
 		}

@@ -62,7 +62,8 @@ type geometry struct {
 	tiles, block    int // tiles in the batch, tiles per block
 	filters         int // co·ci, the lanes of the filter transforms
 	perTile         int // α², the GEMMs per block
-	scratch         int // floats of one worker's scratch
+	scratch         int // floats of one worker's scratch: gathered tiles, then padH×padW
+	padH, padW      int // the zero-padded copy of an input plane, or 0 if the input needs none
 	workers         int
 }
 
@@ -78,6 +79,12 @@ func newGeometry(op string, t Tile, n, ci, h, w, co, pad int) geometry {
 	g.tiles = n * g.tilesY * g.tilesX
 	g.filters, g.perTile = co*ci, g.a*g.a
 	g.workers = min(runtime.GOMAXPROCS(0), maxWorkers)
+	// Where the windows of the edge tiles reach into the padding or past the image, the input
+	// planes are copied into a zero-bordered plane that holds every window, so that the fused
+	// kernels (which do not test bounds) can read all of them.
+	if hp, wp := g.m*g.tilesY+2, g.m*g.tilesX+2; pad > 0 || hp > h || wp > w {
+		g.padH, g.padW = hp, wp
+	}
 	g.setBlock(blockTiles)
 	return g
 }
@@ -87,7 +94,21 @@ func newGeometry(op string, t Tile, n, ci, h, w, co, pad int) geometry {
 func (g *geometry) setBlock(limit int) {
 	blocks := (g.tiles + limit - 1) / limit
 	g.block = (g.tiles + blocks - 1) / blocks
-	g.scratch = g.perTile * g.block
+	g.scratch = g.perTile*g.block + 2*g.perTile*gapChunk + g.padH*g.padW
+}
+
+// workerScratch is one worker's scratch carved into the gathered tiles of a block, the two
+// buffers of a batch of short segments (see gaps) and the padded plane.
+type workerScratch struct{ tiles, gapIn, gapOut, padded []float32 }
+
+func (g *geometry) split(scratch []float32) workerScratch {
+	tiles, gap := g.perTile*g.block, g.perTile*gapChunk
+	return workerScratch{
+		tiles:  scratch[:tiles],
+		gapIn:  scratch[tiles : tiles+gap],
+		gapOut: scratch[tiles+gap : tiles+2*gap],
+		padded: scratch[tiles+2*gap:],
+	}
 }
 
 // workspace is the caller's buffer carved into the named regions.
@@ -102,7 +123,9 @@ type workspace struct {
 //	wt      9·co·ci    filters reordered tap-major, wt[p*3+q][o*ci+c], the transform's input
 //	v       α²·ci·B    V[k][c][t] for the B = block tiles in flight
 //	mm      α²·co·B    M[k][o][t] = Σ_c U[k][o][c]·V[k][c][t] (ConvWeight: A dY Aᵀ)
-//	scratch α²·B each  a worker's gathered tiles before a transform or after an inverse one
+//	scratch α²·B each  a worker's gathered tiles before a transform or after an inverse one,
+//	        + 2·α²·64  the same for batches of short segments (see gaps),
+//	        + padH·padW and a zero-padded copy of an input plane (see newGeometry)
 func (g *geometry) layout(ws []float32, sizeOnly bool) (workspace, int) {
 	sizes := []int{g.perTile * g.filters, 9 * g.filters, g.perTile * g.ci * g.block, g.perTile * g.co * g.block}
 	total := maxWorkers * g.scratch
@@ -250,7 +273,7 @@ func (g *geometry) forward(y, x, w []float32, swapped bool, bias []float32, ws [
 				s.v[k*g.ci*nb:], nb, 0, s.mm[k*g.co*nb:], nb)
 		}
 		parallelFor(g.workers, g.co, func(worker, lo, hi int) {
-			d := s.scratch[worker]
+			d := g.split(s.scratch[worker])
 			for o := lo; o < hi; o++ {
 				b := float32(0)
 				if bias != nil {
@@ -298,11 +321,37 @@ func (g *geometry) transformFilters(u, wt, w []float32, swapped bool) {
 // tile t in [t0, t0+nb).
 func (g *geometry) transformInputs(s workspace, x []float32, t0, nb int) {
 	parallelFor(g.workers, g.ci, func(worker, lo, hi int) {
-		d := s.scratch[worker]
+		d := g.split(s.scratch[worker])
 		for c := lo; c < hi; c++ {
-			g.transformTiles(g.tf.input, s.v[c*nb:], g.ci*nb, d, x, c, g.ci, g.h, g.w, g.pad, t0, nb)
+			v := s.v[c*nb:]
+			if g.padH == 0 || active.gathers[g.tf.input] == nil {
+				g.transformTiles(g.tf.input, v, g.ci*nb, d, x, c, g.ci, g.h, g.w, g.pad, t0, nb)
+				continue
+			}
+			// One image at a time, from its padded plane, where window (ty, tx) starts at
+			// (m·ty, m·tx): tile t of image n is tile t - n·perImage of the copy.
+			perImage := g.tilesY * g.tilesX
+			for i := 0; i < nb; {
+				n := (t0 + i) / perImage
+				run := min(nb-i, (n+1)*perImage-t0-i)
+				g.padPlane(d.padded, x[(n*g.ci+c)*g.h*g.w:][:g.h*g.w])
+				g.transformTiles(g.tf.input, v[i:], g.ci*nb, d, d.padded, 0, 1, g.padH, g.padW, 0, t0+i-n*perImage, run)
+				i += run
+			}
 		}
 	})
+}
+
+// padPlane copies the h×w plane into the padH×padW plane dst at (pad, pad), zeros around it.
+func (g *geometry) padPlane(dst, plane []float32) {
+	clear(dst[:g.pad*g.padW])
+	for r := 0; r < g.h; r++ {
+		row := dst[(r+g.pad)*g.padW:][:g.padW]
+		clear(row[:g.pad])
+		copy(row[g.pad:], plane[r*g.w:(r+1)*g.w])
+		clear(row[g.pad+g.w:])
+	}
+	clear(dst[(g.h+g.pad)*g.padW : g.padH*g.padW])
 }
 
 // weight computes dw for ConvWeight's geometry (see ConvWeight for the algebra).
@@ -313,7 +362,7 @@ func (g *geometry) weight(dw, dy, x []float32, ws []float32) {
 		g.transformInputs(s, x, t0, nb)
 		// mm[k][o][t] = (A dY Aᵀ)[k] for the m×m output-gradient tile of channel o.
 		parallelFor(g.workers, g.co, func(worker, lo, hi int) {
-			d := s.scratch[worker]
+			d := g.split(s.scratch[worker])
 			for o := lo; o < hi; o++ {
 				g.transformTiles(g.tf.gradOutput, s.mm[o*nb:], g.co*nb, d, dy, o, g.co, g.oh, g.ow, 0, t0, nb)
 			}
