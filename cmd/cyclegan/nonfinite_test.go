@@ -35,16 +35,11 @@ func TestNonFiniteMessage(t *testing.T) {
 // those weights (an epoch of one sample used to end by saving them as latest).
 func TestHugeLearningRateSavesNothing(t *testing.T) {
 	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	writePNG(t, filepath.Join(data, "trainA", "a.png"), 32, 32, false)
-	writePNG(t, filepath.Join(data, "trainB", "b.png"), 32, 32, true)
-	runs := filepath.Join(dir, "runs")
-	err := runTrain([]string{"-dataroot", data, "-runs", runs, "-name", "lr", "-ngf", "2", "-ndf", "2", "-blocks", "0",
-		"-load-size", "32", "-crop-size", "32", "-epochs", "2", "-decay-epochs", "0", "-lr", "1e39", "-quiet"})
+	err := runTrain(append(tinyTrainArgs(t, dir), "-name", "lr", "-epochs", "2", "-lr", "1e39"))
 	if err == nil || !strings.Contains(err.Error(), "not finite") {
 		t.Errorf("training at -lr 1e39: %v, want an error about non-finite weights", err)
 	}
-	if _, err := os.Stat(filepath.Join(runs, "lr", "checkpoints", "latest.safetensors")); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, "runs", "lr", "checkpoints", "latest.safetensors")); err == nil {
 		t.Error("a checkpoint was saved with the non-finite weights")
 	}
 }

@@ -12,13 +12,8 @@ import (
 // error naming the first one's process id; once the first ends, the run can be trained again.
 func TestRunLock(t *testing.T) {
 	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	writePNG(t, filepath.Join(data, "trainA", "a.png"), 32, 32, false)
-	writePNG(t, filepath.Join(data, "trainB", "b.png"), 32, 32, true)
-	runs := filepath.Join(dir, "runs")
-	args := []string{"-dataroot", data, "-runs", runs, "-name", "locked", "-ngf", "2", "-ndf", "2", "-blocks", "0",
-		"-load-size", "32", "-crop-size", "32", "-epochs", "1", "-decay-epochs", "0", "-quiet"}
-	release, err := lockRun(filepath.Join(runs, "locked")) // stands for a training process
+	args := append(tinyTrainArgs(t, dir), "-name", "locked")
+	release, err := lockRun(filepath.Join(dir, "runs", "locked")) // stands for a training process
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +21,7 @@ func TestRunLock(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "process "+strconv.Itoa(os.Getpid())) {
 		t.Errorf("training a run that another process trains: %v, want an error naming process %d", err, os.Getpid())
 	}
-	if _, err := os.Stat(filepath.Join(runs, "locked", "loss.csv")); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, "runs", "locked", "loss.csv")); err == nil {
 		t.Error("the refused process wrote loss.csv")
 	}
 	release()
@@ -39,9 +34,7 @@ func TestRunLock(t *testing.T) {
 // checkpoint each) are removed when the run starts again; other files stay.
 func TestStaleTemporariesRemoved(t *testing.T) {
 	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	writePNG(t, filepath.Join(data, "trainA", "a.png"), 32, 32, false)
-	writePNG(t, filepath.Join(data, "trainB", "b.png"), 32, 32, true)
+	args := append(tinyTrainArgs(t, dir), "-name", "stale")
 	run := filepath.Join(dir, "runs", "stale")
 	stale := []string{"checkpoints/.latest.safetensors.tmp-1234", "checkpoints/.epoch005.safetensors.tmp-99", ".loss.csv.tmp-7", "images/.epoch001_fake_B.png.tmp-5"}
 	kept := []string{"notes.txt", "checkpoints/.notes.tmp-1"}
@@ -54,9 +47,7 @@ func TestStaleTemporariesRemoved(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	err := runTrain([]string{"-dataroot", data, "-runs", filepath.Join(dir, "runs"), "-name", "stale", "-ngf", "2", "-ndf", "2", "-blocks", "0",
-		"-load-size", "32", "-crop-size", "32", "-epochs", "1", "-decay-epochs", "0", "-quiet"})
-	if err != nil {
+	if err := runTrain(args); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range stale {

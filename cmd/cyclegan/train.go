@@ -62,7 +62,7 @@ func runTrain(args []string) error {
 	fs.BoolVar(&o.NoFlip, "no-flip", false, "do not flip images left-right at random")
 	fs.Uint64Var(&o.Seed, "seed", 0, "random seed: the same seed and data give the same weights")
 	fs.StringVar(&tf.device, "device", "cpu", "cpu, opencl[:N] or cuda[:N]")
-	fs.IntVar(&tf.saveEvery, "save-every", 5, "keep a checkpoint every N epochs (latest is saved every epoch)")
+	fs.IntVar(&tf.saveEvery, "save-every", 5, "keep a checkpoint every N epochs (latest is saved every epoch; 0: none)")
 	fs.IntVar(&tf.maxIters, "max-iters", 0, "stop after this many iterations, save and print how to resume (0: no limit)")
 	fs.BoolVar(&tf.resume, "resume", false, "continue <runs>/<name> from its latest checkpoint; the options come from it")
 	fs.BoolVar(&tf.skipBadImages, "skip-bad-images", false, "skip and count unreadable images instead of stopping")
@@ -82,8 +82,8 @@ func runTrain(args []string) error {
 	if o.Name == "" {
 		o.Name = filepath.Base(filepath.Clean(o.DataRoot))
 	}
-	if tf.maxMemoryGiB < 1 || tf.maxMemoryGiB > maxMemoryGiB {
-		return fmt.Errorf("-max-memory %d: want 1 to %d GiB", tf.maxMemoryGiB, maxMemoryGiB)
+	if err := tf.check(); err != nil {
+		return err
 	}
 	maxMemory := int64(tf.maxMemoryGiB) << 30
 	backend, err := gpu.Open(tf.device)
@@ -227,8 +227,28 @@ func removeStaleTemporaries(runDir string) error {
 	return nil
 }
 
-// maxMemoryGiB bounds -max-memory (1 PiB) so that the byte count cannot overflow.
-const maxMemoryGiB = 1 << 20
+// Bounds of the train flags that the model's Options.Check does not see: -max-memory (1 PiB) so
+// that the byte count cannot overflow, -workers because each worker gets two prefetched samples
+// and a channel slot (a billion workers asked for 16 GB of channel).
+const (
+	maxMemoryGiB = 1 << 20
+	maxWorkers   = 256
+)
+
+// check reports the first train flag (besides the model's options) that cannot work.
+func (tf trainFlags) check() error {
+	switch {
+	case tf.maxMemoryGiB < 1 || tf.maxMemoryGiB > maxMemoryGiB:
+		return fmt.Errorf("-max-memory %d: want 1 to %d GiB", tf.maxMemoryGiB, maxMemoryGiB)
+	case tf.saveEvery < 0:
+		return fmt.Errorf("-save-every %d: want a number of epochs, or 0 for none", tf.saveEvery)
+	case tf.maxIters < 0:
+		return fmt.Errorf("-max-iters %d: want a number of iterations, or 0 for no limit", tf.maxIters)
+	case tf.workers < 0 || tf.workers > maxWorkers:
+		return fmt.Errorf("-workers %d: want 1 to %d loading goroutines, or 0 to choose automatically", tf.workers, maxWorkers)
+	}
+	return nil
+}
 
 // memoryHint adds to an error over the memory budget the flag that raises it.
 func memoryHint(err error) error {

@@ -52,13 +52,17 @@ func DefaultOptions() Options {
 	}
 }
 
-// Bounds on the network sizes and the pool, far above any useful setting (the paper uses 64
-// filters, 9 blocks and a pool of 50), so that a mistyped flag or a crafted checkpoint cannot ask
-// for tens of gigabytes of weights.
+// Bounds on the network sizes, the pool and the epochs, far above any useful setting (the paper
+// uses 64 filters, 9 blocks, a pool of 50 and 200 epochs), so that a mistyped flag or a crafted
+// checkpoint cannot ask for tens of gigabytes of weights. MemoryEstimate bounds them together.
 const (
 	MaxFilters  = 512  // ngf and ndf
 	MaxBlocks   = 64   // residual blocks per generator
 	MaxPoolSize = 1000 // generated images kept per direction
+	// MaxEpochs bounds Epochs and DecayEpochs, each: their sum must not overflow (it did, to a
+	// negative total that trained nothing and reported success), and a million epochs of
+	// horse2zebra at a second a step would take 40 years.
+	MaxEpochs = 1_000_000
 )
 
 // Check reports the first setting that cannot work.
@@ -75,8 +79,8 @@ func (o Options) Check() error {
 		}
 	}
 	switch {
-	case o.Epochs < 0 || o.DecayEpochs < 0 || o.Epochs+o.DecayEpochs == 0:
-		return fmt.Errorf("cyclegan: %d + %d epochs: want non-negative counts and at least one epoch", o.Epochs, o.DecayEpochs)
+	case o.Epochs < 0 || o.DecayEpochs < 0 || o.Epochs > MaxEpochs || o.DecayEpochs > MaxEpochs || o.Epochs+o.DecayEpochs == 0:
+		return fmt.Errorf("cyclegan: %d + %d epochs: want counts from 0 to %d and at least one epoch", o.Epochs, o.DecayEpochs, MaxEpochs)
 	case !(o.LR > 0) || math.IsInf(o.LR, 0):
 		return fmt.Errorf("cyclegan: learning rate %g: want a positive number", o.LR)
 	case !(o.Beta1 > 0 && o.Beta1 < 1):
