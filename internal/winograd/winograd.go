@@ -120,14 +120,16 @@ type workspace struct {
 // layout returns the size of the workspace (sizeOnly) or carves ws into it. The regions:
 //
 //	u       α²·co·ci   U[k][o][c], the transformed filters (ConvWeight: the summed products S)
-//	wt      9·co·ci    filters reordered tap-major, wt[p*3+q][o*ci+c], the transform's input
 //	v       α²·ci·B    V[k][c][t] for the B = block tiles in flight
 //	mm      α²·co·B    M[k][o][t] = Σ_c U[k][o][c]·V[k][c][t] (ConvWeight: A dY Aᵀ)
+//	wt      9·co·ci    filters reordered tap-major, wt[p*3+q][o*ci+c], the transform's input;
+//	                   it shares mm's region (which is the larger of the two), as it is dead
+//	                   before the forward's first product and born after ConvWeight's last
 //	scratch α²·B each  a worker's gathered tiles before a transform or after an inverse one,
 //	        + 2·α²·64  the same for batches of short segments (see gaps),
 //	        + padH·padW and a zero-padded copy of an input plane (see newGeometry)
 func (g *geometry) layout(ws []float32, sizeOnly bool) (workspace, int) {
-	sizes := []int{g.perTile * g.filters, 9 * g.filters, g.perTile * g.ci * g.block, g.perTile * g.co * g.block}
+	sizes := []int{g.perTile * g.filters, g.perTile * g.ci * g.block, max(g.perTile*g.co*g.block, 9*g.filters)}
 	total := maxWorkers * g.scratch
 	for _, s := range sizes {
 		total += s
@@ -144,7 +146,8 @@ func (g *geometry) layout(ws []float32, sizeOnly bool) (workspace, int) {
 		return s
 	}
 	var w workspace
-	w.u, w.wt, w.v, w.mm = take(sizes[0]), take(sizes[1]), take(sizes[2]), take(sizes[3])
+	w.u, w.v, w.mm = take(sizes[0]), take(sizes[1]), take(sizes[2])
+	w.wt, w.mm = w.mm[:9*g.filters], w.mm[:g.perTile*g.co*g.block]
 	for i := range w.scratch {
 		w.scratch[i] = take(g.scratch)
 	}
