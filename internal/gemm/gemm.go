@@ -14,6 +14,15 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	gemm(active.s, Threads(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
+// SgemmThreads is Sgemm on at most threads threads instead of Threads(): for a caller that runs
+// several independent products at once, each on its share of the machine, rather than one
+// after another, each forking and joining every thread (internal/winograd's α² products per
+// block; see its TestTuneGemmThreads).
+func SgemmThreads(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkArgs("SgemmThreads", transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	gemm(active.s, max(threads, 1), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
 // Dgemm is Sgemm for float64. It serves gradient checking, so it shares Sgemm's algorithm with
 // float64 kernels of half the width.
 func Dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {

@@ -536,3 +536,22 @@ func checkColumnKernel[T float32 | float64](t *testing.T, im *impl[T]) {
 		}
 	}
 }
+
+// TestSgemmThreadsIsSgemm checks that SgemmThreads(n, ...) computes exactly what Sgemm does
+// under SetThreads(n): the same splits, so the same bits, for a product large enough to split
+// along every dimension.
+func TestSgemmThreadsIsSgemm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	m, n, k := 300, 290, 700
+	a, b := randSlice[float32](rng, m*k), randSlice[float32](rng, k*n)
+	for _, threads := range []int{1, 2, 3} {
+		want, got := make([]float32, m*n), make([]float32, m*n)
+		prev := SetThreads(threads)
+		Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, want, n)
+		SetThreads(prev)
+		SgemmThreads(threads, false, false, m, n, k, 1, a, k, b, n, 0, got, n)
+		if !sameBits(got, want) {
+			t.Errorf("SgemmThreads(%d) differs from Sgemm under SetThreads(%d)", threads, threads)
+		}
+	}
+}

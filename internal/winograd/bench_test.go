@@ -185,3 +185,52 @@ func TestTuneFused(t *testing.T) {
 		}
 	}
 }
+
+// TestTuneGemmThreads asks whether the α² GEMMs of a block use the machine well: it times the
+// GEMM stage of the CycleGAN layer's forward (α² products of Cout×C by C×block) as the passes
+// run it, each Sgemm on every thread, against each Sgemm on one thread with the α² products
+// shared out among the threads, and against one thread in all. It skips unless ZEBRA_TUNE=1.
+func TestTuneGemmThreads(t *testing.T) {
+	skipUnlessTuning(t)
+	for _, tile := range []Tile{F2, F4} {
+		for _, g := range []shape{cycleGAN, {1, 256, 34, 34, 256, 0}} {
+			geo := convGeometry(tile, g.n, g.c, g.h, g.w, g.cout, g.pad)
+			rng := rand.New(rand.NewPCG(13, 14))
+			nb := geo.block
+			u, v := random(rng, geo.perTile*geo.filters), random(rng, geo.perTile*geo.ci*nb)
+			mm := make([]float32, geo.perTile*geo.co*nb)
+			product := func(k int) {
+				gemm.Sgemm(false, false, geo.co, nb, geo.ci, 1, u[k*geo.filters:], geo.ci,
+					v[k*geo.ci*nb:], nb, 0, mm[k*geo.co*nb:], nb)
+			}
+			threads := gemm.Threads()
+			best := interleave(5, []func(){
+				func() {
+					for k := 0; k < geo.perTile; k++ {
+						product(k)
+					}
+				},
+				func() {
+					prev := gemm.SetThreads(1)
+					parallelFor(threads, geo.perTile, func(_, lo, hi int) {
+						for k := lo; k < hi; k++ {
+							product(k)
+						}
+					})
+					gemm.SetThreads(prev)
+				},
+				func() {
+					prev := gemm.SetThreads(1)
+					for k := 0; k < geo.perTile; k++ {
+						product(k)
+					}
+					gemm.SetThreads(prev)
+				},
+			})
+			flops := 2 * float64(geo.perTile) * float64(geo.co*geo.ci*nb)
+			t.Logf("F%d %s: %d GEMMs %dx%dx%d: each on %d threads %6.2f ms (%5.1f GFLOP/s)  one thread each, shared out %6.2f ms (%5.1f)  one thread %6.2f ms (%5.1f)",
+				tile, g, geo.perTile, geo.co, nb, geo.ci, threads, best[0]*1e3, flops/best[0]/1e9,
+				best[1]*1e3, flops/best[1]/1e9, best[2]*1e3, flops/best[2]/1e9)
+		}
+	}
+}
