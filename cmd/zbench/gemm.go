@@ -71,6 +71,16 @@ func runGemm(args []string) error {
 	if err != nil {
 		return fmt.Errorf("-threads: %v", err)
 	}
+	// A -mintime of 0 times nothing (timeIt would report its sentinel as the best time); the
+	// upper bounds keep a typo from running for days or starting a million threads.
+	switch {
+	case slices.Max(threads) > maxThreads:
+		return fmt.Errorf("-threads %s: want at most %d threads", *threadList, maxThreads)
+	case *minTime <= 0 || *minTime > time.Hour:
+		return fmt.Errorf("-mintime %v: want more than 0 and at most 1h", *minTime)
+	case *rounds < 0 || *rounds > 10_000:
+		return fmt.Errorf("-rounds %d: want 0 (use -mintime) to 10000", *rounds)
+	}
 	paths := gemm.Paths()
 	if *pathList != "all" {
 		paths = strings.Split(*pathList, ",")
@@ -339,6 +349,9 @@ func median(x []float64) float64 {
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
+
+// maxThreads bounds -threads: far above the cores of any machine this runs on.
+const maxThreads = 1024
 
 func parseInts(s string) ([]int, error) {
 	var out []int

@@ -36,6 +36,11 @@ func runTrainBench(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	// No timed iteration would divide by zero (+Inf timings); the bounds keep a typo from running
+	// for days. The network sizes are checked by cyclegan.NewTrainer.
+	if *iters < 1 || *iters > maxBenchIters || *warmup < 0 || *warmup > maxBenchIters {
+		return fmt.Errorf("-iters %d and -warmup %d: want 1 to %d timed and 0 to %d untimed iterations", *iters, *warmup, maxBenchIters, maxBenchIters)
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -112,6 +117,9 @@ func runTrainBench(args []string) error {
 	fmt.Println("GFLOP counts the convolutions (2 per multiply-add): forward, and the input and weight gradients the step needs. Peak RSS is the process's high-water mark so far (sizes run in the order given).")
 	return nil
 }
+
+// maxBenchIters bounds the iteration counts of zbench train.
+const maxBenchIters = 1000
 
 // formatBytes prints b in GB, or "-" where the platform cannot measure it (b == 0).
 func formatBytes(b uint64) string {
