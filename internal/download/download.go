@@ -135,6 +135,26 @@ var client = &http.Client{
 		TLSHandshakeTimeout:   30 * time.Second,
 		ResponseHeaderTimeout: 60 * time.Second,
 	},
+	CheckRedirect: checkRedirect,
+}
+
+// checkRedirect follows a redirect only to the same host, or from http to https on the same
+// host name, and never from https back to http: the archive is unpacked on the user's disk, so
+// it comes from the server the user named (the authors' server is plain http, which is why a
+// redirect to https must stay possible).
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	from, to := via[len(via)-1].URL, req.URL
+	switch {
+	case len(via) >= 10:
+		return fmt.Errorf("stopped after %d redirects", len(via))
+	case from.Scheme == "https" && to.Scheme != "https":
+		return fmt.Errorf("refusing a redirect from %s to %s: from https back to %s", from, to, to.Scheme)
+	case to.Host == from.Host && to.Scheme == from.Scheme:
+		return nil
+	case to.Hostname() == from.Hostname() && from.Scheme == "http" && to.Scheme == "https":
+		return nil
+	}
+	return fmt.Errorf("refusing a redirect from %s to another host, %s", from, to)
 }
 
 // fetch writes the body of url to f, drawing a progress bar on progress if it is not nil, and

@@ -343,3 +343,32 @@ func TestUnzipRefusesManySmallBombs(t *testing.T) {
 		t.Errorf("left %d files behind", len(left))
 	}
 }
+
+// TestDatasetRedirects: a redirect on the same server is followed; one to another server is
+// refused with an error naming it, and that server is never asked.
+func TestDatasetRedirects(t *testing.T) {
+	other := newServer(t, map[string][]byte{"/mini.zip": makeZip(t, []entry{{name: "mini/a.jpg", body: "evil"}})})
+	srv := newServer(t, map[string][]byte{"/moved/mini.zip": makeZip(t, []entry{{name: "mini/a.jpg", body: "horse"}})})
+	redirects := http.NewServeMux()
+	redirects.HandleFunc("/same/mini.zip", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, srv.URL+"/moved/mini.zip", http.StatusFound)
+	})
+	redirects.HandleFunc("/away/mini.zip", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/mini.zip", http.StatusFound)
+	})
+	redirects.Handle("/", srv.Config.Handler)
+	srv.Config.Handler = redirects
+
+	dest := t.TempDir()
+	if err := Dataset(context.Background(), srv.URL+"/same", "mini", dest, nil); err != nil {
+		t.Fatalf("a redirect on the same server: %v", err)
+	}
+	dest = t.TempDir()
+	err := Dataset(context.Background(), srv.URL+"/away", "mini", dest, nil)
+	if err == nil || !strings.Contains(err.Error(), "another host") {
+		t.Errorf("a redirect to another server: %v, want a refusal", err)
+	}
+	if n := other.requests.Load(); n != 0 {
+		t.Errorf("the other server was asked %d times", n)
+	}
+}
