@@ -9,9 +9,11 @@
 // _asm/winograd, each with an always-compiled plain Go twin (transformGo) that is the only path
 // under the purego build tag or ZEBRA_CPU=generic. On AVX-512 the input (and output-gradient)
 // transforms read their tiles straight from the image, and the output transform writes them
-// back, 16 tiles at a time (fused.go); elsewhere the tiles pass through a gathered copy. The functions are plain slice functions with
-// no plan object: the caller passes a workspace of ConvWorkspace (etc.) floats. F4 pays off on
-// wide layers (about 2.5x direct implicit GEMM for 256 channels at 64x64, 1.2-2x at 32x32, see
-// TestCompareDirect); at 64 channels and 16x16 the direct path is faster, and callers should
-// keep it there.
+// back, 16 tiles at a time (fused.go); elsewhere the tiles pass through a gathered copy. The
+// functions are plain slice functions with no plan object: the caller passes a workspace of
+// ConvWorkspace (etc.) floats. Where Winograd pays off depends on the pass and the shape:
+// tensor's TestTuneConvCrossover measures it against the direct path, and tensor's autoTile
+// follows it. At 256 channels Conv and ConvWeight beat direct from 32x32 and ConvInput from
+// 64x64 (F4 up to 3x at 64x64, TestCompareDirect); on the demo's 64 channels at 16x16 only F2's
+// Conv and ConvWeight do.
 package winograd
