@@ -62,7 +62,10 @@ func runTranslate(args []string) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	used := map[string]int{}
+	names, err := newOutputNames(*out, inputs)
+	if err != nil {
+		return err
+	}
 	var rows []sampleRow
 	// An image's two PNGs are written (encoded, synced, renamed: 13 ms at 256x256, against about
 	// 0.4 s for the generator) while the next image is translated, in the gaps the generator
@@ -77,11 +80,7 @@ func runTranslate(args []string) error {
 			return err
 		}
 		fake := cyclegan.Translate(g, img)
-		name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-		if used[name]++; used[name] > 1 { // same file name in two folders
-			name += "_" + strconv.Itoa(used[name])
-		}
-		real, fakeFile := name+"_real.png", name+"_fake.png"
+		real, fakeFile := names.take(path)
 		if err := <-written; err != nil {
 			return err
 		}
@@ -112,4 +111,59 @@ func writePair(realPath string, real *image.RGBA, fakePath string, fake *image.R
 	}
 	fmt.Fprintln(os.Stderr, progress)
 	return nil
+}
+
+// outputNames gives each input its own pair of output names, <name>_real.png and
+// <name>_fake.png, in the output folder. One set holds every name taken: the outputs given so far,
+// index.html, and the inputs that sit in the output folder, so that no output replaces an input
+// (-out set to the input folder, with a.png beside a_real.png) or another output (x/a.png,
+// y/a.png and z/a_2.png would otherwise all ask for a_2). A name already taken gets the first
+// free suffix _2, _3, ...
+type outputNames struct {
+	taken map[string]bool // file names in the output folder
+}
+
+// newOutputNames takes index.html and the names of the inputs that are in folder out. Paths are
+// compared after resolving symbolic links, so that "." and an absolute path to it, or a link to
+// the input folder, are the same folder. It is an error if an input is the index file.
+func newOutputNames(out string, inputs []string) (*outputNames, error) {
+	n := &outputNames{taken: map[string]bool{"index.html": true}}
+	outDir, err := filepath.EvalSymlinks(out)
+	if err != nil {
+		return nil, fmt.Errorf("output folder: %w", err)
+	}
+	for _, path := range inputs {
+		// Both the name given (a link in the output folder would be replaced by an output)
+		// and the file it leads to (a link elsewhere to a file in the output folder).
+		parent, err := filepath.EvalSymlinks(filepath.Dir(path))
+		if err != nil {
+			return nil, fmt.Errorf("input: %w", err)
+		}
+		resolved, err := filepath.EvalSymlinks(path)
+		if err != nil {
+			return nil, fmt.Errorf("input: %w", err)
+		}
+		for _, p := range []string{filepath.Join(parent, filepath.Base(path)), resolved} {
+			if filepath.Dir(p) != outDir {
+				continue
+			}
+			if filepath.Base(p) == "index.html" {
+				return nil, fmt.Errorf("input %s is the index file that translate writes in -out %s", path, out)
+			}
+			n.taken[filepath.Base(p)] = true
+		}
+	}
+	return n, nil
+}
+
+// take returns the output names of the input at path and marks them taken.
+func (n *outputNames) take(path string) (real, fake string) {
+	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	name := base
+	for i := 2; n.taken[name+"_real.png"] || n.taken[name+"_fake.png"]; i++ {
+		name = base + "_" + strconv.Itoa(i)
+	}
+	real, fake = name+"_real.png", name+"_fake.png"
+	n.taken[real], n.taken[fake] = true, true
+	return real, fake
 }

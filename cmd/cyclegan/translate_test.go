@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -40,5 +42,80 @@ func TestTranslateReportsAFailedWrite(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "a_real.png")); err != nil {
 		t.Errorf("a_real.png, written before the failure: %v", err)
+	}
+}
+
+// tinyGenerator saves a tiny generator in dir and returns its path.
+func tinyGenerator(t *testing.T, dir string) string {
+	t.Helper()
+	checkpoint := filepath.Join(dir, "G.safetensors")
+	if err := nn.SaveFile(checkpoint, cyclegan.NewResnetGenerator(tensor.NewRNG(1), 2, 1)); err != nil {
+		t.Fatal(err)
+	}
+	return checkpoint
+}
+
+// TestTranslateNeverOverwritesAnInput: with -out set to the input folder, an input whose name
+// is another input's output name (a_real.png beside a.png) keeps its bytes, and every input
+// gets its own pair of outputs.
+func TestTranslateNeverOverwritesAnInput(t *testing.T) {
+	dir := t.TempDir()
+	checkpoint := tinyGenerator(t, dir)
+	in := filepath.Join(dir, "in")
+	writePNG(t, filepath.Join(in, "a.png"), 12, 8, false)
+	writePNG(t, filepath.Join(in, "a_real.png"), 16, 8, true)
+	before, err := os.ReadFile(filepath.Join(in, "a_real.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := runTranslate([]string{"-checkpoint", checkpoint, "-out", in, in}); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.ReadFile(filepath.Join(in, "a_real.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Error("the input a_real.png was overwritten by a.png's copy")
+	}
+	checkDistinctOutputs(t, in, 2)
+}
+
+// TestTranslateGivesEveryInputItsOwnName: x/a.png, y/a.png and z/a_2.png used to get the
+// names a, a_2 and a_2, so the third replaced the second while translate said "wrote 3".
+func TestTranslateGivesEveryInputItsOwnName(t *testing.T) {
+	dir := t.TempDir()
+	checkpoint := tinyGenerator(t, dir)
+	inputs := []string{filepath.Join(dir, "x", "a.png"), filepath.Join(dir, "y", "a.png"), filepath.Join(dir, "z", "a_2.png")}
+	for i, p := range inputs {
+		writePNG(t, p, 8+4*i, 8, false) // different sizes tell the outputs apart
+	}
+	out := filepath.Join(dir, "out")
+	if err := runTranslate(append([]string{"-checkpoint", checkpoint, "-out", out}, inputs...)); err != nil {
+		t.Fatal(err)
+	}
+	checkDistinctOutputs(t, out, len(inputs))
+}
+
+// checkDistinctOutputs reads index.html in out and checks that it lists n rows whose files are
+// all different and all exist.
+func checkDistinctOutputs(t *testing.T, out string, n int) {
+	t.Helper()
+	index, err := os.ReadFile(filepath.Join(out, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, m := range regexp.MustCompile(`src="([^"]+)"`).FindAllStringSubmatch(string(index), -1) {
+		if names[m[1]] {
+			t.Errorf("index.html lists %s twice", m[1])
+		}
+		names[m[1]] = true
+		if _, err := os.Stat(filepath.Join(out, m[1])); err != nil {
+			t.Error(err)
+		}
+	}
+	if len(names) != 2*n {
+		t.Errorf("index.html lists %d distinct files, want %d: %v", len(names), 2*n, names)
 	}
 }
