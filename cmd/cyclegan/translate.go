@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"image"
@@ -14,14 +15,22 @@ import (
 	"github.com/zebra-go/zebra/models/cyclegan"
 )
 
+// defaultMaxPixels bounds the images translate takes unless -max-pixels says otherwise: 2^21
+// pixels, a 1920x1080 frame or 1448x1448. The generator's activations grow with the pixels and
+// with ngf: a 4000x4000 image took 4.1 GB at ngf 8 (issue 11), about 256 bytes a pixel, so this
+// default is about 0.5 GB at ngf 8 and, growing with ngf, a few GB at the paper's ngf 64, where a
+// few hundred KB of PNG could otherwise ask for hundreds of GB.
+const defaultMaxPixels = 1 << 21
+
 func runTranslate(args []string) error {
 	fs := flag.NewFlagSet("cyclegan translate", flag.ContinueOnError)
 	checkpoint := fs.String("checkpoint", "", "checkpoint written by cyclegan train (or a ResnetGenerator state_dict in safetensors)")
 	direction := fs.String("direction", "AtoB", "AtoB (G_A, e.g. horse -> zebra) or BtoA (G_B)")
 	out := fs.String("out", "translated", "output folder: <name>_real.png, <name>_fake.png and index.html")
 	device := fs.String("device", "cpu", "cpu, opencl[:N] or cuda[:N]")
+	maxPixels := fs.Int64("max-pixels", defaultMaxPixels, "largest image to translate, in pixels (width times height), checked from the file's header before decoding")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: cyclegan translate -checkpoint FILE [flags] IMAGE_OR_FOLDER...\n\nTranslates images of any size (padded to a multiple of 4, cropped back).\n\nflags:\n")
+		fmt.Fprint(fs.Output(), "usage: cyclegan translate -checkpoint FILE [flags] IMAGE_OR_FOLDER...\n\nTranslates images of any size up to -max-pixels (padded to a multiple of 4, cropped back).\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -30,6 +39,9 @@ func runTranslate(args []string) error {
 	if *checkpoint == "" || fs.NArg() == 0 {
 		fs.Usage()
 		return fmt.Errorf("need -checkpoint and at least one image or folder")
+	}
+	if *maxPixels < 1 {
+		return fmt.Errorf("-max-pixels %d: want a positive number of pixels", *maxPixels)
 	}
 	d := cyclegan.Direction(*direction)
 	if d != cyclegan.AtoB && d != cyclegan.BtoA {
@@ -74,9 +86,14 @@ func runTranslate(args []string) error {
 	written := make(chan error, 1)
 	written <- nil // no write in flight yet
 	for i, path := range inputs {
-		img, err := imageio.LoadRGB(path)
+		img, err := imageio.LoadRGBWithin(path, *maxPixels)
 		if err != nil {
 			<-written
+			var large *imageio.TooLargeError
+			if errors.As(err, &large) {
+				return fmt.Errorf("translate: %s is %dx%d, %d pixels, more than -max-pixels %d (the generator's memory grows with the pixels: about 256 bytes a pixel at ngf 8); pass a larger -max-pixels to translate it",
+					path, large.Width, large.Height, int64(large.Width)*int64(large.Height), *maxPixels)
+			}
 			return err
 		}
 		fake := cyclegan.Translate(g, img)

@@ -33,14 +33,33 @@ func IsImageFile(name string) bool {
 	return false
 }
 
-// Load decodes the JPEG or PNG file at path. The format is taken from the file's contents, not
+// TooLargeError reports an image whose header gives more pixels than allowed; it is returned
+// before the pixels are decoded.
+type TooLargeError struct {
+	Path          string
+	Format        string // "png" or "jpeg"
+	Width, Height int
+	Max           int64 // the bound, in pixels
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("imageio: %s image %s is %dx%d pixels (%d), more than the %d allowed",
+		e.Format, e.Path, e.Width, e.Height, int64(e.Width)*int64(e.Height), e.Max)
+}
+
+// Load is LoadWithin(path, MaxPixels).
+func Load(path string) (image.Image, error) {
+	return LoadWithin(path, MaxPixels)
+}
+
+// LoadWithin decodes the JPEG or PNG file at path. The format is taken from the file's contents, not
 // its name. The image keeps the colour model the decoder chose (*image.Gray for a grayscale
 // JPEG, *image.YCbCr for a colour one, *image.NRGBA for a PNG with alpha, ...); pass it to ToRGB.
 //
 // Every error names the file: one that does not exist (the error wraps fs.ErrNotExist), is not a
 // regular file (a FIFO would make the open wait for ever), cannot be read, is empty, does not
-// decode, or has more than MaxPixels pixels.
-func Load(path string) (image.Image, error) {
+// decode, or has more than maxPixels pixels (a *TooLargeError, from the header alone).
+func LoadWithin(path string, maxPixels int64) (image.Image, error) {
 	// Look before opening: opening a FIFO (or a device) for reading can wait for a writer for
 	// ever. The type is checked again on the open file, in case path changed in between.
 	info, err := os.Stat(path)
@@ -70,9 +89,8 @@ func Load(path string) (image.Image, error) {
 	// Read the header first, so that a tiny file claiming an enormous size (a decompression
 	// bomb) is refused before its pixels are allocated.
 	cfg, format, err := image.DecodeConfig(f)
-	if err == nil && int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
-		return nil, fmt.Errorf("imageio: %s image %s is %dx%d pixels, more than the %d allowed (MaxPixels)",
-			format, path, cfg.Width, cfg.Height, MaxPixels)
+	if err == nil && int64(cfg.Width)*int64(cfg.Height) > maxPixels {
+		return nil, &TooLargeError{Path: path, Format: format, Width: cfg.Width, Height: cfg.Height, Max: maxPixels}
 	}
 	if _, serr := f.Seek(0, io.SeekStart); serr != nil {
 		return nil, fmt.Errorf("imageio: cannot read image: %w", serr)
@@ -103,7 +121,12 @@ func checkRegular(path string, info fs.FileInfo) error {
 
 // LoadRGB is Load followed by ToRGB.
 func LoadRGB(path string) (*image.RGBA, error) {
-	img, err := Load(path)
+	return LoadRGBWithin(path, MaxPixels)
+}
+
+// LoadRGBWithin is LoadWithin followed by ToRGB.
+func LoadRGBWithin(path string, maxPixels int64) (*image.RGBA, error) {
+	img, err := LoadWithin(path, maxPixels)
 	if err != nil {
 		return nil, err
 	}
