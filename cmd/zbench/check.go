@@ -15,16 +15,31 @@ func init() {
 	register("check", "float32 against float64 on D(G(x)) and its backward at full size, beside PyTorch's own float32 error: PASS/FAIL", runCheck)
 }
 
+// maxCheckFactor bounds -factor of zbench check.
+const maxCheckFactor = 1000
+
 // runCheck is models/cyclegan's precision test at full size (see cyclegan.MeasurePrecision and
 // TestFloat32PrecisionAgainstPyTorch), under the convolution algorithm of ZEBRA_CONV.
 func runCheck(args []string) error {
 	fset := flag.NewFlagSet("zbench check", flag.ContinueOnError)
-	size := fset.Int("size", 256, "image size (a multiple of 4, at least 32)")
+	size := fset.Int("size", 256, "image size (a multiple of 4 from 32 to 1024)")
 	seed := fset.Uint64("seed", 1, "seed of zebra's weights and image")
 	pytorch := fset.String("pytorch", "models/cyclegan/testdata/precision_256.json", "PyTorch's errors, written by /usr/bin/python3 scripts/golden/precision.py --size N (a missing file: no verdict)")
 	factor := fset.Float64("factor", cyclegan.PrecisionFactor, "allowed multiple of PyTorch's errors")
 	if help, err := parseSizedFlags(fset, args, size); help || err != nil {
 		return err
+	}
+	// A factor of NaN or 0 would fail every comparison, a huge one none (a float32 error 1000
+	// times PyTorch's is the size of the errors themselves).
+	if !(*factor > 0 && *factor <= maxCheckFactor) {
+		return fmt.Errorf("-factor %g: want a multiple above 0 and at most %g", *factor, float64(maxCheckFactor))
+	}
+	// The check runs a training step's forward and backward in float32 and again in float64
+	// (twice the bytes): refuse a size whose estimate exceeds the default memory budget.
+	o := cyclegan.DefaultOptions()
+	o.LoadSize, o.CropSize, o.PoolSize = *size, *size, 0
+	if e := 3 * o.MemoryEstimate().Bytes; e > cyclegan.DefaultMaxMemory {
+		return fmt.Errorf("-size %d: the float32 and float64 runs would take about %.1f GB, more than the %.0f GB a check may use", *size, float64(e)/1e9, float64(cyclegan.DefaultMaxMemory)/1e9)
 	}
 	printMachine()
 	var yard *cyclegan.PrecisionReport

@@ -193,15 +193,20 @@ func readPytorchConv(path string) (*pytorchConvTimes, error) {
 
 func runConvBench(args []string) error {
 	fset := flag.NewFlagSet("zbench conv", flag.ContinueOnError)
-	size := fset.Int("size", 256, "image size (a multiple of 4, at least 32)")
+	size := fset.Int("size", 256, "image size (a multiple of 4 from 32 to 1024)")
 	rounds := fset.Int("rounds", 11, "rounds; each times every pass of every layer under each algorithm once, and the table prints medians")
 	minTime := fset.Duration("mintime", 10*time.Millisecond, "repeat a pass within one sample until it has run this long (small layers)")
 	pytorch := fset.String("pytorch", "", "JSON written by scripts/bench_pytorch_conv.py: adds PyTorch's times and the ratio columns (a missing file is skipped)")
 	if help, err := parseSizedFlags(fset, args, size); help || err != nil {
 		return err
 	}
-	if *rounds < 1 {
-		return fmt.Errorf("-rounds %d: want at least 1", *rounds)
+	// The upper bounds keep a typo from running for days; a -mintime of 0 times each pass once
+	// per sample.
+	switch {
+	case *rounds < 1 || *rounds > 10_000:
+		return fmt.Errorf("-rounds %d: want 1 to 10000", *rounds)
+	case *minTime < 0 || *minTime > 10*time.Second:
+		return fmt.Errorf("-mintime %v: want 0 to 10s", *minTime)
 	}
 	printMachine()
 	torch, err := readPytorchConv(*pytorch)
@@ -346,6 +351,11 @@ func runConvBench(args []string) error {
 	return nil
 }
 
+// maxBenchSize bounds the -size of zbench conv and zbench check: 16 times the pixels of the
+// paper's 256x256. zbench check refuses sizes beyond its memory estimate well before that
+// (above 256x256 at the paper's widths).
+const maxBenchSize = 1024
+
 // parseSizedFlags parses args into fset and checks its image size; help is true when the user
 // asked for the flags (which fset has printed).
 func parseSizedFlags(fset *flag.FlagSet, args []string, size *int) (help bool, err error) {
@@ -355,8 +365,8 @@ func parseSizedFlags(fset *flag.FlagSet, args []string, size *int) (help bool, e
 		}
 		return false, err
 	}
-	if *size < 32 || *size%4 != 0 {
-		return false, fmt.Errorf("-size %d: want a multiple of 4 of at least 32", *size)
+	if *size < 32 || *size > maxBenchSize || *size%4 != 0 {
+		return false, fmt.Errorf("-size %d: want a multiple of 4 from 32 to %d", *size, maxBenchSize)
 	}
 	return false, nil
 }

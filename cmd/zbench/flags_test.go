@@ -46,9 +46,69 @@ func TestGemmNumericFlags(t *testing.T) {
 	cases := []flagCase{{"mintime", "0s", false}, {"mintime", "-1s", false}, {"mintime", "NaN", false}, {"mintime", "1000h", false}}
 	cases = append(cases, numericCases("rounds", "1000000000000000000", true, false, false)[1:]...)
 	cases = append(cases, numericCases("threads", "1000000000000000000", false, false, false)...)
+	checkRefused(t, "zbench gemm", runGemm, cases)
+}
+
+// checkRefused runs command with each case's flag alone and checks that it is refused.
+func checkRefused(t *testing.T, command string, run func([]string) error, cases []flagCase) {
+	t.Helper()
 	for _, c := range cases {
-		if err := runGemm([]string{"-" + c.flag, c.value}); err == nil {
-			t.Errorf("zbench gemm -%s %s was accepted", c.flag, c.value)
+		if err := run([]string{"-" + c.flag, c.value}); err == nil {
+			t.Errorf("%s -%s %s was accepted", command, c.flag, c.value)
 		}
 	}
+}
+
+// TestTranslateBenchNumericFlags: zbench translate refuses each numeric flag's impossible
+// values with an error (-ngf 1e18 or -sizes 1e9 asked for more memory than any machine has;
+// -iters 1e18 would run for ever) and runs with the possible ones, on one 8x8 image of a
+// one-filter generator.
+func TestTranslateBenchNumericFlags(t *testing.T) {
+	const huge = "1000000000000000000"
+	var cases []flagCase
+	cases = append(cases, numericCases("ngf", huge, false, false, false)...)
+	cases = append(cases, numericCases("blocks", huge, true, false, false)...)
+	cases = append(cases, numericCases("warmup", huge, true, false, false)...)
+	cases = append(cases, numericCases("iters", huge, false, false, false)...)
+	cases = append(cases, numericCases("sizes", huge, false, false, false)...)
+	cases = append(cases, flagCase{"sizes", "100000", false})
+	for _, c := range cases {
+		args := []string{"-sizes", "8", "-ngf", "1", "-blocks", "0", "-warmup", "0", "-iters", "1", "-" + c.flag, c.value}
+		err := runTranslateBench(args)
+		if c.ok && err != nil {
+			t.Errorf("zbench translate -%s %s: %v", c.flag, c.value, err)
+		}
+		if !c.ok && err == nil {
+			t.Errorf("zbench translate -%s %s was accepted", c.flag, c.value)
+		}
+	}
+	// Each within its bounds, together more than the memory a benchmark may use.
+	if err := runTranslateBench([]string{"-sizes", "2048", "-ngf", "512", "-blocks", "64"}); err == nil {
+		t.Error("zbench translate -sizes 2048 -ngf 512 -blocks 64 was accepted")
+	}
+}
+
+// TestConvBenchNumericFlags: zbench conv refuses each numeric flag's impossible values before it
+// times anything. (Its possible values start a benchmark of the full-size layers, which a test
+// does not run.)
+func TestConvBenchNumericFlags(t *testing.T) {
+	const huge = "1000000000000000000"
+	cases := []flagCase{{"mintime", "-1s", false}, {"mintime", "NaN", false}, {"mintime", "1000h", false}}
+	cases = append(cases, numericCases("rounds", huge, false, false, false)...)
+	cases = append(cases, numericCases("size", huge, false, false, false)...)
+	cases = append(cases, flagCase{"size", "65536", false})
+	checkRefused(t, "zbench conv", runConvBench, cases)
+}
+
+// TestCheckNumericFlags: zbench check refuses each numeric flag's impossible values before it
+// measures anything (its possible values run both networks at full width in float32 and float64,
+// which a test does not do). -seed is a uint64: any value is a seed, -1 and NaN do not parse.
+func TestCheckNumericFlags(t *testing.T) {
+	const huge = "1000000000000000000"
+	var cases []flagCase
+	cases = append(cases, numericCases("size", huge, false, false, false)...)
+	cases = append(cases, flagCase{"size", "65536", false})
+	cases = append(cases, numericCases("factor", "1e300", false, false, false)...)
+	cases = append(cases, flagCase{"factor", "Inf", false}, flagCase{"seed", "-1", false}, flagCase{"seed", "NaN", false})
+	checkRefused(t, "zbench check", runCheck, cases)
 }

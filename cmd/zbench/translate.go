@@ -27,7 +27,7 @@ func init() {
 // torch.no_grad() for the side-by-side.
 func runTranslateBench(args []string) error {
 	fs := flag.NewFlagSet("zbench translate", flag.ContinueOnError)
-	sizeList := fs.String("sizes", "256", "comma-separated image sizes (at least 8)")
+	sizeList := fs.String("sizes", "256", "comma-separated image sizes (8 to 8192)")
 	ngf := fs.Int("ngf", 64, "generator filters")
 	blocks := fs.Int("blocks", 9, "residual blocks (the official default resnet_9blocks at every size)")
 	warmup := fs.Int("warmup", 1, "untimed images first")
@@ -36,12 +36,23 @@ func runTranslateBench(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *ngf < 1 || *blocks < 0 || *warmup < 0 || *iters < 1 {
-		return fmt.Errorf("-ngf %d, -blocks %d, -warmup %d, -iters %d: want ngf ≥ 1, blocks ≥ 0, warmup ≥ 0, iters ≥ 1", *ngf, *blocks, *warmup, *iters)
+	// No timed image would divide by zero (+Inf timings); the upper bounds keep a typo from
+	// running for days or allocating more than a machine has.
+	switch {
+	case *ngf < 1 || *ngf > cyclegan.MaxFilters || *blocks < 0 || *blocks > cyclegan.MaxBlocks:
+		return fmt.Errorf("-ngf %d, -blocks %d: want 1 to %d filters and 0 to %d blocks", *ngf, *blocks, cyclegan.MaxFilters, cyclegan.MaxBlocks)
+	case *iters < 1 || *iters > maxBenchIters || *warmup < 0 || *warmup > maxBenchIters:
+		return fmt.Errorf("-iters %d and -warmup %d: want 1 to %d timed and 0 to %d untimed images", *iters, *warmup, maxBenchIters, maxBenchIters)
 	}
 	sizes, err := parseTranslateSizes(*sizeList)
 	if err != nil {
 		return err
+	}
+	for _, size := range sizes {
+		if e := cyclegan.TranslateMemoryEstimate(*ngf, *blocks, size, size); e > cyclegan.DefaultMaxMemory {
+			return fmt.Errorf("-sizes %d with -ngf %d and -blocks %d: the generator's layers would take up to %.1f GB, more than the %.0f GB a benchmark may use",
+				size, *ngf, *blocks, float64(e)/1e9, float64(cyclegan.DefaultMaxMemory)/1e9)
+		}
 	}
 	// Unlike zbench train, the GC target stays at its default (GOGC 100), as in cyclegan translate.
 	closeProfile, err := openProfile(*cpuProfile)
@@ -134,8 +145,8 @@ func parseTranslateSizes(list string) ([]int, error) {
 	var sizes []int
 	for _, s := range strings.Split(list, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n < cyclegan.MinTranslateSize {
-			return nil, fmt.Errorf("-sizes: %q is not a size of at least %d", s, cyclegan.MinTranslateSize)
+		if err != nil || n < cyclegan.MinTranslateSize || n > cyclegan.MaxImageSize {
+			return nil, fmt.Errorf("-sizes: %q is not a size from %d to %d", s, cyclegan.MinTranslateSize, cyclegan.MaxImageSize)
 		}
 		sizes = append(sizes, n)
 	}
