@@ -21,13 +21,15 @@ import (
 //	          optimizer_G.state.<i>.{step,exp_avg,exp_avg_sq}, optimizer_D.…   the Adam states
 //	          pool_fake_A.<i>, pool_fake_B.<i>              the image pools
 //	metadata  format "pt", zebra "cyclegan-checkpoint/1", options (JSON), epoch, index, steps,
-//	          optimizer_G.<key>, scheduler_G.<key>, pool_fake_A.<key> (and the same for D, B)
+//	          optimizer_G.<key>, scheduler_G.<key>, pool_fake_A.<key> (and the same for D, B),
+//	          sha256 (JSON: tensor name -> SHA-256 of its data, see safetensors.Digests)
 //
 // PyTorch users can read it with safetensors.torch.load_file; the G_A.* tensors are a
 // state_dict of the official ResnetGenerator.
 const (
 	checkpointFormat = "cyclegan-checkpoint/1"
 	formatKey        = "zebra"
+	digestKey        = "sha256"
 )
 
 // part is the state of one component (an optimizer, a schedule, a pool) under its prefix.
@@ -79,6 +81,7 @@ func (t *Trainer) Save(path string) error {
 			meta[p.prefix+"."+k] = v
 		}
 	}
+	meta[digestKey] = safetensors.Digests(tensors)
 	if err := safetensors.WriteFile(path, tensors, meta); err != nil {
 		return fmt.Errorf("cyclegan: saving checkpoint: %w", err)
 	}
@@ -123,7 +126,11 @@ type checkpointFile struct {
 // readCheckpoint decodes the checkpoint at path, converting the tensors of the prefixes for which
 // want (given the metadata without a prefix) is true, or all of them when want is nil: translate
 // needs one generator, not the ~420 MB of a whole 256x256 training state.
-func readCheckpoint(path string, budget int64, want func(top map[string]string, prefix string) bool) (*checkpointFile, error) {
+//
+// Unless skipChecksum is set, the data of those tensors is compared with the SHA-256 digests in the
+// metadata first. Checkpoints written before the digests existed, and state dicts written by
+// other tools, have none: they load unchecked, as they always did.
+func readCheckpoint(path string, budget int64, skipChecksum bool, want func(top map[string]string, prefix string) bool) (*checkpointFile, error) {
 	// The file is read whole (and its tensors then copied), so its size counts against the budget
 	// before anything is read.
 	if info, err := os.Stat(path); err == nil && info.Size() > budget {
@@ -144,6 +151,15 @@ func readCheckpoint(path string, budget int64, want func(top map[string]string, 
 			c.meta[prefix] = map[string]string{}
 		}
 		c.meta[prefix][key] = v
+	}
+	if digests, ok := c.top[digestKey]; ok && !skipChecksum {
+		wanted := func(name string) bool {
+			prefix, _, _ := strings.Cut(name, ".")
+			return want == nil || want(c.top, prefix)
+		}
+		if err := f.CheckDigests(digests, wanted); err != nil {
+			return nil, fmt.Errorf("cyclegan: checkpoint %s: %w", path, err)
+		}
 	}
 	for _, st := range f.Tensors {
 		prefix, key, _ := strings.Cut(st.Name, ".")
@@ -207,6 +223,10 @@ type CheckpointReader struct {
 	// or shapes describe, estimated before anything is allocated (0: DefaultMaxMemory). For a
 	// trainer it becomes the Options.MaxMemory of the run.
 	MaxMemory int64
+	// SkipChecksum skips the comparison of the tensors' data with the SHA-256 digests that Save
+	// records, which reads the data once more (about a second per GB): for huge files, or to
+	// salvage a damaged one.
+	SkipChecksum bool
 }
 
 // LoadTrainer is CheckpointReader{}.LoadTrainer: it loads with the default limits.
@@ -225,7 +245,7 @@ func LoadGenerator(path string, d Direction, b tensor.Backend) (*ResnetGenerator
 // keys and shapes are checked before any network is built.
 func (r CheckpointReader) LoadTrainer(path string, b tensor.Backend) (*Trainer, error) {
 	budget := budgetOrDefault(r.MaxMemory)
-	c, err := readCheckpoint(path, budget, nil)
+	c, err := readCheckpoint(path, budget, r.SkipChecksum, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -351,7 +371,7 @@ func (r CheckpointReader) LoadGenerator(path string, d Direction, b tensor.Backe
 		return nil, fmt.Errorf("cyclegan: direction %q: want %s or %s", d, AtoB, BtoA)
 	}
 	budget := budgetOrDefault(r.MaxMemory)
-	c, err := readCheckpoint(path, budget, func(top map[string]string, p string) bool {
+	c, err := readCheckpoint(path, budget, r.SkipChecksum, func(top map[string]string, p string) bool {
 		if _, zebra := top[formatKey]; zebra {
 			return p == prefix
 		}
