@@ -35,6 +35,7 @@ type trainFlags struct {
 	workers       int
 	quiet         bool
 	maxMemoryGiB  int
+	skipChecksum  bool
 }
 
 func runTrain(args []string) error {
@@ -68,6 +69,7 @@ func runTrain(args []string) error {
 	fs.BoolVar(&tf.skipBadImages, "skip-bad-images", false, "skip and count unreadable images instead of stopping")
 	fs.IntVar(&tf.workers, "workers", 0, "image loading goroutines (0: automatic)")
 	fs.BoolVar(&tf.quiet, "quiet", false, "no progress bar; one line per epoch")
+	fs.BoolVar(&tf.skipChecksum, "skip-checksum", false, "with -resume: do not compare the checkpoint's data with its SHA-256 digests (huge files, or salvaging a damaged one)")
 	fs.IntVar(&tf.maxMemoryGiB, "max-memory", int(cyclegan.DefaultMaxMemory>>30), "refuse a run whose estimated memory exceeds this many GiB")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "usage: cyclegan train [flags]\n\nTrains a CycleGAN on <dataroot>/trainA and <dataroot>/trainB (the paper's settings by default).\n\nflags:\n")
@@ -106,8 +108,9 @@ func runTrain(args []string) error {
 
 	var tr *cyclegan.Trainer
 	if tf.resume {
-		if tr, err = (cyclegan.CheckpointReader{MaxMemory: maxMemory}).LoadTrainer(latest, backend); err != nil {
-			return fmt.Errorf("cannot resume: %w", memoryHint(err))
+		if tr, err = (cyclegan.CheckpointReader{MaxMemory: maxMemory, SkipChecksum: tf.skipChecksum}).LoadTrainer(latest, backend); err != nil {
+			use := fmt.Sprintf("to continue from the newest, move %s aside, copy %%s to its place and run -resume again", filepath.Base(latest))
+			return fmt.Errorf("cannot resume: %w", checkpointHint(memoryHint(err), latest, use))
 		}
 		// Only the data location may change on resume; everything else is the checkpoint's.
 		set := map[string]bool{}
@@ -119,7 +122,7 @@ func runTrain(args []string) error {
 		for name := range set {
 			if !map[string]bool{"dataroot": true, "name": true, "runs": true, "device": true, "save-every": true,
 				"max-iters": true, "resume": true, "skip-bad-images": true, "workers": true, "quiet": true,
-				"max-memory": true}[name] {
+				"max-memory": true, "skip-checksum": true}[name] {
 				ignored = append(ignored, "-"+name)
 			}
 		}

@@ -29,6 +29,7 @@ func runTranslate(args []string) error {
 	out := fs.String("out", "translated", "output folder: <name>_real.png, <name>_fake.png and index.html")
 	device := fs.String("device", "cpu", "cpu, opencl[:N] or cuda[:N]")
 	maxPixels := fs.Int64("max-pixels", defaultMaxPixels, "largest image to translate, in pixels (width times height), checked from the file's header before decoding")
+	skipChecksum := fs.Bool("skip-checksum", false, "do not compare the generator's data with the checkpoint's SHA-256 digests (huge files, or salvaging a damaged one)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "usage: cyclegan translate -checkpoint FILE [flags] IMAGE_OR_FOLDER...\n\nTranslates images of any size up to -max-pixels (padded to a multiple of 4, cropped back).\n\nflags:\n")
 		fs.PrintDefaults()
@@ -51,9 +52,9 @@ func runTranslate(args []string) error {
 	if err != nil {
 		return err
 	}
-	g, err := cyclegan.LoadGenerator(*checkpoint, d, backend)
+	g, err := (cyclegan.CheckpointReader{SkipChecksum: *skipChecksum}).LoadGenerator(*checkpoint, d, backend)
 	if err != nil {
-		return err
+		return checkpointHint(err, *checkpoint, "translate with -checkpoint %s instead")
 	}
 	var inputs []string
 	for _, arg := range fs.Args() {

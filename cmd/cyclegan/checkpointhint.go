@@ -1,0 +1,43 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/zebra-go/zebra/internal/safetensors"
+	"github.com/zebra-go/zebra/models/cyclegan"
+)
+
+// checkpointHint adds to err, the error of loading the checkpoint at path, what the user can do
+// about it: a damaged one loads anyway with -skip-checksum, and the epochNNN checkpoints that
+// train keeps beside latest are older states to fall back on; how to use one is the command's
+// own sentence, use, in which %s stands for the newest of them. A memory budget error gets no
+// hint here: the older checkpoints need as much.
+func checkpointHint(err error, path, use string) error {
+	if errors.Is(err, cyclegan.ErrMemoryBudget) {
+		return err
+	}
+	var hints []string
+	if errors.Is(err, safetensors.ErrDamaged) {
+		hints = append(hints, "-skip-checksum loads it as it is, damaged values included")
+	}
+	dir := filepath.Dir(path)
+	epochs, _ := filepath.Glob(filepath.Join(dir, "epoch[0-9][0-9][0-9]*.safetensors"))
+	epochs = slices.DeleteFunc(epochs, func(p string) bool { return p == filepath.Clean(path) })
+	if len(epochs) > 0 {
+		slices.Sort(epochs) // epoch%03d: the names sort as the epochs do up to 999
+		names := make([]string, len(epochs))
+		for i, p := range epochs {
+			names[i] = filepath.Base(p)
+		}
+		hints = append(hints, fmt.Sprintf("%s also holds the checkpoints of earlier epochs (%s); %s",
+			dir, strings.Join(names, ", "), fmt.Sprintf(use, epochs[len(epochs)-1])))
+	}
+	if len(hints) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w\n%s", err, strings.Join(hints, "\n"))
+}
