@@ -12,7 +12,7 @@ import (
 )
 
 // savedTiny saves an untrained tiny trainer and returns the checkpoint's path.
-func savedTiny(t *testing.T) string {
+func savedTiny(t testing.TB) string {
 	t.Helper()
 	o := tinyOptions(t.TempDir())
 	o.NGF, o.NDF, o.Blocks = 2, 2, 1
@@ -46,7 +46,7 @@ func rewrite(t *testing.T, src string, edit func(tensors []safetensors.Tensor, m
 }
 
 // editOptions changes one option in the checkpoint's JSON.
-func editOptions(t *testing.T, key string, value any) func([]safetensors.Tensor, map[string]string) []safetensors.Tensor {
+func editOptions(t testing.TB, key string, value any) func([]safetensors.Tensor, map[string]string) []safetensors.Tensor {
 	return func(tensors []safetensors.Tensor, meta map[string]string) []safetensors.Tensor {
 		var o map[string]any
 		if err := json.Unmarshal([]byte(meta["options"]), &o); err != nil {
