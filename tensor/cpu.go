@@ -2,8 +2,8 @@ package tensor
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
+
+	"github.com/zebra-go/zebra/internal/parallel"
 )
 
 // CPU is the CPU backend: plain Go kernels that define what every other backend must compute.
@@ -11,8 +11,10 @@ import (
 // that training spends time in (ReLU and LeakyReLU forward and backward, contiguous add, subtract
 // and multiply, InstanceNorm, Adam) through internal/vec's, each with results equal to the plain
 // loop's (bit for bit, or up to the order of a float64 sum); everything else is ordinary Go
-// loops. Work large enough to pay for it is split across GOMAXPROCS goroutines. Large temporaries
-// handed back with Release are reused by Empty (see pool.go).
+// loops. Work large enough to pay for it is split across GOMAXPROCS goroutines of
+// internal/parallel's pool (parallelFor), along independent elements only, so that the results
+// are those of one serial loop bit for bit. Large temporaries handed back with Release are reused
+// by Empty (see pool.go).
 var CPU Backend = cpuBackend{}
 
 type cpuBackend struct{}
@@ -101,7 +103,12 @@ func copyChecked[T float](op string, dst, src []T) {
 	if len(dst) != len(src) {
 		panic(fmt.Sprintf("tensor: %s of %d elements into %d", op, len(src), len(dst)))
 	}
-	copy(dst, src)
+	parallelCopy(dst, src)
+}
+
+// parallelCopy is copy(dst, src) for slices of equal length, split across goroutines.
+func parallelCopy[T float](dst, src []T) {
+	parallelFor(len(dst), elementwiseGrain, func(lo, hi int) { copy(dst[lo:hi], src[lo:hi]) })
 }
 
 func (cpuBackend) Fill(dst Storage, v float64) {
@@ -114,9 +121,12 @@ func (cpuBackend) Fill(dst Storage, v float64) {
 }
 
 func fill[T float](dst []T, v T) {
-	for i := range dst {
-		dst[i] = v
-	}
+	parallelFor(len(dst), elementwiseGrain, func(lo, hi int) {
+		part := dst[lo:hi]
+		for i := range part {
+			part[i] = v
+		}
+	})
 }
 
 func (cpuBackend) Cast(dst, src Storage) {
@@ -125,9 +135,9 @@ func (cpuBackend) Cast(dst, src Storage) {
 	}
 	switch {
 	case dst.DType() == Float32 && src.DType() == Float32:
-		copy(cpuData[float32](dst), cpuData[float32](src))
+		parallelCopy(cpuData[float32](dst), cpuData[float32](src))
 	case dst.DType() == Float64 && src.DType() == Float64:
-		copy(cpuData[float64](dst), cpuData[float64](src))
+		parallelCopy(cpuData[float64](dst), cpuData[float64](src))
 	case dst.DType() == Float32:
 		convert(cpuData[float32](dst), cpuData[float64](src))
 	default:
@@ -136,9 +146,12 @@ func (cpuBackend) Cast(dst, src Storage) {
 }
 
 func convert[D, S float](dst []D, src []S) {
-	for i, v := range src {
-		dst[i] = D(v)
-	}
+	parallelFor(len(src), elementwiseGrain, func(lo, hi int) {
+		part := dst[lo:hi]
+		for i, v := range src[lo:hi] {
+			part[i] = D(v)
+		}
+	})
 }
 
 func (cpuBackend) Copy(dst Storage, dstOff int, dstStrides []int, src Storage, srcOff int, srcStrides []int, shape []int) {
@@ -157,42 +170,65 @@ func (cpuBackend) Copy(dst Storage, dstOff int, dstStrides []int, src Storage, s
 	}
 }
 
-// stridedCopy walks the outer dimensions recursively and copies the innermost one in a tight loop.
+// stridedCopy copies the elements of shape from src to dst, split across goroutines along the
+// elements in row-major order; each row (innermost dimension) is a tight loop or a copy.
 func stridedCopy[T float](dst []T, ds []int, src []T, ss []int, shape []int) {
-	if len(shape) == 1 {
-		n, d, s := shape[0], ds[0], ss[0]
-		if d == 1 && s == 1 {
-			copy(dst[:n], src[:n])
-			return
-		}
-		for i := range n {
-			dst[i*d] = src[i*s]
-		}
-		return
+	parallelFor(Numel(shape), elementwiseGrain, func(lo, hi int) {
+		forEachRun(shape, [][]int{ds, ss}, lo, hi, func(_, n int, offs []int) {
+			d, s := dst[offs[0]:], src[offs[1]:]
+			dStep, sStep := ds[len(ds)-1], ss[len(ss)-1]
+			if dStep == 1 && sStep == 1 {
+				copy(d[:n], s[:n])
+				return
+			}
+			for i := range n {
+				d[i*dStep] = s[i*sStep]
+			}
+		})
+	})
+}
+
+// forEachRun walks the elements [lo, hi) of shape in row-major order, one run at a time: a run is
+// the part of [lo, hi) within one row (innermost dimension). For each run it calls f with the
+// run's first element's row-major index e, its length n, and offs[k], the element's offset under
+// strides[k]. Splitting [0, Numel(shape)) anywhere and walking the pieces visits every element
+// once, with the same offsets as one walk of the whole.
+func forEachRun(shape []int, strides [][]int, lo, hi int, f func(e, n int, offs []int)) {
+	nd := len(shape)
+	inner := shape[nd-1]
+	idx := make([]int, nd-1)
+	r := lo / inner
+	for d := nd - 2; d >= 0; d-- {
+		idx[d] = r % shape[d]
+		r /= shape[d]
 	}
-	for i := range shape[0] {
-		stridedCopy(dst[i*ds[0]:], ds[1:], src[i*ss[0]:], ss[1:], shape[1:])
+	offs := make([]int, len(strides))
+	for e := lo; e < hi; {
+		j := e % inner
+		n := min(inner-j, hi-e)
+		for k, st := range strides {
+			off := j * st[nd-1]
+			for d, i := range idx {
+				off += i * st[d]
+			}
+			offs[k] = off
+		}
+		f(e, n, offs)
+		e += n
+		for d := nd - 2; d >= 0; d-- { // odometer increment to the next row
+			idx[d]++
+			if idx[d] < shape[d] {
+				break
+			}
+			idx[d] = 0
+		}
 	}
 }
 
-// parallelFor runs body over [0, n) split into at most GOMAXPROCS contiguous chunks, inline when n
-// is smaller than grain (spawning goroutines costs more than a small loop).
+// parallelFor runs body over [0, n) cut into one contiguous chunk per thread, each at least grain
+// long (internal/parallel.For); with n < 2*grain it runs body(0, n) on the caller. Which
+// goroutine runs a chunk never changes its result, so every kernel split this way gives the same
+// bits as one serial loop.
 func parallelFor(n, grain int, body func(lo, hi int)) {
-	workers := runtime.GOMAXPROCS(0)
-	if n < 2*grain || workers == 1 {
-		body(0, n)
-		return
-	}
-	workers = min(workers, n/grain)
-	var wg sync.WaitGroup
-	chunk := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			body(lo, hi)
-		}()
-	}
-	wg.Wait()
+	parallel.For(n, grain, body)
 }

@@ -34,46 +34,57 @@ func reduceKernel[T float](op ReduceOp, dst, src []T, outer, mid, inner int) {
 		fill(dst, v)
 		return
 	}
-	grain := max(1, elementwiseGrain/max(mid*inner, 1))
 	if inner == 1 {
 		// A reduction over the last axes (a whole plane, a whole tensor) is one contiguous
-		// run per output; reduceRun keeps it a tight loop.
-		parallelFor(outer, grain, func(lo, hi int) {
+		// run per output; reduceRun keeps it a tight loop. Each output's sum runs front to
+		// back on one goroutine, so only whole outputs are split among goroutines.
+		parallelFor(outer, max(1, elementwiseGrain/mid), func(lo, hi int) {
 			for o := lo; o < hi; o++ {
 				dst[o] = T(reduceRun(op, src[o*mid:(o+1)*mid]))
 			}
 		})
 		return
 	}
-	parallelFor(outer, grain, func(lo, hi int) {
-		acc := make([]float64, inner)
-		for o := lo; o < hi; o++ {
-			block := src[o*mid*inner : (o+1)*mid*inner]
-			for j := range inner {
-				acc[j] = float64(block[j])
-			}
-			for m := 1; m < mid; m++ {
-				row := block[m*inner : (m+1)*inner]
-				switch op {
-				case ReduceSum:
-					for j, x := range row {
-						acc[j] += float64(x)
-					}
-				case ReduceMax:
-					for j, x := range row {
-						acc[j] = maxPropagateNaN(acc[j], float64(x))
-					}
-				case ReduceMin:
-					for j, x := range row {
-						acc[j] = -maxPropagateNaN(-acc[j], -float64(x))
-					}
-				}
-			}
-			for j := range inner {
-				dst[o*inner+j] = T(acc[j])
-			}
+	// The outputs [outer, inner] are split in row-major order (a reduction over the first
+	// axis, outer == 1, is split along inner); each output still adds its mid inputs in order.
+	parallelFor(outer*inner, max(1, elementwiseGrain/mid), func(lo, hi int) {
+		acc := make([]float64, min(inner, hi-lo))
+		for e := lo; e < hi; {
+			o, j0 := e/inner, e%inner
+			n := min(inner-j0, hi-e)
+			reduceColumns(op, dst[e:e+n], acc[:n], src[o*mid*inner+j0:], mid, inner)
+			e += n
 		}
 	})
+}
+
+// reduceColumns reduces n = len(dst) adjacent columns of a [mid, ld] block that starts at src,
+// row by row in float64 (acc holds n partial results).
+func reduceColumns[T float](op ReduceOp, dst []T, acc []float64, src []T, mid, ld int) {
+	n := len(dst)
+	for j, x := range src[:n] {
+		acc[j] = float64(x)
+	}
+	for m := 1; m < mid; m++ {
+		row := src[m*ld:][:n]
+		switch op {
+		case ReduceSum:
+			for j, x := range row {
+				acc[j] += float64(x)
+			}
+		case ReduceMax:
+			for j, x := range row {
+				acc[j] = maxPropagateNaN(acc[j], float64(x))
+			}
+		case ReduceMin:
+			for j, x := range row {
+				acc[j] = -maxPropagateNaN(-acc[j], -float64(x))
+			}
+		}
+	}
+	for j := range dst {
+		dst[j] = T(acc[j])
+	}
 }
 
 // reduceRun reduces one contiguous, non-empty run in float64.

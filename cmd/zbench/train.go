@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,7 @@ func runTrainBench(args []string) error {
 	warmup := fs.Int("warmup", 1, "untimed iterations first")
 	iters := fs.Int("iters", 3, "timed iterations")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the first size's timed iterations to this file (go tool pprof)")
+	traceFile := fs.String("trace", "", "write an execution trace of the first size's timed iterations to this file (go tool trace): shows when a core sits idle")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -40,6 +42,14 @@ func runTrainBench(args []string) error {
 	// for days. The network sizes are checked by cyclegan.NewTrainer.
 	if *iters < 1 || *iters > maxBenchIters || *warmup < 0 || *warmup > maxBenchIters {
 		return fmt.Errorf("-iters %d and -warmup %d: want 1 to %d timed and 0 to %d untimed iterations", *iters, *warmup, maxBenchIters, maxBenchIters)
+	}
+	if *traceFile != "" {
+		f, err := os.Create(*traceFile)
+		if err != nil {
+			return fmt.Errorf("-trace: %w", err)
+		}
+		defer f.Close()
+		tracing = f
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -96,13 +106,13 @@ func runTrainBench(args []string) error {
 		start := time.Now()
 		for range *iters {
 			if err := step(); err != nil {
-				pprof.StopCPUProfile()
+				stopProfile()
 				return err
 			}
 		}
 		perIter := time.Since(start).Seconds() / float64(*iters)
 		cpuEnd, _ := processCPUTime()
-		pprof.StopCPUProfile()
+		stopProfile()
 		// CPU time per iteration is the steadier figure on a shared machine: other processes
 		// stretch the wall time but not the work this one does.
 		cpuPerIter := "-"
@@ -132,16 +142,33 @@ func formatBytes(b uint64) string {
 // profiling is the -cpuprofile file until its profile starts, nil otherwise.
 var profiling *os.File
 
-// startProfile starts the CPU profile for the timed iterations of the first size, so that warm-up
-// and network construction do not dilute it. A file holds one profile, so later sizes run
-// unprofiled (run zbench again with -sizes N to profile another size).
+// tracing is the -trace file until its trace starts, nil otherwise.
+var tracing *os.File
+
+// startProfile starts the CPU profile and the execution trace for the timed iterations of the
+// first size, so that warm-up and network construction do not dilute them. A file holds one
+// profile, so later sizes run unprofiled (run zbench again with -sizes N to profile another
+// size). With both, the trace carries the profile's samples, each stamped with its time.
 func startProfile() error {
-	if profiling == nil {
-		return nil
+	if profiling != nil {
+		if err := pprof.StartCPUProfile(profiling); err != nil {
+			return err
+		}
+		profiling = nil
 	}
-	err := pprof.StartCPUProfile(profiling)
-	profiling = nil
-	return err
+	if tracing != nil {
+		if err := trace.Start(tracing); err != nil {
+			return err
+		}
+		tracing = nil
+	}
+	return nil
+}
+
+// stopProfile stops whatever startProfile started (stopping what is not running does nothing).
+func stopProfile() {
+	pprof.StopCPUProfile()
+	trace.Stop()
 }
 
 // convCost is the multiply-adds of one convolution in a network (forward; each gradient costs the

@@ -26,7 +26,8 @@
 //
 // The path is chosen once from the CPU's features (internal/cpu); the ZEBRA_CPU environment
 // variable can lower it (ZEBRA_CPU=avx2 or generic) and Path reports it. Large products are split
-// across SetThreads workers (default GOMAXPROCS) of a persistent pool, by rows or columns of C,
-// or, when k dwarfs m and n (a convolution's weight gradient), by slices of k whose partial
-// products are summed; calls from several goroutines at once are safe. cmd/zbench gemm measures each path against the FMA peak.
+// across SetThreads threads (default GOMAXPROCS) of internal/parallel's pool, by rows or columns
+// of C (whichever shares out more evenly in whole tiles), or, when k dwarfs m and n (a
+// convolution's weight gradient), by slices of k whose partial products are summed; calls from
+// several goroutines at once are safe. cmd/zbench gemm measures each path against the FMA peak.
 package gemm

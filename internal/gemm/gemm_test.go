@@ -555,3 +555,50 @@ func TestSgemmThreadsIsSgemm(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitEvenly checks that split cuts along the dimension that whole tiles share out more
+// evenly when the one with more tiles shares out badly (m = 64 is 5 tiles of 14 rows: 28 and 36
+// rows, where n = 64 is 32 and 32 columns), and keeps the dimension with more tiles otherwise.
+func TestSplitEvenly(t *testing.T) {
+	for _, c := range []struct {
+		m, n   int
+		alongM bool
+	}{{64, 64, false}, {64, 256, false}, {576, 256, true}, {4096, 256, true}, {128, 49, true}, {16, 4096, false}} {
+		rects := split(c.m, c.n, 512, 14, 32, 2)
+		if len(rects) != 2 {
+			t.Fatalf("m=%d n=%d: %d parts, want 2", c.m, c.n, len(rects))
+		}
+		if alongM := rects[0].j1 == c.n; alongM != c.alongM {
+			t.Errorf("m=%d n=%d: split %v, want along m %v", c.m, c.n, rects, c.alongM)
+		}
+	}
+}
+
+// TestThreadsSameBits checks that products split across threads along m or n give the bits of
+// the single-thread product: the parts cut C at tile boundaries and every element's k blocks
+// are the product's, so only where a part ends may change, never an element's sums. It covers
+// the demo model's small products around minParallelWork, with alpha 1 and beta 0 and 1 (the
+// per-image accumulation of a weight gradient) and a general alpha and beta.
+func TestThreadsSameBits(t *testing.T) {
+	forEachPath(t, func(t *testing.T, p *path) {
+		rng := rand.New(rand.NewPCG(9, 9))
+		for _, d := range [][3]int{{64, 64, 64}, {64, 64, 65}, {63, 65, 72}, {65, 63, 72}, {128, 49, 49}, {16, 1024, 48}, {288, 256, 64}, {29, 97, 131}} {
+			m, n, k := d[0], d[1], d[2]
+			for _, ab := range [][2]float32{{1, 0}, {1, 1}, {-0.5, 0.25}} {
+				for _, threads := range []int{2, 3} {
+					if splitK(m, n, k, threads) > 1 || len(split(m, n, k, p.s.mr, p.s.nr, threads)) < 2 {
+						t.Fatalf("m=%d n=%d k=%d threads=%d: not split along m or n; the test does not cover it", m, n, k, threads)
+					}
+					a, b := randSlice[float32](rng, m*k), randSlice[float32](rng, k*n)
+					c := randSlice[float32](rng, m*n)
+					want := append([]float32(nil), c...)
+					gemm(p.s, 1, false, false, m, n, k, ab[0], a, k, b, n, ab[1], want, n)
+					gemm(p.s, threads, false, false, m, n, k, ab[0], a, k, b, n, ab[1], c, n)
+					if !sameBits(c, want) {
+						t.Fatalf("m=%d n=%d k=%d alpha=%v beta=%v threads=%d: the split product differs from the single-thread one", m, n, k, ab[0], ab[1], threads)
+					}
+				}
+			}
+		}
+	})
+}
