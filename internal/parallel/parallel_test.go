@@ -17,7 +17,7 @@ func TestRunRunsEveryPartOnce(t *testing.T) {
 	for g := range 6 {
 		wg.Go(func() {
 			for rep := range 200 {
-				parts := (g+rep)%7 + 0
+				parts := (g + rep) % 7
 				counts := make([]atomic.Int32, parts)
 				Run(parts, func(p int) { counts[p].Add(1) })
 				for p := range counts {
