@@ -12,10 +12,10 @@ import (
 // spinFor is how long an idle worker polls for the next call before it parks, and how long a
 // caller whose own parts are done polls for the workers' before it parks. In the demo-size
 // training step (cmd/zbench train -sizes 64 -ngf 16 -ndf 16 -blocks 3) the gaps between parallel
-// calls measured 30 µs at the median and 183 µs at p90; with 20 µs the step was no faster than
-// with parked workers, with 100 and 500 µs it was (medians of 6 interleaved rounds, 0.14 and
-// 0.16 s against 0.16). Between steps (data loading, logging) a worker parks after burning at
-// most this much CPU.
+// calls measured 30 µs at the median and 183 µs at p90. Six interleaved rounds on a shared
+// machine, step wall time median (min): parked workers 0.158 s (0.123), polling 20 µs 0.160-0.211
+// (0.127-0.132), 100 µs 0.144 (0.089), 500 µs 0.163 (0.095). Between steps (data loading,
+// logging) a worker parks after burning at most this much CPU.
 const spinFor = 100 * time.Microsecond
 
 // A job is one call's work, split into parts that any goroutine may claim.
