@@ -86,6 +86,12 @@ func run(args []string, checks []check, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gradcheck: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
+	// A relative error lies in [0, 1] for any check worth running; NaN or +Inf would pass every
+	// check and 0 or less would fail every one.
+	if !(*maxRel > 0 && *maxRel <= 1) {
+		fmt.Fprintf(stderr, "gradcheck: -max-rel %g: want a bound in (0, 1]\n", *maxRel)
+		return 2
+	}
 	filter, err := regexp.Compile(*pattern)
 	if err != nil {
 		fmt.Fprintf(stderr, "gradcheck: -run: %v\n", err)

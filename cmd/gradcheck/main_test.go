@@ -167,3 +167,14 @@ func indexOf(t *testing.T, name string) int {
 	t.Fatalf("no registered check %q", name)
 	return -1
 }
+
+// -max-rel is a bound every check is compared with: zero, negative, NaN and infinite bounds would
+// fail everything or (NaN, +Inf) pass everything, so they are refused as bad flags.
+func TestMaxRelFlagRefusesNonsense(t *testing.T) {
+	for _, v := range []string{"0", "-1e-6", "NaN", "+Inf", "1e300"} {
+		status, out := runArgs(registry, "-run", "^tanh$", "-max-rel", v)
+		if status != 2 || !strings.Contains(out, "-max-rel") {
+			t.Errorf("-max-rel %s: status %d, want 2 and a message naming the flag:\n%s", v, status, out)
+		}
+	}
+}
