@@ -24,7 +24,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_pytorch_train import ResnetGenerator, conv_macs, init_weights  # noqa: E402
+from bench_pytorch_train import ResnetGenerator, conv_macs, init_weights, warn_reference_blas  # noqa: E402
 
 
 def main():
@@ -36,6 +36,7 @@ def main():
     ap.add_argument("--ngf", type=int, default=64)
     ap.add_argument("--blocks", type=int, default=9)
     args = ap.parse_args()
+    warn_reference_blas()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     print(f"PyTorch {torch.__version__} CycleGAN generator inference (eval, no_grad), batch 1, ngf {args.ngf}, "
