@@ -123,31 +123,41 @@ func skipUnlessTuning(t *testing.T) {
 	}
 }
 
-// TestTuneBlockTiles prints interleaved timings of the CycleGAN layer's forward and weight
-// gradient with several limits on the tiles per block (blockTiles's measurement). It skips
-// unless ZEBRA_TUNE=1.
+// TestTuneBlockTiles prints interleaved timings of the CycleGAN layer's passes with several
+// limits on the tiles per block (blockTiles's measurement). It skips unless ZEBRA_TUNE=1.
 func TestTuneBlockTiles(t *testing.T) {
 	skipUnlessTuning(t)
 	g := cycleGAN
-	limits := []int{64, 128, 256, 512, 1024}
+	limits := []int{64, 128, 256, 512, 1024, 1152}
 	rng := rand.New(rand.NewPCG(9, 10))
 	x, w := random(rng, g.n*g.c*g.h*g.w), random(rng, g.cout*g.c*9)
 	y, dw := random(rng, g.outputSize()), make([]float32, len(w))
 	for _, tile := range []Tile{F2, F4} {
-		for _, p := range []pass{passConv, passWeight} {
+		for p := passConv; p <= passWeight; p++ {
 			var fs []func()
 			for _, limit := range limits {
-				geo := convGeometry(tile, g.n, g.c, g.h, g.w, g.cout, g.pad)
+				var geo geometry
+				switch p {
+				case passConv:
+					geo = convGeometry(tile, g.n, g.c, g.h, g.w, g.cout, g.pad)
+				case passInput:
+					geo = convInputGeometry(tile, g.n, g.c, g.h, g.w, g.cout, g.pad)
+				default:
+					geo = convWeightGeometry(tile, g.n, g.c, g.h, g.w, g.cout, g.pad)
+				}
 				geo.setBlock(limit)
 				_, size := geo.layout(nil, true)
 				ws := make([]float32, size)
-				if p == passConv {
+				switch p {
+				case passConv:
 					fs = append(fs, func() { geo.forward(y, x, w, false, nil, ws) })
-				} else {
+				case passInput:
+					fs = append(fs, func() { geo.forward(x, y, w, true, nil, ws) })
+				default:
 					fs = append(fs, func() { geo.weight(dw, y, x, ws) })
 				}
 			}
-			best := interleave(3, fs)
+			best := interleave(5, fs)
 			line := ""
 			for i, limit := range limits {
 				line += fmt.Sprintf("  %4d: %6.2f ms", limit, best[i]*1e3)

@@ -31,18 +31,23 @@ func (t Tile) transforms() *transforms {
 }
 
 // blockTiles bounds how many tiles one pass of transforms, GEMMs and inverse transforms
-// handles. The workspace grows with it (V and M hold α²·(C+Cout)·block floats: 34 MB for F2 at
-// 256+256 channels and 1024 tiles) and the GEMMs get wider (their N dimension is the block).
+// handles. The workspace grows with it (V and M hold α²·(C+Cout)·block floats: 36 MB for F2 at
+// 256+256 channels and 1089 tiles) and the GEMMs get wider (their N dimension is the block).
 // Keeping V and M in L2 does not pay: the U[k] they multiply are α²·Cout·C floats (9.4 MB for
 // F4 at 256 channels) and stream from L3 anyway, and narrow GEMMs pack U once per block.
-// TestTuneBlockTiles on the CycleGAN layer (256 channels, 64x64; Zen 4, 2 threads) measured,
-// for limits of 64, 128, 256, 512 and 1024 tiles:
+// TestTuneBlockTiles on the CycleGAN layer (256 channels, 64x64; Zen 4, 2 threads, best of 5
+// interleaved) measured, for limits of 64, 128, 256, 512, 1024 and 1152 tiles:
 //
-//	Conv       F2  36.9 32.5 26.9 23.8 20.1 ms  (1024 tiles in all)
-//	ConvWeight F2  39.2 35.8 33.8 33.9 32.5 ms
-//	Conv       F4  25.7 23.3 21.9 21.9 21.4 ms  (256 tiles in all)
-//	ConvWeight F4  26.0 22.3 20.8 20.7 20.6 ms
-const blockTiles = 1024
+//	Conv       F2  17.6 15.8 14.6 14.3 13.6 13.7 ms  (1024 tiles in all)
+//	ConvInput  F2  30.2 22.7 20.1 18.7 17.5 16.3 ms  (1089 tiles: its output is 66x66)
+//	ConvWeight F2  19.4 16.4 15.2 14.5 14.1 14.1 ms
+//	Conv       F4   9.5  8.9  8.7  8.6  8.8  8.7 ms  (256 tiles in all)
+//	ConvInput  F4  17.6 15.5 13.5 12.3 12.3 12.2 ms  (289 tiles)
+//	ConvWeight F4  10.0  9.2  8.8  8.7  8.7  8.8 ms
+//
+// The limit is 1152 rather than 1024 so that ConvInput's 33x33 tiles are one block, not two
+// of 545 (each with its own pass over the inputs, and GEMMs half as wide).
+const blockTiles = 1152
 
 // maxWorkers bounds the goroutines a call fans its transforms out to; each needs its own
 // α²·blockTiles scratch in the workspace, so the workspace size does not depend on GOMAXPROCS.

@@ -73,9 +73,9 @@ func (g shape) String() string {
 
 // shapes covers the CycleGAN geometries (3x3 convolutions at 64x64 after a reflection pad, so
 // pad 0 on 66x66; 32x32 and the demo's 16x16), with fewer channels where the float64 reference
-// would be slow, one 256-channel case, several blocks of tiles (66x66 with F2 is 1024 tiles,
-// four blocks; 70x70 pad 1 with F4 is 324 tiles, two blocks of 162; 68x68 pad 1 is 289, blocks
-// of 145 and 144) and ragged sizes:
+// would be slow, one 256-channel case, several blocks of tiles (with blockTiles = 1152, a
+// batch of two 66x66 images with F2 is 2048 tiles, two blocks of 1024; ConvInput of one 66x66
+// image is 1089 tiles, one block) and ragged sizes:
 // outputs that are not multiples of either tile, 1x1 outputs, one channel, odd channel counts,
 // batches of 2 and 3, and every padding.
 var shapes = []shape{
