@@ -92,7 +92,7 @@ func runTrain(args []string) error {
 	if err != nil {
 		return err
 	}
-	lowerGCTarget()
+	lowerGCTarget(o)
 	runDir := filepath.Join(tf.runs, o.Name)
 	latest := filepath.Join(runDir, "checkpoints", "latest.safetensors")
 	// Everything below reads or writes the run folder: hold its lock from before the checkpoint
@@ -313,14 +313,12 @@ func nonFiniteError(err error, latest string) error {
 	return fmt.Errorf("%w; no checkpoint was saved yet", err)
 }
 
-// lowerGCTarget collects garbage when the heap has grown by a quarter over the live data, not
-// by Go's default of all of it, unless GOGC is set. A training step leaves gigabytes of
-// activations and gradients behind, all pointer-free float buffers that a collection frees
-// without scanning, so collecting more often costs little and cuts the peak memory by about a
-// third (zbench train shows both).
-func lowerGCTarget() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(25)
+// lowerGCTarget sets the collector's target for the run (MemoryEstimate.GCPercent), unless
+// GOGC is set. Options that fail their check are left to NewTrainer to refuse: the estimate
+// walks the networks' layers, and must not for a -blocks of 10^18.
+func lowerGCTarget(o cyclegan.Options) {
+	if os.Getenv("GOGC") == "" && o.Check() == nil {
+		debug.SetGCPercent(o.MemoryEstimate().GCPercent())
 	}
 }
 

@@ -59,11 +59,6 @@ func runTrainBench(args []string) error {
 		defer f.Close()
 		profiling = f
 	}
-	// As cmd/cyclegan train does (see its lowerGCTarget): collect when the heap has grown by a
-	// quarter, unless GOGC is set.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(25)
-	}
 	var sizes []int
 	for _, s := range strings.Split(*sizeList, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -79,6 +74,9 @@ func runTrainBench(args []string) error {
 		o := cyclegan.DefaultOptions()
 		o.NGF, o.NDF, o.Blocks = *ngf, *ndf, *blocks
 		o.LoadSize, o.CropSize = size, size
+		if os.Getenv("GOGC") == "" && o.Check() == nil { // cyclegan train's GC target (see GCPercent)
+			debug.SetGCPercent(o.MemoryEstimate().GCPercent())
+		}
 		tr, err := cyclegan.NewTrainer(o, tensor.CPU)
 		if err != nil {
 			return err

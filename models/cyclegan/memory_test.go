@@ -188,3 +188,15 @@ func TestMemoryBudget(t *testing.T) {
 		t.Errorf("LoadTrainer within 100 MiB: %v", err)
 	}
 }
+
+// Small runs keep Go's default GC target; the paper's 256x256 run collects at a quarter.
+func TestGCPercent(t *testing.T) {
+	demo := DefaultOptions()
+	demo.NGF, demo.NDF, demo.Blocks, demo.LoadSize, demo.CropSize = 16, 16, 3, 72, 64
+	if e := demo.MemoryEstimate(); e.GCPercent() != 100 {
+		t.Errorf("make demo's options (estimate %d MB): GC percent %d, want 100", e.Bytes>>20, e.GCPercent())
+	}
+	if e := DefaultOptions().MemoryEstimate(); e.GCPercent() != 25 {
+		t.Errorf("the paper's options (estimate %d MB): GC percent %d, want 25", e.Bytes>>20, e.GCPercent())
+	}
+}
