@@ -127,3 +127,29 @@ func Note() string {
 	Active()
 	return active.note
 }
+
+// A kernel family (internal/gemm, internal/winograd) keeps its implementations in a list, best
+// first, each needing a Level; these two choose from such a list.
+
+// Best returns the first of impls, ordered best first, whose level this CPU has and Active
+// allows, or fallback when none is.
+func Best[T any](impls []T, level func(T) Level, fallback T) T {
+	for _, p := range impls {
+		if l := level(p); l <= Active() && Has(l) {
+			return p
+		}
+	}
+	return fallback
+}
+
+// Runnable returns the impls whose level this CPU can run, in their order, including those that
+// ZEBRA_CPU keeps from being active (tests and tools may still run them by name).
+func Runnable[T any](impls []T, level func(T) Level) []T {
+	var out []T
+	for _, p := range impls {
+		if Has(level(p)) {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -29,3 +29,26 @@ func TestLadder(t *testing.T) {
 	}
 	t.Logf("supported %v, active %v %s", Supported(), Active(), Note())
 }
+
+func TestBestAndRunnable(t *testing.T) {
+	levels := []Level{AVX512, AVX2, Generic}
+	id := func(l Level) Level { return l }
+	if got := Best(levels, id, Generic); got != Active() {
+		t.Errorf("Best = %s, want the active level %s", got, Active())
+	}
+	if got := Best([]Level{}, id, AVX2); got != AVX2 {
+		t.Errorf("Best of nothing = %s, want the fallback", got)
+	}
+	got := Runnable(levels, id)
+	if len(got) == 0 || got[len(got)-1] != Generic {
+		t.Fatalf("Runnable = %v, want generic last", got)
+	}
+	for _, l := range got {
+		if !Has(l) {
+			t.Errorf("Runnable lists %s, which this CPU lacks", l)
+		}
+	}
+	if len(got) != int(Supported())+1 {
+		t.Errorf("Runnable = %v, want every level up to %s", got, Supported())
+	}
+}

@@ -29,14 +29,9 @@ var genericPath = &path{name: "generic", level: cpu.Generic, lanes: 1}
 var paths = append(asmPaths(), genericPath)
 
 // active is the path transform uses: the best one cpu.Active allows.
-var active = func() *path {
-	for _, p := range paths {
-		if p.level <= cpu.Active() && cpu.Has(p.level) {
-			return p
-		}
-	}
-	return genericPath
-}()
+var active = cpu.Best(paths, (*path).cpuLevel, genericPath)
+
+func (p *path) cpuLevel() cpu.Level { return p.level }
 
 // Path returns the name of the active path: "avx512", "avx2" or "generic".
 func Path() string { return active.name }
@@ -44,10 +39,8 @@ func Path() string { return active.name }
 // Paths returns the names of the paths this binary contains and this CPU can run, best first.
 func Paths() []string {
 	var names []string
-	for _, p := range paths {
-		if cpu.Has(p.level) {
-			names = append(names, p.name)
-		}
+	for _, p := range cpu.Runnable(paths, (*path).cpuLevel) {
+		names = append(names, p.name)
 	}
 	return names
 }
