@@ -23,9 +23,12 @@ fmt-check:
 test: build vet fmt-check
 	CGO_ENABLED=0 $(GO) test -count=1 -timeout 20m $(PKGS)
 
-# Long benchmarks: GEMM against the measured peak, then the Go micro-benchmarks.
+# Long benchmarks: GEMM against the measured peak, every convolution direct and Winograd, generator
+# inference, then the Go micro-benchmarks.
 bench:
 	$(GO) run ./cmd/zbench gemm
+	$(GO) run ./cmd/zbench conv
+	$(GO) run ./cmd/zbench translate
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./internal/... ./tensor/...
 
 # The main job on the bundled default.
