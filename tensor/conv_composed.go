@@ -21,9 +21,7 @@ func composedForward(b Backend, y, x, w, bias Storage, g ConvGeom, cout int) {
 	rows, plane := g.C*g.KH*g.KW, g.OH*g.OW
 	beta := 0.0
 	if bias != nil {
-		// The bias is written into the output first and the GEMM adds to it (beta 1), so it
-		// costs no extra pass.
-		b.Copy(y, 0, []int{cout * plane, plane, 1}, bias, 0, []int{0, 1, 0}, []int{g.N, cout, plane})
+		writeBias(b, y, bias, g.N, cout, plane)
 		beta = 1
 	}
 	for _, bd := range convBands(g) {
@@ -38,6 +36,13 @@ func composedForward(b Backend, y, x, w, bias Storage, g ConvGeom, cout int) {
 		releaseColumns(cols, in)
 		bd.release(in)
 	}
+}
+
+// writeBias writes bias[o] into every element of channel o of y [n, cout, plane]: a forward
+// pass writes its bias first and lets the GEMM add to it (beta 1), so the bias costs no extra
+// pass.
+func writeBias(b Backend, y, bias Storage, n, cout, plane int) {
+	b.Copy(y, 0, []int{cout * plane, plane, 1}, bias, 0, []int{0, 1, 0}, []int{n, cout, plane})
 }
 
 func composedWeight(b Backend, dw, dy, x Storage, g ConvGeom, cout int) {
@@ -70,26 +75,27 @@ func composedInput(b Backend, dx, dy, w Storage, g ConvGeom, cout int) {
 	done := 0 // padded rows that hold earlier strips' gradients
 	for _, bd := range bands {
 		bandPlane := bd.g.OH * g.OW
-		dcols := Empty(b, dx.DType(), g.N, rows, bandPlane) // beta 0 overwrites it
-		b.Gemm(GemmArgs{
+		gemm := GemmArgs{
 			TransA: true, M: rows, N: bandPlane, K: cout, Alpha: 1, Batch: g.N,
 			A: w, LDA: rows, StrideA: 0,
 			B: dy, OffB: bd.oh0 * g.OW, LDB: plane, StrideB: cout * plane,
-			C: dcols.storage, LDC: bandPlane, StrideC: rows * bandPlane,
-		})
+			LDC: bandPlane, StrideC: rows * bandPlane,
+		}
+		if isPointwise(bd.g) { // one band, and dcols is dx itself
+			gemm.C = dx
+			b.Gemm(gemm)
+			continue
+		}
+		dcols := Empty(b, dx.DType(), g.N, rows, bandPlane) // beta 0 overwrites it
+		gemm.C = dcols.storage
+		b.Gemm(gemm)
 		if padded == nil {
-			if isPointwise(bd.g) {
-				b.Copy(dx, 0, []int{1}, dcols.storage, 0, []int{1}, []int{dx.Len()})
-			} else {
-				b.Col2im(dx, dcols.storage, bd.g)
-			}
+			b.Col2im(dx, dcols.storage, bd.g)
 		} else {
-			part := uncolumns(dcols, bd.g)
+			part := Col2im(dcols, bd.g)
 			addRows(padded, part, bd.r0, done)
 			done = bd.r0 + bd.g.H
-			if part != dcols {
-				Release(part)
-			}
+			Release(part)
 		}
 		Release(dcols)
 	}
@@ -192,14 +198,6 @@ func releaseColumns(cols, x *Tensor) {
 	if cols.storage != x.storage {
 		Release(cols)
 	}
-}
-
-// uncolumns is col2im, columns' adjoint, returning [N, C, H, W].
-func uncolumns(cols *Tensor, g ConvGeom) *Tensor {
-	if isPointwise(g) {
-		return Reshape(cols, g.N, g.C, g.H, g.W)
-	}
-	return Col2im(cols, g)
 }
 
 // gemmSumOverBatch computes C = beta·C + Σ_i op(A_i)·op(B_i) over the g.Batch matrices of A and B

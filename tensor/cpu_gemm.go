@@ -95,7 +95,7 @@ func (c cpuBackend) ConvForward(y, x, w, bias Storage, g ConvGeom, cout int) {
 	rows, plane := g.C*g.KH*g.KW, g.OH*g.OW
 	beta := 0.0
 	if bias != nil {
-		c.Copy(y, 0, []int{cout * plane, plane, 1}, bias, 0, []int{0, 1, 0}, []int{g.N, cout, plane})
+		writeBias(c, y, bias, g.N, cout, plane)
 		beta = 1
 	}
 	c.GemmIm2col(GemmArgs{
