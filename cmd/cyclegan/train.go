@@ -15,7 +15,6 @@ import (
 	"strings"
 	"syscall"
 
-
 	"github.com/zebra-go/zebra/gpu"
 	"github.com/zebra-go/zebra/internal/atomicfile"
 	"github.com/zebra-go/zebra/models/cyclegan"
