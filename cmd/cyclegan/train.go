@@ -32,6 +32,8 @@ type trainFlags struct {
 	quiet         bool
 	maxMemoryGiB  int
 	skipChecksum  bool
+	sampleEvery   int    // write the eight sample images every N steps (0: only at epoch ends)
+	epochSave     string // what a periodic epoch checkpoint holds: generators, networks or full
 }
 
 func runTrain(args []string) error {
@@ -60,6 +62,8 @@ func runTrain(args []string) error {
 	fs.Uint64Var(&o.Seed, "seed", 0, "random seed: the same seed and data give the same weights")
 	fs.StringVar(&tf.device, "device", "cpu", "cpu, opencl[:N] or cuda[:N]")
 	fs.IntVar(&tf.saveEvery, "save-every", 5, "keep a checkpoint every N epochs (latest is saved every epoch; 0: none)")
+	fs.IntVar(&tf.sampleEvery, "sample-every", 400, "write the eight sample images every N steps, at the first step and on a stop (0: only at epoch ends)")
+	fs.StringVar(&tf.epochSave, "epoch-save", "generators", "what each -save-every checkpoint holds: generators, networks (and discriminators) or full (resumable); latest is always full")
 	fs.IntVar(&tf.maxIters, "max-iters", 0, "stop after this many iterations, save and print how to resume (0: no limit)")
 	fs.BoolVar(&tf.resume, "resume", false, "continue <runs>/<name> from its latest checkpoint; the options come from it")
 	fs.BoolVar(&tf.skipBadImages, "skip-bad-images", false, "skip and count unreadable images instead of stopping")
@@ -118,7 +122,7 @@ func runTrain(args []string) error {
 		for name := range set {
 			if !map[string]bool{"dataroot": true, "name": true, "runs": true, "device": true, "save-every": true,
 				"max-iters": true, "resume": true, "skip-bad-images": true, "workers": true, "quiet": true,
-				"max-memory": true, "skip-checksum": true}[name] {
+				"max-memory": true, "skip-checksum": true, "sample-every": true, "epoch-save": true}[name] {
 				ignored = append(ignored, "-"+name)
 			}
 		}
@@ -241,6 +245,10 @@ func (tf trainFlags) check() error {
 		return fmt.Errorf("-max-memory %d: want 1 to %d GiB", tf.maxMemoryGiB, maxMemoryGiB)
 	case tf.saveEvery < 0:
 		return fmt.Errorf("-save-every %d: want a number of epochs, or 0 for none", tf.saveEvery)
+	case tf.sampleEvery < 0:
+		return fmt.Errorf("-sample-every %d: want a number of steps, or 0 for epoch ends only", tf.sampleEvery)
+	case tf.epochSave != "generators" && tf.epochSave != "networks" && tf.epochSave != "full":
+		return fmt.Errorf("-epoch-save %q: want generators, networks or full", tf.epochSave)
 	case tf.maxIters < 0:
 		return fmt.Errorf("-max-iters %d: want a number of iterations, or 0 for no limit", tf.maxIters)
 	case tf.workers < 0 || tf.workers > maxWorkers:
