@@ -519,7 +519,7 @@ func (pr *product[T]) panelWidth(r rect) int {
 		return im.nc
 	}
 	var zero T
-	const budget = 256 << 10 // bytes: half the 512 KiB L2 of this Zen 3 (lscpu: 1 MiB, 2 instances)
+	const budget = 256 << 10 // bytes: half a Zen 3's 512 KiB L2 per core, where this was tuned (a Zen 4 has 1 MiB)
 	kc := pr.blockDepth()
 	width := budget / (kc * int(unsafe.Sizeof(zero)))
 	return max(im.nr, min(im.nc, width/im.nr*im.nr))

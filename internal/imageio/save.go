@@ -16,7 +16,7 @@ import (
 //
 // It compresses at deflate's fastest level. The images written here are photographs and network
 // outputs, where the default level's longer search finds almost nothing: on a 256x256 horse2zebra
-// photo it took 9.0 ms against 5.2 ms for a file 0.5% smaller, and cyclegan translate writes two
+// photo it took 9.0 ms against 5.2 ms (AMD EPYC Zen 4) for a file 0.5% smaller, and cyclegan translate writes two
 // such files for every image it translates.
 func SavePNG(path string, img image.Image) error {
 	return save(path, func(w io.Writer) error {
