@@ -13,8 +13,8 @@
 //
 // Training on the full horse2zebra dataset with the paper's settings:
 //
-//	cyclegan download -dir ../shared/data horse2zebra
-//	cyclegan train -dataroot ../shared/data/horse2zebra -name horse2zebra
+//	cyclegan download horse2zebra                 # into datasets/horse2zebra
+//	cyclegan train -dataroot datasets/horse2zebra -name horse2zebra
 //	# Ctrl-C saves and prints how to continue; later:
 //	cyclegan train -name horse2zebra -resume
 //	cyclegan translate -checkpoint runs/horse2zebra/checkpoints/latest.safetensors -out zebras testA/

@@ -27,17 +27,30 @@ func Root() (string, error) {
 	}
 }
 
-// Horse2Zebra returns the full horse2zebra dataset that the development machines keep in
-// ../shared/data/horse2zebra beside the repository, or an error saying where it was looked for
-// (tests that read it skip with that message).
+// Horse2ZebraEnv names the environment variable that points the tests at a copy of the full
+// horse2zebra dataset.
+const Horse2ZebraEnv = "ZEBRA_HORSE2ZEBRA"
+
+// Horse2Zebra returns the folder of the full horse2zebra dataset (trainA, trainB, testA, testB),
+// for the tests and tools that read real images. It looks, in order, at $ZEBRA_HORSE2ZEBRA, at
+// datasets/horse2zebra in the repository (where `cyclegan download horse2zebra` puts it), and at
+// ../shared/data/horse2zebra beside the repository (where this project's development machines
+// keep it). The error says where it looked; tests skip with it.
 func Horse2Zebra() (string, error) {
-	root, err := Root()
-	if err != nil {
-		return "", err
+	var candidates []string
+	if dir := os.Getenv(Horse2ZebraEnv); dir != "" {
+		candidates = append(candidates, dir)
 	}
-	data := filepath.Join(root, "..", "shared", "data", "horse2zebra")
-	if _, err := os.Stat(filepath.Join(data, "trainB")); err != nil {
-		return "", fmt.Errorf("the horse2zebra dataset is not at %s: %w", data, err)
+	if root, err := Root(); err == nil {
+		candidates = append(candidates,
+			filepath.Join(root, "datasets", "horse2zebra"),
+			filepath.Join(root, "..", "shared", "data", "horse2zebra"))
 	}
-	return data, nil
+	for _, dir := range candidates {
+		if _, err := os.Stat(filepath.Join(dir, "trainB")); err == nil {
+			return dir, nil
+		}
+	}
+	return "", fmt.Errorf("the horse2zebra dataset is in none of %s (set %s, or run `cyclegan download horse2zebra`)",
+		strings.Join(candidates, ", "), Horse2ZebraEnv)
 }

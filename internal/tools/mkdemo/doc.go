@@ -5,9 +5,10 @@
 //
 // Run it from anywhere inside the repository:
 //
-//	go run ./internal/tools/mkdemo [-data ../shared/data/horse2zebra] [-out data/demo/horse2zebra]
+//	go run ./internal/tools/mkdemo [-data datasets/horse2zebra] [-out data/demo/horse2zebra]
 //
-// The output is deterministic: the same inputs give byte-identical files. Grayscale sources (two
+// -data defaults to the first copy of the full set that repo.Horse2Zebra finds ($ZEBRA_HORSE2ZEBRA,
+// then datasets/horse2zebra). The output is deterministic: the same inputs give byte-identical files. Grayscale sources (two
 // of the zebras) go through the loader's grayscale-to-RGB path and are saved as single-channel
 // JPEGs again, so that training on the demo set exercises that path too.
 package main

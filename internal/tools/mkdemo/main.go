@@ -47,12 +47,18 @@ func main() {
 		fmt.Fprintln(os.Stderr, "mkdemo:", err)
 		os.Exit(1)
 	}
-	data := flag.String("data", filepath.Join(root, "..", "shared", "data", "horse2zebra"),
-		"the full horse2zebra dataset (folders trainA, trainB, testA, testB)")
+	defaultData, _ := repo.Horse2Zebra() // empty when absent: then -data is needed
+	data := flag.String("data", defaultData,
+		"the full horse2zebra dataset (folders trainA, trainB, testA, testB); default: see repo.Horse2Zebra")
 	out := flag.String("out", filepath.Join(root, "data", "demo", "horse2zebra"), "where to write the demo set")
 	size := flag.Int("size", 64, "width and height of the demo images")
 	quality := flag.Int("quality", 90, "JPEG quality of the demo images")
 	flag.Parse()
+	if *data == "" {
+		_, err := repo.Horse2Zebra()
+		fmt.Fprintln(os.Stderr, "mkdemo: -data is needed:", err)
+		os.Exit(2)
+	}
 
 	total, err := build(*data, *out, *size, *quality, os.Stdout)
 	if err != nil {
