@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/zebra-go/zebra/autograd"
+	"github.com/zebra-go/zebra/internal/cli"
 	"github.com/zebra-go/zebra/tensor"
 )
 
@@ -54,6 +55,10 @@ func register(c check) {
 func inputs(ts ...*tensor.Tensor) []*tensor.Tensor { return ts }
 
 func main() {
+	if len(os.Args) == 2 && (os.Args[1] == "version" || os.Args[1] == "-version" || os.Args[1] == "--version") {
+		fmt.Print(cli.Version("gradcheck"))
+		return
+	}
 	os.Exit(run(os.Args[1:], registry, os.Stdout, os.Stderr))
 }
 
