@@ -24,23 +24,44 @@ const metadataKey = "__metadata__"
 // corrupt file from an I/O failure with errors.Is(err, safetensors.ErrInvalid).
 var ErrInvalid = errors.New("invalid safetensors data")
 
+// ErrNotSafetensors is wrapped by the error for data that is not a safetensors file at all (a
+// README, a PNG, a PyTorch .pth passed by mistake), rather than a damaged one: its first 8 bytes,
+// read as the header length, point past the end of the file and are not followed by the '{' that
+// begins every header, or the header does not begin with '{'. Such an error wraps ErrInvalid too.
+var ErrNotSafetensors = errors.New("not a safetensors file")
+
 // invalidError reports a malformed file. Path is filled in by ReadFile.
 type invalidError struct {
 	path string
 	msg  string
+	// foreign is set when the data is no safetensors file at all (ErrNotSafetensors); msg
+	// then says how that shows.
+	foreign bool
 }
 
 func (e *invalidError) Error() string {
-	if e.path != "" {
+	switch {
+	case e.foreign && e.path != "":
+		return "safetensors: " + e.path + " is not a safetensors file (" + e.msg + ")"
+	case e.foreign:
+		return "safetensors: not a safetensors file (" + e.msg + ")"
+	case e.path != "":
 		return "safetensors: " + e.path + ": " + e.msg
 	}
 	return "safetensors: " + e.msg
 }
 
-func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
+func (e *invalidError) Is(target error) bool {
+	return target == ErrInvalid || e.foreign && target == ErrNotSafetensors
+}
 
 func invalidf(format string, args ...any) error {
 	return &invalidError{msg: fmt.Sprintf(format, args...)}
+}
+
+// foreignf reports data that is not a safetensors file (ErrNotSafetensors).
+func foreignf(format string, args ...any) error {
+	return &invalidError{msg: fmt.Sprintf(format, args...), foreign: true}
 }
 
 // Tensor is one named tensor: its dtype, its shape (empty for a scalar) and its elements as raw
@@ -101,7 +122,7 @@ type headerEntry struct {
 // Decode parses a whole safetensors file held in memory. The returned tensors' Data slices alias
 // data rather than copy it, so data must not be modified while the File is in use.
 func Decode(data []byte) (*File, error) {
-	headerLen, err := readHeaderLength(data[:min(8, len(data))], int64(len(data)))
+	headerLen, err := readHeaderLength(data[:min(9, len(data))], int64(len(data)))
 	if err != nil {
 		return nil, err
 	}
@@ -124,15 +145,20 @@ func Decode(data []byte) (*File, error) {
 }
 
 // readHeaderLength reads the 8-byte length prefix and checks it against the size of the whole
-// file before anything is allocated from it.
+// file before anything is allocated from it. prefix holds the file's first 9 bytes, or all of
+// them in a shorter file: the ninth tells a truncated safetensors file, whose header still
+// begins with '{', from a file of another kind, whose first 8 bytes (text, a PNG signature)
+// read as a length far past its end.
 func readHeaderLength(prefix []byte, fileSize int64) (int, error) {
 	if len(prefix) < 8 {
 		return 0, invalidf("file is %d bytes, too short for the 8-byte header length", fileSize)
 	}
 	n := binary.LittleEndian.Uint64(prefix)
 	switch {
+	case n > uint64(fileSize-8) && (len(prefix) < 9 || prefix[8] != '{'):
+		return 0, foreignf("header length %d exceeds file size %d", n, fileSize)
 	case n > uint64(fileSize-8):
-		return 0, invalidf("header length %d exceeds file size %d", n, fileSize)
+		return 0, invalidf("header length %d exceeds file size %d: truncated?", n, fileSize)
 	case n > MaxHeaderSize:
 		return 0, invalidf("header length %d exceeds the limit of %d bytes", n, MaxHeaderSize)
 	case n < 2:
@@ -150,7 +176,7 @@ func parseHeader(header []byte) (*File, []headerEntry, error) {
 		return nil, nil, invalidf("header is not valid UTF-8")
 	}
 	if header[0] != '{' {
-		return nil, nil, invalidf("header does not start with '{' (first byte %q)", header[0])
+		return nil, nil, foreignf("header does not start with '{' (first byte %q)", header[0])
 	}
 	dec := json.NewDecoder(bytes.NewReader(header))
 	if _, err := dec.Token(); err != nil { // the opening '{', checked above

@@ -35,7 +35,7 @@ func ReadFile(path string) (*File, error) {
 	}
 	size := info.Size()
 
-	var prefix [8]byte
+	var prefix [9]byte // the header length and the header's first byte
 	n, err := io.ReadFull(fd, prefix[:])
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("safetensors: read %s: %w", path, err)
@@ -47,8 +47,8 @@ func ReadFile(path string) (*File, error) {
 	// The size comes from the file system, not from the file's contents, so it is safe to
 	// allocate. Read exactly that many bytes and make sure the file did not change under us.
 	data := make([]byte, size)
-	copy(data, prefix[:])
-	if _, err := io.ReadFull(fd, data[8:]); err != nil {
+	copy(data, prefix[:n])
+	if _, err := io.ReadFull(fd, data[n:]); err != nil {
 		return nil, fmt.Errorf("safetensors: read %s: %w (did the file shrink while being read?)", path, err)
 	}
 	var extra [1]byte
@@ -66,7 +66,7 @@ func ReadFile(path string) (*File, error) {
 func withPath(err error, path string) error {
 	var inv *invalidError
 	if errors.As(err, &inv) {
-		return &invalidError{path: path, msg: inv.msg}
+		return &invalidError{path: path, msg: inv.msg, foreign: inv.foreign}
 	}
 	return fmt.Errorf("safetensors: %s: %w", path, err)
 }

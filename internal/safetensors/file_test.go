@@ -1,6 +1,7 @@
 package safetensors
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"io/fs"
@@ -135,7 +136,7 @@ func TestReadFileErrors(t *testing.T) {
 	if err := os.WriteFile(short, append(binary.LittleEndian.AppendUint64(nil, 9999999), make([]byte, 112)...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ReadFile(short); err == nil || err.Error() != "safetensors: "+short+": header length 9999999 exceeds file size 120" {
+	if _, err := ReadFile(short); !errors.Is(err, ErrNotSafetensors) || err.Error() != "safetensors: "+short+" is not a safetensors file (header length 9999999 exceeds file size 120)" {
 		t.Errorf("header past the end: error %v", err)
 	}
 	tiny := filepath.Join(dir, "tiny.safetensors")
@@ -162,5 +163,39 @@ func TestReadFileErrors(t *testing.T) {
 	fd.Close()
 	if _, err := ReadFile(huge); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "header length 500000000 exceeds the limit of 100000000 bytes") {
 		t.Errorf("oversized header: error %v", err)
+	}
+}
+
+// TestReadFileTellsForeignFromDamaged: a file of another kind (text, a PNG) is "not a safetensors
+// file", while a safetensors file cut short, whose header still begins with '{', is a damaged
+// one: both wrap ErrInvalid, only the first ErrNotSafetensors.
+func TestReadFileTellsForeignFromDamaged(t *testing.T) {
+	dir := t.TempDir()
+	var full bytes.Buffer
+	if err := Encode(&full, []Tensor{{Name: "x", DType: U8, Shape: []int{4}, Data: []byte{1, 2, 3, 4}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name    string
+		data    []byte
+		foreign bool
+		want    string
+	}{
+		{"README.md", []byte("# zebra\n\nA deep learning framework in pure Go.\n"), true, "README.md is not a safetensors file"},
+		{"image.png", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01"), true, "image.png is not a safetensors file"},
+		{"nul.bin", make([]byte, 64), false, "header length 0 is too short"},
+		{"cut.safetensors", full.Bytes()[:12], false, "exceeds file size 12: truncated?"},
+	} {
+		path := filepath.Join(dir, c.name)
+		if err := os.WriteFile(path, c.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := ReadFile(path)
+		if !errors.Is(err, ErrInvalid) || errors.Is(err, ErrNotSafetensors) != c.foreign || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v; want ErrInvalid, ErrNotSafetensors %v, and %q", c.name, err, c.foreign, c.want)
+		}
+	}
+	if _, err := Decode(rawFile(`[1, 2]`, nil)); !errors.Is(err, ErrNotSafetensors) {
+		t.Errorf("a header that is not a JSON object: %v, want ErrNotSafetensors", err)
 	}
 }
