@@ -142,12 +142,16 @@ func report(stderr io.Writer, name string, err error) int {
 	return ExitFailure
 }
 
-// message is err's text without a leading "program: ". A model package prefixes its errors with
-// its name ("cyclegan: data root: ..."), which for the cyclegan command is the program's name
-// too: "cyclegan train: cyclegan: data root" says it twice.
+// message is err's text without a leading "program: " or "command: ", which name prints
+// already. A package prefixes its errors with its name, and some packages are named as the
+// program or the command that uses them: "cyclegan train: cyclegan: data root: ..." and
+// "cyclegan download: download: GET ..." would say it twice.
 func message(name string, err error) string {
-	program, _, _ := strings.Cut(name, " ")
-	return strings.TrimPrefix(err.Error(), program+": ")
+	msg := err.Error()
+	for _, word := range strings.Fields(name) {
+		msg = strings.TrimPrefix(msg, word+": ")
+	}
+	return msg
 }
 
 // flagErrorPrefixes are how the errors of flag.FlagSet.Parse begin (flag.go, failf). The flag

@@ -116,6 +116,9 @@ func TestMessageSaysTheProgramOnce(t *testing.T) {
 	if got := message("cyclegan train", errors.New("cyclegan: data root: missing")); got != "data root: missing" {
 		t.Errorf("message = %q", got)
 	}
+	if got := message("cyclegan download", errors.New("download: GET x: 404")); got != "GET x: 404" {
+		t.Errorf("message = %q", got)
+	}
 	if got := message("zbench gemm", errors.New("cyclegan: x")); got != "cyclegan: x" {
 		t.Errorf("another package's prefix was removed: %q", got)
 	}
@@ -210,5 +213,32 @@ func TestShellQuote(t *testing.T) {
 	want := `-runs 'my runs' -name 'it'\''s' -x '' a/b-c_d.e:f=g`
 	if got != want {
 		t.Errorf("ShellQuote = %s, want %s", got, want)
+	}
+}
+
+func TestMkdirAllUndo(t *testing.T) {
+	base := t.TempDir()
+	undo, err := MkdirAll(filepath.Join(base, "a", "b", "c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	undo()
+	if _, err := os.Stat(filepath.Join(base, "a")); !os.IsNotExist(err) {
+		t.Errorf("undo left %s/a behind (%v)", base, err)
+	}
+	if _, err := os.Stat(base); err != nil {
+		t.Errorf("undo removed a folder it did not create: %v", err)
+	}
+	// A file written into a created folder keeps it, and its parents.
+	undo, err = MkdirAll(filepath.Join(base, "x", "y"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(base, "x", "y", "f"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	undo()
+	if _, err := os.Stat(filepath.Join(base, "x", "y", "f")); err != nil {
+		t.Errorf("undo removed a written file's folder: %v", err)
 	}
 }
