@@ -93,7 +93,7 @@ func (r *reporter) endEpoch(e cyclegan.Event) error {
 		return err
 	}
 	if r.tf.saveEvery > 0 && (e.Epoch+1)%r.tf.saveEvery == 0 {
-		if err := r.tr.Save(filepath.Join(r.runDir, "checkpoints", tag+".safetensors")); err != nil {
+		if err := saveEpochCheckpoint(r.tr, filepath.Join(r.runDir, "checkpoints", tag+".safetensors"), r.tf.epochSave); err != nil {
 			return err
 		}
 	}

@@ -21,6 +21,7 @@ import (
 //	          optimizer_G.state.<i>.{step,exp_avg,exp_avg_sq}, optimizer_D.…   the Adam states
 //	          pool_fake_A.<i>, pool_fake_B.<i>              the image pools
 //	metadata  format "pt", zebra "cyclegan-checkpoint/1", options (JSON), epoch, index, steps,
+//	          contents "full" (weights.go describes the weights-only checkpoints),
 //	          optimizer_G.<key>, scheduler_G.<key>, pool_fake_A.<key> (and the same for D, B),
 //	          sha256 (JSON: tensor name -> SHA-256 of its data, see safetensors.Digests)
 //
@@ -55,6 +56,7 @@ func (t *Trainer) Save(path string) error {
 		"index":   strconv.Itoa(t.Index),
 		"steps":   strconv.Itoa(t.Steps),
 	}
+	meta[contentsKey] = contentsFull
 	var parts []part
 	for _, n := range t.namedNetworks() {
 		parts = append(parts, part{prefix: n.name, tensors: nn.StateDict(n.module)})
@@ -245,9 +247,17 @@ func LoadGenerator(path string, d Direction, b tensor.Backend) (*ResnetGenerator
 // keys and shapes are checked before any network is built.
 func (r CheckpointReader) LoadTrainer(path string, b tensor.Backend) (*Trainer, error) {
 	budget := budgetOrDefault(r.MaxMemory)
-	c, err := readCheckpoint(path, budget, r.SkipChecksum, nil)
+	// A weights-only checkpoint is refused from its metadata, before any tensor is checked or
+	// converted.
+	c, err := readCheckpoint(path, budget, r.SkipChecksum, func(top map[string]string, _ string) bool {
+		return weightsOnly(top) == ""
+	})
 	if err != nil {
 		return nil, err
+	}
+	if what := weightsOnly(c.top); what != "" {
+		return nil, fmt.Errorf("cyclegan: %s is a %s-only checkpoint: it cannot resume training; it holds %s, without the optimizers' moments or the image pools: resume from a full checkpoint (written by Trainer.Save, such as a run's latest.safetensors), or translate with this one",
+			path, what, map[string]string{contentsGenerators: "the weights of G_A and G_B only", contentsNetworks: "the weights of the four networks"}[what])
 	}
 	o, err := c.options()
 	if err != nil {
@@ -358,10 +368,10 @@ const (
 	BtoA Direction = "BtoA"
 )
 
-// LoadGenerator reads the generator of direction d from a checkpoint written by Trainer.Save,
-// or from a safetensors file holding only a ResnetGenerator state_dict (for example the official
-// latest_net_G_A.pth converted with safetensors.torch.save_file), whose ngf and block count are
-// read from the tensor shapes.
+// LoadGenerator reads the generator of direction d from a checkpoint written by Trainer.Save or
+// Trainer.SaveWeights (in float32, float64 or float16), or from a safetensors file holding only a
+// ResnetGenerator state_dict (for example the official latest_net_G_A.pth converted with
+// safetensors.torch.save_file), whose ngf and block count are read from the tensor shapes.
 //
 // The generator's weights (its only memory until it runs) are checked against MaxMemory, and the
 // file's keys and shapes against the generator's, before the generator is built.
