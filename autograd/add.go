@@ -6,7 +6,7 @@ import "github.com/zebra-go/zebra/tensor"
 // summed over the dimensions each was broadcast along.
 func Add(a, b *Var) *Var {
 	out := tensor.Add(a.Value, b.Value)
-	return record("add", out, []*Var{a, b}, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("add", out, []*Var{a, b}, func(g *tensor.Tensor) []*tensor.Tensor {
 		var ga, gb *tensor.Tensor
 		if a.requiresGrad {
 			ga = tensor.SumTo(g, a.Shape())

@@ -7,7 +7,7 @@ import "github.com/zebra-go/zebra/tensor"
 // reverse, gets a gradient of its own dtype.
 func Cast(x *Var, dt tensor.DType) *Var {
 	out := tensor.Cast(x.Value, dt)
-	return record("cast", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("cast", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
 		return []*tensor.Tensor{tensor.Cast(g, x.DType())}
 	})
 }

@@ -15,7 +15,7 @@ func Concat(xs []*Var, dim int) *Var {
 		values[i] = x.Value
 	}
 	out := tensor.Concat(values, dim)
-	return record("concat", out, xs, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("concat", out, xs, func(g *tensor.Tensor) []*tensor.Tensor {
 		grads := make([]*tensor.Tensor, len(xs))
 		start := 0
 		for i, x := range xs {

@@ -40,7 +40,7 @@ func Conv2d(x, w, b *Var, o Conv2dOptions) *Var {
 	g := newConvGeom(op, x.Value.Dim(0), x.Value.Dim(1), x.Value.Dim(2), x.Value.Dim(3), w.Value.Dim(2), w.Value.Dim(3), o.Stride, o.Padding, o.Dilation)
 	out := tensor.Conv2d(x.Value, w.Value, valueOrNil(b), g)
 	inputs := convInputs(x, w, b)
-	return record("conv2d", out, inputs, func(gy *tensor.Tensor) []*tensor.Tensor {
+	return Record("conv2d", out, inputs, func(gy *tensor.Tensor) []*tensor.Tensor {
 		grads := make([]*tensor.Tensor, len(inputs))
 		if x.requiresGrad {
 			grads[0] = tensor.Conv2dInput(gy, w.Value, g)
@@ -96,7 +96,7 @@ func ConvTranspose2d(x, w, b *Var, o ConvTranspose2dOptions) *Var {
 		tensor.AddInPlace(out, tensor.Reshape(b.Value, b.Value.Dim(0), 1, 1))
 	}
 	inputs := convInputs(x, w, b)
-	return record("conv_transpose2d", out, inputs, func(gy *tensor.Tensor) []*tensor.Tensor {
+	return Record("conv_transpose2d", out, inputs, func(gy *tensor.Tensor) []*tensor.Tensor {
 		grads := make([]*tensor.Tensor, len(inputs))
 		if x.requiresGrad {
 			grads[0] = tensor.Conv2d(gy, w.Value, nil, g)

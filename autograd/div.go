@@ -7,7 +7,7 @@ import "github.com/zebra-go/zebra/tensor"
 // NaN, as in PyTorch.
 func Div(a, b *Var) *Var {
 	out := tensor.Div(a.Value, b.Value)
-	return record("div", out, []*Var{a, b}, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("div", out, []*Var{a, b}, func(g *tensor.Tensor) []*tensor.Tensor {
 		var ga, gb *tensor.Tensor
 		gOverB := tensor.Div(g, b.Value)
 		if a.requiresGrad {

@@ -6,7 +6,9 @@
 // reverse topological order, accumulating gradients of values used more than once, and stores the
 // result in the Grad of every leaf Var that requires it.
 //
-// Each op lives in its own file with its forward and backward side by side (add.go, conv2d.go, ...).
+// Each op lives in its own file with its forward and backward side by side (add.go, conv2d.go, ...),
+// and records itself with Record, which is exported so that users add ops of their own the same way
+// (the counterpart of torch.autograd.Function; see ExampleRecord).
 // Composite ops (Mean, Variance, Transpose) are written in terms of other ops and need no backward
 // of their own. GradCheck compares every backward with central finite differences in float64;
 // cmd/gradcheck runs it over every op and layer.

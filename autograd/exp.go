@@ -6,7 +6,7 @@ import "github.com/zebra-go/zebra/tensor"
 // than recomputing it.
 func Exp(x *Var) *Var {
 	out := tensor.Exp(x.Value)
-	return record("exp", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("exp", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
 		return []*tensor.Tensor{tensor.Mul(g, out)}
 	})
 }

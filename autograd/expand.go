@@ -7,7 +7,7 @@ import "github.com/zebra-go/zebra/tensor"
 // gradient is the sum of theirs: tensor.SumTo, the adjoint of broadcasting.
 func Expand(x *Var, shape ...int) *Var {
 	out := tensor.Expand(x.Value, shape...)
-	return record("expand", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("expand", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
 		return []*tensor.Tensor{tensor.SumTo(g, x.Shape())}
 	})
 }

@@ -27,7 +27,7 @@ func TestGradCheckPassesCorrectOps(t *testing.T) {
 // wrongMul has a deliberately wrong backward (the gradient with respect to a is doubled).
 func wrongMul(a, b *Var) *Var {
 	out := tensor.Mul(a.Value, b.Value)
-	return record("wrong_mul", out, []*Var{a, b}, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("wrong_mul", out, []*Var{a, b}, func(g *tensor.Tensor) []*tensor.Tensor {
 		return []*tensor.Tensor{tensor.Scale(tensor.Mul(g, b.Value), 2), tensor.Mul(g, a.Value)}
 	})
 }
@@ -67,7 +67,7 @@ func TestGradCheckReportsAWrongGradientShapeOrDType(t *testing.T) {
 	}
 	for op, grad := range bad {
 		apply := func(x *Var) *Var {
-			return record(op, x.Value.Clone(), []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
+			return Record(op, x.Value.Clone(), []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
 				return []*tensor.Tensor{grad(g)}
 			})
 		}
@@ -104,7 +104,7 @@ func TestGradCheckReportsAWrongGradientShapeOrDType(t *testing.T) {
 // a bug in f itself must still crash loudly with its own message.
 func TestGradCheckLetsOtherPanicsThrough(t *testing.T) {
 	f := func(xs []*Var) *Var {
-		return record("broken", xs[0].Value.Clone(), xs, func(g *tensor.Tensor) []*tensor.Tensor {
+		return Record("broken", xs[0].Value.Clone(), xs, func(g *tensor.Tensor) []*tensor.Tensor {
 			panic("broken backward")
 		})
 	}
@@ -126,7 +126,7 @@ func TestGradCheckRejectsFloat32(t *testing.T) {
 func TestGradCheckCatchesNondeterministicBackward(t *testing.T) {
 	calls := 0
 	f := func(xs []*Var) *Var {
-		return record("drifting", xs[0].Value.Clone(), xs, func(g *tensor.Tensor) []*tensor.Tensor {
+		return Record("drifting", xs[0].Value.Clone(), xs, func(g *tensor.Tensor) []*tensor.Tensor {
 			calls++
 			return []*tensor.Tensor{tensor.Scale(g, 1+float64(calls)*1e-9)}
 		})

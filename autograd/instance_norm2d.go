@@ -36,7 +36,7 @@ func InstanceNorm2d(x, weight, bias *Var, eps float64) *Var {
 		panic(fmt.Sprintf("%s: eps %g must not be negative", op, eps))
 	}
 	y, mean, rstd := tensor.InstanceNorm(x.Value, eps)
-	out := record("instance_norm2d", y, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
+	out := Record("instance_norm2d", y, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
 		return []*tensor.Tensor{tensor.InstanceNormBackward(g, x.Value, mean, rstd)}
 	})
 	if weight == nil {

@@ -7,7 +7,7 @@ import "github.com/zebra-go/zebra/tensor"
 // takes the left side, slope, and so do we.
 func LeakyRelu(x *Var, slope float64) *Var {
 	out := tensor.LeakyRelu(x.Value, slope)
-	return record("leaky_relu", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("leaky_relu", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
 		return []*tensor.Tensor{tensor.LeakyReluBackward(g, x.Value, slope)}
 	})
 }

@@ -6,7 +6,7 @@ import "github.com/zebra-go/zebra/tensor"
 // and the gradient ±Inf, below 0 the value is NaN and the gradient still 1/x, as in PyTorch.
 func Log(x *Var) *Var {
 	out := tensor.Log(x.Value)
-	return record("log", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("log", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
 		return []*tensor.Tensor{tensor.Div(g, x.Value)}
 	})
 }

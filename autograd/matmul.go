@@ -17,7 +17,7 @@ import (
 // A seen as a [batch·M, K] matrix and dC as [batch·M, N], with no reduction pass.
 func Matmul(a, b *Var) *Var {
 	out := tensor.Matmul(a.Value, b.Value)
-	return record("matmul", out, []*Var{a, b}, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("matmul", out, []*Var{a, b}, func(g *tensor.Tensor) []*tensor.Tensor {
 		var ga, gb *tensor.Tensor
 		if a.requiresGrad {
 			ga = tensor.MatmulT(g, b.Value, false, true)

@@ -12,7 +12,7 @@ import (
 func Max(x *Var, axes []int, keepdim bool) *Var {
 	axes = slices.Clone(axes) // the backward reads them later; the caller may reuse its slice
 	out := tensor.Max(x.Value, axes, keepdim)
-	return record("max", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("max", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
 		return []*tensor.Tensor{extremumGrad(g, x.Value, out, axes)}
 	})
 }

@@ -8,7 +8,7 @@ import "github.com/zebra-go/zebra/tensor"
 // PyTorch's behaviour too (its masks test a < b and a == b, both false for NaN).
 func Maximum(a, b *Var) *Var {
 	out := tensor.Maximum(a.Value, b.Value)
-	return record("maximum", out, []*Var{a, b}, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("maximum", out, []*Var{a, b}, func(g *tensor.Tensor) []*tensor.Tensor {
 		var ga, gb *tensor.Tensor
 		if a.requiresGrad {
 			ga = tensor.SumTo(tensor.Mul(g, maxWeight(a.Value, b.Value)), a.Shape())

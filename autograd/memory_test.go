@@ -47,7 +47,7 @@ func TestBackwardReleasesActivations(t *testing.T) {
 // probe is the identity with a backward that calls check first: a window into the middle of a
 // backward pass.
 func probe(x *Var, check func()) *Var {
-	return record("probe", x.Value.Clone(), []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("probe", x.Value.Clone(), []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
 		check()
 		return []*tensor.Tensor{g}
 	})

@@ -11,7 +11,7 @@ import (
 func Min(x *Var, axes []int, keepdim bool) *Var {
 	axes = slices.Clone(axes) // the backward reads them later; the caller may reuse its slice
 	out := tensor.Min(x.Value, axes, keepdim)
-	return record("min", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("min", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
 		return []*tensor.Tensor{extremumGrad(g, x.Value, out, axes)}
 	})
 }

@@ -6,7 +6,7 @@ import "github.com/zebra-go/zebra/tensor"
 // and is split in half on a tie, as in PyTorch (see Maximum).
 func Minimum(a, b *Var) *Var {
 	out := tensor.Minimum(a.Value, b.Value)
-	return record("minimum", out, []*Var{a, b}, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("minimum", out, []*Var{a, b}, func(g *tensor.Tensor) []*tensor.Tensor {
 		var ga, gb *tensor.Tensor
 		if a.requiresGrad {
 			// a gets min's gradient where it is the smaller one: where it would lose a max.

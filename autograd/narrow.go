@@ -7,7 +7,7 @@ import "github.com/zebra-go/zebra/tensor"
 // along dim.
 func Narrow(x *Var, dim, start, length int) *Var {
 	out := tensor.Narrow(x.Value, dim, start, length)
-	return record("narrow", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("narrow", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
 		shape := x.Shape()
 		d := dim
 		if d < 0 {

@@ -13,7 +13,7 @@ import (
 func Pad(x *Var, pads []int, value float64) *Var {
 	pads = slices.Clone(pads) // the backward reads them later; the caller may reuse its slice
 	out := tensor.Pad(x.Value, pads, value)
-	return record("pad", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("pad", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
 		shape := x.Shape()
 		for i := 0; i < len(pads); i += 2 {
 			if pads[i] == 0 && pads[i+1] == 0 {

@@ -13,7 +13,7 @@ func Permute(x *Var, perm ...int) *Var {
 	// Permute(x, p...) passes the caller's own slice, which the backward reads later.
 	perm = slices.Clone(perm)
 	out := tensor.Permute(x.Value, perm...)
-	return record("permute", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("permute", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
 		inverse := make([]int, len(perm))
 		for i, p := range perm {
 			if p < 0 {

@@ -7,7 +7,7 @@ import "github.com/zebra-go/zebra/tensor"
 // the same way). For non-integer p, negative x gives NaN, and p < 1 gives an infinite gradient at 0.
 func PowScalar(x *Var, p float64) *Var {
 	out := tensor.PowScalar(x.Value, p)
-	return record("pow_scalar", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("pow_scalar", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
 		if p == 0 {
 			return []*tensor.Tensor{tensor.ZerosLike(x.Value)}
 		}

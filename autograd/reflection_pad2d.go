@@ -12,7 +12,7 @@ import "github.com/zebra-go/zebra/tensor"
 // of all output pixels that were copies of it.
 func ReflectionPad2d(x *Var, p tensor.Pad2d) *Var {
 	out := tensor.ReflectPad2d(x.Value, p)
-	return record("reflection_pad2d", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("reflection_pad2d", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
 		return []*tensor.Tensor{tensor.ReflectPad2dBackward(g, x.Shape(), p)}
 	})
 }

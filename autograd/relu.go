@@ -6,7 +6,7 @@ import "github.com/zebra-go/zebra/tensor"
 // no derivative, the gradient is 0, as in PyTorch.
 func Relu(x *Var) *Var {
 	out := tensor.Relu(x.Value)
-	return record("relu", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("relu", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
 		return []*tensor.Tensor{tensor.LeakyReluBackward(g, x.Value, 0)}
 	})
 }

@@ -6,7 +6,7 @@ import "github.com/zebra-go/zebra/tensor"
 // inferred). It moves no data, and neither does its backward: the gradient is reshaped back.
 func Reshape(x *Var, shape ...int) *Var {
 	out := tensor.Reshape(x.Value, shape...)
-	return record("reshape", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("reshape", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
 		return []*tensor.Tensor{tensor.Reshape(g, x.Shape()...)}
 	})
 }

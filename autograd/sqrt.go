@@ -6,7 +6,7 @@ import "github.com/zebra-go/zebra/tensor"
 // is +Inf and below 0 it is NaN, as in PyTorch; add an epsilon first where x can reach 0 (a norm).
 func Sqrt(x *Var) *Var {
 	out := tensor.Sqrt(x.Value)
-	return record("sqrt", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("sqrt", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
 		return []*tensor.Tensor{tensor.Div(tensor.Scale(g, 0.5), out)}
 	})
 }

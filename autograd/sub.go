@@ -7,7 +7,7 @@ import "github.com/zebra-go/zebra/tensor"
 // tensor.
 func Sub(a, b *Var) *Var {
 	out := tensor.Sub(a.Value, b.Value)
-	return record("sub", out, []*Var{a, b}, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("sub", out, []*Var{a, b}, func(g *tensor.Tensor) []*tensor.Tensor {
 		var ga, gb *tensor.Tensor
 		if a.requiresGrad {
 			ga = tensor.SumTo(g, a.Shape())

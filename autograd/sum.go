@@ -12,7 +12,7 @@ import (
 func Sum(x *Var, axes []int, keepdim bool) *Var {
 	axes = slices.Clone(axes) // the backward reads them later; the caller may reuse its slice
 	out := tensor.Sum(x.Value, axes, keepdim)
-	return record("sum", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("sum", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
 		return []*tensor.Tensor{tensor.Expand(tensor.Reshape(g, keptShape(x.Shape(), axes)...), x.Shape()...)}
 	})
 }

@@ -6,7 +6,7 @@ import "github.com/zebra-go/zebra/tensor"
 // every broadcasting op's backward does to its gradient. Its own backward broadcasts back.
 func SumTo(x *Var, shape []int) *Var {
 	out := tensor.SumTo(x.Value, shape)
-	return record("sum_to", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
+	return Record("sum_to", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
 		return []*tensor.Tensor{tensor.Expand(g, x.Shape()...)}
 	})
 }

@@ -69,11 +69,20 @@ func (v *Var) String() string {
 	return fmt.Sprintf("Var(%s, requires_grad=%v, op=%s)", v.Value, v.requiresGrad, op)
 }
 
-// record builds the output Var of an op. When some input requires a gradient and grad mode is on
-// in this goroutine, the output remembers the op's inputs and backward; otherwise it is a constant
-// and backward is never kept (so its closure, and the activations it captured, can be collected).
-// The inputs are looked at first because that is free, and GradEnabled is not always.
-func record(op string, out *tensor.Tensor, inputs []*Var, backward func(grad *tensor.Tensor) []*tensor.Tensor) *Var {
+// Record builds the output Var of an op from its value and its backward; it is how every op in this
+// package records itself, and how a user adds an op of their own (the counterpart of
+// torch.autograd.Function). op names the op in error messages. out is the forward's result, already
+// computed. backward maps the gradient of out (out's shape and dtype) to one gradient per input, in
+// the order of inputs, each of its input's shape and dtype; it returns nil for an input that needs
+// no gradient (skip the work: check inputs[i].RequiresGrad()). Backward sums the gradients of a
+// value used more than once, so backward never accumulates; it must not modify grad, which it may
+// return as it is (or a view of it) for an input.
+//
+// When some input requires a gradient and grad mode is on in this goroutine, the output remembers
+// the inputs and backward; otherwise it is a constant and backward is never kept (so its closure,
+// and the activations it captured, can be collected). The inputs are looked at first because that
+// is free, and GradEnabled is not always.
+func Record(op string, out *tensor.Tensor, inputs []*Var, backward func(grad *tensor.Tensor) []*tensor.Tensor) *Var {
 	v := &Var{Value: out}
 	for _, in := range inputs {
 		if in.requiresGrad {
