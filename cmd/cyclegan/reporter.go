@@ -6,10 +6,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
-
+	"github.com/zebra-go/zebra/internal/progress"
 	"github.com/zebra-go/zebra/models/cyclegan"
 )
 
@@ -22,9 +20,7 @@ type reporter struct {
 	tf       trainFlags
 	epochLen int
 	out      io.Writer
-	bar      *progressbar.ProgressBar
-	barEpoch int
-	start    time.Time
+	meter    *progress.Meter // the status line (see startProgress); nil with -quiet
 }
 
 func (r *reporter) event(e cyclegan.Event) error {
@@ -37,42 +33,25 @@ func (r *reporter) event(e cyclegan.Event) error {
 	if r.tf.quiet {
 		return nil
 	}
-	if r.bar == nil || r.barEpoch != e.Epoch {
-		r.finishBar()
-		r.barEpoch = e.Epoch
-		r.bar = progressbar.NewOptions(e.EpochLen,
-			progressbar.OptionSetWriter(r.out),
-			progressbar.OptionSetDescription(fmt.Sprintf("epoch %d/%d", e.Epoch+1, r.tr.TotalEpochs())),
-			progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("it"),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionSetWidth(20),
-			progressbar.OptionThrottle(200*time.Millisecond),
-			progressbar.OptionFullWidth(),
-		)
-		r.bar.Set(e.Index)
+	if r.meter == nil {
+		r.startProgress() // late: this first step goes untimed rather than counted as free
 	}
-	l := e.Losses
-	r.bar.Describe(fmt.Sprintf("epoch %d/%d D %.3f/%.3f G %.3f/%.3f cyc %.3f/%.3f idt %.3f/%.3f",
-		e.Epoch+1, r.tr.TotalEpochs(), l[0], l[4], l[1], l[5], l[2], l[6], l[3], l[7]))
-	return r.bar.Add(1)
+	r.meter.Step(progressStatus(e, r.tr.TotalEpochs()))
+	return nil
 }
 
+// finishBar ends an epoch's status line, which stays on screen (on a terminal) or is printed
+// (elsewhere) as the epoch's last step.
 func (r *reporter) finishBar() {
-	if r.bar != nil {
-		r.bar.Finish()
-		fmt.Fprintln(r.out)
-		r.bar = nil
+	if r.meter != nil {
+		r.meter.Leave()
 	}
 }
 
-// leaveBar ends an unfinished epoch's bar where it stands.
+// leaveBar ends an unfinished epoch's status line where it stands.
 func (r *reporter) leaveBar() {
-	if r.bar != nil {
-		r.bar.Exit()
-		fmt.Fprintln(r.out)
-		r.bar = nil
+	if r.meter != nil {
+		r.meter.Leave()
 	}
 }
 

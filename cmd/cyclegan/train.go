@@ -170,6 +170,7 @@ func runTrain(args []string) error {
 		o.Name, tr.Opts.DataRoot, len(data.PathsA), len(data.PathsB), data.Len(), tr.TotalEpochs(), describe(tr.Opts), backend.Name())
 	rep := &reporter{tr: tr, runDir: runDir, log: log, tf: tf, epochLen: data.Len(), out: os.Stderr}
 	stepsBefore := tr.Steps
+	rep.startProgress() // the clock starts now, so that the first step is timed too
 	err = tr.Train(ctx, data, tf.maxIters, rep.event)
 	rep.leaveBar()
 	if data.Skipped() > 0 {
