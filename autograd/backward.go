@@ -29,7 +29,7 @@ func (v *Var) Backward() {
 // BackwardWith runs the backward pass from v seeded with the gradient grad (v's shape and dtype).
 func (v *Var) BackwardWith(grad *tensor.Tensor) {
 	if !v.requiresGrad {
-		panic("autograd.Backward: output does not require a gradient (no input requires one, or it was computed under NoGrad)")
+		panic("autograd.Backward: output does not require a gradient (no input or parameter requires one)")
 	}
 	if !slices.Equal(grad.Shape(), v.Value.Shape()) || grad.DType() != v.Value.DType() {
 		panic(fmt.Sprintf("autograd.Backward: gradient %s %v for output %s %v", grad.DType(), grad.Shape(), v.Value.DType(), v.Value.Shape()))

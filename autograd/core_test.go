@@ -60,26 +60,23 @@ func TestBackwardWithChecksTheSeedGradient(t *testing.T) {
 	wantValues(t, "x.Grad", x.Grad, 2, 40) // d(x²)/dx = 2x, weighted by the seed
 }
 
-func TestNoGradRecordsNothing(t *testing.T) {
+// TestFrozenLeavesRecordNothing: evaluation switches its parameters' gradients off, and then an op
+// remembers nothing; switched back on, the same parameter records again.
+func TestFrozenLeavesRecordNothing(t *testing.T) {
 	x := NewVar(vec(1, 2), true)
-	var y *Var
-	NoGrad(func() {
-		if GradEnabled() {
-			t.Error("GradEnabled inside NoGrad")
-		}
-		y = Sum(Mul(x, x), nil, false)
-	})
-	if !GradEnabled() {
-		t.Error("GradEnabled still false after NoGrad")
-	}
+	x.SetRequiresGrad(false)
+	y := Sum(Mul(x, x), nil, false)
 	if y.RequiresGrad() || !y.IsLeaf() {
-		t.Errorf("a result computed under NoGrad requires grad=%v, leaf=%v", y.RequiresGrad(), y.IsLeaf())
+		t.Errorf("a result of frozen leaves requires grad=%v, leaf=%v", y.RequiresGrad(), y.IsLeaf())
 	}
 	wantValues(t, "value", y.Value, 5)
 	msg := mustPanic(t, func() { y.Backward() })
 	if !strings.Contains(msg, "does not require a gradient") {
-		t.Errorf("Backward of a NoGrad result: %q", msg)
+		t.Errorf("Backward of a result of frozen leaves: %q", msg)
 	}
+	x.SetRequiresGrad(true)
+	Sum(Mul(x, x), nil, false).Backward()
+	wantValues(t, "x.Grad", x.Grad, 2, 4)
 }
 
 func TestDetachCutsTheGraph(t *testing.T) {

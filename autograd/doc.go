@@ -23,8 +23,11 @@
 // LeakyRelu at 0, half to each side of a tie in Maximum and Minimum, an even split among ties in
 // Max and Min.
 //
-// NoGrad turns recording off for the calling goroutine only (evaluation, sampling), so a goroutine
-// that trains at the same time keeps its graph; see its documentation for why and at what cost.
+// There is no global grad mode. An op records a node only when one of its inputs requires a
+// gradient, so evaluation (sampling, validation) turns its parameters' gradients off with
+// SetRequiresGrad (nn.RequiresGrad does it for a whole module) and feeds constants: nothing is
+// recorded and no activation is kept. The flag belongs to the Vars, so a goroutine that trains
+// other parameters at the same time keeps its graph.
 //
 // A backward never computes a gradient that no input asks for: an op whose inputs are all constants
 // records nothing, and a binary op skips the side that does not require a gradient.

@@ -110,8 +110,7 @@ type checker struct {
 }
 
 // forward evaluates f on constants, so no op records a graph (unless f closes over Vars that
-// require gradients; that graph is dropped with the result). It needs no NoGrad, which would have
-// to look up this goroutine on every op.
+// require gradients; that graph is dropped with the result).
 func (c *checker) forward() *tensor.Tensor {
 	xs := make([]*Var, len(c.inputs))
 	for i, x := range c.inputs {

@@ -78,18 +78,18 @@ func (v *Var) String() string {
 // value used more than once, so backward never accumulates; it must not modify grad, which it may
 // return as it is (or a view of it) for an input.
 //
-// When some input requires a gradient and grad mode is on in this goroutine, the output remembers
-// the inputs and backward; otherwise it is a constant and backward is never kept (so its closure,
-// and the activations it captured, can be collected). The inputs are looked at first because that
-// is free, and GradEnabled is not always.
+// When some input requires a gradient, the output remembers the inputs and backward; otherwise it
+// is a constant and backward is never kept (so its closure, and the activations it captured, can be
+// collected). That is the whole of grad mode: evaluation records nothing because its inputs are
+// constants and its parameters have their gradients switched off (nn.RequiresGrad), which is a
+// property of those Vars, not of a goroutine or the process, so another goroutine training its own
+// parameters keeps its graph.
 func Record(op string, out *tensor.Tensor, inputs []*Var, backward func(grad *tensor.Tensor) []*tensor.Tensor) *Var {
 	v := &Var{Value: out}
 	for _, in := range inputs {
 		if in.requiresGrad {
-			if GradEnabled() {
-				v.requiresGrad = true
-				v.node = &node{op: op, inputs: inputs, backward: backward}
-			}
+			v.requiresGrad = true
+			v.node = &node{op: op, inputs: inputs, backward: backward}
 			break
 		}
 	}

@@ -14,9 +14,6 @@ type noParams struct{}
 // NamedParameters returns nothing.
 func (noParams) NamedParameters() []NamedParam { return nil }
 
-// Parameters returns nothing.
-func (noParams) Parameters() []*autograd.Var { return nil }
-
 // ReLU is max(x, 0) elementwise (PyTorch's nn.ReLU); its gradient at 0 is 0.
 //
 // Shape: any, output the same.

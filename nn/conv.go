@@ -56,9 +56,6 @@ func (c *Conv2d) NamedParameters() []NamedParam {
 	return paramList(NamedParam{"weight", c.Weight}, NamedParam{"bias", c.Bias})
 }
 
-// Parameters returns the weight and the bias.
-func (c *Conv2d) Parameters() []*autograd.Var { return Values(c.NamedParameters()) }
-
 func (c *Conv2d) String() string {
 	w := c.Weight.Value
 	return fmt.Sprintf("Conv2d(%d, %d, kernel_size=(%d, %d), stride=%v, padding=%v, dilation=%v, bias=%s)",
@@ -122,9 +119,6 @@ func (c *ConvTranspose2d) Forward(x *autograd.Var) *autograd.Var {
 func (c *ConvTranspose2d) NamedParameters() []NamedParam {
 	return paramList(NamedParam{"weight", c.Weight}, NamedParam{"bias", c.Bias})
 }
-
-// Parameters returns the weight and the bias.
-func (c *ConvTranspose2d) Parameters() []*autograd.Var { return Values(c.NamedParameters()) }
 
 func (c *ConvTranspose2d) String() string {
 	w := c.Weight.Value

@@ -46,7 +46,7 @@ func TestLayersMatchPyTorchOnDevices(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%s", b.Name(), c.Name), func(t *testing.T) {
 				m := goldenModule(t, f, c, tensor.Float32)
 				To(m, b)
-				for _, p := range m.Parameters() {
+				for _, p := range Parameters(m) {
 					if p.Value.Backend() != b {
 						t.Fatalf("a parameter stayed on %s", p.Value.Backend().Name())
 					}

@@ -223,7 +223,6 @@ func newTiny(rng *tensor.RNG) *tiny {
 
 func (m *tiny) Forward(x *autograd.Var) *autograd.Var { return m.model.Forward(x) }
 func (m *tiny) NamedParameters() []NamedParam         { return Prefixed("model", m.model) }
-func (m *tiny) Parameters() []*autograd.Var           { return Values(m.NamedParameters()) }
 
 // A state dict saved by PyTorch loads, in strict mode, into a zebra model of the same structure,
 // whose keys are PyTorch's in PyTorch's order, and the model then computes what PyTorch computed.

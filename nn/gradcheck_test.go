@@ -50,7 +50,7 @@ func gradCheckModule(t *testing.T, name string, m Module, rng *tensor.RNG, xShap
 	t.Helper()
 	Cast(m, tensor.Float64)
 	inputs := []*tensor.Tensor{randn(rng, xShape...)}
-	for _, p := range m.Parameters() {
+	for _, p := range Parameters(m) {
 		// Fresh random values: a default-initialized bias or an affine weight of ones would not
 		// catch a backward that mixes up channels.
 		inputs = append(inputs, randn(rng, p.Shape()...))

@@ -56,9 +56,8 @@ func TestReflectionPad2dTooLargeIsRefused(t *testing.T) {
 func TestOutputShapesOfCycleGANLayers(t *testing.T) {
 	rng := tensor.NewRNG(2)
 	shape := func(m Module, in ...int) []int {
-		var out []int
-		autograd.NoGrad(func() { out = m.Forward(autograd.Constant(tensor.Zeros(tensor.Float32, in...))).Shape() })
-		return out
+		RequiresGrad(m, false) // a forward without a graph
+		return m.Forward(autograd.Constant(tensor.Zeros(tensor.Float32, in...))).Shape()
 	}
 	for _, c := range []struct {
 		name string
@@ -96,8 +95,8 @@ func TestConstructorsRefuseBadSettings(t *testing.T) {
 func TestDefaultsArePyTorchs(t *testing.T) {
 	rng := tensor.NewRNG(4)
 	norm := NewInstanceNorm2d(3, InstanceNorm2dOptions{})
-	if norm.Eps != 1e-5 || norm.Weight != nil || norm.Bias != nil || len(norm.Parameters()) != 0 {
-		t.Errorf("InstanceNorm2d defaults: eps %g, affine parameters %v", norm.Eps, norm.Parameters())
+	if norm.Eps != 1e-5 || norm.Weight != nil || norm.Bias != nil || len(Parameters(norm)) != 0 {
+		t.Errorf("InstanceNorm2d defaults: eps %g, affine parameters %v", norm.Eps, Parameters(norm))
 	}
 	affine := NewInstanceNorm2d(3, InstanceNorm2dOptions{Affine: true, Eps: 1e-3})
 	if affine.Eps != 1e-3 || !slices.Equal(affine.Weight.Value.Float32s(), []float32{1, 1, 1}) || maxAbs(affine.Bias.Value) != 0 {
@@ -151,9 +150,9 @@ func TestBCEWithLogitsLossIsStable(t *testing.T) {
 // their shapes and gradients as usual; an rng draws them.
 func TestConvWithoutRNGIsZero(t *testing.T) {
 	for name, params := range map[string]func(rng *tensor.RNG) []*autograd.Var{
-		"Conv2d": func(rng *tensor.RNG) []*autograd.Var { return NewConv2d(rng, 3, 4, 3, Conv2dOptions{}).Parameters() },
+		"Conv2d": func(rng *tensor.RNG) []*autograd.Var { return Parameters(NewConv2d(rng, 3, 4, 3, Conv2dOptions{})) },
 		"ConvTranspose2d": func(rng *tensor.RNG) []*autograd.Var {
-			return NewConvTranspose2d(rng, 3, 4, 3, ConvTranspose2dOptions{}).Parameters()
+			return Parameters(NewConvTranspose2d(rng, 3, 4, 3, ConvTranspose2dOptions{}))
 		},
 	} {
 		zero, drawn := params(nil), params(tensor.NewRNG(5))

@@ -8,13 +8,11 @@ import (
 	"github.com/zebra-go/zebra/tensor"
 )
 
-// Module is a layer or a network: a function of one input with parameters.
+// Module is a layer or a network: a function of one input with parameters. Parameters(m) lists
+// the parameters alone.
 type Module interface {
 	// Forward applies the module to x.
 	Forward(x *autograd.Var) *autograd.Var
-	// Parameters returns the module's parameters (leaf Vars that require gradients), in the order
-	// of NamedParameters.
-	Parameters() []*autograd.Var
 	// NamedParameters returns the parameters with dotted names equal to the keys of PyTorch's
 	// state_dict for the same structure: "weight", "bias", "1.weight", "model.10.conv_block.1.bias".
 	NamedParameters() []NamedParam
@@ -45,7 +43,7 @@ func SetTraining(m Module, training bool) {
 // To moves every parameter of m to backend b (PyTorch's m.to(device)), replacing each parameter's
 // Value, and its Grad if it has one, by a copy on b. Parameters already on b are left as they are.
 func To(m Module, b tensor.Backend) {
-	for _, p := range m.Parameters() {
+	for _, p := range Parameters(m) {
 		p.Value = p.Value.To(b)
 		if p.Grad != nil {
 			p.Grad = p.Grad.To(b)
@@ -56,16 +54,41 @@ func To(m Module, b tensor.Backend) {
 // Cast converts every parameter of m to dtype dt (PyTorch's m.double() and m.float()), replacing
 // each parameter's Value and dropping its gradient. Tests cast modules to float64 for GradCheck.
 func Cast(m Module, dt tensor.DType) {
-	for _, p := range m.Parameters() {
+	for _, p := range Parameters(m) {
 		p.Value = tensor.Cast(p.Value, dt)
 		p.Grad = nil
+	}
+}
+
+// RequiresGrad turns the gradients of every parameter of m on or off, PyTorch's
+// m.requires_grad_(on), and returns a function that gives each parameter its previous setting back.
+// Evaluation turns them off: an op records nothing when none of its inputs requires a gradient, so
+// a forward pass of a frozen module on a constant input keeps no graph and no activations:
+//
+//	defer nn.RequiresGrad(m, false)() // until the function returns
+//	y := m.Forward(autograd.Constant(x))
+//
+// The setting belongs to m's parameters, not to a goroutine or the process: another goroutine that
+// trains its own module meanwhile keeps its graph. Like any change to m, it must not run while
+// another goroutine uses m itself (which would race with m's optimizer step anyway).
+func RequiresGrad(m Module, on bool) (restore func()) {
+	params := Parameters(m)
+	before := make([]bool, len(params))
+	for i, p := range params {
+		before[i] = p.RequiresGrad()
+		p.SetRequiresGrad(on)
+	}
+	return func() {
+		for i, p := range params {
+			p.SetRequiresGrad(before[i])
+		}
 	}
 }
 
 // NumParameters is the total number of parameter elements of m.
 func NumParameters(m Module) int {
 	n := 0
-	for _, p := range m.Parameters() {
+	for _, p := range Parameters(m) {
 		n += p.Value.Numel()
 	}
 	return n
@@ -82,9 +105,10 @@ func Prefixed(prefix string, m Module) []NamedParam {
 	return out
 }
 
-// Values returns the parameters of named in order: a container's Parameters is
-// Values(c.NamedParameters()).
-func Values(named []NamedParam) []*autograd.Var {
+// Parameters returns m's parameters (leaf Vars that require gradients, unless frozen) in the
+// order of m.NamedParameters(), PyTorch's m.parameters(): what an optimizer steps.
+func Parameters(m Module) []*autograd.Var {
+	named := m.NamedParameters()
 	out := make([]*autograd.Var, len(named))
 	for i, np := range named {
 		out[i] = np.Param
@@ -122,9 +146,6 @@ func (s *Sequential) NamedParameters() []NamedParam {
 	}
 	return out
 }
-
-// Parameters returns every layer's parameters in order.
-func (s *Sequential) Parameters() []*autograd.Var { return Values(s.NamedParameters()) }
 
 // SetTraining passes the mode on to every layer.
 func (s *Sequential) SetTraining(training bool) {

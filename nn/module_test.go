@@ -44,7 +44,6 @@ func (b *block) Forward(x *autograd.Var) *autograd.Var {
 	return autograd.Add(x, b.convBlock.Forward(x))
 }
 func (b *block) NamedParameters() []NamedParam { return Prefixed("conv_block", b.convBlock) }
-func (b *block) Parameters() []*autograd.Var   { return Values(b.NamedParameters()) }
 func (b *block) SetTraining(training bool)     { b.convBlock.SetTraining(training) }
 
 func TestSequentialNamesParametersLikePyTorch(t *testing.T) {
@@ -66,7 +65,7 @@ func TestSequentialNamesParametersLikePyTorch(t *testing.T) {
 	if got, want := NumParameters(model), 3*4+4+4*4*9+4+4*4*9+4+4; got != want {
 		t.Errorf("NumParameters %d, want %d", got, want)
 	}
-	params := model.Parameters()
+	params := Parameters(model)
 	for i, np := range model.NamedParameters() {
 		if params[i] != np.Param || !np.Param.RequiresGrad() || !np.Param.IsLeaf() {
 			t.Errorf("parameter %d (%s) is not the named one, or not a leaf requiring a gradient", i, np.Name)
@@ -146,5 +145,69 @@ func TestLayerStrings(t *testing.T) {
 		if got := fmt.Sprint(c.m); got != c.want {
 			t.Errorf("got %s, want %s", got, c.want)
 		}
+	}
+}
+
+// TestRequiresGradFreezesAndRestores: RequiresGrad(m, false) leaves a forward without a graph, and
+// its restore function gives every parameter its own previous setting back, a frozen one included.
+func TestRequiresGradFreezesAndRestores(t *testing.T) {
+	rng := tensor.NewRNG(4)
+	m := NewSequential(NewConv2d(rng, 1, 2, 3, Conv2dOptions{}), NewConv2d(rng, 2, 1, 1, Conv2dOptions{}))
+	frozen := m.Layers[1].(*Conv2d).Bias
+	frozen.SetRequiresGrad(false)
+	restore := RequiresGrad(m, false)
+	x := autograd.Constant(tensor.Ones(tensor.Float32, 1, 1, 4, 4))
+	if y := m.Forward(x); y.RequiresGrad() || !y.IsLeaf() {
+		t.Errorf("a frozen module's output requires grad=%v, leaf=%v", y.RequiresGrad(), y.IsLeaf())
+	}
+	restore()
+	for _, np := range m.NamedParameters() {
+		if want := np.Param != frozen; np.Param.RequiresGrad() != want {
+			t.Errorf("%s: requires grad %v after restore, want %v", np.Name, np.Param.RequiresGrad(), want)
+		}
+	}
+	if y := m.Forward(x); !y.RequiresGrad() {
+		t.Error("the restored module records nothing")
+	}
+}
+
+// TestEvaluatingOneModuleLeavesAnotherTraining: a goroutine evaluating a frozen module does not stop
+// another goroutine from recording the graph of the module it trains (run with -race).
+func TestEvaluatingOneModuleLeavesAnotherTraining(t *testing.T) {
+	rng := tensor.NewRNG(5)
+	train, eval := NewConv2d(rng, 1, 1, 3, Conv2dOptions{}), NewConv2d(rng, 1, 1, 3, Conv2dOptions{})
+	x := tensor.Ones(tensor.Float32, 1, 1, 5, 5)
+	done := make(chan struct{})
+	evaluated := make(chan int)
+	go func() {
+		defer RequiresGrad(eval, false)()
+		n := 0
+		for {
+			select {
+			case <-done:
+				evaluated <- n
+				return
+			default:
+			}
+			if eval.Forward(autograd.Constant(x)).RequiresGrad() {
+				t.Error("the frozen module recorded a graph")
+			}
+			n++
+		}
+	}()
+	for range 20 {
+		y := train.Forward(autograd.Constant(x))
+		if !y.RequiresGrad() {
+			t.Fatal("the training module recorded nothing while another one was evaluated")
+		}
+		autograd.Sum(y, nil, false).Backward()
+		if train.Weight.Grad == nil {
+			t.Fatal("no weight gradient")
+		}
+		train.Weight.ZeroGrad()
+	}
+	close(done)
+	if n := <-evaluated; n == 0 {
+		t.Log("the evaluating goroutine did not get to run")
 	}
 }

@@ -63,9 +63,6 @@ func (n *InstanceNorm2d) NamedParameters() []NamedParam {
 	return paramList(NamedParam{"weight", n.Weight}, NamedParam{"bias", n.Bias})
 }
 
-// Parameters returns the affine parameters, if any.
-func (n *InstanceNorm2d) Parameters() []*autograd.Var { return Values(n.NamedParameters()) }
-
 func (n *InstanceNorm2d) String() string {
 	return fmt.Sprintf("InstanceNorm2d(%d, eps=%g, affine=%s, track_running_stats=False)", n.NumFeatures, n.Eps, pyBool(n.Weight != nil))
 }

@@ -35,9 +35,6 @@ func (r *ReflectionPad2d) Forward(x *autograd.Var) *autograd.Var {
 // NamedParameters returns nothing: the layer has no parameters.
 func (r *ReflectionPad2d) NamedParameters() []NamedParam { return nil }
 
-// Parameters returns nothing.
-func (r *ReflectionPad2d) Parameters() []*autograd.Var { return nil }
-
 func (r *ReflectionPad2d) String() string {
 	p := r.Pad
 	return fmt.Sprintf("ReflectionPad2d((%d, %d, %d, %d))", p.Left, p.Right, p.Top, p.Bottom)

@@ -136,7 +136,7 @@ func registerLayer(c layerCase) {
 			m := c.layer()
 			nn.Cast(m, tensor.Float64)
 			xs := inputs(c.draw(rng, c.x...))
-			for _, p := range m.Parameters() {
+			for _, p := range nn.Parameters(m) {
 				xs = append(xs, normal(rng, p.Shape()...))
 			}
 			f := func(vs []*autograd.Var) *autograd.Var {

@@ -91,8 +91,8 @@ func (g *ResnetGenerator) Forward(x *autograd.Var) *autograd.Var {
 // NamedParameters returns the parameters under their official state_dict keys ("model.1.weight").
 func (g *ResnetGenerator) NamedParameters() []nn.NamedParam { return nn.Prefixed("model", g.Model) }
 
-// Parameters returns the parameters in state_dict order.
-func (g *ResnetGenerator) Parameters() []*autograd.Var { return nn.Values(g.NamedParameters()) }
+// Parameters is nn.Parameters(g), for the callers that step the networks' parameters.
+func (g *ResnetGenerator) Parameters() []*autograd.Var { return nn.Parameters(g) }
 
 // SetTraining passes the training or evaluation mode on to every layer (see nn.SetTraining).
 func (g *ResnetGenerator) SetTraining(training bool) { g.Model.SetTraining(training) }
@@ -132,9 +132,6 @@ func (b *ResnetBlock) Forward(x *autograd.Var) *autograd.Var {
 func (b *ResnetBlock) NamedParameters() []nn.NamedParam {
 	return nn.Prefixed("conv_block", b.ConvBlock)
 }
-
-// Parameters returns the parameters in state_dict order.
-func (b *ResnetBlock) Parameters() []*autograd.Var { return nn.Values(b.NamedParameters()) }
 
 // SetTraining passes the training or evaluation mode on to every layer (see nn.SetTraining).
 func (b *ResnetBlock) SetTraining(training bool) { b.ConvBlock.SetTraining(training) }
@@ -202,8 +199,8 @@ func (d *NLayerDiscriminator) Forward(x *autograd.Var) *autograd.Var { return d.
 // NamedParameters returns the parameters under their official state_dict keys ("model.0.weight").
 func (d *NLayerDiscriminator) NamedParameters() []nn.NamedParam { return nn.Prefixed("model", d.Model) }
 
-// Parameters returns the parameters in state_dict order.
-func (d *NLayerDiscriminator) Parameters() []*autograd.Var { return nn.Values(d.NamedParameters()) }
+// Parameters is nn.Parameters(d), for the callers that step the networks' parameters.
+func (d *NLayerDiscriminator) Parameters() []*autograd.Var { return nn.Parameters(d) }
 
 // SetTraining passes the training or evaluation mode on to every layer (see nn.SetTraining).
 func (d *NLayerDiscriminator) SetTraining(training bool) { d.Model.SetTraining(training) }
@@ -225,11 +222,7 @@ func initWeights(m nn.Module, rng *tensor.RNG) {
 // setRequiresGrad turns gradients of every parameter of m on or off (the official
 // set_requires_grad): the generator step freezes the discriminators so that their weights get no
 // gradient, and no time is spent computing one.
-func setRequiresGrad(m nn.Module, on bool) {
-	for _, p := range m.Parameters() {
-		p.SetRequiresGrad(on)
-	}
-}
+func setRequiresGrad(m nn.Module, on bool) { nn.RequiresGrad(m, on) }
 
 // The networks hold layers, so they pass the training mode on to them.
 var (

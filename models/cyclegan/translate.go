@@ -5,6 +5,7 @@ import (
 	"image/color"
 
 	"github.com/zebra-go/zebra/autograd"
+	"github.com/zebra-go/zebra/nn"
 	"github.com/zebra-go/zebra/tensor"
 )
 
@@ -25,21 +26,19 @@ func TranslateMemoryEstimate(ngf, blocks, h, w int) int64 {
 // Translate runs generator g on an RGB image of any size and returns the translated image, of the
 // same size. The image is padded by repeating its last row and column up to a multiple of 4 (and
 // at least MinTranslateSize), which the generator maps to the same size, and the output is
-// cropped back. No gradient is recorded.
+// cropped back. No gradient is recorded: g's parameters have their gradients switched off while it
+// runs (nn.RequiresGrad), so g must not be in use by another goroutine meanwhile.
 func Translate(g *ResnetGenerator, img *image.RGBA) *image.RGBA {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	pw, ph := max(MinTranslateSize, (w+3)/4*4), max(MinTranslateSize, (h+3)/4*4)
 	padded := padReplicate(img, pw, ph)
-	var out *image.RGBA
-	autograd.NoGrad(func() {
-		backend := g.Parameters()[0].Value.Backend()
-		x := autograd.Constant(tensor.Cast(ImageTensor(padded), g.Parameters()[0].DType()).To(backend))
-		y := g.Forward(x).Value
-		y = tensor.Narrow(tensor.Narrow(y, 2, 0, h), 3, 0, w)
-		out = TensorImage(y)
-	})
-	return out
+	defer nn.RequiresGrad(g, false)() // no graph: only the live activations take memory
+	w0 := nn.Parameters(g)[0].Value
+	x := autograd.Constant(tensor.Cast(ImageTensor(padded), w0.DType()).To(w0.Backend()))
+	y := g.Forward(x).Value
+	y = tensor.Narrow(tensor.Narrow(y, 2, 0, h), 3, 0, w)
+	return TensorImage(y)
 }
 
 // padReplicate returns img grown to w x h (at least its size) by repeating its last row and

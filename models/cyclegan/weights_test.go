@@ -89,11 +89,8 @@ func TestSaveWeightsFloat32RoundTrip(t *testing.T) {
 
 // forward runs g on img without a graph and returns its output, in the Tanh range [-1, 1].
 func forward(g *ResnetGenerator, img *image.RGBA) []float32 {
-	var out []float32
-	autograd.NoGrad(func() {
-		out = g.Forward(autograd.Constant(ImageTensor(img))).Value.Float32s()
-	})
-	return out
+	defer nn.RequiresGrad(g, false)()
+	return g.Forward(autograd.Constant(ImageTensor(img))).Value.Float32s()
 }
 
 // TestWeightsFloat16TranslatesAlike: a float16 file is half the size of the float32 one, each
