@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -10,6 +11,20 @@ import (
 	"github.com/zebra-go/zebra/internal/safetensors"
 	"github.com/zebra-go/zebra/models/cyclegan"
 )
+
+// checkpointError says in one phrase what is wrong with the checkpoint at path when the reason
+// is plain: it does not exist, or it is not a safetensors file at all (a README or an image
+// passed by mistake), where the decoder's details (a "header length" of 10^18) would only
+// puzzle. Any other error is returned as it is.
+func checkpointError(err error, path string) error {
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("checkpoint %s does not exist", path)
+	case errors.Is(err, safetensors.ErrNotSafetensors):
+		return fmt.Errorf("%s is not a safetensors checkpoint (cyclegan train writes them in <runs>/<name>/checkpoints)", path)
+	}
+	return err
+}
 
 // checkpointHint adds to err, the error of loading the checkpoint at path, what the user can do
 // about it: a damaged one loads anyway with -skip-checksum, and the epochNNN checkpoints that

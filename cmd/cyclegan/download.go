@@ -6,13 +6,15 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
+	"github.com/zebra-go/zebra/internal/cli"
 	"github.com/zebra-go/zebra/internal/download"
 )
 
-func runDownload(args []string) error {
+func runDownload(args []string) (err error) {
 	fs := flag.NewFlagSet("cyclegan download", flag.ContinueOnError)
 	dir := fs.String("dir", "datasets", "folder to unpack into; the dataset lands in <dir>/<NAME>")
 	baseURL := fs.String("url", download.DefaultBaseURL, "where the archives are, as <url>/<NAME>.zip")
@@ -20,13 +22,25 @@ func runDownload(args []string) error {
 		fmt.Fprintf(fs.Output(), "usage: cyclegan download [flags] NAME\n\nNAME is one of: %s\n\nflags:\n", strings.Join(download.Names(), ", "))
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
-		return fmt.Errorf("want one dataset name, got %d arguments", fs.NArg())
+		return cli.Usagef("want one dataset name (%s), got %d arguments", strings.Join(download.Names(), ", "), fs.NArg())
 	}
+	if !slices.Contains(download.Names(), fs.Arg(0)) {
+		return cli.Usagef("unknown dataset %q; known datasets: %s", fs.Arg(0), strings.Join(download.Names(), ", "))
+	}
+	// A failed download (no network, a bad archive) leaves no empty -dir folder behind.
+	removeDir, err := cli.MkdirAll(*dir)
+	if err != nil {
+		return fmt.Errorf("cannot create the target folder: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			removeDir()
+		}
+	}()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return download.Dataset(ctx, *baseURL, fs.Arg(0), *dir, os.Stderr)

@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/zebra-go/zebra/internal/cli"
 )
 
 // TestInterruptMessageOnlyOnSignal: the "stopping after this step" line appears when a signal
@@ -21,6 +24,9 @@ func TestInterruptMessageOnlyOnSignal(t *testing.T) {
 	if ctx.Err() == nil {
 		t.Error("the context is still live after stop")
 	}
+	if s := stopSignal(ctx); s != nil || signalStatus(ctx) != nil {
+		t.Errorf("no signal arrived, yet the context names %v", s)
+	}
 
 	var loud bytes.Buffer
 	ctx, stop = interruptContext(&loud)
@@ -33,6 +39,10 @@ func TestInterruptMessageOnlyOnSignal(t *testing.T) {
 		t.Fatal("SIGINT did not cancel the context")
 	}
 	stop()
+	var exit *cli.ExitError
+	if s := stopSignal(ctx); s == nil || !errors.As(signalStatus(ctx), &exit) || exit.Code != 130 {
+		t.Errorf("after SIGINT the context names %v and asks for exit status %v, want SIGINT and 130", s, signalStatus(ctx))
+	}
 	if !strings.Contains(loud.String(), "stopping after this step") {
 		t.Errorf("after SIGINT the watcher printed %q, want the stopping line", loud.String())
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/zebra-go/zebra/gpu"
 	"github.com/zebra-go/zebra/internal/atomicfile"
+	"github.com/zebra-go/zebra/internal/cli"
 	"github.com/zebra-go/zebra/models/cyclegan"
 )
 
@@ -39,53 +40,23 @@ type trainFlags struct {
 func runTrain(args []string) error {
 	o := cyclegan.DefaultOptions()
 	var tf trainFlags
-	fs := flag.NewFlagSet("cyclegan train", flag.ContinueOnError)
-	fs.StringVar(&o.DataRoot, "dataroot", filepath.Join("data", "demo", "horse2zebra"), "dataset folder holding trainA and trainB")
-	fs.StringVar(&o.Name, "name", "", "name of the run: its files go to <runs>/<name> (default: the dataroot's folder name)")
-	fs.StringVar(&tf.runs, "runs", "runs", "folder that holds the runs")
-	fs.IntVar(&o.Epochs, "epochs", o.Epochs, "epochs at the initial learning rate")
-	fs.IntVar(&o.DecayEpochs, "decay-epochs", o.DecayEpochs, "epochs over which the learning rate then decays linearly")
-	fs.Float64Var(&o.LR, "lr", o.LR, "initial learning rate of both Adam optimizers")
-	fs.Float64Var(&o.Beta1, "beta1", o.Beta1, "Adam's beta1")
-	fs.Float64Var(&o.LambdaA, "lambda-a", o.LambdaA, "weight of the cycle loss A -> B -> A")
-	fs.Float64Var(&o.LambdaB, "lambda-b", o.LambdaB, "weight of the cycle loss B -> A -> B")
-	fs.Float64Var(&o.LambdaIdentity, "lambda-identity", o.LambdaIdentity, "weight of the identity loss, relative to lambda-a/b (0 turns it off)")
-	fs.IntVar(&o.PoolSize, "pool-size", o.PoolSize, "generated images kept for the discriminators (0: none)")
-	fs.IntVar(&o.NGF, "ngf", o.NGF, "filters in the generators' first layer")
-	fs.IntVar(&o.NDF, "ndf", o.NDF, "filters in the discriminators' first layer")
-	fs.IntVar(&o.Blocks, "blocks", o.Blocks, "residual blocks per generator (9 for 256x256, 6 for 128x128)")
-	fs.IntVar(&o.DLayers, "d-layers", o.DLayers, "stride-2 layers of the PatchGAN discriminators")
-	fs.IntVar(&o.LoadSize, "load-size", o.LoadSize, "resize images to this size (bicubic)")
-	fs.IntVar(&o.CropSize, "crop-size", o.CropSize, "then crop a random square of this size")
-	fs.StringVar(&o.Preprocess, "preprocess", o.Preprocess, "resize_and_crop, crop, or none (keep sizes, rounded to a multiple of 4)")
-	fs.BoolVar(&o.NoFlip, "no-flip", false, "do not flip images left-right at random")
-	fs.Uint64Var(&o.Seed, "seed", 0, "random seed: the same seed and data give the same weights")
-	fs.StringVar(&tf.device, "device", "cpu", "cpu, opencl[:N] or cuda[:N]")
-	fs.IntVar(&tf.saveEvery, "save-every", 5, "keep a checkpoint every N epochs (latest is saved every epoch; 0: none)")
-	fs.IntVar(&tf.sampleEvery, "sample-every", 400, "write the eight sample images every N steps, at the first step and on a stop (0: only at epoch ends)")
-	fs.StringVar(&tf.epochSave, "epoch-save", "generators", "what each -save-every checkpoint holds: generators, networks (and discriminators) or full (resumable); latest is always full")
-	fs.IntVar(&tf.maxIters, "max-iters", 0, "stop after this many iterations, save and print how to resume (0: no limit)")
-	fs.BoolVar(&tf.resume, "resume", false, "continue <runs>/<name> from its latest checkpoint; the options come from it")
-	fs.BoolVar(&tf.skipBadImages, "skip-bad-images", false, "skip and count unreadable images instead of stopping")
-	fs.IntVar(&tf.workers, "workers", 0, "image loading goroutines (0: automatic)")
-	fs.BoolVar(&tf.quiet, "quiet", false, "no progress bar; one line per epoch")
-	fs.BoolVar(&tf.skipChecksum, "skip-checksum", false, "with -resume: do not compare the checkpoint's data with its SHA-256 digests (huge files, or salvaging a damaged one)")
-	fs.IntVar(&tf.maxMemoryGiB, "max-memory", int(cyclegan.DefaultMaxMemory>>30), "refuse a run whose estimated memory exceeds this many GiB")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: cyclegan train [flags]\n\nTrains a CycleGAN on <dataroot>/trainA and <dataroot>/trainB (the paper's settings by default).\n\nflags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	fs := trainFlagSet(&o, &tf)
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q (all settings are flags)", fs.Args())
+		return cli.Usagef("unexpected arguments %q (all settings are flags)", fs.Args())
 	}
 	if o.Name == "" {
 		o.Name = filepath.Base(filepath.Clean(o.DataRoot))
 	}
 	if err := tf.check(); err != nil {
-		return err
+		return &cli.UsageError{Err: err}
+	}
+	if !tf.resume {
+		if err := o.Check(); err != nil { // a flag out of range; on -resume the checkpoint's options count
+			return &cli.UsageError{Err: err}
+		}
 	}
 	maxMemory := int64(tf.maxMemoryGiB) << 30
 	backend, err := gpu.Open(tf.device)
@@ -95,6 +66,9 @@ func runTrain(args []string) error {
 	lowerGCTarget(o)
 	runDir := filepath.Join(tf.runs, o.Name)
 	latest := filepath.Join(runDir, "checkpoints", "latest.safetensors")
+	if _, err := os.Stat(latest); tf.resume && errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("cannot resume %s: it has no checkpoint (%s does not exist); leave out -resume to start it", runDir, latest)
+	}
 	// Everything below reads or writes the run folder: hold its lock from before the checkpoint
 	// is read to the end.
 	release, err := lockRun(runDir)
@@ -110,7 +84,7 @@ func runTrain(args []string) error {
 	if tf.resume {
 		if tr, err = (cyclegan.CheckpointReader{MaxMemory: maxMemory, SkipChecksum: tf.skipChecksum}).LoadTrainer(latest, backend); err != nil {
 			use := fmt.Sprintf("to continue from the newest, move %s aside, copy %%s to its place and run -resume again", filepath.Base(latest))
-			return fmt.Errorf("cannot resume: %w", checkpointHint(memoryHint(err), latest, use))
+			return checkpointHint(memoryHint(checkpointError(err, latest)), latest, use)
 		}
 		// Only the data location may change on resume; everything else is the checkpoint's.
 		set := map[string]bool{}
@@ -192,24 +166,66 @@ func runTrain(args []string) error {
 			return fmt.Errorf("%w\n%s", err, nothingSaved(tr, latest))
 		}
 		fmt.Fprintln(os.Stderr, nothingSaved(tr, latest))
-		return nil
+		return signalStatus(ctx)
 	case err != nil && !errors.Is(err, cyclegan.ErrStopped):
 		// A data error (a corrupt image, an I/O error) or a failed write: the trainer stands
 		// between two steps, so keep what was trained before reporting the error.
 		if saveErr := rep.save(latest); saveErr != nil {
 			return errors.Join(err, fmt.Errorf("and saving the checkpoint failed: %w", saveErr))
 		}
-		printResume(tr, data.Len(), latest, tf.runs, o.Name)
+		printResume(tr, data.Len(), latest, tf.runs, o.Name, "stopped")
 		return err
 	case err != nil: // a signal or -max-iters
 		if err := rep.save(latest); err != nil {
 			return err
 		}
-		printResume(tr, data.Len(), latest, tf.runs, o.Name)
-		return nil
+		why := fmt.Sprintf("stopped after -max-iters %d", tf.maxIters)
+		if s := stopSignal(ctx); s != nil {
+			why = "stopped by " + s.Error()
+		}
+		printResume(tr, data.Len(), latest, tf.runs, o.Name, why)
+		return signalStatus(ctx)
 	}
 	fmt.Fprintf(os.Stderr, "done: %d epochs; report %s, checkpoint %s\n", tr.TotalEpochs(), filepath.Join(runDir, "index.html"), latest)
 	return nil
+}
+
+// trainFlagSet defines the train command's flags, which set o and tf.
+func trainFlagSet(o *cyclegan.Options, tf *trainFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet("cyclegan train", flag.ContinueOnError)
+	fs.StringVar(&o.DataRoot, "dataroot", filepath.Join("data", "demo", "horse2zebra"), "dataset folder holding trainA and trainB")
+	fs.StringVar(&o.Name, "name", "", "name of the run: its files go to <runs>/<name> (default: the dataroot's folder name)")
+	fs.StringVar(&tf.runs, "runs", "runs", "folder that holds the runs")
+	fs.IntVar(&o.Epochs, "epochs", o.Epochs, "epochs at the initial learning rate")
+	fs.IntVar(&o.DecayEpochs, "decay-epochs", o.DecayEpochs, "epochs over which the learning rate then decays linearly")
+	fs.Float64Var(&o.LR, "lr", o.LR, "initial learning rate of both Adam optimizers")
+	fs.Float64Var(&o.Beta1, "beta1", o.Beta1, "Adam's beta1")
+	fs.Float64Var(&o.LambdaA, "lambda-a", o.LambdaA, "weight of the cycle loss A -> B -> A")
+	fs.Float64Var(&o.LambdaB, "lambda-b", o.LambdaB, "weight of the cycle loss B -> A -> B")
+	fs.Float64Var(&o.LambdaIdentity, "lambda-identity", o.LambdaIdentity, "weight of the identity loss, relative to lambda-a/b (0 turns it off)")
+	fs.IntVar(&o.PoolSize, "pool-size", o.PoolSize, "generated images kept for the discriminators (0: none)")
+	fs.IntVar(&o.NGF, "ngf", o.NGF, "filters in the generators' first layer")
+	fs.IntVar(&o.NDF, "ndf", o.NDF, "filters in the discriminators' first layer")
+	fs.IntVar(&o.Blocks, "blocks", o.Blocks, "residual blocks per generator (9 for 256x256, 6 for 128x128)")
+	fs.IntVar(&o.DLayers, "d-layers", o.DLayers, "stride-2 layers of the PatchGAN discriminators")
+	fs.IntVar(&o.LoadSize, "load-size", o.LoadSize, "resize images to this size (bicubic)")
+	fs.IntVar(&o.CropSize, "crop-size", o.CropSize, "then crop a random square of this size")
+	fs.StringVar(&o.Preprocess, "preprocess", o.Preprocess, "resize_and_crop, crop, or none (keep sizes, rounded to a multiple of 4)")
+	fs.BoolVar(&o.NoFlip, "no-flip", false, "do not flip images left-right at random")
+	fs.Uint64Var(&o.Seed, "seed", 0, "random seed: the same seed and data give the same weights")
+	fs.StringVar(&tf.device, "device", "cpu", "cpu, opencl[:N] or cuda[:N]")
+	fs.IntVar(&tf.saveEvery, "save-every", 5, "keep a checkpoint every N epochs (latest is saved every epoch; 0: none)")
+	fs.IntVar(&tf.sampleEvery, "sample-every", 400, "write the eight sample images every N steps, at the first step and on a stop (0: only at epoch ends)")
+	fs.StringVar(&tf.epochSave, "epoch-save", "generators", "what each -save-every checkpoint holds: generators, networks (and discriminators) or full (resumable); latest is always full")
+	fs.IntVar(&tf.maxIters, "max-iters", 0, "stop after this many iterations, save and print how to resume (0: no limit)")
+	fs.BoolVar(&tf.resume, "resume", false, "continue <runs>/<name> from its latest checkpoint; the options come from it")
+	fs.BoolVar(&tf.skipBadImages, "skip-bad-images", false, "skip and count unreadable images instead of stopping")
+	fs.IntVar(&tf.workers, "workers", 0, "image loading goroutines (0: automatic)")
+	fs.BoolVar(&tf.quiet, "quiet", false, "no progress bar; one line per epoch")
+	fs.BoolVar(&tf.skipChecksum, "skip-checksum", false, "with -resume: do not compare the checkpoint's data with its SHA-256 digests (huge files, or salvaging a damaged one)")
+	fs.IntVar(&tf.maxMemoryGiB, "max-memory", int(cyclegan.DefaultMaxMemory>>30), "refuse a run whose estimated memory exceeds this many GiB")
+	fs.Usage = func() { printTrainUsage(fs.Output(), fs) }
+	return fs
 }
 
 // removeStaleTemporaries removes what a killed train left of the files it writes atomically (a
@@ -274,30 +290,38 @@ func nothingSaved(tr *cyclegan.Trainer, latest string) string {
 	return fmt.Sprintf("no step was taken, so %s is as it was", latest)
 }
 
-// printResume says where training stopped and how to continue it. The checkpoint holds the
-// options, data location included, so the command needs only the run's name.
-func printResume(tr *cyclegan.Trainer, epochLen int, latest, runs, name string) {
-	resume := fmt.Sprintf("cyclegan train -runs %s -name %s -resume", runs, name)
-	fmt.Fprintf(os.Stderr, "stopped at epoch %d, sample %d/%d; saved %s\nresume with: %s\n", tr.Epoch+1, tr.Index, epochLen, latest, resume)
+// printResume says why (stopped, "stopped by SIGINT") and where training stopped, and how to
+// continue it. The checkpoint holds the options, data location included, so the command needs
+// only the run's name; it is written as the user ran the program (go run ./cmd/cyclegan, a path,
+// or the name on PATH), so that it works when pasted.
+func printResume(tr *cyclegan.Trainer, epochLen int, latest, runs, name, why string) {
+	resume := cli.Invocation() + " train " + cli.ShellQuote("-runs", runs, "-name", name, "-resume")
+	fmt.Fprintf(os.Stderr, "%s at epoch %d, sample %d/%d; saved %s\nresume with: %s\n", why, tr.Epoch+1, tr.Index, epochLen, latest, resume)
 }
 
 // interruptContext returns a context that the first SIGINT or SIGTERM cancels, announcing on out
 // that training stops after the current step; from then on the signals have their default
-// effect, so a second Ctrl-C ends the program at once. stop releases the signals and waits for the
-// watcher to end. The announcement is printed only when a signal arrived: stop cancels the
-// context too, so the watcher cannot take a cancelled context for a signal.
+// effect, so a second Ctrl-C ends the program at once. The signal is the context's cause
+// (stopSignal reads it back), so that the program can exit with its status. stop releases the
+// signals and waits for the watcher to end. The announcement is printed only when a signal
+// arrived: stop cancels the context too, so the watcher cannot take a cancelled context for a
+// signal.
 func interruptContext(out io.Writer) (ctx context.Context, stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	done, finished := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(finished)
 		select {
-		case <-signals:
+		case sig := <-signals:
 			signal.Stop(signals) // a second Ctrl-C ends the program at once
 			fmt.Fprintln(out, "\nstopping after this step to save a checkpoint (Ctrl-C again to quit without saving)")
-			cancel()
+			cause := &signalError{name: sig.String()}
+			if s, ok := sig.(syscall.Signal); ok {
+				cause.number = int(s)
+			}
+			cancel(cause)
 		case <-done:
 		}
 	}()
@@ -305,8 +329,44 @@ func interruptContext(out io.Writer) (ctx context.Context, stop func()) {
 		signal.Stop(signals)
 		close(done)
 		<-finished
-		cancel()
+		cancel(nil)
 	}
+}
+
+// signalError is the cause of a context that a signal cancelled.
+type signalError struct {
+	name   string // as os.Signal's String gives it: "interrupt", "terminated"
+	number int    // 2 for SIGINT, 15 for SIGTERM
+}
+
+func (e *signalError) Error() string {
+	switch e.number {
+	case int(syscall.SIGINT):
+		return "SIGINT (Ctrl-C)"
+	case int(syscall.SIGTERM):
+		return "SIGTERM"
+	}
+	return e.name
+}
+
+// stopSignal returns the signal that cancelled a context of interruptContext, or nil.
+func stopSignal(ctx context.Context) *signalError {
+	var s *signalError
+	if errors.As(context.Cause(ctx), &s) {
+		return s
+	}
+	return nil
+}
+
+// signalStatus returns, for a run that a signal stopped, the error that makes the program exit
+// with 128 plus the signal's number (130 for SIGINT, 143 for SIGTERM), as a shell reports a
+// process the signal ended, so that a script can tell an interrupted run from a finished one;
+// nil otherwise. What was saved and how to resume is printed before.
+func signalStatus(ctx context.Context) error {
+	if s := stopSignal(ctx); s != nil && s.number > 0 {
+		return &cli.ExitError{Code: 128 + s.number}
+	}
+	return nil
 }
 
 // nonFiniteError adds to a NaN/Inf stop what the user still has: the last checkpoint, if one

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/zebra-go/zebra/gpu"
+	"github.com/zebra-go/zebra/internal/cli"
 	"github.com/zebra-go/zebra/internal/imageio"
 	"github.com/zebra-go/zebra/models/cyclegan"
 )
@@ -22,10 +23,10 @@ import (
 // few hundred KB of PNG could otherwise ask for hundreds of GB.
 const defaultMaxPixels = 1 << 21
 
-func runTranslate(args []string) error {
+func runTranslate(args []string) (err error) {
 	fs := flag.NewFlagSet("cyclegan translate", flag.ContinueOnError)
 	checkpoint := fs.String("checkpoint", "", "checkpoint written by cyclegan train (or a ResnetGenerator state_dict in safetensors)")
-	direction := fs.String("direction", "AtoB", "AtoB (G_A, e.g. horse -> zebra) or BtoA (G_B)")
+	direction := fs.String("direction", "AtoB", "AtoB (G_A, e.g. horse -> zebra) or BtoA (G_B), in any case")
 	out := fs.String("out", "translated", "output folder: <name>_real.png, <name>_fake.png and index.html")
 	device := fs.String("device", "cpu", "cpu, opencl[:N] or cuda[:N]")
 	maxPixels := fs.Int64("max-pixels", defaultMaxPixels, "largest image to translate, in pixels (width times height), checked from the file's header before decoding")
@@ -34,19 +35,18 @@ func runTranslate(args []string) error {
 		fmt.Fprint(fs.Output(), "usage: cyclegan translate -checkpoint FILE [flags] IMAGE_OR_FOLDER...\n\nTranslates images of any size up to -max-pixels (padded to a multiple of 4, cropped back).\n\nflags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *checkpoint == "" || fs.NArg() == 0 {
-		fs.Usage()
-		return fmt.Errorf("need -checkpoint and at least one image or folder")
+		return cli.Usagef("need -checkpoint and at least one image or folder")
 	}
 	if *maxPixels < 1 {
-		return fmt.Errorf("-max-pixels %d: want a positive number of pixels", *maxPixels)
+		return cli.Usagef("-max-pixels %d: want a positive number of pixels", *maxPixels)
 	}
-	d := cyclegan.Direction(*direction)
-	if d != cyclegan.AtoB && d != cyclegan.BtoA {
-		return fmt.Errorf("-direction %q: want AtoB or BtoA", *direction)
+	d, ok := parseDirection(*direction)
+	if !ok {
+		return cli.Usagef("-direction %q: want AtoB or BtoA", *direction)
 	}
 	backend, err := gpu.Open(*device)
 	if err != nil {
@@ -54,7 +54,7 @@ func runTranslate(args []string) error {
 	}
 	g, err := (cyclegan.CheckpointReader{SkipChecksum: *skipChecksum}).LoadGenerator(*checkpoint, d, backend)
 	if err != nil {
-		return checkpointHint(err, *checkpoint, "translate with -checkpoint %s instead")
+		return checkpointHint(checkpointError(err, *checkpoint), *checkpoint, "translate with -checkpoint %s instead")
 	}
 	var inputs []string
 	for _, arg := range fs.Args() {
@@ -72,9 +72,16 @@ func runTranslate(args []string) error {
 		}
 		inputs = append(inputs, paths...)
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	// A failed translation leaves no empty -out folder behind; the images it did write stay.
+	removeOut, err := cli.MkdirAll(*out)
+	if err != nil {
 		return err
 	}
+	defer func() {
+		if err != nil {
+			removeOut()
+		}
+	}()
 	names, err := newOutputNames(*out, inputs)
 	if err != nil {
 		return err
@@ -117,6 +124,16 @@ func runTranslate(args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "wrote %d images and %s\n", len(inputs), index)
 	return nil
+}
+
+// parseDirection reads a -direction in any case: AtoB, atob, BTOA.
+func parseDirection(s string) (cyclegan.Direction, bool) {
+	for _, d := range []cyclegan.Direction{cyclegan.AtoB, cyclegan.BtoA} {
+		if strings.EqualFold(s, string(d)) {
+			return d, true
+		}
+	}
+	return "", false
 }
 
 // writePair saves an input and its translation as PNG files, then prints the progress line.

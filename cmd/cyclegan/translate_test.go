@@ -119,3 +119,42 @@ func checkDistinctOutputs(t *testing.T, out string, n int) {
 		t.Errorf("index.html lists %d distinct files, want %d: %v", len(names), 2*n, names)
 	}
 }
+
+// TestTranslateFailureLeavesNoEmptyFolder: a translation that fails at its first image (not an
+// image at all) removes the -out folder it created, parents included, and writes nothing.
+func TestTranslateFailureLeavesNoEmptyFolder(t *testing.T) {
+	dir := t.TempDir()
+	checkpoint := tinyGenerator(t, dir)
+	bad := filepath.Join(dir, "bad.png")
+	if err := os.WriteFile(bad, []byte("not a png"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "translated", "run")
+	if err := runTranslate([]string{"-checkpoint", checkpoint, "-out", out, bad}); err == nil {
+		t.Fatal("translating a file that is not an image succeeded")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "translated")); !os.IsNotExist(err) {
+		t.Errorf("the failed translation left its output folder behind (%v)", err)
+	}
+}
+
+// TestTranslateDirectionInAnyCase: -direction atob, BTOA and BtoA are all accepted.
+func TestTranslateDirectionInAnyCase(t *testing.T) {
+	for _, s := range []string{"AtoB", "atob", "BTOA", "btoA"} {
+		if _, ok := parseDirection(s); !ok {
+			t.Errorf("-direction %s was refused", s)
+		}
+	}
+	if d, _ := parseDirection("btoa"); d != cyclegan.BtoA {
+		t.Errorf("btoa is %q, want BtoA", d)
+	}
+	if _, ok := parseDirection("AtoC"); ok {
+		t.Error("-direction AtoC was accepted")
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "a.png")
+	writePNG(t, in, 8, 8, false)
+	if err := runTranslate([]string{"-checkpoint", tinyGenerator(t, dir), "-direction", "atob", "-out", filepath.Join(dir, "out"), in}); err != nil {
+		t.Errorf("translate -direction atob: %v", err)
+	}
+}
