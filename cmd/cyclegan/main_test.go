@@ -71,7 +71,7 @@ func TestTrainResumeTranslate(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := filepath.Join(runs, "tiny")
-	for _, f := range []string{"options.json", "loss.csv", "loss.png", "index.html", "checkpoints/latest.safetensors", "images/epoch001_fake_B.png"} {
+	for _, f := range []string{"options.json", "loss.csv", "loss.png", "index.html", "checkpoints/latest.safetensors", "images/e001_s000003_fake_B.png"} {
 		if _, err := os.Stat(filepath.Join(run, f)); err != nil {
 			t.Errorf("after training: %v", err)
 		}
@@ -90,7 +90,7 @@ func TestTrainResumeTranslate(t *testing.T) {
 		t.Fatalf("after resuming to the end, loss.csv has %d lines, last %v; want 6 steps", len(rows), rows[len(rows)-1])
 	}
 	html, err := os.ReadFile(filepath.Join(run, "index.html"))
-	if err != nil || !strings.Contains(string(html), "images/epoch002_rec_A.png") {
+	if err != nil || !strings.Contains(string(html), "images/e002_s000006_rec_A.png") {
 		t.Errorf("index.html lacks the second epoch's row (%v)", err)
 	}
 

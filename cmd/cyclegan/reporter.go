@@ -2,10 +2,11 @@ package main
 
 import (
 	"fmt"
+	"html/template"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
+	"time"
 
 	"github.com/zebra-go/zebra/internal/progress"
 	"github.com/zebra-go/zebra/models/cyclegan"
@@ -21,13 +22,16 @@ type reporter struct {
 	epochLen int
 	out      io.Writer
 	meter    *progress.Meter // the status line (see startProgress); nil with -quiet
+
+	last    cyclegan.Event // the newest step's event, whose samples a stop writes
+	sampled int            // the step whose samples were written last (0: none yet)
 }
 
 func (r *reporter) event(e cyclegan.Event) error {
 	if e.EpochEnd {
 		return r.endEpoch(e)
 	}
-	if err := r.log.add(lossRow{step: e.Steps, epoch: e.Epoch, index: e.Index, lr: e.LR, losses: e.Losses}); err != nil {
+	if err := r.recordStep(e); err != nil {
 		return err
 	}
 	if r.tf.quiet {
@@ -55,13 +59,45 @@ func (r *reporter) leaveBar() {
 	}
 }
 
+// recordStep logs a step's losses and times, and writes its samples when they are due (see
+// sampleDue). The step's Visuals are kept, not converted: a stop writes them.
+func (r *reporter) recordStep(e cyclegan.Event) error {
+	first := r.last.Steps == 0
+	r.last = e
+	if err := r.log.add(lossRow{step: e.Steps, epoch: e.Epoch, index: e.Index, lr: e.LR, losses: e.Losses,
+		tComp: e.StepTime.Seconds(), tData: e.DataTime.Seconds()}); err != nil {
+		return err
+	}
+	if sampleDue(e.Steps, r.tf.sampleEvery, first) {
+		return r.writeSamples(e)
+	}
+	return nil
+}
+
+// sampleDue reports whether the samples of a step are written (besides the epoch ends, which
+// always have theirs): with -sample-every N > 0, at the first step this process takes, so that
+// a run shows images at once, and then at every N-th step of the run.
+func sampleDue(steps, sampleEvery int, first bool) bool {
+	return sampleEvery > 0 && (first || steps%sampleEvery == 0)
+}
+
+// writeSamples writes the eight images of the step of e, once per step.
+func (r *reporter) writeSamples(e cyclegan.Event) error {
+	if e.Visuals[0] == nil || e.Steps == r.sampled {
+		return nil
+	}
+	if _, err := saveVisuals(r.runDir, sampleTag(e.Epoch+1, e.Steps), e.Visuals); err != nil {
+		return fmt.Errorf("writing samples: %w", err)
+	}
+	r.sampled = e.Steps
+	return nil
+}
+
 func (r *reporter) endEpoch(e cyclegan.Event) error {
 	r.finishBar()
 	tag := fmt.Sprintf("epoch%03d", e.Epoch+1)
-	if e.Visuals[0] != nil {
-		if _, err := saveVisuals(r.runDir, tag, e.Visuals); err != nil {
-			return err
-		}
+	if err := r.writeSamples(e); err != nil {
+		return err
 	}
 	if r.tf.quiet {
 		l := e.Losses
@@ -79,8 +115,10 @@ func (r *reporter) endEpoch(e cyclegan.Event) error {
 	return nil
 }
 
-// save writes loss.csv, the checkpoint, loss.png and index.html. The losses go to disk first, so
-// that a checkpoint never holds steps whose losses were lost.
+// save writes loss.csv, the checkpoint, the newest step's samples (unless -sample-every is 0),
+// loss.png and index.html. The losses go to disk first, so that a checkpoint never holds steps
+// whose losses were lost; the samples after the checkpoint, so that a failure to write them
+// cannot cost it.
 func (r *reporter) save(checkpoint string) error {
 	if err := r.log.flush(); err != nil {
 		return err
@@ -88,31 +126,57 @@ func (r *reporter) save(checkpoint string) error {
 	if err := r.tr.Save(checkpoint); err != nil {
 		return err
 	}
+	if r.tf.sampleEvery > 0 {
+		if err := r.writeSamples(r.last); err != nil {
+			return err
+		}
+	}
 	if err := r.log.plot(filepath.Join(r.runDir, "loss.png")); err != nil {
 		return fmt.Errorf("plotting losses: %w", err)
 	}
 	return r.writeIndex()
 }
 
-// writeIndex lists the sample rows found in images/, newest epoch first (as the official
+// writeIndex writes the run's page: where training stands, its options, the loss plot, what
+// the columns show, and the sample rows found in images/, newest first (as the official
 // visualizer does).
 func (r *reporter) writeIndex() error {
-	var rows []sampleRow
-	for epoch := r.tr.TotalEpochs(); epoch >= 1; epoch-- {
-		tag := fmt.Sprintf("epoch%03d", epoch)
-		if _, err := os.Stat(filepath.Join(r.runDir, "images", tag+"_real_A.png")); err != nil {
-			continue
-		}
-		row := sampleRow{Title: fmt.Sprintf("epoch %d", epoch)}
-		for _, name := range cyclegan.VisualNames {
-			rel := path.Join("images", tag+"_"+name+".png") // a URL, relative to index.html
-			if _, err := os.Stat(filepath.Join(r.runDir, filepath.FromSlash(rel))); err != nil {
-				rel = ""
-			}
-			row.Images = append(row.Images, rel)
-		}
-		rows = append(rows, row)
+	rows, err := listSamples(r.runDir)
+	if err != nil {
+		return err
 	}
-	return writeIndex(filepath.Join(r.runDir, "index.html"), "CycleGAN run "+r.tr.Opts.Name, "loss.png",
-		cyclegan.VisualNames[:], rows, 128)
+	o := r.tr.Opts
+	status := fmt.Sprintf("%d steps done; training continues at epoch %d of %d, sample %d of %d.",
+		r.tr.Steps, r.tr.Epoch+1, r.tr.TotalEpochs(), r.tr.Index+1, r.epochLen)
+	if r.tr.Finished() {
+		status = fmt.Sprintf("Finished: %d epochs, %d steps.", r.tr.TotalEpochs(), r.tr.Steps)
+	}
+	if tComp, tData, n := recentTimes(r.log.rows, 100); n > 0 {
+		status += fmt.Sprintf(" The last %d steps took %s each, and waited %s each for data.", n, formatSeconds(tComp), formatSeconds(tData))
+	}
+	const width = 128
+	return indexPage{
+		Title:     "CycleGAN run " + o.Name,
+		Date:      time.Now().Format("2006-01-02 15:04 MST"),
+		Status:    status,
+		Options:   optionList(o),
+		Plot:      "loss.png",
+		Translate: translateNote(r.runDir, o.DataRoot),
+		Columns:   visualColumns[:],
+		Rows:      rows,
+		Width:     width,
+		Pixelated: o.CropSize < width,
+	}.write(filepath.Join(r.runDir, "index.html"))
+}
+
+// translateNote links the run's translated test images (<run>/translated/index.html, where
+// make demo and the README put them), or says how to make them.
+func translateNote(runDir, dataRoot string) template.HTML {
+	if _, err := os.Stat(filepath.Join(runDir, "translated", "index.html")); err == nil {
+		return `<a href="translated/index.html">Translated test images</a>`
+	}
+	command := fmt.Sprintf("cyclegan translate -checkpoint %s -direction AtoB -out %s %s",
+		filepath.Join(runDir, "checkpoints", "latest.safetensors"), filepath.Join(runDir, "translated"), filepath.Join(dataRoot, "testA"))
+	return template.HTML("No translated images yet: <code>" + template.HTMLEscapeString(command) +
+		"</code> writes them, with a page that this one then links.")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/zebra-go/zebra/autograd"
 	"github.com/zebra-go/zebra/nn"
@@ -335,6 +336,11 @@ type Event struct {
 	LR       float64
 	Losses   Losses
 	Visuals  Visuals
+
+	// StepTime is how long the step took (the official t_comp at batch size 1), DataTime how
+	// long it waited for the loader before it (t_data): a DataTime near StepTime says that
+	// loading, not computing, sets the pace (-workers). Neither counts the time spent in on.
+	StepTime, DataTime time.Duration
 }
 
 // ErrNoSteps is wrapped by the error Train returns for an epoch in which no step could be taken:
@@ -367,7 +373,9 @@ func (t *Trainer) trainEpoch(ctx context.Context, data *Dataset, maxSteps int, s
 	var last Event
 	taken := 0
 	for {
+		waited := time.Now()
 		s, ok, err := loader.Next()
+		dataTime := time.Since(waited)
 		if err != nil {
 			return err
 		}
@@ -379,14 +387,17 @@ func (t *Trainer) trainEpoch(ctx context.Context, data *Dataset, maxSteps int, s
 		}
 		t.Index = s.Index
 		lr := t.OptG.LR()
+		started := time.Now()
 		losses, visuals, err := t.Step(s.A, s.B)
 		if err != nil {
 			return err
 		}
+		stepTime := time.Since(started)
 		*steps++
 		taken++
 		t.Index = s.Index + 1
-		last = Event{Epoch: t.Epoch, Index: s.Index, EpochLen: n, Steps: t.Steps, LR: lr, Losses: losses, Visuals: visuals}
+		last = Event{Epoch: t.Epoch, Index: s.Index, EpochLen: n, Steps: t.Steps, LR: lr, Losses: losses, Visuals: visuals,
+			StepTime: stepTime, DataTime: dataTime}
 		if on != nil {
 			if err := on(last); err != nil {
 				return err

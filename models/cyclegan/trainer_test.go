@@ -65,9 +65,7 @@ func TestTrainTiny(t *testing.T) {
 func fixedCycleLoss(t *testing.T, tr *Trainer, data *Dataset) float64 {
 	t.Helper()
 	total, n := 0.0, 0
-	defer nn.RequiresGrad(tr.GA, false)() // evaluation: no graph
-	defer nn.RequiresGrad(tr.GB, false)()
-	func() {
+	autograd.NoGrad(func() {
 		for _, c := range []struct {
 			paths       []string
 			there, back *ResnetGenerator
@@ -83,7 +81,7 @@ func fixedCycleLoss(t *testing.T, tr *Trainer, data *Dataset) float64 {
 				n++
 			}
 		}
-	}()
+	})
 	return total / float64(n)
 }
 
@@ -91,7 +89,7 @@ func fixedCycleLoss(t *testing.T, tr *Trainer, data *Dataset) float64 {
 func weights(tr *Trainer) [][]float32 {
 	var out [][]float32
 	for _, n := range tr.namedNetworks() {
-		for _, p := range nn.Parameters(n.module) {
+		for _, p := range n.module.Parameters() {
 			out = append(out, p.Value.Float32s())
 		}
 	}
@@ -294,5 +292,26 @@ func TestEpochWithoutStepsIsAnError(t *testing.T) {
 	}
 	if tr.Epoch != 0 || tr.Steps != 0 {
 		t.Errorf("the trainer moved on to epoch %d after %d steps", tr.Epoch, tr.Steps)
+	}
+}
+
+// TestEventTimes: every step's event says how long the step took and how long it waited for
+// its sample, and the epoch's end repeats its last step's times.
+func TestEventTimes(t *testing.T) {
+	o := tinyOptions(tinyData(t, 3, 3, 40, 36))
+	o.Epochs, o.DecayEpochs = 1, 0
+	tr, data := newTiny(t, o)
+	var steps int
+	err := tr.Train(context.Background(), data, 0, func(e Event) error {
+		if !e.EpochEnd {
+			steps++
+		}
+		if e.StepTime <= 0 || e.DataTime < 0 {
+			t.Errorf("event %+v: step time %v, data time %v: want a positive and a non-negative duration", e.Steps, e.StepTime, e.DataTime)
+		}
+		return nil
+	})
+	if err != nil || steps != 3 {
+		t.Fatalf("Train: %v after %d steps, want 3 steps", err, steps)
 	}
 }
