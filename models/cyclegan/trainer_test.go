@@ -65,7 +65,9 @@ func TestTrainTiny(t *testing.T) {
 func fixedCycleLoss(t *testing.T, tr *Trainer, data *Dataset) float64 {
 	t.Helper()
 	total, n := 0.0, 0
-	autograd.NoGrad(func() {
+	defer nn.RequiresGrad(tr.GA, false)() // evaluation: no graph
+	defer nn.RequiresGrad(tr.GB, false)()
+	func() {
 		for _, c := range []struct {
 			paths       []string
 			there, back *ResnetGenerator
@@ -81,7 +83,7 @@ func fixedCycleLoss(t *testing.T, tr *Trainer, data *Dataset) float64 {
 				n++
 			}
 		}
-	})
+	}()
 	return total / float64(n)
 }
 
@@ -89,7 +91,7 @@ func fixedCycleLoss(t *testing.T, tr *Trainer, data *Dataset) float64 {
 func weights(tr *Trainer) [][]float32 {
 	var out [][]float32
 	for _, n := range tr.namedNetworks() {
-		for _, p := range n.module.Parameters() {
+		for _, p := range nn.Parameters(n.module) {
 			out = append(out, p.Value.Float32s())
 		}
 	}
