@@ -35,66 +35,41 @@ func (v *Var) BackwardWith(grad *tensor.Tensor) {
 		panic(fmt.Sprintf("autograd.Backward: gradient %s %v for output %s %v", grad.DType(), grad.Shape(), v.Value.DType(), v.Value.Shape()))
 	}
 	order := topoSort(v)
-	grads := map[*Var]*tensor.Tensor{v: grad}
-	// release hands a gradient that is no longer needed back to its backend, unless it is the
-	// caller's seed or shares storage with a pending gradient (an op's backward may return its
-	// incoming gradient, or a view of it, for an input). Released CPU buffers serve the next
-	// tensors of the same size without being cleared (see tensor.Release); on the CPU a stray
-	// later use of a released tensor panics instead of reading someone else's data.
-	release := func(t *tensor.Tensor) {
-		if t == grad || t.Storage() == grad.Storage() {
-			return
-		}
-		for _, pending := range grads {
-			if pending.Storage() == t.Storage() {
-				return
-			}
-		}
-		tensor.Release(t)
-	}
+	grads := newPendingGradients(v, grad)
+	// Every Var comes after all of its consumers, so its gradient is complete when its turn comes.
 	for i := len(order) - 1; i >= 0; i-- {
 		n := order[i]
 		// From here on only the nodes not yet run (through their inputs) and the pending gradients
-		// (through grads) reach n, so n becomes garbage once its consumers and n itself have run.
+		// reach n, so n becomes garbage once its consumers and n itself have run.
 		order[i] = nil
-		g := grads[n]
-		delete(grads, n) // intermediate gradients die as soon as they are used
-		if g == nil {
-			continue
+		g := grads.take(n)
+		switch {
+		case g == nil: // its consumers' backwards returned no gradient for n
+		case n.node == nil:
+			accumulate(&n.Grad, g) // a leaf: a copy, or added into its gradient
+		default:
+			n.node.propagate(g, grads)
 		}
-		if n.node == nil {
-			accumulate(&n.Grad, g) // a copy, or added into the leaf's gradient
-			release(g)
-			continue
-		}
-		if n.node.backward == nil {
-			panic("autograd.Backward: the graph through " + n.node.op + " was already freed by an earlier Backward")
-		}
-		inGrads := n.node.backward(g)
-		dead := []*tensor.Tensor{g} // g, and the gradients summed into others below
-		for j, in := range n.node.inputs {
-			if !in.requiresGrad || inGrads[j] == nil {
-				continue
-			}
-			checkGrad(n.node.op, in, inGrads[j])
-			if prev, ok := grads[in]; ok {
-				grads[in] = tensor.Add(prev, inGrads[j])
-				dead = append(dead, prev, inGrads[j])
-			} else {
-				grads[in] = inGrads[j]
-			}
-		}
-		for k, t := range dead {
-			// Once per storage: the same gradient may have gone to several inputs.
-			if !slices.ContainsFunc(dead[:k], func(u *tensor.Tensor) bool { return u.Storage() == t.Storage() }) {
-				release(t)
-			}
-		}
-		// Free the node: the closure holds the activations its backward needed, the inputs hold
-		// the Vars below. The op name stays for the "already freed" message.
-		n.node.backward = nil
-		n.node.inputs = nil
+		grads.releaseDead()
 	}
+}
+
+// propagate runs the node's backward on its output gradient g, adds each input's gradient to
+// grads, and frees the node: the closure holds the activations its backward needed, the inputs
+// hold the Vars below. The op name stays for the "already freed" message.
+func (n *node) propagate(g *tensor.Tensor, grads *pendingGradients) {
+	if n.backward == nil {
+		panic("autograd.Backward: the graph through " + n.op + " was already freed by an earlier Backward")
+	}
+	inGrads := n.backward(g)
+	for j, in := range n.inputs {
+		if in.requiresGrad && inGrads[j] != nil {
+			checkGrad(n.op, in, inGrads[j])
+			grads.add(in, inGrads[j])
+		}
+	}
+	n.backward = nil
+	n.inputs = nil
 }
 
 // accumulate adds g into *dst, allocating on first use. The first gradient is copied so that a
