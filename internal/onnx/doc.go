@@ -3,7 +3,8 @@
 //
 // An ONNX file is one protobuf message, a ModelProto (onnx/onnx.proto3 in the ONNX repository):
 //
-//	ModelProto   ir_version, producer_name, opset_import [{domain "", version 17}], graph
+//	ModelProto   ir_version, producer_name, opset_import [{domain "", version 17}], graph,
+//	             metadata_props [{key, value}]
 //	GraphProto   name, node [...] in topological order, initializer [...] (the weights),
 //	             input [...] and output [...] (name, element type, shape)
 //	NodeProto    op_type "Conv", input ["x", "model.1.weight", "model.1.bias"], output ["y"],

@@ -3,7 +3,9 @@ package onnx
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 
 	"github.com/zebra-go/zebra/internal/atomicfile"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -12,12 +14,16 @@ import (
 // The field numbers of onnx.proto3 (github.com/onnx/onnx, onnx/onnx.proto3), for the fields this
 // package writes. They are the file format: a wrong number here is a file no runtime reads.
 const (
-	modelIRVersion       protowire.Number = 1 // int64
-	modelProducerName    protowire.Number = 2 // string
-	modelProducerVersion protowire.Number = 3 // string
-	modelDocString       protowire.Number = 6 // string
-	modelGraph           protowire.Number = 7 // GraphProto
-	modelOpsetImport     protowire.Number = 8 // repeated OperatorSetIdProto
+	modelIRVersion       protowire.Number = 1  // int64
+	modelProducerName    protowire.Number = 2  // string
+	modelProducerVersion protowire.Number = 3  // string
+	modelDocString       protowire.Number = 6  // string
+	modelGraph           protowire.Number = 7  // GraphProto
+	modelOpsetImport     protowire.Number = 8  // repeated OperatorSetIdProto
+	modelMetadataProps   protowire.Number = 14 // repeated StringStringEntryProto
+
+	entryKey   protowire.Number = 1 // string
+	entryValue protowire.Number = 2 // string
 
 	opsetDomain  protowire.Number = 1 // string
 	opsetVersion protowire.Number = 2 // int64
@@ -81,6 +87,11 @@ func (m *Model) Marshal() ([]byte, error) {
 	opset = appendInt(opset, opsetVersion, m.Opset)
 	b = appendMessage(b, modelOpsetImport, opset)
 	b = appendMessage(b, modelGraph, m.Graph.marshal())
+	for _, k := range slices.Sorted(maps.Keys(m.Metadata)) {
+		entry := appendString(nil, entryKey, k)
+		entry = appendString(entry, entryValue, m.Metadata[k])
+		b = appendMessage(b, modelMetadataProps, entry)
+	}
 	return b, nil
 }
 

@@ -114,6 +114,7 @@ func (m message) packed(t *testing.T, num protowire.Number) []int64 {
 func testModel() *Model {
 	m := NewModel("zebra-test", "tiny")
 	m.ProducerVersion = "v0"
+	m.Metadata = map[string]string{"note": "tiny", "direction": "AtoB"}
 	g := &m.Graph
 	g.Inputs = []ValueInfo{{Name: "input", ElemType: Float, Shape: []Dim{Symbolic("batch"), Fixed(2), Symbolic("height"), Fixed(0)}}}
 	pads := g.AddInitializer(Int64Tensor("pads", []int{8}, []int64{0, 0, 1, 1, 0, 0, 1, -1}))
@@ -143,6 +144,15 @@ func TestMarshalFields(t *testing.T) {
 	opset := model.sub(t, 8) // opset_import
 	if v := opset.int(t, 2); v != 17 || len(opset[1]) != 0 {
 		t.Errorf("opset_import: version %d, domain %q; want 17 and none", v, opset.strs(1))
+	}
+
+	var props []string // metadata_props, key=value, in file order
+	for _, f := range model[14] {
+		entry := decode(t, f.bytes)
+		props = append(props, entry.str(t, 1)+"="+entry.str(t, 2))
+	}
+	if want := []string{"direction=AtoB", "note=tiny"}; !slices.Equal(props, want) {
+		t.Errorf("metadata_props %q, want %q, sorted by key", props, want)
 	}
 
 	graph := model.sub(t, 7)

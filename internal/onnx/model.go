@@ -51,7 +51,10 @@ type Model struct {
 	ProducerName    string
 	ProducerVersion string
 	DocString       string
-	Graph           Graph
+	// Metadata is stored as the model's metadata_props, sorted by key: free-form facts that
+	// runtimes show (onnxruntime's InferenceSession metadata, Netron's properties).
+	Metadata map[string]string
+	Graph    Graph
 }
 
 // NewModel returns a model of an empty graph called name, importing DefaultOpset.
