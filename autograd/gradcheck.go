@@ -73,21 +73,40 @@ func (e *GradCheckError) Error() string {
 }
 
 // GradCheck compares the gradients that f's backward computes with central finite differences, as
-// torch.autograd.gradcheck does. f maps fresh leaf Vars holding the inputs (float64 CPU tensors,
-// all requiring gradients) to an output of any shape. Inputs f should not differentiate belong in
-// its closure as constants. The inputs are perturbed in place during the check and restored.
+// torch.autograd.gradcheck does. f maps leaf Vars holding the inputs (float64 CPU tensors, all
+// requiring gradients) to an output of any shape. Inputs f should not differentiate belong in its
+// closure as constants. The inputs are perturbed in place during the check and restored.
 //
 // It returns an error (a *GradCheckError for a wrong derivative) when an entry is out of tolerance,
 // a gradient has the wrong shape or dtype, or two backward passes disagree by more than NondetTol.
 // Use errors.As with *GradCheckError to inspect a failure.
 func GradCheck(f func(xs []*Var) *Var, inputs []*tensor.Tensor, opts GradCheckOptions) (GradCheckResult, error) {
-	o := opts.withDefaults()
+	xs := make([]*Var, len(inputs))
 	for i, x := range inputs {
-		if x.DType() != tensor.Float64 || x.Backend() != tensor.CPU {
-			return GradCheckResult{}, fmt.Errorf("gradcheck: input %d is %s on %s; GradCheck needs float64 CPU tensors", i, x.DType(), x.Backend().Name())
-		}
+		xs[i] = NewVar(x, true)
 	}
-	c := checker{f: f, inputs: inputs, o: o, rng: tensor.NewRNG(o.Seed)}
+	return GradCheckVars(func() *Var { return f(xs) }, xs, opts)
+}
+
+// GradCheckVars is GradCheck with respect to leaves that f reads by itself: a layer's input and
+// its parameters, say (nn.GradCheckModule). The leaves must hold float64 CPU tensors. The check
+// perturbs their values in place, switches their gradients on for the backward passes and off for
+// the forward ones, and leaves values, Grad and RequiresGrad as it found them. Input i of a
+// *GradCheckError is vars[i].
+func GradCheckVars(f func() *Var, vars []*Var, opts GradCheckOptions) (GradCheckResult, error) {
+	o := opts.withDefaults()
+	inputs := make([]*tensor.Tensor, len(vars))
+	for i, v := range vars {
+		if !v.IsLeaf() {
+			return GradCheckResult{}, fmt.Errorf("gradcheck: input %d was made by %s; GradCheck differentiates with respect to leaves", i, v.node.op)
+		}
+		if v.DType() != tensor.Float64 || v.Value.Backend() != tensor.CPU {
+			return GradCheckResult{}, fmt.Errorf("gradcheck: input %d is %s on %s; GradCheck needs float64 CPU tensors", i, v.DType(), v.Value.Backend().Name())
+		}
+		inputs[i] = v.Value
+		defer func(grad *tensor.Tensor, requiresGrad bool) { v.Grad, v.requiresGrad = grad, requiresGrad }(v.Grad, v.requiresGrad)
+	}
+	c := checker{f: f, vars: vars, inputs: inputs, o: o, rng: tensor.NewRNG(o.Seed)}
 	out := c.forward()
 	if out.DType() != tensor.Float64 {
 		return GradCheckResult{}, fmt.Errorf("gradcheck: output is %s, want float64", out.DType())
@@ -102,21 +121,21 @@ func GradCheck(f func(xs []*Var) *Var, inputs []*tensor.Tensor, opts GradCheckOp
 }
 
 type checker struct {
-	f      func(xs []*Var) *Var
-	inputs []*tensor.Tensor
+	f      func() *Var
+	vars   []*Var
+	inputs []*tensor.Tensor // the values of vars, perturbed in place
 	o      GradCheckOptions
 	rng    *tensor.RNG
 	res    GradCheckResult
 }
 
-// forward evaluates f on constants, so no op records a graph (unless f closes over Vars that
-// require gradients; that graph is dropped with the result).
+// forward evaluates f with the checked leaves' gradients switched off, so that no op records a
+// graph through them (a graph through other Vars that f reads is dropped with the result).
 func (c *checker) forward() *tensor.Tensor {
-	xs := make([]*Var, len(c.inputs))
-	for i, x := range c.inputs {
-		xs[i] = Constant(x)
+	for _, v := range c.vars {
+		v.requiresGrad = false
 	}
-	return c.f(xs).Value
+	return c.f().Value
 }
 
 // gradients runs f and a backward pass seeded with seed and returns each input's gradient (zeros
@@ -125,9 +144,8 @@ func (c *checker) forward() *tensor.Tensor {
 // that one, becomes a *GradCheckError here, so that a caller such as cmd/gradcheck reports the op
 // as failing and carries on.
 func (c *checker) gradients(seed *tensor.Tensor) (grads []*tensor.Tensor, err error) {
-	xs := make([]*Var, len(c.inputs))
-	for i, x := range c.inputs {
-		xs[i] = NewVar(x, true)
+	for _, v := range c.vars {
+		v.Grad, v.requiresGrad = nil, true
 	}
 	defer func() {
 		r := recover()
@@ -140,30 +158,30 @@ func (c *checker) gradients(seed *tensor.Tensor) (grads []*tensor.Tensor, err er
 		}
 		// Blame one of the checked inputs when the bad gradient was for one of them.
 		gerr := &GradCheckError{Input: -1, Reason: bad.msg}
-		for i, x := range xs {
-			if bad.input == x {
+		for i, v := range c.vars {
+			if bad.input == v {
 				gerr.Input = i
 			}
 		}
 		grads, err = nil, gerr
 	}()
-	out := c.f(xs)
+	out := c.f()
 	if !slices.Equal(out.Shape(), seed.Shape()) {
 		return nil, fmt.Errorf("gradcheck: f's output shape changed between calls: %v, then %v", seed.Shape(), out.Shape())
 	}
 	if out.RequiresGrad() {
 		out.BackwardWith(seed)
 	}
-	grads = make([]*tensor.Tensor, len(xs))
-	for i, x := range xs {
+	grads = make([]*tensor.Tensor, len(c.vars))
+	for i, v := range c.vars {
 		switch {
-		case x.Grad == nil:
-			grads[i] = tensor.ZerosLike(x.Value)
-		case !slices.Equal(x.Grad.Shape(), x.Value.Shape()) || x.Grad.DType() != x.Value.DType():
+		case v.Grad == nil:
+			grads[i] = tensor.ZerosLike(v.Value)
+		case !slices.Equal(v.Grad.Shape(), v.Value.Shape()) || v.Grad.DType() != v.Value.DType():
 			return nil, &GradCheckError{Input: i, Reason: fmt.Sprintf("gradient is %s %v, input is %s %v",
-				x.Grad.DType(), x.Grad.Shape(), x.Value.DType(), x.Value.Shape())}
+				v.Grad.DType(), v.Grad.Shape(), v.Value.DType(), v.Value.Shape())}
 		default:
-			grads[i] = x.Grad
+			grads[i] = v.Grad
 		}
 	}
 	return grads, nil
