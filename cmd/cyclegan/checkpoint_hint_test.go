@@ -9,12 +9,12 @@ import (
 	"testing"
 )
 
-// trainedRun trains a tiny run that keeps an epoch checkpoint, and returns its train flags and
-// its latest checkpoint.
-func trainedRun(t *testing.T) (args []string, latest string) {
+// trainedRun trains a tiny run that keeps an epoch checkpoint (with the extra train flags), and
+// returns its train flags and its latest checkpoint.
+func trainedRun(t *testing.T, extra ...string) (args []string, latest string) {
 	t.Helper()
 	dir := t.TempDir()
-	args = append(tinyTrainArgs(t, dir), "-name", "run", "-save-every", "1")
+	args = append(append(tinyTrainArgs(t, dir), "-name", "run", "-save-every", "1"), extra...)
 	if err := runTrain(args); err != nil {
 		t.Fatal(err)
 	}
@@ -26,9 +26,23 @@ func trainedRun(t *testing.T) (args []string, latest string) {
 }
 
 // TestCorruptLatestNamesEpochCheckpoints: when latest cannot be read, the errors of train
-// -resume and translate name the epoch checkpoints beside it and say how to use one.
+// -resume and translate name the epoch checkpoints beside it and say how to use one; the resume
+// error names only full ones (-epoch-save full), since a generators-only one cannot resume.
 func TestCorruptLatestNamesEpochCheckpoints(t *testing.T) {
-	args, latest := trainedRun(t)
+	gargs, glatest := trainedRun(t) // -epoch-save generators, the default
+	if err := os.Truncate(glatest, 100); err != nil {
+		t.Fatal(err)
+	}
+	if err := runTrain(append(gargs, "-resume")); err == nil || strings.Contains(err.Error(), "epoch001.safetensors") {
+		t.Errorf("resume from a truncated latest beside a generators-only epoch001: %v, want an error that does not offer epoch001", err)
+	}
+	gimg := filepath.Join(t.TempDir(), "a.png")
+	writePNG(t, gimg, 8, 8, false)
+	if err := runTranslate([]string{"-checkpoint", glatest, "-out", t.TempDir(), gimg}); err == nil || !strings.Contains(err.Error(), "epoch001.safetensors") {
+		t.Errorf("translate with a truncated latest beside a generators-only epoch001: %v, want an error naming epoch001.safetensors", err)
+	}
+
+	args, latest := trainedRun(t, "-epoch-save", "full")
 	if err := os.Truncate(latest, 100); err != nil {
 		t.Fatal(err)
 	}

@@ -30,8 +30,10 @@ func checkpointError(err error, path string) error {
 // about it: a damaged one loads anyway with -skip-checksum, and the epochNNN checkpoints that
 // train keeps beside latest are older states to fall back on; how to use one is the command's
 // own sentence, use, in which %s stands for the newest of them. A memory budget error gets no
-// hint here: the older checkpoints need as much.
-func checkpointHint(err error, path, use string) error {
+// hint here: the older checkpoints need as much. usable, when not nil, says which of them the
+// command can use (resuming needs a full checkpoint, and by default the epoch checkpoints hold
+// the generators only).
+func checkpointHint(err error, path, use string, usable func(path string) bool) error {
 	if errors.Is(err, cyclegan.ErrMemoryBudget) {
 		return err
 	}
@@ -41,7 +43,9 @@ func checkpointHint(err error, path, use string) error {
 	}
 	dir := filepath.Dir(path)
 	epochs, _ := filepath.Glob(filepath.Join(dir, "epoch[0-9][0-9][0-9]*.safetensors"))
-	epochs = slices.DeleteFunc(epochs, func(p string) bool { return p == filepath.Clean(path) })
+	epochs = slices.DeleteFunc(epochs, func(p string) bool {
+		return p == filepath.Clean(path) || (usable != nil && !usable(p))
+	})
 	if len(epochs) > 0 {
 		slices.Sort(epochs) // epoch%03d: the names sort as the epochs do up to 999
 		names := make([]string, len(epochs))
@@ -55,4 +59,10 @@ func checkpointHint(err error, path, use string) error {
 		return err
 	}
 	return fmt.Errorf("%w\n%s", err, strings.Join(hints, "\n"))
+}
+
+// resumable says whether the checkpoint at path holds a whole training state.
+func resumable(path string) bool {
+	c, err := cyclegan.Contents(path)
+	return err == nil && c == "full"
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,8 +20,13 @@ const runLockName = "train.lock"
 // process's id into the lock file so that a second process can say who holds it. The system
 // releases the lock when the process ends, however it ends; release does it earlier. The file
 // itself stays: removing it would let a process that opened it before the removal and one that
-// creates it afresh both hold "the" lock.
+// creates it afresh both hold "the" lock. The one exception is a run folder that this lock
+// created and that holds nothing else when released (the run failed before writing anything:
+// a -dataroot typo): release removes the lock file, still holding it, and the folder, so that a
+// mistyped command leaves nothing behind.
 func lockRun(runDir string) (release func(), err error) {
+	_, statErr := os.Stat(runDir)
+	created := errors.Is(statErr, os.ErrNotExist)
 	if err := os.MkdirAll(runDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -50,5 +56,22 @@ func lockRun(runDir string) (release func(), err error) {
 		f.Close()
 		return nil, fmt.Errorf("locking the run: %w", err)
 	}
-	return func() { f.Close() }, nil
+	return func() {
+		if created {
+			removeIfOnlyLock(runDir, path)
+		}
+		f.Close()
+	}, nil
+}
+
+// removeIfOnlyLock removes the lock file at lockPath and the folder runDir when the folder holds
+// nothing else.
+func removeIfOnlyLock(runDir, lockPath string) {
+	entries, err := os.ReadDir(runDir)
+	if err != nil || len(entries) != 1 || entries[0].Name() != runLockName {
+		return
+	}
+	if os.Remove(lockPath) == nil {
+		os.Remove(runDir)
+	}
 }

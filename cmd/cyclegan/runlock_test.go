@@ -61,3 +61,44 @@ func TestStaleTemporariesRemoved(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedTrainLeavesNoRunFolder: a train that fails before writing anything (a mistyped
+// -dataroot) removes the run folder its lock created; a folder that existed before, or that
+// holds anything besides the lock, stays.
+func TestFailedTrainLeavesNoRunFolder(t *testing.T) {
+	dir := t.TempDir()
+	runs := filepath.Join(dir, "runs")
+	err := runTrain([]string{"-runs", runs, "-name", "typo", "-dataroot", filepath.Join(dir, "no-such-data")})
+	if err == nil {
+		t.Fatal("training on a missing dataroot: no error")
+	}
+	if _, err := os.Stat(filepath.Join(runs, "typo")); !os.IsNotExist(err) {
+		t.Errorf("the failed run left its folder behind (stat: %v)", err)
+	}
+
+	existing := filepath.Join(runs, "existing")
+	if err := os.MkdirAll(existing, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	release, err := lockRun(existing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+	if _, err := os.Stat(filepath.Join(existing, runLockName)); err != nil {
+		t.Errorf("a folder that existed before: %v, want its lock file kept", err)
+	}
+
+	fresh := filepath.Join(runs, "fresh")
+	release, err = lockRun(fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(fresh, "options.json"), []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	if _, err := os.Stat(filepath.Join(fresh, runLockName)); err != nil {
+		t.Errorf("a new folder that holds a file: %v, want it kept with its lock", err)
+	}
+}

@@ -84,7 +84,7 @@ func runTrain(args []string) error {
 	if tf.resume {
 		if tr, err = (cyclegan.CheckpointReader{MaxMemory: maxMemory, SkipChecksum: tf.skipChecksum}).LoadTrainer(latest, backend); err != nil {
 			use := fmt.Sprintf("to continue from the newest, move %s aside, copy %%s to its place and run -resume again", filepath.Base(latest))
-			return checkpointHint(memoryHint(checkpointError(err, latest)), latest, use)
+			return checkpointHint(memoryHint(checkpointError(err, latest)), latest, use, resumable)
 		}
 		// Only the data location may change on resume; everything else is the checkpoint's.
 		set := map[string]bool{}

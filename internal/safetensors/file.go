@@ -88,3 +88,40 @@ func WriteFile(path string, tensors []Tensor, metadata map[string]string) error 
 	}
 	return nil
 }
+
+// ReadMetadata reads only the header of the safetensors file at path and returns its
+// __metadata__ (empty when it has none): what a caller needs to tell files apart (a full checkpoint
+// from a weights-only one) without reading a few hundred megabytes of tensors. The header is
+// checked as ReadFile checks it.
+func ReadMetadata(path string) (map[string]string, error) {
+	fd, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("safetensors: %w", err)
+	}
+	defer fd.Close()
+	info, err := fd.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("safetensors: %w", err)
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("safetensors: %s is not a regular file", path)
+	}
+	var prefix [9]byte
+	n, err := io.ReadFull(fd, prefix[:])
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("safetensors: read %s: %w", path, err)
+	}
+	headerLen, err := readHeaderLength(prefix[:n], info.Size())
+	if err != nil {
+		return nil, withPath(err, path)
+	}
+	header := make([]byte, headerLen) // at most MaxHeaderSize, and no more than the file holds
+	if _, err := fd.ReadAt(header, 8); err != nil {
+		return nil, fmt.Errorf("safetensors: read %s: %w", path, err)
+	}
+	f, _, err := parseHeader(header)
+	if err != nil {
+		return nil, withPath(err, path)
+	}
+	return f.Metadata, nil
+}

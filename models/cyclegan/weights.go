@@ -257,3 +257,18 @@ func weightsOnly(top map[string]string) string {
 	}
 	return ""
 }
+
+// Contents returns what the checkpoint at path holds, reading only its header: "full" (a whole
+// training state, which LoadTrainer resumes), "generators" or "networks" (weights only, which
+// LoadGenerator reads). A file without the key, from before weights-only checkpoints or a bare
+// state dict, reads as "full"; whether it really is one, LoadTrainer checks.
+func Contents(path string) (string, error) {
+	meta, err := safetensors.ReadMetadata(path)
+	if err != nil {
+		return "", err
+	}
+	if c := weightsOnly(meta); c != "" {
+		return c, nil
+	}
+	return contentsFull, nil
+}
