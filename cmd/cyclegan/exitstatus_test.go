@@ -41,7 +41,7 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"download"}, 2, "want one dataset name"},
 		{[]string{"download", "-dir", filepath.Join(dir, "datasets"), "horse2pony"}, 2, `unknown dataset "horse2pony"`},
 		{[]string{"nonsense"}, 2, `unknown command "nonsense"`},
-		{[]string{"train", "-dataroot", filepath.Join(dir, "nowhere"), "-runs", filepath.Join(dir, "runs")}, 1, "cyclegan train: data root: "},
+		{[]string{"train", "-dataroot", filepath.Join(dir, "nowhere"), "-runs", filepath.Join(dir, "runs")}, 1, "cyclegan train: data root " + filepath.Join(dir, "nowhere") + " does not exist\n"},
 		{[]string{"train", "-runs", filepath.Join(dir, "runs"), "-name", "never", "-resume"}, 1, "cannot resume " + filepath.Join(dir, "runs", "never") + ": it has no checkpoint"},
 		{[]string{"translate", "-checkpoint", readme, readme}, 1, "cyclegan translate: " + readme + " is not a safetensors checkpoint"},
 		{[]string{"translate", "-checkpoint", filepath.Join(dir, "no.safetensors"), readme}, 1, "checkpoint " + filepath.Join(dir, "no.safetensors") + " does not exist"},

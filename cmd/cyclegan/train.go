@@ -316,7 +316,7 @@ func interruptContext(out io.Writer) (ctx context.Context, stop func()) {
 		select {
 		case sig := <-signals:
 			signal.Stop(signals) // a second Ctrl-C ends the program at once
-			fmt.Fprintln(out, "\nstopping after this step to save a checkpoint (Ctrl-C again to quit without saving)")
+			fmt.Fprintln(out, "\nstopping after this step to save a checkpoint\n(Ctrl-C again to quit without saving)")
 			cause := &signalError{name: sig.String()}
 			if s, ok := sig.(syscall.Signal); ok {
 				cause.number = int(s)

@@ -415,8 +415,10 @@ func TensorImage(t *tensor.Tensor) *image.RGBA {
 // dataFolders returns <root>/<phase>A and <root>/<phase>B, checking that root exists so that the
 // error names the folder a user typed.
 func dataFolders(root, phase string) (string, string, error) {
-	if info, err := os.Stat(root); err != nil {
-		return "", "", fmt.Errorf("cyclegan: data root: %w", err)
+	if info, err := os.Stat(root); errors.Is(err, os.ErrNotExist) {
+		return "", "", fmt.Errorf("cyclegan: data root %s does not exist", root)
+	} else if err != nil {
+		return "", "", fmt.Errorf("cyclegan: data root: %w", err) // the error names root
 	} else if !info.IsDir() {
 		return "", "", fmt.Errorf("cyclegan: data root %s is not a folder", root)
 	}
