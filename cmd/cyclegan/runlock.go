@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/zebra-go/zebra/internal/cli"
 	"github.com/zebra-go/zebra/internal/filelock"
 )
 
@@ -22,12 +23,13 @@ const runLockName = "train.lock"
 // itself stays: removing it would let a process that opened it before the removal and one that
 // creates it afresh both hold "the" lock. The one exception is a run folder that this lock
 // created and that holds nothing else when released (the run failed before writing anything:
-// a -dataroot typo): release removes the lock file, still holding it, and the folder, so that a
-// mistyped command leaves nothing behind.
+// a -dataroot typo): release removes the lock file, still holding it, and the folders it made, so
+// that a mistyped command leaves nothing behind.
 func lockRun(runDir string) (release func(), err error) {
 	_, statErr := os.Stat(runDir)
 	created := errors.Is(statErr, os.ErrNotExist)
-	if err := os.MkdirAll(runDir, 0o755); err != nil {
+	removeCreated, err := cli.MkdirAll(runDir) // removes the folders it made, if empty
+	if err != nil {
 		return nil, err
 	}
 	path := filepath.Join(runDir, runLockName)
@@ -57,21 +59,19 @@ func lockRun(runDir string) (release func(), err error) {
 		return nil, fmt.Errorf("locking the run: %w", err)
 	}
 	return func() {
-		if created {
-			removeIfOnlyLock(runDir, path)
+		if created && removeIfOnlyLock(runDir, path) {
+			removeCreated() // and <runs> too, if this made it
 		}
 		f.Close()
 	}, nil
 }
 
-// removeIfOnlyLock removes the lock file at lockPath and the folder runDir when the folder holds
-// nothing else.
-func removeIfOnlyLock(runDir, lockPath string) {
+// removeIfOnlyLock removes the lock file at lockPath when the folder runDir holds nothing else,
+// and says whether it did.
+func removeIfOnlyLock(runDir, lockPath string) bool {
 	entries, err := os.ReadDir(runDir)
 	if err != nil || len(entries) != 1 || entries[0].Name() != runLockName {
-		return
+		return false
 	}
-	if os.Remove(lockPath) == nil {
-		os.Remove(runDir)
-	}
+	return os.Remove(lockPath) == nil
 }
