@@ -2,12 +2,16 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"image"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/zebra-go/zebra/internal/cli"
+	"github.com/zebra-go/zebra/internal/imageio"
 	"github.com/zebra-go/zebra/models/cyclegan"
 	"github.com/zebra-go/zebra/nn"
 	"github.com/zebra-go/zebra/tensor"
@@ -156,5 +160,34 @@ func TestTranslateDirectionInAnyCase(t *testing.T) {
 	writePNG(t, in, 8, 8, false)
 	if err := runTranslate([]string{"-checkpoint", tinyGenerator(t, dir), "-direction", "atob", "-out", filepath.Join(dir, "out"), in}); err != nil {
 		t.Errorf("translate -direction atob: %v", err)
+	}
+}
+
+// TestTranslateResize: -resize scales each image so that its shorter side has the given length,
+// keeping the aspect ratio, and both saved images (input and output) have that size.
+func TestTranslateResize(t *testing.T) {
+	dir := t.TempDir()
+	checkpoint := tinyGenerator(t, dir)
+	wide, tall := filepath.Join(dir, "wide.png"), filepath.Join(dir, "tall.png")
+	writePNG(t, wide, 30, 20, false)
+	writePNG(t, tall, 8, 12, false)
+	out := filepath.Join(dir, "out")
+	if err := runTranslate([]string{"-checkpoint", checkpoint, "-resize", "16", "-out", out, wide, tall}); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]image.Point{
+		"wide_real.png": {24, 16}, "wide_fake.png": {24, 16}, "tall_real.png": {16, 24}, "tall_fake.png": {16, 24},
+	} {
+		img, err := imageio.Load(filepath.Join(out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := img.Bounds().Size(); got != want {
+			t.Errorf("%s is %v, want %v", name, got, want)
+		}
+	}
+	var usage *cli.UsageError
+	if err := runTranslate([]string{"-checkpoint", checkpoint, "-resize", "-1", "-out", out, wide}); !errors.As(err, &usage) {
+		t.Errorf("-resize -1: %v, want a usage error", err)
 	}
 }
