@@ -22,28 +22,29 @@
 //
 // # Adding a check
 //
-// Checks live in a registry filled by init functions: ops.go registers the autograd ops and
-// layers.go the nn layers and losses. A check is a name, a description of its shapes for the table,
-// and a builder that draws float64 inputs from the RNG it is given and returns the function to
-// differentiate together with them:
+// The checks are the table of package autograd/gradtest, the same one that autograd's and nn's
+// tests run: its ops.go registers the autograd ops and its layers.go the nn layers and losses. A
+// check is a gradtest.Case: a name, a description of its shapes for the table, and a builder that
+// draws float64 inputs from the RNG it is given and returns the function to differentiate with the
+// leaves it is differentiated by (gradtest.Func for a function of tensors, gradtest.Module for a
+// layer and its parameters):
 //
 //	func init() {
-//		register(check{
-//			name:   "matmul/shared_weight",
-//			shapes: "[2,3,4] @ [4,5]",
-//			build: func(rng *tensor.RNG) (fn, []*tensor.Tensor) {
+//		gradtest.Register(gradtest.Case{
+//			Name:   "matmul/shared_weight",
+//			Shapes: "[2,3,4] @ [4,5]",
+//			Build: func(rng *tensor.RNG) (func() *autograd.Var, []*autograd.Var) {
 //				f := func(xs []*autograd.Var) *autograd.Var { return autograd.Matmul(xs[0], xs[1]) }
-//				return f, inputs(gradtest.Normal(rng, 2, 3, 4), gradtest.Normal(rng, 4, 5))
+//				return gradtest.Func(f, gradtest.Normal(rng, 2, 3, 4), gradtest.Normal(rng, 4, 5))
 //			},
 //		})
 //	}
 //
-// Every input is a leaf that GradCheck differentiates; values the function should not
-// differentiate (a layer's fixed hyper-parameters, a target) belong in its closure as constants.
-// Draw inputs away from the points where the function has no derivative (ReLU at 0, ties in a max):
-// a finite difference across a kink measures the average of two slopes. Package autograd/gradtest
-// has draws that do that (Normal, Positive, AwayFromZero, Grid, Distinct). Set opts for a check
-// that needs its own GradCheck options (a step, say); the -fast and -seed flags override its Fast
-// and Seed, and fast: true always checks a projection (for a layer too large for the full
-// Jacobian). Names must be unique: register panics on a duplicate.
+// Values the function should not differentiate (a layer's fixed hyper-parameters, a target) belong
+// in its closure as constants. Draw inputs away from the points where the function has no
+// derivative (ReLU at 0, ties in a max): a finite difference across a kink measures the average of
+// two slopes; gradtest's draws (Normal, Positive, AwayFromZero, Grid, Distinct) do that. Set Opts
+// for a check that needs its own GradCheck options (a step, say); the -fast and -seed flags
+// override its Fast and Seed, and Fast: true always checks a projection (for a layer too large for
+// the full Jacobian). Names must be unique: Register panics on a duplicate.
 package main

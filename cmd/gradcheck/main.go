@@ -17,8 +17,8 @@ import (
 	"github.com/zebra-go/zebra/tensor"
 )
 
-// fn is a function that GradCheck differentiates: fresh leaves holding the inputs in, one Var out.
-type fn = func(xs []*autograd.Var) *autograd.Var
+// fn is a function that GradCheckVars differentiates with respect to the leaves it reads.
+type fn = func() *autograd.Var
 
 // check is one registered gradient check.
 type check struct {
@@ -26,8 +26,9 @@ type check struct {
 	name string
 	// shapes describes the inputs for the table, e.g. "[2,3] + [3]".
 	shapes string
-	// build draws the inputs (float64 CPU tensors) from rng and returns the function with them.
-	build func(rng *tensor.RNG) (fn, []*tensor.Tensor)
+	// build draws the inputs (leaves of float64 CPU tensors) from rng and returns the function with
+	// them.
+	build func(rng *tensor.RNG) (fn, []*autograd.Var)
 	// opts are the check's GradCheck options (zero: PyTorch's defaults).
 	opts autograd.GradCheckOptions
 	// fast always checks a random projection instead of the full Jacobian.
@@ -50,9 +51,6 @@ func register(c check) {
 	}
 	registry = append(registry, c)
 }
-
-// inputs collects a builder's input tensors; it reads better than a slice literal.
-func inputs(ts ...*tensor.Tensor) []*tensor.Tensor { return ts }
 
 func main() {
 	if len(os.Args) == 2 && (os.Args[1] == "version" || os.Args[1] == "-version" || os.Args[1] == "--version") {
@@ -178,7 +176,7 @@ func runCheck(c check, cfg config) (o outcome) {
 	opts := c.opts
 	opts.Fast = c.fast || cfg.fast
 	opts.Seed = cfg.seed
-	o.res, o.err = autograd.GradCheck(f, xs, opts)
+	o.res, o.err = autograd.GradCheckVars(f, xs, opts)
 	if o.err == nil && !(o.res.MaxRelErr < cfg.maxRel) {
 		o.err = fmt.Errorf("max relative error %.3g is not below -max-rel %g", o.res.MaxRelErr, cfg.maxRel)
 	}
