@@ -24,6 +24,12 @@ type Storage interface {
 // better. A Backend value must be comparable with == (a pointer, or a struct of comparable
 // fields): tensors compare their backends to detect mixed devices. The conformance suite,
 // tensor/backendtest, checks a backend against this contract.
+//
+// What only some devices can do is not in this contract but in small optional interfaces that a
+// backend implements or not, as an io.Writer may be an io.WriterTo: Releaser, EmptyAllocator,
+// Synchronizer, Compiler, Im2colGemmer (capabilities.go) and Convolver (conv.go). Callers test
+// for them with a type assertion on the declared interface; the conformance suite checks each one
+// a backend implements.
 type Backend interface {
 	// Name identifies the device, e.g. "cpu", "opencl:0", "cuda:0".
 	Name() string
@@ -109,6 +115,16 @@ const (
 var unaryNames = [...]string{"neg", "abs", "sign", "exp", "log", "sqrt", "square", "tanh", "sigmoid",
 	"relu", "leaky_relu", "pow", "scale", "add_scalar"}
 
+// UnaryOps returns every UnaryOp in the order of their codes: for what must handle each of them
+// (the GPU kernels' op codes, tests that loop over all ops), so that a new op is not missed.
+func UnaryOps() []UnaryOp {
+	ops := make([]UnaryOp, numUnaryOps)
+	for i := range ops {
+		ops[i] = UnaryOp(i)
+	}
+	return ops
+}
+
 func (op UnaryOp) String() string {
 	if op >= numUnaryOps {
 		return fmt.Sprintf("UnaryOp(%d)", uint8(op))
@@ -137,6 +153,15 @@ const (
 
 var binaryNames = [...]string{"add", "sub", "mul", "div", "maximum", "minimum", "greater", "equal",
 	"leaky_relu_backward"}
+
+// BinaryOps returns every BinaryOp in the order of their codes (see UnaryOps).
+func BinaryOps() []BinaryOp {
+	ops := make([]BinaryOp, numBinaryOps)
+	for i := range ops {
+		ops[i] = BinaryOp(i)
+	}
+	return ops
+}
 
 func (op BinaryOp) String() string {
 	if op >= numBinaryOps {
@@ -179,16 +204,6 @@ type GemmArgs struct {
 	OffB, LDB, StrideB int
 	C                  Storage
 	OffC, LDC, StrideC int
-}
-
-// Im2colGemmer is implemented by backends whose GEMM can read B as the im2col matrix of an image
-// without building it (the CPU backend). A convolution then skips writing its column matrix,
-// KH·KW times the input's size, and reading it back. Backends without it get Im2col + Gemm.
-type Im2colGemmer interface {
-	// GemmIm2col is Gemm(g) where batch item i's B, as stored, is the im2col matrix
-	// [C·KH·KW, OH·OW] of image i of x, the images being C×H×W from element offX on; g.TransB
-	// reads it transposed, as Gemm would. g's B, OffB, LDB and StrideB are ignored.
-	GemmIm2col(g GemmArgs, x Storage, offX int, geom ConvGeom)
 }
 
 // ConvGeom is the geometry of a 2-D convolution's im2col: N images of C channels, H×W pixels, a

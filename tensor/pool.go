@@ -1,6 +1,9 @@
 package tensor
 
-import "sync"
+import (
+	"slices"
+	"sync"
+)
 
 // Release tells t's backend that t's storage will not be read or written again, so that a later
 // allocation of the same size may reuse it instead of asking the runtime for fresh, zeroed memory.
@@ -8,26 +11,34 @@ import "sync"
 // column buffer; everything else is left to the garbage collector. After Release, t and every
 // tensor sharing its storage (Reshape views) must not be used: on the CPU their storage reads as
 // empty, so a stray use panics instead of seeing another tensor's data. A backend takes part by
-// having a method Release(Storage) (the CPU's pool; the GPU backends return device memory to
-// their allocators at once); others ignore it.
+// implementing Releaser (the CPU's pool; the GPU backends return device memory to their
+// allocators at once); others ignore it.
 func Release(t *Tensor) {
-	if r, ok := t.Backend().(interface{ Release(Storage) }); ok {
+	if r, ok := t.Backend().(Releaser); ok {
 		r.Release(t.storage)
 	}
 }
 
 // Empty returns a tensor of the given dtype and shape whose elements are unspecified, like
 // torch.empty: for a destination that the caller overwrites, every element of it, before reading
-// it (a GEMM output with beta 0, im2col columns). On the CPU it may reuse a released buffer
-// without clearing it; other backends allocate as New does.
+// it (a GEMM output with beta 0, im2col columns). A backend that implements EmptyAllocator (the
+// CPU, which may reuse a released buffer without clearing it) provides the storage; other
+// backends allocate as New does.
 func Empty(b Backend, dt DType, shape ...int) *Tensor {
 	checkShape("tensor.Empty", shape)
-	if _, ok := b.(cpuBackend); ok {
-		if s := cpuPool.get(dt, Numel(shape)); s != nil {
-			return &Tensor{shape: append([]int(nil), shape...), dtype: dt, storage: s}
-		}
+	if ea, ok := b.(EmptyAllocator); ok {
+		return &Tensor{shape: slices.Clone(shape), dtype: dt, storage: ea.AllocEmpty(dt, Numel(shape))}
 	}
 	return New(b, dt, shape...)
+}
+
+// AllocEmpty implements EmptyAllocator: a released buffer of n elements of dt from the pool,
+// with its old contents, or else fresh storage.
+func (b cpuBackend) AllocEmpty(dt DType, n int) Storage {
+	if s := cpuPool.get(dt, n); s != nil {
+		return s
+	}
+	return b.Alloc(dt, n)
 }
 
 // cpuPool keeps released CPU buffers by dtype and length. Training reuses the same handful of
@@ -54,7 +65,8 @@ type bufferPool struct {
 	bytes int
 }
 
-// Release puts s's buffer in the CPU pool (see tensor.Release, which is how to call it).
+// Release implements Releaser: it puts s's buffer in the CPU pool (see tensor.Release, which is
+// how to call it).
 func (cpuBackend) Release(s Storage) {
 	cs, ok := s.(*cpuStorage)
 	if !ok || cs.Len() < cpuPoolMinLen {

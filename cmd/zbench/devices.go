@@ -70,8 +70,7 @@ func checkDevice(name string) string {
 		return "cannot open: " + err.Error()
 	}
 	start := time.Now()
-	type compiler interface{ Compile(tensor.DType) error }
-	if c, ok := b.(compiler); ok {
+	if c, ok := b.(tensor.Compiler); ok {
 		if err := c.Compile(tensor.Float32); err != nil {
 			return "kernels do not compile: " + err.Error()
 		}

@@ -99,6 +99,13 @@ type Backend struct {
 
 var backends device.Registry[*Backend]
 
+// The optional capabilities a GPU backend has beyond tensor.Backend (see tensor/capabilities.go).
+var (
+	_ tensor.Releaser     = (*Backend)(nil)
+	_ tensor.Synchronizer = (*Backend)(nil)
+	_ tensor.Compiler     = (*Backend)(nil)
+)
+
 // Open returns the backend of CUDA device index. Opening the same index again returns the same
 // backend. The error wraps gpu.ErrUnavailable when there is no driver, no such device or no NVRTC.
 func Open(index int) (*Backend, error) {
@@ -127,7 +134,8 @@ func Open(index int) (*Backend, error) {
 // UsesCUBLAS reports whether float32 GEMMs go through cuBLAS.
 func (b *Backend) UsesCUBLAS() bool { return b.Driver().(*driver).blas != nil }
 
-// Synchronize waits until every queued kernel has run, for benchmarks.
+// Synchronize implements tensor.Synchronizer: it waits until every queued kernel has run, for
+// benchmarks.
 func (b *Backend) Synchronize() {
 	d := b.Driver().(*driver)
 	d.do(func() { d.must("cuCtxSynchronize", d.cu.CtxSynchronize()) })

@@ -102,6 +102,13 @@ type Backend struct {
 
 var backends device.Registry[*Backend]
 
+// The optional capabilities a GPU backend has beyond tensor.Backend (see tensor/capabilities.go).
+var (
+	_ tensor.Releaser     = (*Backend)(nil)
+	_ tensor.Synchronizer = (*Backend)(nil)
+	_ tensor.Compiler     = (*Backend)(nil)
+)
+
 // Open returns the backend of device index (see Devices). Opening the same index again returns the
 // same backend, so that tensors made through either compare as on one device and kernels are
 // compiled once per process. The error wraps gpu.ErrUnavailable when there is no such device.
@@ -275,8 +282,8 @@ func (d *driver) Launch(dt tensor.DType, name string, groups, local [3]int, args
 // Gemm has no vendor BLAS on OpenCL: the own tiled kernel runs.
 func (d *driver) Gemm(tensor.GemmArgs, device.Mem, device.Mem, device.Mem) bool { return false }
 
-// Synchronize waits until every queued kernel has run, for benchmarks (the CUDA backend has the
-// same method).
+// Synchronize implements tensor.Synchronizer: it waits until every queued kernel has run, for
+// benchmarks (the CUDA backend has the same method).
 func (b *Backend) Synchronize() {
 	d := b.Driver().(*driver)
 	d.must("clFinish", d.cl.Finish(d.queue))

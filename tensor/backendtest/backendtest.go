@@ -50,6 +50,7 @@ func Run(t *testing.T, b tensor.Backend, opts ...Option) {
 			t.Fatalf("backendtest.Skip(%q): no such kernel", name)
 		}
 	}
+	t.Logf("backendtest: %s implements the optional %s", b.Name(), capabilities(b))
 	for _, k := range kernelTests {
 		t.Run(k.name, func(t *testing.T) {
 			if slices.Contains(cfg.skip, k.name) {
@@ -95,7 +96,11 @@ var kernelTests = []kernelTest{
 	{"InstanceNormForward", testInstanceNormForward},
 	{"InstanceNormBackward", testInstanceNormBackward},
 	{"AdamStep", testAdamStep},
-	{"Ops", testOps}, // package tensor's composite ops, end to end
+	{"Release", testRelease},         // optional: tensor.Releaser
+	{"AllocEmpty", testAllocEmpty},   // optional: tensor.EmptyAllocator
+	{"Synchronize", testSynchronize}, // optional: tensor.Synchronizer
+	{"Compile", testCompile},         // optional: tensor.Compiler
+	{"Ops", testOps},                 // package tensor's composite ops, end to end
 }
 
 // harness carries what every kernel test needs: the backend under test, the dtype, and a seeded

@@ -10,6 +10,9 @@
 // hold values it must leave alone), destinations that start out full of garbage or NaN (every
 // kernel overwrites), aliasing where the contract allows it, and inputs that must be left intact.
 // A last subtest, Ops, runs package tensor's composite operations on the backend end to end.
+// The optional capabilities of tensor/capabilities.go are checked when the backend implements
+// them (Run logs which it does): GemmIm2col, Convolver, Release (a kernel queued before it still
+// reads the data; Alloc after it is zeroed), AllocEmpty, Synchronize and Compile.
 //
 // Each comparison passes when |got − want| ≤ atol + rtol·scale for every element, where scale is
 // |want| for most kernels and the sum of the magnitudes of the terms for sums (Reduce sum, Gemm,

@@ -33,8 +33,8 @@ func (b *Backend) Driver() Driver { return b.drv }
 // MemStats reports the allocator's accounts.
 func (b *Backend) MemStats() MemStats { return b.pool.stats() }
 
-// Compile builds the kernels for dt now rather than on first use, returning the compiler's log
-// if that fails (a missing float64 capability is an error too).
+// Compile implements tensor.Compiler: it builds the kernels for dt now rather than on first use,
+// returning the compiler's log if that fails (a missing float64 capability is an error too).
 func (b *Backend) Compile(dt tensor.DType) error {
 	if dt == tensor.Float64 && !b.drv.FP64() {
 		return fmt.Errorf("%s: the device has no float64 support", b.Name())

@@ -1,0 +1,57 @@
+package tensor
+
+// The optional capabilities of a Backend. Each is a small interface that a backend implements
+// when it can do more than the contract asks (see Backend); the code that uses one asserts the
+// declared interface, so that a reader finds every such behaviour here, and the conformance suite
+// (tensor/backendtest) checks each one a backend implements. Convolver, the largest, sits with
+// the convolution planning in conv.go.
+
+// Releaser is implemented by backends that can reuse a buffer as soon as its owner says it is
+// dead, instead of when the garbage collector finds it (the CPU's buffer pool; the GPU backends'
+// device allocators). Release is how to call it.
+type Releaser interface {
+	// Release tells the backend that s will not be read or written again. A later Alloc may
+	// return its memory, zeroed as Alloc promises; an AllocEmpty may return it as it is.
+	Release(s Storage)
+}
+
+// EmptyAllocator is implemented by backends that can hand out storage without clearing it (the
+// CPU backend, which reuses released buffers). Empty is how to call it; elsewhere Empty is New.
+type EmptyAllocator interface {
+	// AllocEmpty returns storage for n elements of dt whose contents are unspecified: the
+	// caller overwrites every element before reading any.
+	AllocEmpty(dt DType, n int) Storage
+}
+
+// Synchronizer is implemented by backends whose kernel calls return as soon as the kernel is
+// queued (the GPU backends): a timing must wait for the queue to drain. gpu.Synchronize calls it.
+type Synchronizer interface {
+	// Synchronize returns when every kernel queued so far has run.
+	Synchronize()
+}
+
+// Compiler is implemented by backends that compile their kernels at run time, on first use (the
+// GPU backends): a tool can compile them ahead of time and report a broken driver early.
+type Compiler interface {
+	// Compile builds the kernels for dt now, returning the compiler's log, or an error saying
+	// the device has no dt, if that fails.
+	Compile(dt DType) error
+}
+
+// Im2colGemmer is implemented by backends whose GEMM can read B as the im2col matrix of an image
+// without building it (the CPU backend). A convolution then skips writing its column matrix,
+// KH·KW times the input's size, and reading it back. Backends without it get Im2col + Gemm.
+type Im2colGemmer interface {
+	// GemmIm2col is Gemm(g) where batch item i's B, as stored, is the im2col matrix
+	// [C·KH·KW, OH·OW] of image i of x, the images being C×H×W from element offX on; g.TransB
+	// reads it transposed, as Gemm would. g's B, OffB, LDB and StrideB are ignored.
+	GemmIm2col(g GemmArgs, x Storage, offX int, geom ConvGeom)
+}
+
+// The CPU backend's capabilities, checked at compile time.
+var (
+	_ Releaser       = cpuBackend{}
+	_ EmptyAllocator = cpuBackend{}
+	_ Im2colGemmer   = cpuBackend{}
+	_ Convolver      = cpuBackend{}
+)
