@@ -56,9 +56,11 @@ var kernelFiles embed.FS
 var kernelOrder = []string{"common.cl", "elementwise.cl", "reduce.cl", "gemm.cl", "conv.cl", "norm.cl"}
 
 // Source is the kernel program, written against the macros that a driver's prelude defines (see
-// kernels/common.cl). A driver compiles prelude + Source once per dtype.
+// kernels/common.cl) and the op codes generated from package tensor (opCodes). A driver compiles
+// prelude + Source once per dtype.
 var Source = func() string {
 	var sb strings.Builder
+	sb.WriteString(opCodes())
 	for _, name := range kernelOrder {
 		b, err := kernelFiles.ReadFile("kernels/" + name)
 		if err != nil {

@@ -8,21 +8,8 @@ KERNEL fill(int n, real v, GLOBAL real* dst) {
 	}
 }
 
-// Unary op codes, in the order of tensor.UnaryOp.
-#define OP_NEG 0
-#define OP_ABS 1
-#define OP_SIGN 2
-#define OP_EXP 3
-#define OP_LOG 4
-#define OP_SQRT 5
-#define OP_SQUARE 6
-#define OP_TANH 7
-#define OP_SIGMOID 8
-#define OP_RELU 9
-#define OP_LEAKY_RELU 10
-#define OP_POW 11
-#define OP_SCALE 12
-#define OP_ADD_SCALAR 13
+// The op codes OP_NEG, OP_ABS, ... are defined ahead of this file from tensor.UnaryOp (see
+// gpu/internal/device/opcodes.go); TestKernelsHandleEveryOp checks that each has a case here.
 
 DEVICE real apply_unary(int op, real x, real p) {
 	switch (op) {
@@ -78,16 +65,7 @@ KERNEL unary(int n, int op, real p, GLOBAL real* dst, GLOBAL const real* src) {
 	}
 }
 
-// Binary op codes, in the order of tensor.BinaryOp.
-#define OP_ADD 0
-#define OP_SUB 1
-#define OP_MUL 2
-#define OP_DIV 3
-#define OP_MAXIMUM 4
-#define OP_MINIMUM 5
-#define OP_GREATER 6
-#define OP_EQUAL 7
-#define OP_LEAKY_RELU_BACKWARD 8
+// The op codes OP_ADD, OP_SUB, ... are defined from tensor.BinaryOp likewise.
 
 DEVICE real apply_binary(int op, real a, real b, real p) {
 	switch (op) {
