@@ -152,11 +152,7 @@ func runONNX(t *testing.T, node, modules, model string, x *tensor.Tensor) []floa
 	t.Helper()
 	dir := t.TempDir()
 	in, out := filepath.Join(dir, "input.f32"), filepath.Join(dir, "output.f32")
-	raw := make([]byte, 0, 4*x.Numel())
-	for _, v := range x.Float32s() {
-		raw = binary.LittleEndian.AppendUint32(raw, math.Float32bits(v))
-	}
-	if err := os.WriteFile(in, raw, 0o644); err != nil {
+	if err := os.WriteFile(in, float32Bytes(x.Float32s()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	shape := x.Shape()
@@ -232,6 +228,54 @@ func TestExportSafetensorsStateDict(t *testing.T) {
 	if err := runTranslate([]string{"-checkpoint", out, "-out", filepath.Join(dir, "t"), img}); err != nil {
 		t.Errorf("translate with the state_dict: %v", err)
 	}
+	if check := os.Getenv(exportCheckEnv); check != "" {
+		writePyTorchCheck(t, check, out)
+	}
+}
+
+// exportCheckEnv names a folder where TestExportSafetensorsStateDict leaves the exported
+// state_dict with an input and zebra's output, for scripts/check_safetensors_export.py to load
+// the file into PyTorch's ResnetGenerator and compare (a developer check: CI has no torch).
+const exportCheckEnv = "ZEBRA_EXPORT_CHECK_DIR"
+
+// writePyTorchCheck writes generator.safetensors (a copy of stateDict), input.f32 and output.f32
+// (little-endian float32, [2, 3, 64, 96]: zebra's forward of the input) and shape.json into dir.
+func writePyTorchCheck(t *testing.T, dir, stateDict string) {
+	t.Helper()
+	g, err := cyclegan.LoadGenerator(stateDict, cyclegan.BtoA, tensor.CPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shape := []int{2, 3, 64, 96}
+	x := tensor.Uniform(tensor.NewRNG(3), tensor.Float32, -1, 1, shape...)
+	data, err := os.ReadFile(stateDict)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shapeJSON, err := json.Marshal(map[string][]int{"shape": shape})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{
+		"generator.safetensors": data,
+		"input.f32":             float32Bytes(x.Float32s()),
+		"output.f32":            float32Bytes(forward(g, x).Float32s()),
+		"shape.json":            shapeJSON,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("wrote the state_dict, an input and zebra's output to %s", dir)
+}
+
+// float32Bytes returns vs as little-endian bytes.
+func float32Bytes(vs []float32) []byte {
+	b := make([]byte, 0, 4*len(vs))
+	for _, v := range vs {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+	}
+	return b
 }
 
 // TestExportFormatFlags: the flags that belong to one format are refused with another.
