@@ -1,5 +1,6 @@
 // Package nn holds zebra's neural-network building blocks: the Module interface, Sequential,
-// layers (Conv2d, ConvTranspose2d, ReflectionPad2d, InstanceNorm2d, activations, Dropout), losses
+// layers (Linear, Flatten, Conv2d, ConvTranspose2d, ReflectionPad2d, InstanceNorm2d, activations,
+// Dropout), losses
 // (MSELoss, L1Loss, BCEWithLogitsLoss), parameter initialization and state dicts saved as
 // safetensors files.
 //
@@ -10,6 +11,9 @@
 // backward code and never calls a kernel. Each layer's documentation gives its math, a Shape line
 // with the output-size formula, and its defaults. Layers are created in float32 on the CPU from an
 // explicit seeded *tensor.RNG; Cast and To change the dtype and device of a whole module.
+// Parameters(m) lists a module's parameters for an optimizer, RequiresGrad(m, false) freezes it for
+// evaluation (no graph is recorded), and GradCheckModule checks a layer's backward, parameters
+// included.
 //
 // Sub-package optim holds the optimizers and learning-rate schedules.
 package nn

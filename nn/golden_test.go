@@ -46,6 +46,8 @@ type goldenCase struct {
 	Slope         float64
 	Reduction     string
 	Keys          []string
+	StartDim      int `json:"start_dim"`
+	EndDim        int `json:"end_dim"`
 }
 
 var golden struct {
@@ -129,6 +131,10 @@ func goldenModule(t *testing.T, f *safetensors.File, c goldenCase, dt tensor.DTy
 		m = NewTanh()
 	case "sigmoid":
 		m = NewSigmoid()
+	case "linear":
+		m = NewLinear(tensor.NewRNG(0), c.In, c.Out, LinearOptions{NoBias: !c.Bias})
+	case "flatten":
+		m = &Flatten{StartDim: c.StartDim, EndDim: c.EndDim}
 	default:
 		t.Fatalf("%s: unknown kind %q", c.Name, c.Kind)
 	}

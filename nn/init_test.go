@@ -100,3 +100,31 @@ func TestDefaultConvInitBounds(t *testing.T) {
 	ct := NewConvTranspose2d(rng, 32, 8, 4, ConvTranspose2dOptions{Stride: 2})
 	check("ConvTranspose2d", ct.Weight.Value, ct.Bias.Value, 8*16)
 }
+
+// TestLinearInitAndKeys: PyTorch's defaults, U(±1/√in) for the weight [out, in] and the bias, and
+// its state_dict keys.
+func TestLinearInitAndKeys(t *testing.T) {
+	rng := tensor.NewRNG(3)
+	l := NewLinear(rng, 50, 40, LinearOptions{})
+	bound := 1 / math.Sqrt(50)
+	for _, p := range Parameters(l) {
+		xs := p.Value.Float64s()
+		// Every draw within the bound; the 2000 of the weight reach close to both ends.
+		if lo, hi := slices.Min(xs), slices.Max(xs); lo < -bound || hi > bound || (len(xs) > 1000 && (lo > -0.99*bound || hi < 0.99*bound)) {
+			t.Errorf("%v: range [%g, %g], want within ±%g and close to both ends", p.Shape(), lo, hi, bound)
+		}
+	}
+	if _, s := meanStd(l.Weight.Value.Float64s()); math.Abs(s-bound/math.Sqrt(3)) > 0.03*bound {
+		t.Errorf("weight std %g, want %g", s, bound/math.Sqrt(3))
+	}
+	if !slices.Equal(l.Weight.Shape(), []int{40, 50}) || !slices.Equal(l.Bias.Shape(), []int{40}) {
+		t.Errorf("weight %v, bias %v", l.Weight.Shape(), l.Bias.Shape())
+	}
+	var keys []string
+	for _, np := range l.NamedParameters() {
+		keys = append(keys, np.Name)
+	}
+	if !slices.Equal(keys, []string{"weight", "bias"}) || len(NewLinear(rng, 2, 3, LinearOptions{NoBias: true}).NamedParameters()) != 1 {
+		t.Errorf("keys %q", keys)
+	}
+}

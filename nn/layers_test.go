@@ -172,3 +172,16 @@ func TestConvWithoutRNGIsZero(t *testing.T) {
 		}
 	}
 }
+
+func TestLinearAndFlattenRefuseBadShapes(t *testing.T) {
+	x := autograd.Constant(tensor.Zeros(tensor.Float32, 2, 3))
+	expectPanic(t, func() { NewLinear(nil, 4, 2, LinearOptions{}).Forward(x) }, "nn.Linear", "[2 3]", "4")
+	expectPanic(t, func() { NewLinear(nil, 0, 2, LinearOptions{}) }, "nn.NewLinear", "0")
+	expectPanic(t, func() { (&Flatten{StartDim: 2, EndDim: -1}).Forward(x) }, "nn.Flatten", "[2 3]")
+	if got := NewFlatten().Forward(autograd.Constant(tensor.Zeros(tensor.Float32, 2, 3, 4, 5))).Shape(); !slices.Equal(got, []int{2, 60}) {
+		t.Errorf("Flatten of [2 3 4 5]: %v", got)
+	}
+	if got := NewLinear(nil, 3, 5, LinearOptions{}).Forward(autograd.Constant(tensor.Zeros(tensor.Float32, 4, 2, 3))).Shape(); !slices.Equal(got, []int{4, 2, 5}) {
+		t.Errorf("Linear 3→5 of [4 2 3]: %v", got)
+	}
+}

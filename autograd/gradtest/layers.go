@@ -83,6 +83,11 @@ func init() {
 		{"Sigmoid", module(nn.NewSigmoid()), []int{3, 4}, Normal, false},
 		{"Identity", module(nn.NewIdentity()), []int{3, 4}, Normal, false},
 
+		{"Linear", func(rng *tensor.RNG) nn.Module { return nn.NewLinear(rng, 4, 3, nn.LinearOptions{}) }, []int{5, 4}, Normal, false},
+		{"Linear/leading_dims_nobias", func(rng *tensor.RNG) nn.Module { return nn.NewLinear(rng, 3, 2, nn.LinearOptions{NoBias: true}) }, []int{2, 3, 3}, Normal, false},
+		{"Flatten", module(nn.NewFlatten()), []int{2, 3, 2, 2}, Normal, false},
+		{"Flatten/middle", module(&nn.Flatten{StartDim: 1, EndDim: 2}), []int{2, 3, 2, 2}, Normal, false},
+
 		// A CycleGAN residual block's body, through Sequential.
 		{"Sequential/resnet_block_body", func(rng *tensor.RNG) nn.Module {
 			return nn.NewSequential(nn.NewReflectionPad2d(1), nn.NewConv2d(rng, 2, 2, 3, nn.Conv2dOptions{}),

@@ -15,6 +15,7 @@ JSON header, the raw little-endian data) into nn/testdata:
   reference results are computed by torch in float64 from them and stored as F64. The Go test
   runs each case in float32, compared with the tolerance stated there, and in float64, which
   must agree to about 1e-10.
+  Linear and Flatten cases come last, so that adding them left every earlier value as it was.
 - torch_sequential.safetensors: the state_dict (F32) of a small torch model whose Sequential
   sits in an attribute called "model" (keys "model.1.weight", ...); the case "sequential" in
   layers_golden.safetensors holds its input, output and gradients, so the test checks that a
@@ -241,6 +242,29 @@ def write_safetensors(path, named, metadata):
         for b in blobs:
             f.write(b)
     os.replace(tmp, path)
+
+
+# Linear and Flatten come last, so that the draws of every case above stay what they were.
+def linear_case(name, x_shape, cin, cout, bias=True):
+    x, wt = leaf(randn(*x_shape, cin)), leaf(randn(cout, cin, scale=0.5))
+    inputs = {"x": x, "weight": wt}
+    b = None
+    if bias:
+        b = inputs["bias"] = leaf(randn(cout))
+    y = F.linear(x, wt, b)
+    record(name, "linear", {"in": cin, "out": cout, "bias": bias}, inputs, y, randn(*y.shape))
+
+
+def flatten_case(name, shape, start_dim=1, end_dim=-1):
+    x = leaf(randn(*shape))
+    y = torch.flatten(x, start_dim, end_dim)
+    record(name, "flatten", {"start_dim": start_dim, "end_dim": end_dim}, {"x": x}, y, randn(*y.shape))
+
+
+linear_case("linear", (4,), 5, 3)
+linear_case("linear_leading_dims_nobias", (2, 3), 4, 2, bias=False)
+flatten_case("flatten", (2, 3, 2, 2))
+flatten_case("flatten_middle", (2, 3, 2, 2), start_dim=1, end_dim=2)
 
 
 os.makedirs(OUT_DIR, exist_ok=True)
