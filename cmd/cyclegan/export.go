@@ -35,7 +35,7 @@ func export(args []string, out io.Writer) error {
 			"writes a weights-only checkpoint for translate -checkpoint; the file records the architecture,\n"+
 			"the training command given, and this command.\n\n"+
 			"-format onnx writes the generator of -direction as an ONNX model: input \"input\" and output\n"+
-			"\"output\" are [batch, 3, height, width] float32 in [-1, 1], any batch, height and width multiples of 4.\n"+
+			"\"output\" are [batch, 3, height, width] float32 in [-1, 1]: any batch, any height and width that are multiples of 4.\n"+
 			"-format safetensors writes it as a bare state_dict under the official keys (model.1.weight, ...),\n"+
 			"which the official ResnetGenerator loads with load_state_dict(..., strict=True).\n\nflags:\n")
 		fs.PrintDefaults()
