@@ -46,8 +46,6 @@ func TestConformanceOwnGemm(t *testing.T) {
 	withoutCUBLAS(b, func() { backendtest.Run(t, b) })
 }
 
-func TestCycleGANStepMatchesCPU(t *testing.T) { gputest.CycleGANStepMatchesCPU(t, openOrSkip(t)) }
-
 func BenchmarkGemm(b *testing.B) {
 	dev := openOrSkip(b)
 	gputest.BenchGemm(b, dev, dev.Synchronize)
@@ -57,7 +55,3 @@ func BenchmarkGemm(b *testing.B) {
 		})
 	}
 }
-
-// BenchmarkCycleGANStep256 times the paper's training iteration at 256x256 on the GPU only (the
-// CPU takes tens of seconds; zbench has its number).
-func BenchmarkCycleGANStep256(b *testing.B) { gputest.BenchCycleGANStep(b, 256, openOrSkip(b)) }

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zebra-go/zebra/gpu/internal/gputest"
 	"github.com/zebra-go/zebra/tensor"
 	"github.com/zebra-go/zebra/tensor/backendtest"
 )
@@ -18,8 +17,6 @@ func TestConformance(t *testing.T) {
 	}
 	backendtest.Run(t, dev)
 }
-
-func TestCycleGANStepMatchesCPU(t *testing.T) { gputest.CycleGANStepMatchesCPU(t, openOrSkip(t)) }
 
 // TestTwoDevicesPanic: an operation on tensors of two devices panics naming both, and a kernel
 // given another device's storage names the device it came from.

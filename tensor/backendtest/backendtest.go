@@ -50,7 +50,7 @@ func Run(t *testing.T, b tensor.Backend, opts ...Option) {
 			t.Fatalf("backendtest.Skip(%q): no such kernel", name)
 		}
 	}
-	t.Logf("backendtest: %s implements the optional %s", b.Name(), capabilities(b))
+	t.Logf("backendtest: optional capabilities of %s: %s", b.Name(), capabilities(b))
 	for _, k := range kernelTests {
 		t.Run(k.name, func(t *testing.T) {
 			if slices.Contains(cfg.skip, k.name) {
