@@ -36,37 +36,13 @@ func registerLayer(name string, newLayer func(rng *tensor.RNG) nn.Module, x []in
 }
 
 func init() {
-	conv := func(in, out, k int, o nn.Conv2dOptions) func(*tensor.RNG) nn.Module {
-		return func(rng *tensor.RNG) nn.Module { return nn.NewConv2d(rng, in, out, k, o) }
-	}
-	convT := func(in, out, k int, o nn.ConvTranspose2dOptions) func(*tensor.RNG) nn.Module {
-		return func(rng *tensor.RNG) nn.Module { return nn.NewConvTranspose2d(rng, in, out, k, o) }
-	}
+	registerConvs()
 	norm := func(c int, affine bool) func(*tensor.RNG) nn.Module {
 		return func(*tensor.RNG) nn.Module { return nn.NewInstanceNorm2d(c, nn.InstanceNorm2dOptions{Affine: affine}) }
 	}
 	module := func(m nn.Module) func(*tensor.RNG) nn.Module { return func(*tensor.RNG) nn.Module { return m } }
 
-	layers := []struct {
-		name  string
-		layer func(*tensor.RNG) nn.Module
-		x     []int
-		draw  draw
-		fast  bool
-	}{
-		{"Conv2d/3x3", conv(2, 3, 3, nn.Conv2dOptions{}), []int{1, 2, 5, 5}, Normal, false},
-		{"Conv2d/3x3_stride2_pad1_batch3", conv(2, 2, 3, nn.Conv2dOptions{Stride: 2, Padding: 1}), []int{3, 2, 6, 4}, Normal, false},
-		{"Conv2d/3x3_dilation2_nobias", conv(2, 2, 3, nn.Conv2dOptions{Padding: 2, Dilation: 2, NoBias: true}), []int{1, 2, 5, 6}, Normal, false},
-		{"Conv2d/4x4_stride2_pad1", conv(2, 2, 4, nn.Conv2dOptions{Stride: 2, Padding: 1}), []int{1, 2, 6, 6}, Normal, false},
-		{"Conv2d/1x1_batch3", conv(3, 2, 1, nn.Conv2dOptions{}), []int{3, 3, 2, 3}, Normal, false},
-		{"Conv2d/7x7_fast", conv(3, 4, 7, nn.Conv2dOptions{Padding: 3}), []int{2, 3, 9, 8}, Normal, true},
-
-		{"ConvTranspose2d/3x3_stride2_pad1_outpad1", convT(2, 3, 3, nn.ConvTranspose2dOptions{Stride: 2, Padding: 1, OutputPadding: 1}), []int{1, 2, 3, 4}, Normal, false},
-		{"ConvTranspose2d/3x3_batch3_nobias", convT(2, 2, 3, nn.ConvTranspose2dOptions{NoBias: true}), []int{3, 2, 3, 3}, Normal, false},
-		{"ConvTranspose2d/3x3_dilation2_outpad1", convT(2, 2, 3, nn.ConvTranspose2dOptions{Padding: 1, OutputPadding: 1, Dilation: 2}), []int{1, 2, 4, 3}, Normal, false},
-		{"ConvTranspose2d/4x4_stride2_pad1", convT(2, 2, 4, nn.ConvTranspose2dOptions{Stride: 2, Padding: 1}), []int{1, 2, 3, 2}, Normal, false},
-		{"ConvTranspose2d/3x3_stride2_batch3_fast", convT(4, 3, 3, nn.ConvTranspose2dOptions{Stride: 2, Padding: 1, OutputPadding: 1}), []int{3, 4, 5, 6}, Normal, true},
-
+	layers := []layerCase{
 		{"InstanceNorm2d/plain", norm(2, false), []int{1, 2, 3, 4}, Normal, false},
 		{"InstanceNorm2d/plain_batch3", norm(2, false), []int{3, 2, 3, 3}, Normal, false},
 		{"InstanceNorm2d/affine", norm(2, true), []int{2, 2, 3, 3}, Normal, false},
@@ -97,6 +73,47 @@ func init() {
 	for _, l := range layers {
 		registerLayer(l.name, l.layer, l.x, l.draw, l.fast)
 	}
+	registerDropoutAndLosses()
+}
+
+// layerCase is one row of the layer table: a name, how to make the layer, the input's shape and
+// draw, and whether to check a projection only.
+type layerCase struct {
+	name  string
+	layer func(*tensor.RNG) nn.Module
+	x     []int
+	draw  draw
+	fast  bool
+}
+
+// registerConvs registers the convolutions, transposed ones included.
+func registerConvs() {
+	conv := func(in, out, k int, o nn.Conv2dOptions) func(*tensor.RNG) nn.Module {
+		return func(rng *tensor.RNG) nn.Module { return nn.NewConv2d(rng, in, out, k, o) }
+	}
+	convT := func(in, out, k int, o nn.ConvTranspose2dOptions) func(*tensor.RNG) nn.Module {
+		return func(rng *tensor.RNG) nn.Module { return nn.NewConvTranspose2d(rng, in, out, k, o) }
+	}
+	for _, l := range []layerCase{
+		{"Conv2d/3x3", conv(2, 3, 3, nn.Conv2dOptions{}), []int{1, 2, 5, 5}, Normal, false},
+		{"Conv2d/3x3_stride2_pad1_batch3", conv(2, 2, 3, nn.Conv2dOptions{Stride: 2, Padding: 1}), []int{3, 2, 6, 4}, Normal, false},
+		{"Conv2d/3x3_dilation2_nobias", conv(2, 2, 3, nn.Conv2dOptions{Padding: 2, Dilation: 2, NoBias: true}), []int{1, 2, 5, 6}, Normal, false},
+		{"Conv2d/4x4_stride2_pad1", conv(2, 2, 4, nn.Conv2dOptions{Stride: 2, Padding: 1}), []int{1, 2, 6, 6}, Normal, false},
+		{"Conv2d/1x1_batch3", conv(3, 2, 1, nn.Conv2dOptions{}), []int{3, 3, 2, 3}, Normal, false},
+		{"Conv2d/7x7_fast", conv(3, 4, 7, nn.Conv2dOptions{Padding: 3}), []int{2, 3, 9, 8}, Normal, true},
+
+		{"ConvTranspose2d/3x3_stride2_pad1_outpad1", convT(2, 3, 3, nn.ConvTranspose2dOptions{Stride: 2, Padding: 1, OutputPadding: 1}), []int{1, 2, 3, 4}, Normal, false},
+		{"ConvTranspose2d/3x3_batch3_nobias", convT(2, 2, 3, nn.ConvTranspose2dOptions{NoBias: true}), []int{3, 2, 3, 3}, Normal, false},
+		{"ConvTranspose2d/3x3_dilation2_outpad1", convT(2, 2, 3, nn.ConvTranspose2dOptions{Padding: 1, OutputPadding: 1, Dilation: 2}), []int{1, 2, 4, 3}, Normal, false},
+		{"ConvTranspose2d/4x4_stride2_pad1", convT(2, 2, 4, nn.ConvTranspose2dOptions{Stride: 2, Padding: 1}), []int{1, 2, 3, 2}, Normal, false},
+		{"ConvTranspose2d/3x3_stride2_batch3_fast", convT(4, 3, 3, nn.ConvTranspose2dOptions{Stride: 2, Padding: 1, OutputPadding: 1}), []int{3, 4, 5, 6}, Normal, true},
+	} {
+		registerLayer(l.name, l.layer, l.x, l.draw, l.fast)
+	}
+}
+
+// registerDropoutAndLosses registers Dropout and the losses, which are functions of tensors.
+func registerDropoutAndLosses() {
 
 	// Dropout's mask is random: each evaluation rebuilds the layer from one seed, so the check
 	// differentiates a single fixed mask, as one training step does.

@@ -29,6 +29,15 @@ func registerFunc(name, shapes string, inputs func(rng *tensor.RNG) []*tensor.Te
 }
 
 func init() {
+	registerUnary()
+	registerBinary()
+	registerReductions()
+	registerShapeOps()
+	registerMatmulsAndGraphs()
+}
+
+// registerUnary registers the elementwise ops of one input.
+func registerUnary() {
 	unaries := []struct {
 		name string
 		op   unary
@@ -58,8 +67,10 @@ func init() {
 		registerFunc(u.name, shapeList(u.x), func(rng *tensor.RNG) []*tensor.Tensor { return []*tensor.Tensor{u.draw(rng, u.x...)} },
 			func(xs []*autograd.Var) *autograd.Var { return u.op(xs[0]) })
 	}
+}
 
-	// Elementwise with two inputs, each op on every broadcasting pattern.
+// registerBinary registers the elementwise ops of two inputs, each on every broadcasting pattern.
+func registerBinary() {
 	twoNormal := func(rng *tensor.RNG, a, b []int) []*tensor.Tensor {
 		return []*tensor.Tensor{Normal(rng, a...), Normal(rng, b...)}
 	}
@@ -99,8 +110,11 @@ func init() {
 				func(xs []*autograd.Var) *autograd.Var { return op.op(xs[0], xs[1]) })
 		}
 	}
+}
 
-	// Reductions of [2,3,4] over several sets of axes, with and without keepdim.
+// registerReductions registers the reductions of [2,3,4] over several sets of axes, with and
+// without keepdim.
+func registerReductions() {
 	reductions := []struct {
 		name string
 		op   func(x *autograd.Var, axes []int, keepdim bool) *autograd.Var
@@ -134,8 +148,11 @@ func init() {
 			}
 		}
 	}
+}
 
-	// Shape ops. Each output is multiplied by fixed random weights so that a gradient sent to the
+// registerShapeOps registers the shape ops and Cast.
+func registerShapeOps() {
+	// Each output is multiplied by fixed random weights so that a gradient sent to the
 	// wrong element cannot go unnoticed by symmetry.
 	shapeOps := []struct {
 		name string
@@ -180,6 +197,11 @@ func init() {
 			return Func(func(xs []*autograd.Var) *autograd.Var { return autograd.Mul(autograd.Concat(xs, c.dim), w) }, xs...)
 		}})
 	}
+	registerCast()
+}
+
+// registerCast checks float64 → float32 → float64.
+func registerCast() {
 	// float64 → float32 → float64. Float32 rounding would swamp a step of 1e-6, so the inputs are
 	// multiples of 2⁻¹⁰ in [-2, 2] and the step is 1/4: the function is linear (a float32 doubling,
 	// exact), every perturbed input is exact in float32, and the difference quotient is exact.
@@ -198,7 +220,11 @@ func init() {
 			}, x)
 		},
 	})
+}
 
+// registerMatmulsAndGraphs registers matrix products and graphs that reuse values, where
+// gradients must accumulate.
+func registerMatmulsAndGraphs() {
 	matmuls := []struct {
 		name string
 		a, b []int
@@ -247,6 +273,11 @@ func init() {
 			d := autograd.Sub(xs[0], xs[1])
 			return autograd.Add(autograd.Mean(autograd.Square(d), nil, false), autograd.Mean(autograd.Abs(d), nil, false))
 		})
+}
+
+// twoNormal draws two standard normal inputs.
+func twoNormal(rng *tensor.RNG, a, b []int) []*tensor.Tensor {
+	return []*tensor.Tensor{Normal(rng, a...), Normal(rng, b...)}
 }
 
 // twoGrids draws the two sides of a max or min (or of |a−b|) from interleaved grids: no near-ties.
