@@ -1,0 +1,169 @@
+package torchfile
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/zebra-go/zebra/internal/safetensors"
+)
+
+// contiguous returns the view's elements in row-major order as little-endian bytes: a slice of
+// the storage when they already are, else a copy gathered by walking the strides.
+func (v *tensorView) contiguous() []byte {
+	s := v.storage
+	es := s.dtype.Size()
+	numel := 1
+	for _, n := range v.shape {
+		numel *= n
+	}
+	if numel == 0 {
+		return []byte{}
+	}
+	if v.isRowMajor() && (!s.bigEndian || es == 1) {
+		begin := int(v.offset) * es
+		end := begin + numel*es
+		return s.data[begin:end:end]
+	}
+	out := make([]byte, numel*es)
+	// An odometer over the indices; src is the storage index of the current element.
+	index := make([]int, len(v.shape))
+	src := int(v.offset)
+	for i := 0; i < numel; i++ {
+		elem := s.data[src*es : (src+1)*es]
+		dst := out[i*es : (i+1)*es]
+		if s.bigEndian {
+			for j := range es {
+				dst[j] = elem[es-1-j]
+			}
+		} else {
+			copy(dst, elem)
+		}
+		for d := len(v.shape) - 1; d >= 0; d-- {
+			index[d]++
+			src += v.stride[d]
+			if index[d] < v.shape[d] {
+				break
+			}
+			src -= v.stride[d] * v.shape[d]
+			index[d] = 0
+		}
+	}
+	return out
+}
+
+// isRowMajor reports whether the strides are those of a contiguous row-major tensor. A
+// dimension of size 1 may have any stride: it never steps.
+func (v *tensorView) isRowMajor() bool {
+	want := 1
+	for d := len(v.shape) - 1; d >= 0; d-- {
+		if v.shape[d] != 1 && v.stride[d] != want {
+			return false
+		}
+		want *= v.shape[d]
+	}
+	return true
+}
+
+// Float32s returns the elements of the floating-point tensor called name as float32, with its
+// shape, as safetensors.File.Float32s does: F32, F16 and BF16 convert exactly, F64 rounds to
+// the nearest float32.
+func (f *File) Float32s(name string) ([]float32, []int, error) {
+	return floats[float32](f, name)
+}
+
+// Float64s returns the elements of the floating-point tensor called name as float64, with its
+// shape. Every floating-point dtype converts exactly.
+func (f *File) Float64s(name string) ([]float64, []int, error) {
+	return floats[float64](f, name)
+}
+
+func floats[T float32 | float64](f *File, name string) ([]T, []int, error) {
+	t, ok := f.Tensor(name)
+	if !ok {
+		return nil, nil, fmt.Errorf("torchfile: no tensor named %q", name)
+	}
+	le := binary.LittleEndian
+	out := make([]T, t.NumElements())
+	switch t.DType {
+	case safetensors.F64:
+		for i := range out {
+			out[i] = T(math.Float64frombits(le.Uint64(t.Data[8*i:])))
+		}
+	case safetensors.F32:
+		for i := range out {
+			out[i] = T(math.Float32frombits(le.Uint32(t.Data[4*i:])))
+		}
+	case safetensors.F16:
+		for i := range out {
+			out[i] = T(float16ToFloat32(le.Uint16(t.Data[2*i:])))
+		}
+	case safetensors.BF16:
+		for i := range out {
+			out[i] = T(math.Float32frombits(uint32(le.Uint16(t.Data[2*i:])) << 16)) // the top half of a float32
+		}
+	default:
+		return nil, nil, fmt.Errorf("torchfile: tensor %q has dtype %s, not a floating-point type (F64, F32, F16 or BF16)", name, t.DType)
+	}
+	return out, slices.Clone(t.Shape), nil
+}
+
+// Int64s returns the elements of the integer or bool tensor called name as int64, with its
+// shape (a bool is 0 or 1).
+func (f *File) Int64s(name string) ([]int64, []int, error) {
+	t, ok := f.Tensor(name)
+	if !ok {
+		return nil, nil, fmt.Errorf("torchfile: no tensor named %q", name)
+	}
+	le := binary.LittleEndian
+	out := make([]int64, t.NumElements())
+	switch t.DType {
+	case safetensors.I64:
+		for i := range out {
+			out[i] = int64(le.Uint64(t.Data[8*i:]))
+		}
+	case safetensors.I32:
+		for i := range out {
+			out[i] = int64(int32(le.Uint32(t.Data[4*i:])))
+		}
+	case safetensors.I16:
+		for i := range out {
+			out[i] = int64(int16(le.Uint16(t.Data[2*i:])))
+		}
+	case safetensors.I8:
+		for i := range out {
+			out[i] = int64(int8(t.Data[i]))
+		}
+	case safetensors.U8, safetensors.BOOL:
+		for i := range out {
+			out[i] = int64(t.Data[i])
+		}
+	default:
+		return nil, nil, fmt.Errorf("torchfile: tensor %q has dtype %s, not an integer or bool type", name, t.DType)
+	}
+	return out, slices.Clone(t.Shape), nil
+}
+
+// float16ToFloat32 widens an IEEE 754 binary16 value, exactly (every binary16 value is a
+// float32). It is internal/safetensors's conversion, which that package does not export; the
+// tests compare the two on all 65,536 bit patterns.
+//
+// binary16: 1 sign bit, 5 exponent bits (bias 15), 10 mantissa bits.
+func float16ToFloat32(h uint16) float32 {
+	sign := uint32(h>>15) << 31
+	exponent := uint32(h>>10) & 0x1f
+	mantissa := uint32(h) & 0x3ff
+	switch {
+	case exponent == 0x1f: // infinity or NaN, keeping the payload
+		return math.Float32frombits(sign | 0xff<<23 | mantissa<<13)
+	case exponent != 0: // normal: rebias the exponent from 15 to 127
+		return math.Float32frombits(sign | (exponent+127-15)<<23 | mantissa<<13)
+	}
+	// Zero or subnormal: mantissa · 2^-24, exact in float32.
+	v := float32(mantissa) * (1.0 / (1 << 24))
+	if sign != 0 {
+		v = -v
+	}
+	return v
+}
