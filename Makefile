@@ -26,9 +26,9 @@ test: build vet fmt-check
 # Long benchmarks: GEMM against the measured peak, every convolution direct and Winograd, generator
 # inference, then the Go micro-benchmarks.
 bench:
-	$(GO) run ./cmd/zbench gemm
-	$(GO) run ./cmd/zbench conv
-	$(GO) run ./cmd/zbench translate
+	$(GO) run ./cmd/zebra-bench gemm
+	$(GO) run ./cmd/zebra-bench conv
+	$(GO) run ./cmd/zebra-bench translate
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./internal/... ./tensor/...
 
 # The main job on the bundled default.

@@ -11,7 +11,7 @@
 // (the counterpart of torch.autograd.Function; see ExampleRecord).
 // Composite ops (Mean, Variance, Transpose) are written in terms of other ops and need no backward
 // of their own. GradCheck compares every backward with central finite differences in float64;
-// cmd/gradcheck runs it over every op and layer.
+// cmd/zebra-gradcheck runs it over every op and layer.
 //
 // The ops follow PyTorch's names and conventions: Neg Abs Exp Log Sqrt Square Tanh Sigmoid Relu
 // LeakyRelu PowScalar Scale AddScalar (elementwise); Add Sub Mul Div Maximum Minimum (elementwise

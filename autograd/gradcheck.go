@@ -141,7 +141,7 @@ func (c *checker) forward() *tensor.Tensor {
 // gradients runs f and a backward pass seeded with seed and returns each input's gradient (zeros
 // for inputs f does not depend on), checking shapes and dtypes. A backward inside f that returns a
 // gradient of the wrong shape or dtype makes the engine panic (checkGrad); that panic, and only
-// that one, becomes a *GradCheckError here, so that a caller such as cmd/gradcheck reports the op
+// that one, becomes a *GradCheckError here, so that a caller such as cmd/zebra-gradcheck reports the op
 // as failing and carries on.
 func (c *checker) gradients(seed *tensor.Tensor) (grads []*tensor.Tensor, err error) {
 	for _, v := range c.vars {

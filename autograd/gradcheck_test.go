@@ -59,7 +59,7 @@ func TestGradCheckCatchesWrongBackward(t *testing.T) {
 
 // TestGradCheckReportsAWrongGradientShapeOrDType uses backwards that return a gradient of the wrong
 // shape or dtype. Backward panics on them (a programmer error, caught at the op that made it), but
-// GradCheck promises an error, so that cmd/gradcheck prints FAIL and goes on to the next check.
+// GradCheck promises an error, so that cmd/zebra-gradcheck prints FAIL and goes on to the next check.
 func TestGradCheckReportsAWrongGradientShapeOrDType(t *testing.T) {
 	bad := map[string]func(g *tensor.Tensor) *tensor.Tensor{
 		"bad_shape": func(g *tensor.Tensor) *tensor.Tensor { return tensor.Reshape(g, 3, 2) },

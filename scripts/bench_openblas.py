@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Time OpenBLAS sgemm (through numpy) on the shapes of `zbench gemm`, for a side-by-side.
+"""Time OpenBLAS sgemm (through numpy) on the shapes of `zebra-bench gemm`, for a side-by-side.
 
 Usage:
     python3 scripts/bench_openblas.py [--threads 1,2] [--mintime 1.0] [--training]
@@ -7,7 +7,7 @@ Usage:
 Needs Debian's python3-numpy with libopenblas0 (numpy.show_config() or
 /etc/alternatives/libblas.so.3-* shows which BLAS numpy loads). The thread count of OpenBLAS is
 fixed when the library loads, so each thread count runs in a child process with
-OPENBLAS_NUM_THREADS set. Timing matches zbench: one warm-up run, then the best of the runs made
+OPENBLAS_NUM_THREADS set. Timing matches zebra-bench: one warm-up run, then the best of the runs made
 within --mintime seconds; GFLOP/s = 2*m*n*k / time.
 """
 import argparse
@@ -17,7 +17,7 @@ import sys
 import time
 
 # (name, m, k, n, transA, transB): the im2col GEMMs of CycleGAN at 256x256 and two squares,
-# exactly as in cmd/zbench/gemm.go.
+# exactly as in cmd/zebra-bench/gemm.go.
 ISSUE_SHAPES = [
     ("resblock 3x3 256->256", 4096, 2304, 256),
     ("first conv 7x7 3->64", 65536, 147, 64),

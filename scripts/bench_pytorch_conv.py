@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Times every distinct convolution of CycleGAN in PyTorch, pass by pass: the side-by-side for
-`zbench conv`.
+`zebra-bench conv`.
 
 The layers are those of the official ResnetGenerator (ngf 64, 9 blocks) and 70x70 PatchGAN
 (ndf 64, 3 layers) on a batch-1 input of --size (256), found with forward hooks on the networks
@@ -11,9 +11,9 @@ and aten.convolution_backward with output_mask (True, False, False) for the inpu
 (False, True, False) for the weight gradient (what torch.nn.grad.conv2d_input/conv2d_weight
 call). A sample repeats a pass until it has run --min-ms; the figure is the median over --rounds
 rounds, each round visiting every layer and pass once (so that a load that comes and goes on a
-shared machine falls on all of them). 2 threads, as zbench on the 2-core machines.
+shared machine falls on all of them). 2 threads, as zebra-bench on the 2-core machines.
 
-Writes JSON (--out, default pytorch_conv.json) for `zbench conv -pytorch FILE`:
+Writes JSON (--out, default pytorch_conv.json) for `zebra-bench conv -pytorch FILE`:
 
     {"torch": "1.13.0", "threads": 2, "size": 256, "rounds": 7,
      "layers": {"G.model.1": {"forward_ms": ..., "input_grad_ms": ..., "weight_grad_ms": ...}, ...}}

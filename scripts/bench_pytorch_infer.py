@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Times CycleGAN generator inference in PyTorch, the side-by-side for `zbench translate`.
+"""Times CycleGAN generator inference in PyTorch, the side-by-side for `zebra-bench translate`.
 
 The generator is the official ResnetGenerator (ngf 64, InstanceNorm, reflection padding, 9 blocks
 by default) with the official init, taken from scripts/bench_pytorch_train.py, in eval mode and
@@ -8,7 +8,7 @@ under torch.no_grad(), as the official test.py runs it. Batch 1, random images i
 the network alone.
 
 Prints, per size: seconds per image after warm-up, CPU seconds per image, GFLOP per image by the
-same analytic count as `zbench translate` (convolutions only, 2 FLOP per multiply-add), GFLOP/s
+same analytic count as `zebra-bench translate` (convolutions only, 2 FLOP per multiply-add), GFLOP/s
 and the process's peak RSS so far (sizes run in the order given). The CPU time includes the time
 PyTorch's OpenMP threads spend spinning while they wait, so on a busy machine it can exceed the
 work done.

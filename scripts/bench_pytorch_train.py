@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Times one CycleGAN training iteration in PyTorch, the side-by-side for `zbench train`.
+"""Times one CycleGAN training iteration in PyTorch, the side-by-side for `zebra-bench train`.
 
 The step is the official one (junyanz/pytorch-CycleGAN-and-pix2pix, models/cycle_gan_model.py:
 optimize_parameters): forward both cycles, generator step with the discriminators frozen (LSGAN +
@@ -9,7 +9,7 @@ rebuilt from scripts/golden/cyclegan.py (the official ResnetGenerator and NLayer
 InstanceNorm). Batch 1, random images, 2 threads (PyTorch 1.13 defaults to 1 here).
 
 Prints, per size: seconds per iteration after warm-up, GFLOP per iteration by the same analytic
-count as `zbench train` (convolutions only, 2 FLOP per multiply-add), GFLOP/s and the process's
+count as `zebra-bench train` (convolutions only, 2 FLOP per multiply-add), GFLOP/s and the process's
 peak RSS so far (sizes run in the order given).
 
     /usr/bin/python3 scripts/bench_pytorch_train.py [--sizes 128,256] [--iters 3] [--warmup 1]
@@ -84,7 +84,7 @@ def conv_macs(net, size):
 
 
 def step_flops(G, D, size):
-    """The count of zbench train (cmd/zbench/train.go, trainingStepFLOPs)."""
+    """The count of zebra-bench train (cmd/zebra-bench/train.go, trainingStepFLOPs)."""
     g, d = conv_macs(G, size), conv_macs(D, size)
     g_all, g_no_first = sum(g), sum(g[1:])
     d_all, d_no_first = sum(d), sum(d[1:])

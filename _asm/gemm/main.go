@@ -18,7 +18,7 @@
 //     which saves packing when A is used by few tiles (skinny N).
 //
 // The same generator writes the AVX2+FMA (ymm, 6×2 vectors) and AVX-512 (zmm, 14×2 vectors)
-// kernels for float32 and float64, plus the FMA peak loops used by cmd/zbench.
+// kernels for float32 and float64, plus the FMA peak loops used by cmd/zebra-bench.
 package main
 
 //go:generate sh -c "go run . -out kernel_amd64.s.tmp && mv kernel_amd64.s.tmp ../../internal/gemm/kernel_amd64.s"

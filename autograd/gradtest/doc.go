@@ -4,7 +4,7 @@
 // The table holds every differentiable autograd op (ops.go) and nn layer and loss (layers.go), each
 // a Case: a name, a description of its shapes, and a builder that draws float64 inputs from a seed
 // and returns the function to differentiate with the leaves to differentiate it by. The autograd
-// and nn tests run the table with Run, and cmd/gradcheck prints it as a table of errors; both check
+// and nn tests run the table with Run, and cmd/zebra-gradcheck prints it as a table of errors; both check
 // with autograd.GradCheckVars, full Jacobian unless a case asks for a random projection.
 //
 // Your own ops and layers join the same table: Register a Case from an init function of your
@@ -24,7 +24,7 @@
 //	func TestGradients(t *testing.T) { gradtest.Run(t, gradtest.Cases()) }
 //
 // A program of your own that imports your package and package gradtest sees the whole table with
-// Cases, as cmd/gradcheck does.
+// Cases, as cmd/zebra-gradcheck does.
 //
 // The draws (Normal, Positive, AwayFromZero, Grid, Distinct) place random values where the function
 // under test is smooth. A central difference with step eps that straddles a kink (ReLU or |x| at 0,

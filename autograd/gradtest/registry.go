@@ -15,7 +15,7 @@ import (
 type Case struct {
 	// Name identifies the check: "op" or "op/case" (PyTorch's module name for a layer, "Conv2d/3x3").
 	Name string
-	// Shapes describes the inputs for cmd/gradcheck's table, e.g. "[2,3] + [3]".
+	// Shapes describes the inputs for cmd/zebra-gradcheck's table, e.g. "[2,3] + [3]".
 	Shapes string
 	// Build draws the inputs from rng and returns the function to differentiate and the leaves it
 	// is differentiated with respect to (float64 CPU tensors): Func for a function of tensors,
@@ -33,7 +33,7 @@ type Case struct {
 // table (layers.go) and whatever users add from their own packages.
 var registered []Case
 
-// Register adds a check to the table that cmd/gradcheck runs and Run can run under go test. Call
+// Register adds a check to the table that cmd/zebra-gradcheck runs and Run can run under go test. Call
 // it from an init function. It panics on a missing name or builder and on a duplicate name: both
 // are mistakes in the source, found the first time the program runs.
 func Register(c Case) {
@@ -78,7 +78,7 @@ func Seed(c Case, seed uint64) uint64 {
 
 // Check builds c's inputs for the given seed and runs autograd.GradCheckVars on them, in fast
 // projection mode when c.Fast or fast is set. It also fails a check that compared nothing or whose
-// largest relative error is not below maxRel (cmd/gradcheck's -max-rel; 1e-6 by default there).
+// largest relative error is not below maxRel (cmd/zebra-gradcheck's -max-rel; 1e-6 by default there).
 func Check(c Case, seed uint64, fast bool, maxRel float64) (autograd.GradCheckResult, error) {
 	f, leaves := c.Build(tensor.NewRNG(Seed(c, seed)))
 	opts := c.Opts
@@ -97,7 +97,7 @@ func Check(c Case, seed uint64, fast bool, maxRel float64) (autograd.GradCheckRe
 }
 
 // Run runs each case as a subtest of t, with seed 1 and a bound of 1e-6 on the relative error, as
-// go run ./cmd/gradcheck does. A package with ops or layers of its own registers them in an init
+// go run ./cmd/zebra-gradcheck does. A package with ops or layers of its own registers them in an init
 // function and runs them with its tests:
 //
 //	func init() { gradtest.Register(gradtest.Case{Name: "swish", Build: ...}) }

@@ -15,13 +15,13 @@ func init() {
 	register("check", "float32 against float64 on D(G(x)) and its backward at full size, beside PyTorch's own float32 error: PASS/FAIL", runCheck)
 }
 
-// maxCheckFactor bounds -factor of zbench check.
+// maxCheckFactor bounds -factor of zebra-bench check.
 const maxCheckFactor = 1000
 
 // runCheck is models/cyclegan's precision test at full size (see cyclegan.MeasurePrecision and
 // TestFloat32PrecisionAgainstPyTorch), under the convolution algorithm of ZEBRA_CONV.
 func runCheck(args []string) error {
-	fset := flag.NewFlagSet("zbench check", flag.ContinueOnError)
+	fset := flag.NewFlagSet("zebra-bench check", flag.ContinueOnError)
 	size := fset.Int("size", 256, "image size (a multiple of 4 from 32 to 1024)")
 	seed := fset.Uint64("seed", 1, "seed of zebra's weights and image")
 	pytorch := fset.String("pytorch", "models/cyclegan/testdata/precision_256.json", "PyTorch's errors, written by /usr/bin/python3 scripts/golden/precision.py --size N (a missing file: no verdict)")

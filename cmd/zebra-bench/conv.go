@@ -108,7 +108,7 @@ func (c *benchConv) describe() string {
 
 // stepConvs lists the distinct convolutions of one generator and one discriminator on a size ×
 // size image, with their counts per training step. A step (models/cyclegan Trainer.Step, as
-// zbench train counts it) runs 6 generator forwards (fake, reconstruction and identity in both
+// zebra-bench train counts it) runs 6 generator forwards (fake, reconstruction and identity in both
 // directions), each with its weight and input gradients, except that the 4 whose input is a real
 // image need no input gradient at their first layer; 2 discriminator forwards with input
 // gradients only (the generator step freezes the discriminators); and 4 discriminator forwards
@@ -192,7 +192,7 @@ func readPytorchConv(path string) (*pytorchConvTimes, error) {
 }
 
 func runConvBench(args []string) error {
-	fset := flag.NewFlagSet("zbench conv", flag.ContinueOnError)
+	fset := flag.NewFlagSet("zebra-bench conv", flag.ContinueOnError)
 	size := fset.Int("size", 256, "image size (a multiple of 4 from 32 to 1024)")
 	rounds := fset.Int("rounds", 11, "rounds; each times every pass of every layer under each algorithm once, and the table prints medians")
 	minTime := fset.Duration("mintime", 10*time.Millisecond, "repeat a pass within one sample until it has run this long (small layers)")
@@ -351,8 +351,8 @@ func runConvBench(args []string) error {
 	return nil
 }
 
-// maxBenchSize bounds the -size of zbench conv and zbench check: 16 times the pixels of the
-// paper's 256x256. zbench check refuses sizes beyond its memory estimate well before that
+// maxBenchSize bounds the -size of zebra-bench conv and zebra-bench check: 16 times the pixels of the
+// paper's 256x256. zebra-bench check refuses sizes beyond its memory estimate well before that
 // (above 256x256 at the paper's widths).
 const maxBenchSize = 1024
 

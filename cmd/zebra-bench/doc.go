@@ -1,9 +1,9 @@
-// Command zbench measures how fast zebra runs on this machine, against the machine's own peak.
+// Command zebra-bench measures how fast zebra runs on this machine, against the machine's own peak.
 //
 // Usage:
 //
-//	zbench <command> [flags]
+//	zebra-bench <command> [flags]
 //
 // Each command lives in its own file and registers itself in an init function, so adding one
-// touches no other file. Run `zbench help` for the list.
+// touches no other file. Run `zebra-bench help` for the list.
 package main

@@ -53,10 +53,10 @@ func trainingShapes() []gemmShape {
 }
 
 func runGemm(args []string) error {
-	fs := flag.NewFlagSet("zbench gemm", flag.ContinueOnError)
+	fs := flag.NewFlagSet("zebra-bench gemm", flag.ContinueOnError)
 	threadList := fs.String("threads", "1,2", "comma-separated thread counts")
 	pathList := fs.String("paths", "all", "comma-separated paths (avx512, avx2, generic) or all")
-	training := fs.Bool("training", false, "also time the transposed shapes the conv layers call (forward, dW, dcols), with B stored (on the CPU the layers pack the columns from the image instead; zbench train times them)")
+	training := fs.Bool("training", false, "also time the transposed shapes the conv layers call (forward, dW, dcols), with B stored (on the CPU the layers pack the columns from the image instead; zebra-bench train times them)")
 	minTime := fs.Duration("mintime", time.Second, "time each shape for at least this long (after one warm-up run)")
 	rounds := fs.Int("rounds", 0, "instead of the best run over -mintime, alternate the FMA peak loop and the product this many times and report medians (steadier on a machine whose speed drifts)")
 	only := fs.String("shapes", "", "time only the shapes whose name or m,k,n contains one of these comma-separated strings (e.g. 2048 or resblock)")
@@ -96,7 +96,7 @@ func runGemm(args []string) error {
 	}
 	if *only != "" {
 		if shapes = selectShapes(shapes, strings.Split(*only, ",")); len(shapes) == 0 {
-			return fmt.Errorf("-shapes %q matches none of the shapes (see zbench gemm -training for the list)", *only)
+			return fmt.Errorf("-shapes %q matches none of the shapes (see zebra-bench gemm -training for the list)", *only)
 		}
 	}
 

@@ -7,7 +7,7 @@ import (
 	"github.com/zebra-go/zebra/internal/cli"
 )
 
-// commands are zbench's subcommands, each added by the init function of the file that
+// commands are zebra-bench's subcommands, each added by the init function of the file that
 // implements it.
 var commands []cli.Command
 
@@ -15,12 +15,12 @@ var commands []cli.Command
 // an error for anything the user can fix (a bad flag, a missing file).
 func register(name, summary string, run func(args []string) error) {
 	if slices.ContainsFunc(commands, func(c cli.Command) bool { return c.Name == name }) {
-		panic("zbench: command " + name + " registered twice")
+		panic("zebra-bench: command " + name + " registered twice")
 	}
 	commands = append(commands, cli.Command{Name: name, Summary: summary, Run: run})
 }
 
 func main() {
 	slices.SortFunc(commands, func(a, b cli.Command) int { return strings.Compare(a.Name, b.Name) })
-	cli.Main("zbench", commands)
+	cli.Main("zebra-bench", commands)
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // openBLAS is the system's OpenBLAS, opened at run time with purego (no cgo), so that
-// zbench gemm can time it on the same operands in the same process, interleaved with zebra's
+// zebra-bench gemm can time it on the same operands in the same process, interleaved with zebra's
 // paths: on a shared machine, a comparison made minutes apart in another process mostly
 // measures the neighbours.
 type openBLAS struct {

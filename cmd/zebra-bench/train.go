@@ -26,7 +26,7 @@ func init() {
 // after warm-up, at each requested size. scripts/bench_pytorch_train.py times the same step in
 // PyTorch for the side-by-side.
 func runTrainBench(args []string) error {
-	fs := flag.NewFlagSet("zbench train", flag.ContinueOnError)
+	fs := flag.NewFlagSet("zebra-bench train", flag.ContinueOnError)
 	sizeList := fs.String("sizes", "128,256", "comma-separated image sizes (multiples of 4, at least 32)")
 	ngf := fs.Int("ngf", 64, "generator filters")
 	ndf := fs.Int("ndf", 64, "discriminator filters")
@@ -126,7 +126,7 @@ func runTrainBench(args []string) error {
 	return nil
 }
 
-// maxBenchIters bounds the iteration counts of zbench train.
+// maxBenchIters bounds the iteration counts of zebra-bench train.
 const maxBenchIters = 1000
 
 // formatBytes prints b in GB, or "-" where the platform cannot measure it (b == 0).
@@ -145,7 +145,7 @@ var tracing *os.File
 
 // startProfile starts the CPU profile and the execution trace for the timed iterations of the
 // first size, so that warm-up and network construction do not dilute them. A file holds one
-// profile, so later sizes run unprofiled (run zbench again with -sizes N to profile another
+// profile, so later sizes run unprofiled (run zebra-bench again with -sizes N to profile another
 // size). With both, the trace carries the profile's samples, each stamped with its time.
 func startProfile() error {
 	if profiling != nil {

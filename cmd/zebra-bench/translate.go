@@ -26,7 +26,7 @@ func init() {
 // requested size. scripts/bench_pytorch_infer.py times the same generator in PyTorch under
 // torch.no_grad() for the side-by-side.
 func runTranslateBench(args []string) error {
-	fs := flag.NewFlagSet("zbench translate", flag.ContinueOnError)
+	fs := flag.NewFlagSet("zebra-bench translate", flag.ContinueOnError)
 	sizeList := fs.String("sizes", "256", "comma-separated image sizes (8 to 8192)")
 	ngf := fs.Int("ngf", 64, "generator filters")
 	blocks := fs.Int("blocks", 9, "residual blocks (the official default resnet_9blocks at every size)")
@@ -54,7 +54,7 @@ func runTranslateBench(args []string) error {
 				size, *ngf, *blocks, float64(e)/1e9, float64(cyclegan.DefaultMaxMemory)/1e9)
 		}
 	}
-	// Unlike zbench train, the GC target stays at its default (GOGC 100), as in cyclegan translate.
+	// Unlike zebra-bench train, the GC target stays at its default (GOGC 100), as in cyclegan translate.
 	closeProfile, err := openProfile(*cpuProfile)
 	if err != nil {
 		return err
@@ -140,7 +140,7 @@ func timed(warmup, iters int, run func() error) (float64, string, error) {
 }
 
 // parseTranslateSizes reads -sizes. Translate takes any size from MinTranslateSize up (it pads
-// to a multiple of 4), so unlike zbench train's sizes these need not be multiples of 4.
+// to a multiple of 4), so unlike zebra-bench train's sizes these need not be multiples of 4.
 func parseTranslateSizes(list string) ([]int, error) {
 	var sizes []int
 	for _, s := range strings.Split(list, ",") {

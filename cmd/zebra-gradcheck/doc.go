@@ -1,4 +1,4 @@
-// Command gradcheck checks the backward of every registered op and layer against central finite
+// Command zebra-gradcheck checks the backward of every registered op and layer against central finite
 // differences in float64 (autograd.GradCheck, modelled on torch.autograd.gradcheck) and prints one
 // row per check:
 //
@@ -11,7 +11,7 @@
 //
 // Usage:
 //
-//	go run ./cmd/gradcheck [-run REGEX] [-seed N] [-fast] [-max-rel X] [-v]
+//	go run ./cmd/zebra-gradcheck [-run REGEX] [-seed N] [-fast] [-max-rel X] [-v]
 //
 //	-run REGEX  only the checks whose name matches (as go test -run)
 //	-seed N     seed of the random inputs (default 1); a check's inputs depend only on the seed and

@@ -42,11 +42,11 @@ var registry []check
 // the source, found the first time the command runs.
 func register(c check) {
 	if c.name == "" || c.build == nil {
-		panic(fmt.Sprintf("gradcheck: register: check %q needs a name and a build function", c.name))
+		panic(fmt.Sprintf("zebra-zebra-gradcheck: register: check %q needs a name and a build function", c.name))
 	}
 	for _, r := range registry {
 		if r.name == c.name {
-			panic(fmt.Sprintf("gradcheck: register: two checks named %q", c.name))
+			panic(fmt.Sprintf("zebra-zebra-gradcheck: register: two checks named %q", c.name))
 		}
 	}
 	registry = append(registry, c)
@@ -54,7 +54,7 @@ func register(c check) {
 
 func main() {
 	if len(os.Args) == 2 && (os.Args[1] == "version" || os.Args[1] == "-version" || os.Args[1] == "--version") {
-		fmt.Print(cli.Version("gradcheck"))
+		fmt.Print(cli.Version("zebra-gradcheck"))
 		return
 	}
 	os.Exit(run(os.Args[1:], registry, os.Stdout, os.Stderr))
@@ -72,7 +72,7 @@ type config struct {
 // run parses args, runs the matching checks, prints the table to stdout and returns the exit status:
 // 0 when every check passed, 1 when one failed (or none matched), 2 for bad flags.
 func run(args []string, checks []check, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("gradcheck", flag.ContinueOnError)
+	fs := flag.NewFlagSet("zebra-gradcheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	pattern := fs.String("run", "", "only the checks whose name matches this regular expression")
 	seed := fs.Uint64("seed", 1, "seed of the random inputs")
@@ -86,18 +86,18 @@ func run(args []string, checks []check, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "gradcheck: unexpected arguments %q\n", fs.Args())
+		fmt.Fprintf(stderr, "zebra-gradcheck: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
 	// A relative error lies in [0, 1] for any check worth running; NaN or +Inf would pass every
 	// check and 0 or less would fail every one.
 	if !(*maxRel > 0 && *maxRel <= 1) {
-		fmt.Fprintf(stderr, "gradcheck: -max-rel %g: want a bound in (0, 1]\n", *maxRel)
+		fmt.Fprintf(stderr, "zebra-gradcheck: -max-rel %g: want a bound in (0, 1]\n", *maxRel)
 		return 2
 	}
 	filter, err := regexp.Compile(*pattern)
 	if err != nil {
-		fmt.Fprintf(stderr, "gradcheck: -run: %v\n", err)
+		fmt.Fprintf(stderr, "zebra-gradcheck: -run: %v\n", err)
 		return 2
 	}
 	cfg := config{filter: filter, seed: *seed, fast: *fast, maxRel: *maxRel, v: *verbose}
@@ -141,7 +141,7 @@ func run(args []string, checks []check, stdout, stderr io.Writer) int {
 	}
 	switch {
 	case ran == 0:
-		fmt.Fprintf(stderr, "gradcheck: no check matches -run %q\n", *pattern)
+		fmt.Fprintf(stderr, "zebra-gradcheck: no check matches -run %q\n", *pattern)
 		return 1
 	case len(failures) > 0:
 		return 1

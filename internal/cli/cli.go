@@ -155,7 +155,7 @@ func message(name string, err error) string {
 }
 
 // flagErrorPrefixes are how the errors of flag.FlagSet.Parse begin (flag.go, failf). The flag
-// package gives them no type, and the commands that call fs.Parse themselves (zbench's) return
+// package gives them no type, and the commands that call fs.Parse themselves (zebra-bench's) return
 // them as they are; TestFlagErrorsAreRecognized keeps this list honest when Go changes them.
 var flagErrorPrefixes = []string{
 	"flag provided but not defined: ",

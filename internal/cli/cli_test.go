@@ -38,7 +38,7 @@ func parsingCommand(body func() error) Command {
 	}}
 }
 
-// rawParsingCommand returns fs.Parse's error as it is, as zbench's commands do.
+// rawParsingCommand returns fs.Parse's error as it is, as zebra-bench's commands do.
 var rawParsingCommand = Command{Name: "raw", Run: func(args []string) error {
 	fs := flag.NewFlagSet("prog raw", flag.ContinueOnError)
 	fs.SetOutput(&strings.Builder{})
@@ -119,7 +119,7 @@ func TestMessageSaysTheProgramOnce(t *testing.T) {
 	if got := message("cyclegan download", errors.New("download: GET x: 404")); got != "GET x: 404" {
 		t.Errorf("message = %q", got)
 	}
-	if got := message("zbench gemm", errors.New("cyclegan: x")); got != "cyclegan: x" {
+	if got := message("zebra-bench gemm", errors.New("cyclegan: x")); got != "cyclegan: x" {
 		t.Errorf("another package's prefix was removed: %q", got)
 	}
 }

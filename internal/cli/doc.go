@@ -1,5 +1,5 @@
 // Package cli is the command-line plumbing shared by zebra's commands (cyclegan, gradcheck,
-// zbench): a list of named subcommands with one-line summaries and a usage listing them; the
+// zebra-bench): a list of named subcommands with one-line summaries and a usage listing them; the
 // exit codes a shell script can rely on (0 success, 1 a failed command, 2 a usage error, 128+N a
 // stop by signal N); a version report (module version, VCS revision, Go version, SIMD path);
 // flag usage printed under headings; and the command line that runs the program again as the

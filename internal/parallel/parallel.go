@@ -11,7 +11,7 @@ import (
 
 // spinFor is how long an idle worker polls for the next call before it parks, and how long a
 // caller whose own parts are done polls for the workers' before it parks. In the demo-size
-// training step (cmd/zbench train -sizes 64 -ngf 16 -ndf 16 -blocks 3) the gaps between parallel
+// training step (cmd/zebra-bench train -sizes 64 -ngf 16 -ndf 16 -blocks 3) the gaps between parallel
 // calls measured 30 µs at the median and 183 µs at p90. Six interleaved rounds on a shared
 // 2-vCPU AMD EPYC Zen 4, step wall time median (min): parked workers 0.158 s (0.123), polling 20 µs 0.160-0.211
 // (0.127-0.132), 100 µs 0.144 (0.089), 500 µs 0.163 (0.095). Between steps (data loading,

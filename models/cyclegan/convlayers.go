@@ -8,7 +8,7 @@ import (
 )
 
 // ConvLayer is one convolution of a network as package tensor runs it, for tools that time or
-// count the convolutions one by one (zbench conv).
+// count the convolutions one by one (zebra-bench conv).
 type ConvLayer struct {
 	// Name is the layer's state_dict prefix, as PyTorch's named_modules prints it
 	// ("model.10.conv_block.1").

@@ -202,11 +202,11 @@ func (o Options) MemoryEstimate() MemoryEstimate {
 // collect when the heap has grown by a quarter over the live data, not by Go's default of all of
 // it, unless the run is small. A training step leaves gigabytes of activations and gradients
 // behind, all pointer-free float buffers that a collection frees without scanning, so collecting
-// more often costs little and cuts the peak memory by about a third (zbench train shows both).
+// more often costs little and cuts the peak memory by about a third (zebra-bench train shows both).
 // A small model's step, though, allocates many times its live heap, and a quarter of that made
 // the collector run several times a step: at make demo's size (ngf 16, 64x64) a step took
 // 0.087-0.103 s, with 1.3-1.5 s of system time per 40 steps, at 25, against 0.077-0.080 s and
-// 0.8-0.9 s at Go's default (zbench train -sizes 64 -ngf 16 -ndf 16 -blocks 3 -iters 40,
+// 0.8-0.9 s at Go's default (zebra-bench train -sizes 64 -ngf 16 -ndf 16 -blocks 3 -iters 40,
 // alternating runs on a 2-core Zen 4). Below smallRun the default costs at most that much more
 // memory.
 func (e MemoryEstimate) GCPercent() int {

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """PyTorch's own float32 error on CycleGAN's networks: the yardstick of models/cyclegan's precision
-test and of `zbench check`.
+test and of `zebra-bench check`.
 
 Builds the official ResnetGenerator (ngf 64, 9 blocks) and 70x70 PatchGAN (ndf 64, 3 layers) of
 scripts/golden/cyclegan.py with init_weights' N(0, 0.02) weights and zero biases from a fixed
@@ -16,7 +16,7 @@ relative L2 errors ||a32 - a64|| / ||a64|| of
   error is rounding noise over rounding noise.
 
 to models/cyclegan/testdata/precision_<size>.json (at --size 64 by default; 256 for
-`zbench check`). The float32 run uses PyTorch's default CPU convolutions (oneDNN), 2 threads.
+`zebra-bench check`). The float32 run uses PyTorch's default CPU convolutions (oneDNN), 2 threads.
 
     /usr/bin/python3 scripts/golden/precision.py [--size 64|256] [--seed 0] [--out FILE]
 """
