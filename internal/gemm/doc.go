@@ -16,7 +16,7 @@
 //
 // The skinny products of a convolution (im2col) get four adjustments, each measured with the
 // tuning tests in tune_test.go and tune2_test.go: a row-major A that only a few B slivers use is
-// read in place, not packed, with deeper k blocks (driver.go, directA and kcDirect); k is cut
+// read in place, not packed, with deeper k blocks (policy.go, directA and kcDirect); k is cut
 // into even blocks; when A is one short block, it is packed once and kept across the (then
 // narrow) B panels (keepsA); and when A is one short block and C's rows are a power of two
 // apart, the tiles run along the rows of C instead of down its columns, where every line of C
@@ -24,10 +24,17 @@
 // 2048-wide C, or Cout×4096 for a 64×64 image) runs into a copy of C with rows one cache line
 // longer, which is then added to C (padsC; 6% at 2048³).
 //
+// The code is in three parts: the loop nest and the ways a call is cut into products
+// (driver.go), the packing (pack.go), and the choices made per product (policy.go) from a
+// tuning value that each path's kernels carry (tuning.go): block sizes and strategy switches,
+// which tests copy and change rather than flipping globals. The block sizes were tuned on a
+// Zen 3 and are scaled to the caches cpuid reports at start-up, each block keeping its share of
+// its cache level (blocksFor).
+//
 // The path is chosen once from the CPU's features (internal/cpu); the ZEBRA_CPU environment
 // variable can lower it (ZEBRA_CPU=avx2 or generic) and Path reports it. Large products are split
 // across SetThreads threads (default GOMAXPROCS) of internal/parallel's pool, by rows or columns
 // of C (whichever shares out more evenly in whole tiles), or, when k dwarfs m and n (a
 // convolution's weight gradient), by slices of k whose partial products are summed; calls from
-// several goroutines at once are safe. cmd/zbench gemm measures each path against the FMA peak.
+// several goroutines at once are safe. cmd/zebra-bench gemm measures each path against the FMA peak.
 package gemm

@@ -216,8 +216,11 @@ func TestDgemmPaths(t *testing.T) {
 // smallBlocks returns im's kernels with tiny cache blocks, so that the ragged sizes of checkPath
 // cross many mc, kc and nc block boundaries at the cost of a small product.
 func smallBlocks[T float32 | float64](im *impl[T]) *impl[T] {
-	return &impl[T]{mr: im.mr, nr: im.nr, strip: im.strip, rows: im.rows, transpose: im.transpose, deal: im.deal,
-		prefetch: im.prefetch, mc: 2 * im.mr, kc: 9, kcDirect: 13, nc: 3 * im.nr}
+	t := im.tuning
+	t.mc, t.kc, t.kcDirect, t.nc = 2*im.mr, 9, 13, 3*im.nr
+	small := im.tuned(t)
+	small.column = nil
+	return small
 }
 
 func TestSgemmSmallBlocks(t *testing.T) {
@@ -382,6 +385,9 @@ func TestSplitK(t *testing.T) {
 func TestKeepPackedA(t *testing.T) {
 	forEachPath(t, func(t *testing.T, p *path) {
 		im := smallBlocks(p.s)
+		off := im.tuning
+		off.keepPackedA = false
+		repacking := im.tuned(off)
 		rng := rand.New(rand.NewPCG(8, 8))
 		for _, m := range []int{1, im.mr - 1, im.mr + 1, im.mc} {
 			// More than directATiles slivers, so that A is packed, in several panels of nc.
@@ -403,9 +409,7 @@ func TestKeepPackedA(t *testing.T) {
 					c := guardedC(rng, m, n, ldc, beta)
 					want, repacked := append([]float32(nil), c...), append([]float32(nil), c...)
 					gemmRef(tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, beta, want, ldc)
-					keepPackedA = false
-					gemm(im, 1, tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, beta, repacked, ldc)
-					keepPackedA = true
+					gemm(repacking, 1, tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, beta, repacked, ldc)
 					gemm(im, 1, tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
 					checkGuardedC(t, c, want, n, ldc, 2*float64(k+4)*0x1p-24*float64(k), fmt.Sprintf("m=%d trans=%v beta=%v", m, tr, beta))
 					if !sameBits(c, repacked) {
@@ -424,6 +428,9 @@ func TestKeepPackedA(t *testing.T) {
 func TestPaddedC(t *testing.T) {
 	forEachPath(t, func(t *testing.T, p *path) {
 		im := smallBlocks(p.s)
+		off := im.tuning
+		off.padC = false
+		unpadded := im.tuned(off)
 		rng := rand.New(rand.NewPCG(9, 9))
 		const ldc = 1024 // 4 KiB of float32
 		m, n, k := 3*im.mc+im.mr+1, 2*im.nr+5, padCMinBlocks*im.kc+2
@@ -446,9 +453,7 @@ func TestPaddedC(t *testing.T) {
 					c := guardedC(rng, m, n, ldc, beta)
 					want, inPlace := append([]float32(nil), c...), append([]float32(nil), c...)
 					gemmRef(tr[0], tr[1], m, n, k, 1.5, a, lda, b, ldb, beta, want, ldc)
-					padC = false
-					gemm(im, threads, tr[0], tr[1], m, n, k, 1.5, a, lda, b, ldb, beta, inPlace, ldc)
-					padC = true
+					gemm(unpadded, threads, tr[0], tr[1], m, n, k, 1.5, a, lda, b, ldb, beta, inPlace, ldc)
 					gemm(im, threads, tr[0], tr[1], m, n, k, 1.5, a, lda, b, ldb, beta, c, ldc)
 					checkGuardedC(t, c, want, n, ldc, 2*float64(k+4)*0x1p-24*2*float64(k), fmt.Sprintf("trans=%v beta=%v threads=%d", tr, beta, threads))
 					if beta == 0 && !sameBits(c, inPlace) {

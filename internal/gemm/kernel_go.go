@@ -7,8 +7,10 @@ import "unsafe"
 // tests. Its 4×4 tile keeps 16 accumulators in registers.
 var genericPath = &path{
 	name: "generic",
-	s:    &impl[float32]{mr: 4, nr: 4, strip: goKernelStrip[float32], rows: goKernelRows[float32], transpose: transposeGo[float32], deal: dealRows[float32], mc: 128, kc: 256, kcDirect: 256, nc: 1024},
-	d:    &impl[float64]{mr: 4, nr: 4, strip: goKernelStrip[float64], rows: goKernelRows[float64], transpose: transposeGo[float64], deal: dealRows[float64], mc: 64, kc: 256, kcDirect: 256, nc: 1024},
+	s: &impl[float32]{mr: 4, nr: 4, strip: goKernelStrip[float32], rows: goKernelRows[float32], transpose: transposeGo[float32], deal: dealRows[float32],
+		tuning: blocksFor(blockSizes{mc: 128, kc: 256, nc: 1024, kcDirect: 256}, 4, 4, machineCaches)},
+	d: &impl[float64]{mr: 4, nr: 4, strip: goKernelStrip[float64], rows: goKernelRows[float64], transpose: transposeGo[float64], deal: dealRows[float64],
+		tuning: blocksFor(blockSizes{mc: 64, kc: 256, nc: 1024, kcDirect: 256}, 4, 4, machineCaches)},
 }
 
 // goKernelStrip is the kernel contract (see kernel) in Go for A(i,p) = a[p*aStride+i].

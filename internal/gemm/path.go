@@ -31,9 +31,7 @@ type impl[T float32 | float64] struct {
 	rows   kernel[T] // A(i,p) at a[i*aStride+p]
 	// column, if not nil, runs the strip kernel down a column of full tiles in one call
 	// (the driver's column walk); without it the driver calls strip once per tile.
-	column     columnKernel[T]
-	mc, kc, nc int // block sizes: an mc×kc block of A lives in L2, a kc×nr sliver of B in L1
-	kcDirect   int // the k-block depth when A is read in place (no A block to fit in L2)
+	column columnKernel[T]
 	// transpose packs an operand stored across the sliver: dst[p*width+r] = src[r*ld+p] for
 	// r < count, p < kc.
 	transpose func(dst []T, width int, src []T, ld, count, kc int)
@@ -41,6 +39,10 @@ type impl[T float32 | float64] struct {
 	deal func(dst []T, w int, src []T, ld, width, kc int)
 	// prefetch, if not nil, asks for lines cache lines of buf from line first on (see tiles).
 	prefetch func(buf []T, first, lines int)
+
+	// tuning is the blocking for this machine's caches and the driver's strategy switches
+	// (embedded: im.mc, im.kc, ...).
+	tuning
 
 	work sync.Pool // of *workspace[T]; each grows to fit the products it serves
 }
@@ -98,7 +100,7 @@ func SgemmPath(name string, transA, transB bool, m, n, k int, alpha float32, a [
 
 // FMALoop runs the named path's peak loop: iterations of 12 independent fused multiply-adds on
 // full vectors. It returns the float32 FLOPs executed, or 0 if the path has no such loop.
-// cmd/zbench times it to measure the machine's peak.
+// cmd/zebra-bench times it to measure the machine's peak.
 func FMALoop(name string, iterations int) float64 {
 	p := findPath(name)
 	if p == nil || p.peak == nil {

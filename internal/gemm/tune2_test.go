@@ -117,7 +117,7 @@ func TestTunePackB(t *testing.T) {
 func TestTuneNextB(t *testing.T) {
 	skipUnlessTuning(t)
 	compareKnob([]tuneShape{{m: 2048, k: 2048, n: 2048}, {m: 256, k: 2304, n: 4096}, {m: 256, k: 1152, n: 4096}, {m: 1024, k: 1024, n: 1024}},
-		[2]string{"no prefetch", "prefetch"}, func(on bool) { prefetchNextSliver = on })
+		[2]string{"no prefetch", "prefetch"}, knobOff(func(t *tuning) { t.prefetchNextSliver = false }))
 }
 
 // TestTuneKeepA compares products that keep their packed A across B panels (keepsA) with
@@ -125,7 +125,7 @@ func TestTuneNextB(t *testing.T) {
 func TestTuneKeepA(t *testing.T) {
 	skipUnlessTuning(t)
 	compareKnob([]tuneShape{{m: 128, k: 576, n: 16384}, {m: 64, k: 147, n: 65536}, {m: 147, k: 64, n: 65536, transA: true}, {m: 128, k: 1152, n: 4096}},
-		[2]string{"pack again", "keep A"}, func(on bool) { keepPackedA = on })
+		[2]string{"pack again", "keep A"}, knobOff(func(t *tuning) { t.keepPackedA = false }))
 }
 
 // tuneShape is one product of a tuning experiment.
@@ -134,18 +134,24 @@ type tuneShape struct {
 	transA, transB bool
 }
 
-// compareKnob times each product (on the AVX2 path, one thread) with a knob of the driver off
-// and on, interleaved (see compareRates), and leaves the knob on. ZEBRA_TUNE_SHAPE=m,k,n
-// replaces the shapes; ZEBRA_TUNE_ROUNDS sets the number of rounds (default 9).
-func compareKnob(shapes []tuneShape, names [2]string, set func(on bool)) {
-	defer set(true)
+// knobOff returns the AVX2 path's float32 kernels with its tuning changed by off.
+func knobOff(off func(t *tuning)) *impl[float32] {
+	t := paths[1].s.tuning
+	off(&t)
+	return paths[1].s.tuned(t)
+}
+
+// compareKnob times each product (one thread) on impl without, a variant of the AVX2 path with
+// a knob of the driver off, and on the path itself, interleaved (see compareRates).
+// ZEBRA_TUNE_SHAPE=m,k,n replaces the shapes; ZEBRA_TUNE_ROUNDS sets the number of rounds
+// (default 9).
+func compareKnob(shapes []tuneShape, names [2]string, without *impl[float32]) {
 	var s [3]int
 	if n, _ := fmt.Sscanf(os.Getenv("ZEBRA_TUNE_SHAPE"), "%d,%d,%d", &s[0], &s[1], &s[2]); n == 3 {
 		shapes = []tuneShape{{m: s[0], k: s[1], n: s[2]}}
 	}
 	rounds := 9
 	fmt.Sscanf(os.Getenv("ZEBRA_TUNE_ROUNDS"), "%d", &rounds)
-	im := paths[1].s
 	for _, sh := range shapes {
 		lda, ldb := sh.k, sh.n
 		if sh.transA {
@@ -155,14 +161,11 @@ func compareKnob(shapes []tuneShape, names [2]string, set func(on bool)) {
 			ldb = sh.k
 		}
 		a, b, c := filled(sh.m*sh.k), filled(sh.k*sh.n), filled(sh.m*sh.n)
-		run := func(on bool) func() {
-			return func() {
-				set(on)
-				gemm(im, 1, sh.transA, sh.transB, sh.m, sh.n, sh.k, 1, a, lda, b, ldb, 0, c, sh.n)
-			}
+		run := func(im *impl[float32]) func() {
+			return func() { gemm(im, 1, sh.transA, sh.transB, sh.m, sh.n, sh.k, 1, a, lda, b, ldb, 0, c, sh.n) }
 		}
 		fmt.Printf("%+v:\n", sh)
-		compareRates(names[:], 2*float64(sh.m*sh.n*sh.k), rounds, []func(){run(false), run(true)})
+		compareRates(names[:], 2*float64(sh.m*sh.n*sh.k), rounds, []func(){run(without), run(paths[1].s)})
 	}
 }
 
@@ -195,19 +198,15 @@ func compareRates(names []string, flops float64, reps int, fs []func()) {
 func TestTunePadC(t *testing.T) {
 	skipUnlessTuning(t)
 	compareKnob([]tuneShape{{m: 2048, k: 2048, n: 2048}, {m: 1024, k: 1024, n: 1024}, {m: 256, k: 2304, n: 4096}, {m: 256, k: 1152, n: 4096}},
-		[2]string{"in place", "padded"}, func(on bool) { padC = on })
+		[2]string{"in place", "padded"}, knobOff(func(t *tuning) { t.padC = false }))
 }
 
 // TestTuneColumn compares the column walk with a strip kernel call per tile and with the
 // column kernel.
 func TestTuneColumn(t *testing.T) {
 	skipUnlessTuning(t)
-	column := paths[1].s.column
+	perTile := paths[1].s.tuned(paths[1].s.tuning)
+	perTile.column = nil
 	compareKnob([]tuneShape{{m: 2048, k: 2048, n: 2048}, {m: 1024, k: 1024, n: 1024}, {m: 256, k: 2304, n: 4096}, {m: 4096, k: 2304, n: 256}},
-		[2]string{"per tile", "column"}, func(on bool) {
-			paths[1].s.column = nil
-			if on {
-				paths[1].s.column = column
-			}
-		})
+		[2]string{"per tile", "column"}, perTile)
 }

@@ -126,7 +126,10 @@ func TestTuneBlocks(t *testing.T) {
 		for _, kc := range []int{128, 256, 384} {
 			for _, mc := range []int{48, 96, 192, 384} {
 				for _, nc := range []int{256, 1024, 4096} {
-					im := &impl[float32]{mr: 6, nr: 16, strip: base.strip, rows: base.rows, transpose: base.transpose, deal: base.deal, mc: mc, kc: kc, kcDirect: kc, nc: nc}
+					tu := base.tuning
+					tu.mc, tu.kc, tu.kcDirect, tu.nc = mc, kc, kc, nc
+					im := base.tuned(tu)
+					im.column, im.prefetch = nil, nil
 					r := cpuRate(fl, 2, func() { gemm(im, 1, false, false, m, n, k, 1, a, k, b, n, 0, c, n) })
 					fmt.Printf("%v kc=%d mc=%d nc=%d %.1f\n", s, kc, mc, nc, r)
 				}
@@ -137,7 +140,7 @@ func TestTuneBlocks(t *testing.T) {
 
 func TestTuneDirect(t *testing.T) {
 	skipUnlessTuning(t)
-	im := paths[1].s
+	base := paths[1].s
 	for _, s := range [][3]int{{4096, 2304, 256}, {65536, 147, 64}, {16384, 576, 128}, {4096, 1152, 256}, {1024, 1024, 1024}, {2048, 2048, 2048}} {
 		m, k, n := s[0], s[1], s[2]
 		a, b, c := filled(m*k), filled(k*n), filled(m*n)
@@ -148,12 +151,13 @@ func TestTuneDirect(t *testing.T) {
 				name   string
 				at, bt int
 			}{{"packed", 0, 0}, {"directA", 1 << 30, 0}, {"directAB", 1 << 30, 1 << 30}, {"directB", 0, 1 << 30}} {
-				directATiles, directBTiles = mode.at, mode.bt
+				tu := base.tuning
+				tu.directATiles, tu.directBTiles = mode.at, mode.bt
+				im := base.tuned(tu)
 				r := cpuRate(fl, 1, func() { gemm(im, 1, false, false, m, n, k, 1, a, k, b, n, 0, c, n) })
 				best[mode.name] = max(best[mode.name], r)
 			}
 		}
-		directATiles, directBTiles = 16, 4
 		fmt.Printf("%v packed %.1f directA %.1f directB %.1f directAB %.1f\n", s, best["packed"], best["directA"], best["directB"], best["directAB"])
 	}
 }
@@ -206,12 +210,13 @@ func TestTuneOne(t *testing.T) {
 	fmt.Sscanf(os.Getenv("ZEBRA_TUNE_SHAPE"), "%d,%d,%d", &m, &k, &n)
 	a, b, c := filled(m*k), filled(k*n), filled(m*n)
 	fl := 2 * float64(m*n*k)
-	fmt.Sscanf(os.Getenv("ZEBRA_TUNE_DIRECT"), "%d,%d", &directATiles, &directBTiles)
-	alongRowsOK = os.Getenv("ZEBRA_TUNE_NOROWS") == ""
 	base := paths[1].s
-	im := &impl[float32]{mr: base.mr, nr: base.nr, strip: base.strip, rows: base.rows, transpose: base.transpose, deal: base.deal,
-		mc: base.mc, kc: base.kc, kcDirect: base.kcDirect, nc: base.nc}
-	fmt.Sscanf(os.Getenv("ZEBRA_TUNE_BLOCKS"), "%d,%d,%d,%d", &im.mc, &im.kc, &im.nc, &im.kcDirect)
+	tu := base.tuning
+	fmt.Sscanf(os.Getenv("ZEBRA_TUNE_DIRECT"), "%d,%d", &tu.directATiles, &tu.directBTiles)
+	tu.alongRows = os.Getenv("ZEBRA_TUNE_NOROWS") == ""
+	fmt.Sscanf(os.Getenv("ZEBRA_TUNE_BLOCKS"), "%d,%d,%d,%d", &tu.mc, &tu.kc, &tu.nc, &tu.kcDirect)
+	im := base.tuned(tu)
+	im.column, im.prefetch = nil, nil
 	ta, tb := os.Getenv("ZEBRA_TUNE_TA") != "", os.Getenv("ZEBRA_TUNE_TB") != ""
 	lda, ldb := k, n
 	if ta {
@@ -221,7 +226,7 @@ func TestTuneOne(t *testing.T) {
 		ldb = k
 	}
 	r := cpuRate(fl, 10, func() { gemm(im, 1, ta, tb, m, n, k, 1, a, lda, b, ldb, 0, c, n) })
-	fmt.Printf("ta=%v tb=%v %d,%d,%d mc,kc,nc=%d,%d,%d alongRows=%v: %.1f\n", ta, tb, m, k, n, im.mc, im.kc, im.nc, alongRowsOK, r)
+	fmt.Printf("ta=%v tb=%v %d,%d,%d mc,kc,nc=%d,%d,%d alongRows=%v: %.1f\n", ta, tb, m, k, n, im.mc, im.kc, im.nc, im.alongRows, r)
 }
 
 func TestTuneBlocks2(t *testing.T) {
@@ -234,7 +239,10 @@ func TestTuneBlocks2(t *testing.T) {
 	best := make([]float64, len(cfgs))
 	for rep := 0; rep < 4; rep++ {
 		for i, cf := range cfgs {
-			im := &impl[float32]{mr: 6, nr: 16, strip: base.strip, rows: base.rows, transpose: base.transpose, deal: base.deal, kc: cf[0], kcDirect: cf[0], mc: cf[1], nc: cf[2]}
+			tu := base.tuning
+			tu.kc, tu.kcDirect, tu.mc, tu.nc = cf[0], cf[0], cf[1], cf[2]
+			im := base.tuned(tu)
+			im.column, im.prefetch = nil, nil
 			best[i] = max(best[i], cpuRate(fl, 1, func() { gemm(im, 1, false, false, m, n, k, 1, a, k, b, n, 0, c, n) }))
 		}
 	}
