@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/zebra-go/zebra/autograd"
 	"github.com/zebra-go/zebra/tensor"
 )
@@ -74,6 +75,9 @@ func TestSchedulerStateRoundTrip(t *testing.T) {
 			}
 			if err := s2.LoadState(meta); err != nil {
 				t.Fatalf("LoadState: %v", err)
+			}
+			if diff := cmp.Diff(s.State(), s2.State()); diff != "" {
+				t.Fatalf("State after LoadState (-saved +restored):\n%s", diff)
 			}
 			for range 20 {
 				if s2.LastEpoch() != s.LastEpoch() || s2.LR() != s.LR() || opt2.LR() != opt.LR() {

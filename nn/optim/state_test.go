@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/zebra-go/zebra/autograd"
 	"github.com/zebra-go/zebra/internal/safetensors"
 	"github.com/zebra-go/zebra/tensor"
@@ -178,16 +179,16 @@ func TestAdamStateKeys(t *testing.T) {
 	tensors, meta = opt.State()
 	want := []string{"state.0.exp_avg", "state.0.exp_avg_sq", "state.0.step", "state.1.exp_avg", "state.1.exp_avg_sq",
 		"state.1.step", "state.2.exp_avg", "state.2.exp_avg_sq", "state.2.step"}
-	if got := slices.Sorted(maps.Keys(tensors)); !slices.Equal(got, want) {
-		t.Fatalf("state keys %v, want %v", got, want)
+	if diff := cmp.Diff(want, slices.Sorted(maps.Keys(tensors))); diff != "" {
+		t.Fatalf("state keys (-want +got):\n%s", diff)
 	}
 	if s0, s2 := tensors["state.0.step"].Item(), tensors["state.2.step"].Item(); s0 != 5 || s2 != 2 {
 		t.Fatalf("step counts %v and %v, want 5 and 2 (parameter 2 has no gradient in steps 0-2)", s0, s2)
 	}
 	wantMeta := map[string]string{"optimizer": "Adam", "params": "3", "lr": "0.0002", "beta1": "0.5", "beta2": "0.999",
 		"eps": "1e-08", "weight_decay": "0"}
-	if !maps.Equal(meta, wantMeta) {
-		t.Fatalf("meta %v, want %v", meta, wantMeta)
+	if diff := cmp.Diff(wantMeta, meta); diff != "" {
+		t.Fatalf("meta (-want +got):\n%s", diff)
 	}
 }
 
@@ -301,8 +302,8 @@ func TestLoadStateConvertsDType(t *testing.T) {
 		if s.expAvg.DType() != tensor.Float64 || s.expAvgSq.DType() != tensor.Float64 {
 			t.Fatalf("param %d: state dtypes %v/%v, want float64", i, s.expAvg.DType(), s.expAvgSq.DType())
 		}
-		if !slices.Equal(s.expAvg.Float32s(), source.state[i].expAvg.Float32s()) {
-			t.Fatalf("param %d: exp_avg changed in conversion", i)
+		if diff := cmp.Diff(source.state[i].expAvg.Float32s(), s.expAvg.Float32s()); diff != "" {
+			t.Fatalf("param %d: exp_avg changed in conversion (-want +got):\n%s", i, diff)
 		}
 	}
 }
