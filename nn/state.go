@@ -1,12 +1,13 @@
 package nn
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
-	"github.com/zebra-go/zebra/internal/safetensors"
 	"github.com/zebra-go/zebra/tensor"
+	"github.com/zebra-go/zebra/tensorfile"
 )
 
 // StateDict returns m's parameters by their state_dict keys (see Module.NamedParameters). The
@@ -114,27 +115,43 @@ func copyStateDict(named []NamedParam, sd map[string]*tensor.Tensor) {
 // (F32 or F64) under its state_dict key, with the metadata {"format": "pt"} that PyTorch's
 // safetensors loaders expect. The write is atomic: a crash leaves the old file or the new one.
 func SaveFile(path string, m Module) error {
-	var ts []safetensors.Tensor
-	for _, np := range m.NamedParameters() {
-		v := np.Param.Value
-		if v.DType() == tensor.Float64 {
-			ts = append(ts, safetensors.FromFloat64(np.Name, v.Shape(), v.Float64s()))
-		} else {
-			ts = append(ts, safetensors.FromFloat32(np.Name, v.Shape(), v.Float32s()))
-		}
-	}
-	if err := safetensors.WriteFile(path, ts, map[string]string{"format": "pt"}); err != nil {
+	if err := tensorfile.Write(path, StateDict(m), map[string]string{"format": "pt"}); err != nil {
 		return fmt.Errorf("nn.SaveFile: %w", err)
 	}
 	return nil
 }
 
-// LoadFile loads a safetensors file written by SaveFile or by PyTorch (safetensors.torch.save_file
-// of a state_dict) into m, as LoadStateDict does. Tensors may be F32, F64, F16 or BF16; each is
-// converted to its parameter's dtype. A file that cannot be read or parsed, and one that does not
-// fit the module, gives an error naming the path; m is then left unchanged.
+// LoadFile loads a tensor file into m, as LoadStateDict does: a safetensors file written by
+// SaveFile or by PyTorch (safetensors.torch.save_file of a state_dict), or a PyTorch state dict
+// saved by torch.save (.pth, zip or legacy format; the official CycleGAN models are legacy). The
+// format is found from the file's first bytes, not its name (package tensorfile). Tensors may be
+// F32, F64, F16 or BF16; each is converted to its parameter's dtype. A file that cannot be read
+// or parsed, and one that does not fit the module, gives an error naming the path; m is then
+// left unchanged. LoadFile(path, m, strict) is LoadFileOptions(path, m, LoadOptions{Strict:
+// strict}).
 func LoadFile(path string, m Module, strict bool) error {
-	f, err := safetensors.ReadFile(path)
+	return LoadFileOptions(path, m, LoadOptions{Strict: strict})
+}
+
+// LoadOptions says how LoadFileOptions matches a file's keys with a module's parameters.
+type LoadOptions struct {
+	// Strict: every parameter must have a key and every key (after Prefix and Ignore) a
+	// parameter, as in load_state_dict(strict=True). Shapes must agree in either mode.
+	Strict bool
+	// Prefix, if not empty, selects the keys that start with Prefix + "." and strips that from
+	// them: "G_A" loads a zebra checkpoint's G_A.model.1.weight as model.1.weight. Other keys
+	// are not looked at.
+	Prefix string
+	// Ignore, if not nil, drops the keys (after Prefix) for which it returns true before
+	// matching: buffers that the file carries and the module does not keep, such as the
+	// running_mean, running_var and num_batches_tracked of an InstanceNorm in an old checkpoint.
+	Ignore func(key string) bool
+}
+
+// LoadFileOptions loads the tensor file at path into m as LoadFile does, selecting and
+// matching keys as o says.
+func LoadFileOptions(path string, m Module, o LoadOptions) error {
+	f, err := tensorfile.Open(path)
 	if err != nil {
 		return fmt.Errorf("nn.LoadFile: %w", err)
 	}
@@ -145,28 +162,32 @@ func LoadFile(path string, m Module, strict bool) error {
 	}
 	sd := map[string]*tensor.Tensor{}
 	var others []string // tensors that cannot be parameters
-	for _, t := range f.Tensors {
-		switch t.DType {
-		case safetensors.F64:
-			data, shape, err := f.Float64s(t.Name)
-			if err != nil {
-				return fmt.Errorf("nn.LoadFile: %s: %w", path, err)
+	for _, name := range f.Names() {
+		key := name
+		if o.Prefix != "" {
+			var ok bool
+			if key, ok = strings.CutPrefix(name, o.Prefix+"."); !ok {
+				continue
 			}
-			sd[t.Name] = tensor.FromFloat64(data, shape...)
-		case safetensors.F32, safetensors.F16, safetensors.BF16:
-			data, shape, err := f.Float32s(t.Name)
-			if err != nil {
-				return fmt.Errorf("nn.LoadFile: %s: %w", path, err)
-			}
-			sd[t.Name] = tensor.FromFloat32(data, shape...)
-		default:
-			if params[t.Name] {
-				return fmt.Errorf("nn.LoadFile: %s: tensor %q is %s, want a floating-point dtype", path, t.Name, t.DType)
-			}
-			others = append(others, t.Name)
 		}
+		if o.Ignore != nil && o.Ignore(key) {
+			continue
+		}
+		t, err := f.Tensor(name)
+		switch {
+		case errors.Is(err, tensorfile.ErrNotFloat):
+			if params[key] {
+				info, _ := f.Info(name)
+				return fmt.Errorf("nn.LoadFile: %s: tensor %q is %s, want a floating-point dtype", path, name, info.DType)
+			}
+			others = append(others, key)
+			continue
+		case err != nil:
+			return fmt.Errorf("nn.LoadFile: %w", err)
+		}
+		sd[key] = t
 	}
-	if err := checkStateDict(named, sd, others, strict); err != nil {
+	if err := checkStateDict(named, sd, others, o.Strict); err != nil {
 		return fmt.Errorf("nn.LoadFile: %s: %w", path, err)
 	}
 	copyStateDict(named, sd)
