@@ -13,7 +13,7 @@ var benchShapes = [][3]int{
 }
 
 // BenchmarkSgemm times Sgemm on the active path with the default thread count; run with
-// -cpu 1,2 to vary GOMAXPROCS. cmd/zbench gemm prints the same shapes against the FMA peak.
+// -cpu 1,2 to vary GOMAXPROCS. cmd/zebra-bench gemm prints the same shapes against the FMA peak.
 func BenchmarkSgemm(b *testing.B) {
 	for _, s := range benchShapes {
 		m, k, n := s[0], s[1], s[2]

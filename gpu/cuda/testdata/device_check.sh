@@ -3,7 +3,8 @@
 #
 # Here (no GPU needed), from the repository root:
 #     gpu/cuda/testdata/device_check.sh build
-# builds a CGO_ENABLED=0 test binary of gpu/cuda and zbench into bin/ (ignored by git: give the
+# builds CGO_ENABLED=0 test binaries of gpu/cuda and models/cyclegan/cyclegantest (the CycleGAN step
+# against the CPU) and zebra-bench into bin/ (ignored by git: give the
 # device tool carry ["bin"]).
 #
 # On the GPU machine, from the repository root (about 2-4 minutes; NVRTC compiles once):
@@ -16,16 +17,19 @@ bin=bin/cuda.test
 case "${1:-}" in
 build)
 	CGO_ENABLED=0 go test -c -o "$bin" ./gpu/cuda
-	CGO_ENABLED=0 go build -o bin/zbench ./cmd/zbench
-	ls -l "$bin" bin/zbench
+	CGO_ENABLED=0 go test -c -o bin/cyclegantest.test ./models/cyclegan/cyclegantest
+	CGO_ENABLED=0 go build -o bin/zebra-bench ./cmd/zebra-bench
+	ls -l "$bin" bin/cyclegantest.test bin/zebra-bench
 	;;
 run)
 	nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv || true
-	bin/zbench devices -check || true
+	bin/zebra-bench devices -check || true
 	# Test binaries run in their package folder.
-	(cd gpu/cuda && ../../bin/cuda.test -test.v -test.run 'Conformance|CycleGAN|Unavailable' -test.timeout 300s 2>&1 |
+	(cd gpu/cuda && ../../bin/cuda.test -test.v -test.run 'Conformance|Unavailable' -test.timeout 300s 2>&1 |
 		grep -E '^(=== RUN|--- |\s+---|ok|PASS|FAIL|panic)|cuda_test|host_test|gputest' | grep -v '=== RUN' | tail -80) || true
-	(cd gpu/cuda && ../../bin/cuda.test -test.run XXX -test.bench 'CycleGANStep256|Gemm' -test.benchtime 3x -test.timeout 300s) || true
+	(cd models/cyclegan/cyclegantest && ../../../bin/cyclegantest.test -test.v -test.run 'StepMatchesCPU' -test.timeout 300s 2>&1 | tail -40) || true
+	(cd gpu/cuda && ../../bin/cuda.test -test.run XXX -test.bench 'Gemm' -test.benchtime 3x -test.timeout 300s) || true
+	(cd models/cyclegan/cyclegantest && ../../../bin/cyclegantest.test -test.run XXX -test.bench 'Step/cuda' -test.benchtime 3x -test.timeout 300s) || true
 	python3 gpu/cuda/testdata/torch_step.py --device cuda --size 256 || true
 	;;
 *)

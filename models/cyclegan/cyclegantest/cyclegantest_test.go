@@ -70,7 +70,7 @@ func TestCompareStepCatchesASkewedGemm(t *testing.T) {
 }
 
 // BenchmarkStep times the paper's training step on each GPU the machine has, at 256x256 (the CPU
-// takes tens of seconds; zbench has its number), and at 64x64 against the CPU.
+// takes tens of seconds; zebra-bench has its number), and at 64x64 against the CPU.
 func BenchmarkStep(b *testing.B) {
 	for _, kind := range gpuKinds {
 		b.Run(kind, func(b *testing.B) {
