@@ -4,8 +4,9 @@
 // The table holds every differentiable autograd op (ops.go) and nn layer and loss (layers.go), each
 // a Case: a name, a description of its shapes, and a builder that draws float64 inputs from a seed
 // and returns the function to differentiate with the leaves to differentiate it by. The autograd
-// and nn tests run the table with Run, and cmd/zebra-gradcheck prints it as a table of errors; both check
-// with autograd.GradCheckVars, full Jacobian unless a case asks for a random projection.
+// and nn tests run the table with Run, and cmd/zebra-gradcheck prints it as a table of errors; both
+// run each case with Check (autograd.GradCheckVars, full Jacobian unless a case asks for a random
+// projection, and a bound on the largest relative error).
 //
 // Your own ops and layers join the same table: Register a Case from an init function of your
 // package (Func wraps a function of tensors, Module a layer and its parameters), and run it under

@@ -76,11 +76,17 @@ func Seed(c Case, seed uint64) uint64 {
 	return seed ^ h.Sum64()
 }
 
+// Inputs builds c's function and leaves for a run seeded with seed: the inputs Check differentiates
+// (cmd/zebra-gradcheck -v prints their shapes).
+func Inputs(c Case, seed uint64) (func() *autograd.Var, []*autograd.Var) {
+	return c.Build(tensor.NewRNG(Seed(c, seed)))
+}
+
 // Check builds c's inputs for the given seed and runs autograd.GradCheckVars on them, in fast
 // projection mode when c.Fast or fast is set. It also fails a check that compared nothing or whose
 // largest relative error is not below maxRel (cmd/zebra-gradcheck's -max-rel; 1e-6 by default there).
 func Check(c Case, seed uint64, fast bool, maxRel float64) (autograd.GradCheckResult, error) {
-	f, leaves := c.Build(tensor.NewRNG(Seed(c, seed)))
+	f, leaves := Inputs(c, seed)
 	opts := c.Opts
 	opts.Fast = c.Fast || fast
 	opts.Seed = seed
@@ -89,7 +95,7 @@ func Check(c Case, seed uint64, fast bool, maxRel float64) (autograd.GradCheckRe
 	case err != nil:
 		return res, err
 	case !(res.MaxRelErr < maxRel):
-		return res, fmt.Errorf("max relative error %.3g is not below %g", res.MaxRelErr, maxRel)
+		return res, fmt.Errorf("max relative error %.3g is not below the bound %g", res.MaxRelErr, maxRel)
 	case res.Entries == 0:
 		return res, errors.New("nothing was compared (no inputs, or an empty output)")
 	}

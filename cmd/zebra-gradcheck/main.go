@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"os"
 	"regexp"
@@ -13,51 +12,16 @@ import (
 	"time"
 
 	"github.com/zebra-go/zebra/autograd"
+	"github.com/zebra-go/zebra/autograd/gradtest"
 	"github.com/zebra-go/zebra/internal/cli"
-	"github.com/zebra-go/zebra/tensor"
 )
-
-// fn is a function that GradCheckVars differentiates with respect to the leaves it reads.
-type fn = func() *autograd.Var
-
-// check is one registered gradient check.
-type check struct {
-	// name identifies the check in the table and for -run: "op" or "op/case".
-	name string
-	// shapes describes the inputs for the table, e.g. "[2,3] + [3]".
-	shapes string
-	// build draws the inputs (leaves of float64 CPU tensors) from rng and returns the function with
-	// them.
-	build func(rng *tensor.RNG) (fn, []*autograd.Var)
-	// opts are the check's GradCheck options (zero: PyTorch's defaults).
-	opts autograd.GradCheckOptions
-	// fast always checks a random projection instead of the full Jacobian.
-	fast bool
-}
-
-// registry holds every check registered by the init functions, in registration order.
-var registry []check
-
-// register adds a check. It panics on a missing builder or a duplicate name: both are mistakes in
-// the source, found the first time the command runs.
-func register(c check) {
-	if c.name == "" || c.build == nil {
-		panic(fmt.Sprintf("zebra-zebra-gradcheck: register: check %q needs a name and a build function", c.name))
-	}
-	for _, r := range registry {
-		if r.name == c.name {
-			panic(fmt.Sprintf("zebra-zebra-gradcheck: register: two checks named %q", c.name))
-		}
-	}
-	registry = append(registry, c)
-}
 
 func main() {
 	if len(os.Args) == 2 && (os.Args[1] == "version" || os.Args[1] == "-version" || os.Args[1] == "--version") {
 		fmt.Print(cli.Version("zebra-gradcheck"))
 		return
 	}
-	os.Exit(run(os.Args[1:], registry, os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], gradtest.Cases(), os.Stdout, os.Stderr))
 }
 
 // config is what the flags select.
@@ -70,8 +34,9 @@ type config struct {
 }
 
 // run parses args, runs the matching checks, prints the table to stdout and returns the exit status:
-// 0 when every check passed, 1 when one failed (or none matched), 2 for bad flags.
-func run(args []string, checks []check, stdout, stderr io.Writer) int {
+// 0 when every check passed, 1 when one failed (or none matched), 2 for bad flags. main passes
+// gradtest's whole table; the tests pass tables of their own.
+func run(args []string, checks []gradtest.Case, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("zebra-gradcheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	pattern := fs.String("run", "", "only the checks whose name matches this regular expression")
@@ -112,7 +77,7 @@ func run(args []string, checks []check, stdout, stderr io.Writer) int {
 	ran := 0
 	start := time.Now()
 	for _, c := range checks {
-		if !filter.MatchString(c.name) {
+		if !filter.MatchString(c.Name) {
 			continue
 		}
 		ran++
@@ -120,9 +85,9 @@ func run(args []string, checks []check, stdout, stderr io.Writer) int {
 		result := "PASS"
 		if o.err != nil {
 			result = "FAIL"
-			failures = append(failures, fmt.Sprintf("%s: %v", c.name, o.err))
+			failures = append(failures, fmt.Sprintf("%s: %v", c.Name, o.err))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.2g\t%.2g\t%s", c.name, c.shapes, o.res.MaxAbsErr, o.res.MaxRelErr, result)
+		fmt.Fprintf(tw, "%s\t%s\t%.2g\t%.2g\t%s", c.Name, c.Shapes, o.res.MaxAbsErr, o.res.MaxRelErr, result)
 		if cfg.v {
 			fmt.Fprintf(tw, "\t%s\t%d\t%v", o.inputShapes, o.res.Entries, o.elapsed.Round(time.Microsecond))
 		}
@@ -157,9 +122,10 @@ type outcome struct {
 	elapsed     time.Duration
 }
 
-// runCheck builds and runs one check. A panic in the builder, the function or its backward is
-// reported as the check's failure rather than stopping the run.
-func runCheck(c check, cfg config) (o outcome) {
+// runCheck runs one check with gradtest.Check, which applies the -max-rel bound, and times it. A
+// panic in the builder, the function or its backward is reported as the check's failure rather
+// than stopping the run.
+func runCheck(c gradtest.Case, cfg config) (o outcome) {
 	start := time.Now()
 	defer func() {
 		o.elapsed = time.Since(start)
@@ -167,29 +133,21 @@ func runCheck(c check, cfg config) (o outcome) {
 			o.err = fmt.Errorf("panic: %v", r)
 		}
 	}()
-	f, xs := c.build(tensor.NewRNG(cfg.seed ^ nameHash(c.name)))
+	if cfg.v {
+		o.inputShapes = inputShapes(c, cfg.seed)
+	}
+	o.res, o.err = gradtest.Check(c, cfg.seed, cfg.fast, cfg.maxRel)
+	return o
+}
+
+// inputShapes describes the leaves a check differentiates, "[2 3] [3]", for the -v column. It
+// draws them a second time (gradtest.Inputs, the same draw as Check's), which costs far less than
+// the check itself.
+func inputShapes(c gradtest.Case, seed uint64) string {
+	_, xs := gradtest.Inputs(c, seed)
 	shapes := make([]string, len(xs))
 	for i, x := range xs {
 		shapes[i] = fmt.Sprint(x.Shape())
 	}
-	o.inputShapes = strings.Join(shapes, " ")
-	opts := c.opts
-	opts.Fast = c.fast || cfg.fast
-	opts.Seed = cfg.seed
-	o.res, o.err = autograd.GradCheckVars(f, xs, opts)
-	if o.err == nil && !(o.res.MaxRelErr < cfg.maxRel) {
-		o.err = fmt.Errorf("max relative error %.3g is not below -max-rel %g", o.res.MaxRelErr, cfg.maxRel)
-	}
-	if o.err == nil && o.res.Entries == 0 {
-		o.err = errors.New("nothing was compared (no inputs, or an empty output)")
-	}
-	return o
-}
-
-// nameHash mixes a check's name into the seed, so that its inputs do not depend on which other
-// checks ran before it.
-func nameHash(name string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(name))
-	return h.Sum64()
+	return strings.Join(shapes, " ")
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // runArgs runs the command in-process on the given checks and returns its exit status and output.
-func runArgs(checks []check, args ...string) (int, string) {
+func runArgs(checks []gradtest.Case, args ...string) (int, string) {
 	var out bytes.Buffer
 	status := run(args, checks, &out, &out)
 	return status, out.String()
@@ -30,6 +30,7 @@ func resultRow(t *testing.T, out, name string) string {
 }
 
 func TestEveryRegisteredCheckPasses(t *testing.T) {
+	registry := gradtest.Cases()
 	if len(registry) < 25 {
 		t.Fatalf("%d checks registered, want at least 25", len(registry))
 	}
@@ -40,8 +41,8 @@ func TestEveryRegisteredCheckPasses(t *testing.T) {
 			continue
 		}
 		for _, c := range registry {
-			if got := resultRow(t, out, c.name); got != "PASS" {
-				t.Errorf("args %q: %s: %s", args, c.name, got)
+			if got := resultRow(t, out, c.Name); got != "PASS" {
+				t.Errorf("args %q: %s: %s", args, c.Name, got)
 			}
 		}
 		want := fmt.Sprintf("%d checks", len(registry))
@@ -54,10 +55,10 @@ func TestEveryRegisteredCheckPasses(t *testing.T) {
 // wrongSquare computes x² as x·detach(x): the detached factor shares x's value, so the forward is
 // x² and the finite difference sees 2x, but the backward sees only the first factor and reports x.
 // It is a deliberately wrong backward built from the public API.
-var wrongSquare = check{
-	name:   "test/wrong_square",
-	shapes: "[2,3]",
-	build: func(rng *tensor.RNG) (fn, []*autograd.Var) {
+var wrongSquare = gradtest.Case{
+	Name:   "test/wrong_square",
+	Shapes: "[2,3]",
+	Build: func(rng *tensor.RNG) (func() *autograd.Var, []*autograd.Var) {
 		return gradtest.Func(func(xs []*autograd.Var) *autograd.Var {
 			return autograd.Mul(xs[0], xs[0].Detach())
 		}, gradtest.Normal(rng, 2, 3))
@@ -65,36 +66,36 @@ var wrongSquare = check{
 }
 
 func TestWrongBackwardFailsWithStatus1(t *testing.T) {
-	checks := append(append([]check(nil), registry...), wrongSquare)
+	checks := append(gradtest.Cases(), wrongSquare)
 	for _, args := range [][]string{nil, {"-fast"}} {
 		status, out := runArgs(checks, args...)
 		if status != 1 {
 			t.Errorf("args %q: exit status %d, want 1:\n%s", args, status, out)
 		}
-		if got := resultRow(t, out, wrongSquare.name); got != "FAIL" {
+		if got := resultRow(t, out, wrongSquare.Name); got != "FAIL" {
 			t.Errorf("args %q: wrong backward reported %s", args, got)
 		}
 		if got := resultRow(t, out, "square"); got != "PASS" {
 			t.Errorf("args %q: the correct square reported %s", args, got)
 		}
-		if !strings.Contains(out, "FAIL "+wrongSquare.name+": gradcheck:") {
+		if !strings.Contains(out, "FAIL "+wrongSquare.Name+": gradcheck:") {
 			t.Errorf("args %q: the failure is not explained under the table:\n%s", args, out)
 		}
 	}
 }
 
 func TestPanickingCheckFailsWithoutStoppingTheRun(t *testing.T) {
-	broken := check{
-		name:   "test/shape_mismatch",
-		shapes: "[2] + [3]",
-		build: func(rng *tensor.RNG) (fn, []*autograd.Var) {
+	broken := gradtest.Case{
+		Name:   "test/shape_mismatch",
+		Shapes: "[2] + [3]",
+		Build: func(rng *tensor.RNG) (func() *autograd.Var, []*autograd.Var) {
 			return gradtest.Func(func(xs []*autograd.Var) *autograd.Var { return autograd.Add(xs[0], xs[1]) },
 				gradtest.Normal(rng, 2), gradtest.Normal(rng, 3))
 		},
 	}
-	square := registry[indexOf(t, "square")]
-	status, out := runArgs([]check{broken, square})
-	if status != 1 || resultRow(t, out, broken.name) != "FAIL" || resultRow(t, out, "square") != "PASS" {
+	square := caseNamed(t, "square")
+	status, out := runArgs([]gradtest.Case{broken, square})
+	if status != 1 || resultRow(t, out, broken.Name) != "FAIL" || resultRow(t, out, "square") != "PASS" {
 		t.Fatalf("status %d:\n%s", status, out)
 	}
 	if !strings.Contains(out, "panic: tensor.Add") {
@@ -105,20 +106,21 @@ func TestPanickingCheckFailsWithoutStoppingTheRun(t *testing.T) {
 func TestMaxRelFlagFailsLooseChecks(t *testing.T) {
 	// Every check's relative error is tiny but (except for exact ones) not 0: a bound of 1e-300
 	// must fail them, which shows the bound is applied.
-	status, out := runArgs(registry, "-run", "^tanh$", "-max-rel", "1e-300")
-	if status != 1 || resultRow(t, out, "tanh") != "FAIL" || !strings.Contains(out, "-max-rel") {
+	status, out := runArgs(gradtest.Cases(), "-run", "^tanh$", "-max-rel", "1e-300")
+	if status != 1 || resultRow(t, out, "tanh") != "FAIL" || !strings.Contains(out, "is not below the bound 1e-300") {
 		t.Fatalf("status %d:\n%s", status, out)
 	}
 }
 
 func TestRunFilterAndFlags(t *testing.T) {
+	registry := gradtest.Cases()
 	status, out := runArgs(registry, "-run", "^matmul", "-v")
 	if status != 0 {
 		t.Fatalf("status %d:\n%s", status, out)
 	}
 	matmuls := 0
 	for _, c := range registry {
-		if strings.HasPrefix(c.name, "matmul") {
+		if strings.HasPrefix(c.Name, "matmul") {
 			matmuls++
 		}
 	}
@@ -138,9 +140,9 @@ func TestRunFilterAndFlags(t *testing.T) {
 
 func TestSeedSelectsInputs(t *testing.T) {
 	// A check's inputs depend on the seed and its name only, not on which checks ran before it.
-	c := registry[indexOf(t, "matmul")]
+	c := caseNamed(t, "matmul")
 	draw := func(seed uint64) []float64 {
-		_, xs := c.build(tensor.NewRNG(seed ^ nameHash(c.name)))
+		_, xs := gradtest.Inputs(c, seed)
 		return xs[0].Value.Float64s()
 	}
 	a, b, other := draw(1), draw(1), draw(2)
@@ -149,37 +151,23 @@ func TestSeedSelectsInputs(t *testing.T) {
 	}
 }
 
-func TestRegisterRejectsDuplicatesAndIncompleteChecks(t *testing.T) {
-	saved := registry
-	defer func() { registry = saved }()
-	for _, c := range []check{registry[0], {name: "test/no_build"}} {
-		func() {
-			defer func() {
-				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), c.name) {
-					t.Errorf("register(%q): want a panic naming the check, got %v", c.name, r)
-				}
-			}()
-			register(c)
-		}()
-	}
-}
-
-func indexOf(t *testing.T, name string) int {
+// caseNamed finds a check of gradtest's table by name.
+func caseNamed(t *testing.T, name string) gradtest.Case {
 	t.Helper()
-	for i, c := range registry {
-		if c.name == name {
-			return i
+	for _, c := range gradtest.Cases() {
+		if c.Name == name {
+			return c
 		}
 	}
 	t.Fatalf("no registered check %q", name)
-	return -1
+	return gradtest.Case{}
 }
 
 // -max-rel is a bound every check is compared with: zero, negative, NaN and infinite bounds would
 // fail everything or (NaN, +Inf) pass everything, so they are refused as bad flags.
 func TestMaxRelFlagRefusesNonsense(t *testing.T) {
 	for _, v := range []string{"0", "-1e-6", "NaN", "+Inf", "1e300"} {
-		status, out := runArgs(registry, "-run", "^tanh$", "-max-rel", v)
+		status, out := runArgs(gradtest.Cases(), "-run", "^tanh$", "-max-rel", v)
 		if status != 2 || !strings.Contains(out, "-max-rel") {
 			t.Errorf("-max-rel %s: status %d, want 2 and a message naming the flag:\n%s", v, status, out)
 		}
