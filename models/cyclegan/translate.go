@@ -26,19 +26,42 @@ func TranslateMemoryEstimate(ngf, blocks, h, w int) int64 {
 // Translate runs generator g on an RGB image of any size and returns the translated image, of the
 // same size. The image is padded by repeating its last row and column up to a multiple of 4 (and
 // at least MinTranslateSize), which the generator maps to the same size, and the output is
-// cropped back. No gradient is recorded: g's parameters have their gradients switched off while it
-// runs (nn.RequiresGrad), so g must not be in use by another goroutine meanwhile.
+// cropped back.
+//
+// No gradient is recorded, so that only the live activations take memory. A generator frozen by
+// FreezeForTranslation is only read: any number of goroutines may translate with it at once.
+// Otherwise Translate switches g's gradients off while it runs and back on after (nn.RequiresGrad),
+// a write, so that g must then not be in use by another goroutine meanwhile.
 func Translate(g *ResnetGenerator, img *image.RGBA) *image.RGBA {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	pw, ph := max(MinTranslateSize, (w+3)/4*4), max(MinTranslateSize, (h+3)/4*4)
 	padded := padReplicate(img, pw, ph)
-	defer nn.RequiresGrad(g, false)() // no graph: only the live activations take memory
+	if requiresGrad(g) {
+		defer nn.RequiresGrad(g, false)()
+	}
 	w0 := nn.Parameters(g)[0].Value
 	x := autograd.Constant(tensor.Cast(ImageTensor(padded), w0.DType()).To(w0.Backend()))
 	y := g.Forward(x).Value
 	y = tensor.Narrow(tensor.Narrow(y, 2, 0, h), 3, 0, w)
 	return TensorImage(y)
+}
+
+// FreezeForTranslation switches off, for good, the gradients of g's parameters, for a generator
+// that will only be evaluated (served by cyclegan serve, say). Translate then reads g and writes
+// nothing in it, so that concurrent translations with one generator are safe (a -race test runs
+// two at once). Training such a generator would compute no gradient for it: switch them back on
+// with nn.RequiresGrad(g, true) first.
+func FreezeForTranslation(g *ResnetGenerator) { nn.RequiresGrad(g, false) }
+
+// requiresGrad reports whether any of g's parameters requires a gradient.
+func requiresGrad(g *ResnetGenerator) bool {
+	for _, p := range nn.Parameters(g) {
+		if p.RequiresGrad() {
+			return true
+		}
+	}
+	return false
 }
 
 // padReplicate returns img grown to w x h (at least its size) by repeating its last row and
