@@ -37,20 +37,42 @@ type Scheduler interface {
 	LoadState(meta map[string]string) error
 }
 
-// schedule is what every scheduler shares: the optimizer, the base rate, the epoch counter and a
-// function giving the rate of an epoch.
+// schedule is what every scheduler shares: the optimizer, the base rate, the epoch counter, a
+// function giving the rate of an epoch, and the state table that State and LoadState walk.
 type schedule struct {
 	opt       Optimizer
 	baseLR    float64
 	lastEpoch int
 	lastLR    float64
 	lrAt      func(epoch int) float64
+
+	// kind is the schedule's name under the "scheduler" key ("StepLR").
+	kind string
+	// fields are the rest of its state: last_epoch and base_lr, then the kind's own parameters.
+	fields []stateField
 }
 
+// stateField is one row of a schedule's state table: the metadata key and the variable it is
+// read into, either an integer (with the least value a state may hold) or a float (which must be
+// finite). The value is written with strconv.Itoa or formatFloat, so that it reads back exactly.
+type stateField struct {
+	key    string
+	intVar *int
+	intMin int
+	float  *float64
+}
+
+func intField(key string, v *int, min int) stateField {
+	return stateField{key: key, intVar: v, intMin: min}
+}
+func floatField(key string, v *float64) stateField { return stateField{key: key, float: v} }
+
 // start records the optimizer's rate as the base rate and sets epoch 0's rate, as the first
-// (implicit) step of a PyTorch scheduler does.
-func (s *schedule) start(opt Optimizer, lrAt func(epoch int) float64) {
+// (implicit) step of a PyTorch scheduler does. own lists the kind's parameters for its state.
+func (s *schedule) start(opt Optimizer, kind string, lrAt func(epoch int) float64, own ...stateField) {
 	s.opt, s.baseLR, s.lrAt = opt, opt.LR(), lrAt
+	s.kind = kind
+	s.fields = append([]stateField{intField("last_epoch", &s.lastEpoch, 0), floatField("base_lr", &s.baseLR)}, own...)
 	s.setEpoch(0)
 }
 
@@ -72,29 +94,56 @@ func (s *schedule) LR() float64 { return s.lastLR }
 // BaseLR is the optimizer's rate when the schedule was made (PyTorch's base_lrs[0]).
 func (s *schedule) BaseLR() float64 { return s.baseLR }
 
-// state writes the shared keys and the kind's own key-value pairs.
-func (s *schedule) state(kind string, kv ...string) map[string]string {
-	meta := map[string]string{
-		"scheduler":  kind,
-		"last_epoch": strconv.Itoa(s.lastEpoch),
-		"base_lr":    formatFloat(s.baseLR),
-	}
-	for i := 0; i < len(kv); i += 2 {
-		meta[kv[i]] = kv[i+1]
+// State returns the schedule's state: its kind under "scheduler" and each field of its table
+// under its key, for example
+//
+//	scheduler=StepLR last_epoch=4 base_lr=0.0002 step_size=3 gamma=0.5
+func (s *schedule) State() map[string]string {
+	meta := map[string]string{"scheduler": s.kind}
+	for _, f := range s.fields {
+		if f.intVar != nil {
+			meta[f.key] = strconv.Itoa(*f.intVar)
+		} else {
+			meta[f.key] = formatFloat(*f.float)
+		}
 	}
 	return meta
 }
 
-// reader starts a LoadState: it checks the kind and the key set, and reads the shared keys.
-func (s *schedule) reader(op, kind string, meta map[string]string, own ...string) (r *metaReader, lastEpoch int, baseLR float64) {
-	r = &metaReader{op: op, meta: meta}
-	r.checkKind("scheduler", kind)
-	r.checkKeys(append([]string{"scheduler", "last_epoch", "base_lr"}, own...)...)
-	lastEpoch, baseLR = r.int("last_epoch"), r.float("base_lr")
-	if r.err == nil {
-		r.check(lastEpoch >= 0, "metadata %q is %d, want ≥ 0", "last_epoch", lastEpoch)
+// LoadState restores a state written by State into a schedule of the same kind, its parameters
+// included (a LambdaLR's lambda is not state: it restores into one made with the same function).
+// It reads and checks every field before storing any, so a refused state changes nothing, and
+// then sets the optimizer's rate to that of the restored LastEpoch.
+func (s *schedule) LoadState(meta map[string]string) error {
+	r := &metaReader{op: "optim." + s.kind + ".LoadState", meta: meta}
+	r.checkKind("scheduler", s.kind)
+	keys := []string{"scheduler"}
+	for _, f := range s.fields {
+		keys = append(keys, f.key)
 	}
-	return r, lastEpoch, baseLR
+	r.checkKeys(keys...)
+	ints := make([]int, len(s.fields))
+	floats := make([]float64, len(s.fields))
+	for i, f := range s.fields {
+		if f.intVar == nil {
+			floats[i] = r.float(f.key) // refuses NaN and ±Inf
+			continue
+		}
+		ints[i] = r.int(f.key)
+		r.check(ints[i] >= f.intMin, "metadata %q is %d, want ≥ %d", f.key, ints[i], f.intMin)
+	}
+	if r.err != nil {
+		return r.err
+	}
+	for i, f := range s.fields {
+		if f.intVar != nil {
+			*f.intVar = ints[i]
+		} else {
+			*f.float = floats[i]
+		}
+	}
+	s.setEpoch(s.lastEpoch)
+	return nil
 }
 
 // LambdaLR sets the rate of epoch e to BaseLR * lambda(e) (torch.optim.lr_scheduler.LambdaLR).
@@ -111,22 +160,8 @@ func NewLambdaLR(opt Optimizer, lambda func(epoch int) float64) *LambdaLR {
 		panic("optim.NewLambdaLR: nil lambda")
 	}
 	s := &LambdaLR{lambda: lambda}
-	s.start(opt, func(e int) float64 { return s.baseLR * s.lambda(e) })
+	s.start(opt, "LambdaLR", func(e int) float64 { return s.baseLR * s.lambda(e) })
 	return s
-}
-
-// State returns the schedule's state.
-func (s *LambdaLR) State() map[string]string { return s.state("LambdaLR") }
-
-// LoadState restores a state written by State.
-func (s *LambdaLR) LoadState(meta map[string]string) error {
-	r, lastEpoch, baseLR := s.reader("optim.LambdaLR.LoadState", "LambdaLR", meta)
-	if r.err != nil {
-		return r.err
-	}
-	s.baseLR = baseLR
-	s.setEpoch(lastEpoch)
-	return nil
 }
 
 // LinearDecay is CycleGAN's learning-rate rule for LambdaLR: 1 for the first nEpochs epochs, then
@@ -161,35 +196,17 @@ func LinearDecay(nEpochs, nEpochsDecay int) func(epoch int) float64 {
 type LinearDecayLR struct {
 	schedule
 	nEpochs, nEpochsDecay int
-	factor                func(epoch int) float64
 }
 
 // NewLinearDecayLR returns CycleGAN's schedule over opt (nEpochs at the base rate, then
 // nEpochsDecay decaying; see LinearDecay) and sets the rate of epoch 0.
 func NewLinearDecayLR(opt Optimizer, nEpochs, nEpochsDecay int) *LinearDecayLR {
-	s := &LinearDecayLR{nEpochs: nEpochs, nEpochsDecay: nEpochsDecay, factor: LinearDecay(nEpochs, nEpochsDecay)}
-	s.start(opt, func(e int) float64 { return s.baseLR * s.factor(e) })
+	LinearDecay(nEpochs, nEpochsDecay) // panics on negative counts
+	s := &LinearDecayLR{nEpochs: nEpochs, nEpochsDecay: nEpochsDecay}
+	// The rule is rebuilt from the counts at each epoch, so that LoadState need only set them.
+	s.start(opt, "LinearDecayLR", func(e int) float64 { return s.baseLR * LinearDecay(s.nEpochs, s.nEpochsDecay)(e) },
+		intField("n_epochs", &s.nEpochs, 0), intField("n_epochs_decay", &s.nEpochsDecay, 0))
 	return s
-}
-
-// State returns the schedule's state.
-func (s *LinearDecayLR) State() map[string]string {
-	return s.state("LinearDecayLR", "n_epochs", strconv.Itoa(s.nEpochs), "n_epochs_decay", strconv.Itoa(s.nEpochsDecay))
-}
-
-// LoadState restores a state written by State, epoch counts included.
-func (s *LinearDecayLR) LoadState(meta map[string]string) error {
-	r, lastEpoch, baseLR := s.reader("optim.LinearDecayLR.LoadState", "LinearDecayLR", meta, "n_epochs", "n_epochs_decay")
-	n, nd := r.int("n_epochs"), r.int("n_epochs_decay")
-	if r.err == nil {
-		r.check(n >= 0 && nd >= 0, "epoch counts %d and %d must be ≥ 0", n, nd)
-	}
-	if r.err != nil {
-		return r.err
-	}
-	s.nEpochs, s.nEpochsDecay, s.factor, s.baseLR = n, nd, LinearDecay(n, nd), baseLR
-	s.setEpoch(lastEpoch)
-	return nil
 }
 
 // StepLR multiplies the rate by Gamma every StepSize epochs (torch.optim.lr_scheduler.StepLR):
@@ -206,7 +223,8 @@ func NewStepLR(opt Optimizer, stepSize int, gamma float64) *StepLR {
 		panic("optim.NewStepLR: " + p)
 	}
 	s := &StepLR{stepSize: stepSize, gamma: gamma}
-	s.start(opt, func(e int) float64 { return s.baseLR * math.Pow(s.gamma, float64(e/s.stepSize)) })
+	s.start(opt, "StepLR", func(e int) float64 { return s.baseLR * math.Pow(s.gamma, float64(e/s.stepSize)) },
+		intField("step_size", &s.stepSize, 1), floatField("gamma", &s.gamma))
 	return s
 }
 
@@ -218,24 +236,6 @@ func stepLRProblem(stepSize int, gamma float64) string {
 		return fmt.Sprintf("gamma %v must be finite", gamma)
 	}
 	return ""
-}
-
-// State returns the schedule's state.
-func (s *StepLR) State() map[string]string {
-	return s.state("StepLR", "step_size", strconv.Itoa(s.stepSize), "gamma", formatFloat(s.gamma))
-}
-
-// LoadState restores a state written by State, step size and gamma included.
-func (s *StepLR) LoadState(meta map[string]string) error {
-	r, lastEpoch, baseLR := s.reader("optim.StepLR.LoadState", "StepLR", meta, "step_size", "gamma")
-	stepSize, gamma := r.int("step_size"), r.float("gamma")
-	r.checkProblem(stepLRProblem(stepSize, gamma))
-	if r.err != nil {
-		return r.err
-	}
-	s.stepSize, s.gamma, s.baseLR = stepSize, gamma, baseLR
-	s.setEpoch(lastEpoch)
-	return nil
 }
 
 // CosineAnnealingLR follows half a cosine from the base rate down to EtaMin over TMax epochs
@@ -257,9 +257,9 @@ func NewCosineAnnealingLR(opt Optimizer, tMax int, etaMin float64) *CosineAnneal
 		panic("optim.NewCosineAnnealingLR: " + p)
 	}
 	s := &CosineAnnealingLR{tMax: tMax, etaMin: etaMin}
-	s.start(opt, func(e int) float64 {
+	s.start(opt, "CosineAnnealingLR", func(e int) float64 {
 		return s.etaMin + (s.baseLR-s.etaMin)*(1+math.Cos(math.Pi*float64(e)/float64(s.tMax)))/2
-	})
+	}, intField("t_max", &s.tMax, 1), floatField("eta_min", &s.etaMin))
 	return s
 }
 
@@ -271,22 +271,4 @@ func cosineProblem(tMax int, etaMin float64) string {
 		return fmt.Sprintf("EtaMin %v must be finite", etaMin)
 	}
 	return ""
-}
-
-// State returns the schedule's state.
-func (s *CosineAnnealingLR) State() map[string]string {
-	return s.state("CosineAnnealingLR", "t_max", strconv.Itoa(s.tMax), "eta_min", formatFloat(s.etaMin))
-}
-
-// LoadState restores a state written by State, TMax and EtaMin included.
-func (s *CosineAnnealingLR) LoadState(meta map[string]string) error {
-	r, lastEpoch, baseLR := s.reader("optim.CosineAnnealingLR.LoadState", "CosineAnnealingLR", meta, "t_max", "eta_min")
-	tMax, etaMin := r.int("t_max"), r.float("eta_min")
-	r.checkProblem(cosineProblem(tMax, etaMin))
-	if r.err != nil {
-		return r.err
-	}
-	s.tMax, s.etaMin, s.baseLR = tMax, etaMin, baseLR
-	s.setEpoch(lastEpoch)
-	return nil
 }

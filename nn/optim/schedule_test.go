@@ -101,7 +101,7 @@ func TestSchedulerLoadStateErrors(t *testing.T) {
 		{"wrong kind", func(m map[string]string) { m["scheduler"] = "CosineAnnealingLR" }, `"scheduler" is "CosineAnnealingLR", want "StepLR"`},
 		{"negative epoch", func(m map[string]string) { m["last_epoch"] = "-1" }, `"last_epoch" is -1`},
 		{"bad epoch", func(m map[string]string) { m["last_epoch"] = "1.5" }, `"last_epoch" is "1.5", not an integer`},
-		{"bad step size", func(m map[string]string) { m["step_size"] = "0" }, "step size 0"},
+		{"bad step size", func(m map[string]string) { m["step_size"] = "0" }, `"step_size" is 0, want ≥ 1`},
 		{"missing gamma", func(m map[string]string) { delete(m, "gamma") }, `no "gamma" key`},
 		{"infinite base", func(m map[string]string) { m["base_lr"] = "+Inf" }, `"base_lr" is "+Inf", not a finite number`},
 		{"unknown key", func(m map[string]string) { m["t_max"] = "3" }, `unexpected metadata key "t_max"`},
