@@ -86,24 +86,31 @@ func LoadWithin(path string, maxPixels int64) (image.Image, error) {
 	if info.Size() == 0 {
 		return nil, fmt.Errorf("imageio: image file %s is empty (0 bytes)", path)
 	}
-	// Read the header first, so that a tiny file claiming an enormous size (a decompression
-	// bomb) is refused before its pixels are allocated.
-	cfg, format, err := image.DecodeConfig(f)
+	return DecodeWithin(path, f, maxPixels)
+}
+
+// DecodeWithin decodes the JPEG or PNG image that r holds from its start, as LoadWithin decodes a
+// file (cyclegan serve decodes request bodies with it); name stands for the image in errors. The
+// header is read first, so that a tiny input claiming an enormous size (a decompression bomb) is
+// refused with a *TooLargeError before its pixels are allocated; r is then read again from its
+// start.
+func DecodeWithin(name string, r io.ReadSeeker, maxPixels int64) (image.Image, error) {
+	cfg, format, err := image.DecodeConfig(r)
 	if err == nil && int64(cfg.Width)*int64(cfg.Height) > maxPixels {
-		return nil, &TooLargeError{Path: path, Format: format, Width: cfg.Width, Height: cfg.Height, Max: maxPixels}
+		return nil, &TooLargeError{Path: name, Format: format, Width: cfg.Width, Height: cfg.Height, Max: maxPixels}
 	}
-	if _, serr := f.Seek(0, io.SeekStart); serr != nil {
+	if _, serr := r.Seek(0, io.SeekStart); serr != nil {
 		return nil, fmt.Errorf("imageio: cannot read image: %w", serr)
 	}
-	img, format, err := image.Decode(f)
+	img, format, err := image.Decode(r)
 	if err != nil {
 		if errors.Is(err, image.ErrFormat) {
-			return nil, fmt.Errorf("imageio: %s is not a JPEG or PNG image (unknown format)", path)
+			return nil, fmt.Errorf("imageio: %s is not a JPEG or PNG image (unknown format)", name)
 		}
-		return nil, fmt.Errorf("imageio: corrupt image %s: %w", path, err)
+		return nil, fmt.Errorf("imageio: corrupt image %s: %w", name, err)
 	}
 	if b := img.Bounds(); b.Empty() {
-		return nil, fmt.Errorf("imageio: %s image %s has no pixels (%dx%d)", format, path, b.Dx(), b.Dy())
+		return nil, fmt.Errorf("imageio: %s image %s has no pixels (%dx%d)", format, name, b.Dx(), b.Dy())
 	}
 	return img, nil
 }

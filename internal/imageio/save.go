@@ -20,8 +20,13 @@ import (
 // such files for every image it translates.
 func SavePNG(path string, img image.Image) error {
 	return save(path, func(w io.Writer) error {
-		return pngEncoder.Encode(w, img)
+		return EncodePNG(w, img)
 	})
+}
+
+// EncodePNG writes img to w as SavePNG writes it to a file (cyclegan serve answers with it).
+func EncodePNG(w io.Writer, img image.Image) error {
+	return pngEncoder.Encode(w, img)
 }
 
 // pngEncoder is SavePNG's encoder. An Encoder without a BufferPool is safe for concurrent use.
