@@ -1,13 +1,11 @@
 package autograd
 
 import (
-	"encoding/json"
-	"fmt"
 	"math"
-	"os"
 	"slices"
 	"testing"
 
+	"github.com/zebra-go/zebra/internal/golden"
 	"github.com/zebra-go/zebra/tensor"
 )
 
@@ -16,41 +14,10 @@ import (
 // answers, written by scripts/golden/autograd_edge_grads.py; every case here must match them exactly, non-finite
 // values included.
 
-// number is a float64 that also decodes the strings "inf", "-inf" and "nan".
-type number float64
-
-func (n *number) UnmarshalJSON(b []byte) error {
-	var s string
-	if json.Unmarshal(b, &s) == nil {
-		switch s {
-		case "inf":
-			*n = number(math.Inf(1))
-		case "-inf":
-			*n = number(math.Inf(-1))
-		case "nan":
-			*n = number(math.NaN())
-		default:
-			return fmt.Errorf("edge_grads.json: unknown number %q", s)
-		}
-		return nil
-	}
-	var f float64
-	err := json.Unmarshal(b, &f)
-	*n = number(f)
-	return err
-}
-
-type goldenTensor struct {
-	Shape []int    `json:"shape"`
-	Data  []number `json:"data"`
-}
-
-func (g goldenTensor) tensor() *tensor.Tensor {
-	data := make([]float64, len(g.Data))
-	for i, v := range g.Data {
-		data[i] = float64(v)
-	}
-	return tensor.FromFloat64(data, g.Shape...)
+// goldenTensor makes a tensor of a golden file's tensor (golden.Tensor reads the strings "nan",
+// "inf" and "-inf" that the generator writes for non-finite values).
+func goldenTensor(g golden.Tensor) *tensor.Tensor {
+	return tensor.FromFloat64(g.Float64s(), g.Shape...)
 }
 
 type edgeCase struct {
@@ -62,9 +29,9 @@ type edgeCase struct {
 		Axes    []int   `json:"axes"`
 		Keepdim bool    `json:"keepdim"`
 	} `json:"args"`
-	Inputs []goldenTensor `json:"inputs"`
-	Out    goldenTensor   `json:"out"`
-	Grads  [][]number     `json:"grads"`
+	Inputs []golden.Tensor   `json:"inputs"`
+	Out    golden.Tensor     `json:"out"`
+	Grads  [][]golden.Number `json:"grads"`
 }
 
 // apply runs the case's op on xs.
@@ -110,14 +77,10 @@ func same(got, want float64) bool {
 }
 
 func TestEdgeGradientsMatchPyTorch(t *testing.T) {
-	raw, err := os.ReadFile("testdata/edge_grads.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var file struct {
 		Cases []edgeCase `json:"cases"`
 	}
-	if err := json.Unmarshal(raw, &file); err != nil {
+	if err := golden.Read("testdata/edge_grads.json", &file); err != nil {
 		t.Fatal(err)
 	}
 	if len(file.Cases) == 0 {
@@ -127,10 +90,10 @@ func TestEdgeGradientsMatchPyTorch(t *testing.T) {
 		t.Run(c.Name, func(t *testing.T) {
 			xs := make([]*Var, len(c.Inputs))
 			for i, in := range c.Inputs {
-				xs[i] = NewVar(in.tensor(), true)
+				xs[i] = NewVar(goldenTensor(in), true)
 			}
 			out := c.apply(t, xs)
-			want := c.Out.tensor()
+			want := goldenTensor(c.Out)
 			if !slices.Equal(out.Shape(), want.Shape()) {
 				t.Fatalf("output shape %v, PyTorch %v", out.Shape(), want.Shape())
 			}

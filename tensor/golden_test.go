@@ -1,12 +1,12 @@
 package tensor
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/zebra-go/zebra/internal/golden"
 )
 
 // The golden files are written by scripts/golden/tensor_ops.py with PyTorch 1.13; see its doc
@@ -17,43 +17,10 @@ var (
 	goldenTol32 = tolerance{atol: 1e-5, rtol: 1e-5}
 )
 
-// goldenNum is a float64 that also reads the strings "nan", "inf" and "-inf".
-type goldenNum float64
-
-func (n *goldenNum) UnmarshalJSON(b []byte) error {
-	switch string(b) {
-	case `"nan"`:
-		*n = goldenNum(math.NaN())
-	case `"inf"`:
-		*n = goldenNum(math.Inf(1))
-	case `"-inf"`:
-		*n = goldenNum(math.Inf(-1))
-	default:
-		var f float64
-		if err := json.Unmarshal(b, &f); err != nil {
-			return err
-		}
-		*n = goldenNum(f)
-	}
-	return nil
-}
-
-type goldenTensor struct {
-	Shape []int
-	Data  []goldenNum
-}
-
-func (g goldenTensor) float64s() []float64 {
-	out := make([]float64, len(g.Data))
-	for i, v := range g.Data {
-		out[i] = float64(v)
-	}
-	return out
-}
-
-// tensor returns the golden values as a tensor of dtype dt.
-func (g goldenTensor) tensor(dt DType) *Tensor {
-	return Cast(FromFloat64(g.float64s(), g.Shape...), dt)
+// goldenTensor returns a golden file's tensor (golden.Tensor reads the strings "nan", "inf" and
+// "-inf" that the generator writes for non-finite values) as a tensor of dtype dt.
+func goldenTensor(g golden.Tensor, dt DType) *Tensor {
+	return Cast(FromFloat64(g.Float64s(), g.Shape...), dt)
 }
 
 // goldenParams holds the parameters of every op; each op reads the ones it has.
@@ -81,19 +48,15 @@ type goldenParams struct {
 type goldenCase struct {
 	Name    string
 	Op      string
-	Inputs  []goldenTensor
+	Inputs  []golden.Tensor
 	Params  goldenParams
-	Outputs []goldenTensor
+	Outputs []golden.Tensor
 }
 
 func readGolden(t *testing.T, name string, v any) {
 	t.Helper()
-	data, err := os.ReadFile("testdata/" + name)
-	if err != nil {
+	if err := golden.Read("testdata/"+name, v); err != nil {
 		t.Fatalf("reading golden file (regenerate with scripts/golden/tensor_ops.py): %v", err)
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		t.Fatalf("testdata/%s: %v", name, err)
 	}
 }
 
@@ -166,7 +129,7 @@ func (p goldenParams) pad2d() Pad2d {
 func runGolden(c goldenCase, dt DType) []*Tensor {
 	in := make([]*Tensor, len(c.Inputs))
 	for i, g := range c.Inputs {
-		in[i] = g.tensor(dt)
+		in[i] = goldenTensor(g, dt)
 	}
 	p := c.Params
 	if f, ok := goldenUnary[c.Op]; ok {
@@ -230,7 +193,7 @@ func TestGoldenOps(t *testing.T) {
 					t.Errorf("%s: output %d has shape %v, PyTorch %v", name, i, got[i].Shape(), want.Shape)
 					continue
 				}
-				checkClose(t, fmt.Sprintf("%s output %d", name, i), got[i].Float64s(), want.float64s(), tl)
+				checkClose(t, fmt.Sprintf("%s output %d", name, i), got[i].Float64s(), want.Float64s(), tl)
 			}
 		}
 	}
@@ -250,7 +213,7 @@ type goldenRepr struct {
 	Name  string
 	DType string
 	Shape []int
-	Data  []goldenNum
+	Data  []golden.Number
 	Gen   *struct{ Start, Step float64 }
 	Repr  string // PyTorch's repr
 	Zebra string // the same, with the dtype named without "torch." and wrapped accordingly
@@ -271,7 +234,7 @@ func TestGoldenString(t *testing.T) {
 				data[i] = float64(float64(i)*r.Gen.Step) + r.Gen.Start // no fused multiply-add, as in PyTorch
 			}
 		} else {
-			data = goldenTensor{Data: r.Data}.float64s()
+			data = golden.Float64s(r.Data)
 		}
 		x := Cast(FromFloat64(data, r.Shape...), dt)
 		// zebra names dtypes without PyTorch's module prefix; apart from that (and the line
