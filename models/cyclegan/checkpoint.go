@@ -3,6 +3,7 @@ package cyclegan
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/zebra-go/zebra/internal/safetensors"
+	"github.com/zebra-go/zebra/internal/torchfile"
 	"github.com/zebra-go/zebra/nn"
 	"github.com/zebra-go/zebra/tensor"
 )
@@ -138,12 +140,12 @@ func readCheckpoint(path string, budget int64, skipChecksum bool, want func(top 
 	if info, err := os.Stat(path); err == nil && info.Size() > budget {
 		return nil, budgetError(fmt.Sprintf("reading checkpoint %s (%d bytes)", path, info.Size()), info.Size(), budget)
 	}
-	f, err := safetensors.ReadFile(path)
+	f, metadata, err := openTensorFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("cyclegan: reading checkpoint: %w", err)
+		return nil, err
 	}
 	c := &checkpointFile{path: path, tensors: map[string]map[string]*tensor.Tensor{}, meta: map[string]map[string]string{}, top: map[string]string{}}
-	for k, v := range f.Metadata {
+	for k, v := range metadata {
 		prefix, key, ok := strings.Cut(k, ".")
 		if !ok {
 			c.top[k] = v
@@ -159,12 +161,14 @@ func readCheckpoint(path string, budget int64, skipChecksum bool, want func(top 
 			prefix, _, _ := strings.Cut(name, ".")
 			return want == nil || want(c.top, prefix)
 		}
-		if err := f.CheckDigests(digests, wanted); err != nil {
+		if err := f.(*safetensors.File).CheckDigests(digests, wanted); err != nil {
 			return nil, fmt.Errorf("cyclegan: checkpoint %s: %w", path, err)
 		}
 	}
-	for _, st := range f.Tensors {
-		prefix, key, _ := strings.Cut(st.Name, ".")
+	_, torch := f.(*torchfile.File)
+	for _, name := range f.Names() {
+		st, _ := f.Tensor(name)
+		prefix, key, _ := strings.Cut(name, ".")
 		if want != nil && !want(c.top, prefix) {
 			continue
 		}
@@ -172,24 +176,38 @@ func readCheckpoint(path string, budget int64, skipChecksum bool, want func(top 
 		// finite number: a NaN would train on silently, or turn every translation black.
 		var t *tensor.Tensor
 		bad, value := -1, 0.0
-		switch st.DType {
-		case safetensors.F64:
-			data, shape, err := f.Float64s(st.Name)
+		switch {
+		case st.DType == safetensors.F64:
+			data, shape, err := f.Float64s(name)
 			if err != nil {
 				return nil, fmt.Errorf("cyclegan: checkpoint %s: %w", path, err)
 			}
 			bad, value = firstNonFinite(data)
 			t = tensor.FromFloat64(data, shape...)
-		default:
-			data, shape, err := f.Float32s(st.Name)
+		case torch && !isFloat(st.DType):
+			// A PyTorch state dict's integer tensors are buffers, such as the
+			// num_batches_tracked of the InstanceNorm layers of old checkpoints: they are
+			// read as float64 only so that the loaders can drop them or report them as
+			// unexpected keys, as load_state_dict does. They never become weights.
+			data, shape, err := f.(*torchfile.File).Int64s(name)
 			if err != nil {
-				return nil, fmt.Errorf("cyclegan: checkpoint %s: tensor %q: %w", path, st.Name, err)
+				return nil, fmt.Errorf("cyclegan: checkpoint %s: %w", path, err)
+			}
+			floats := make([]float64, len(data))
+			for i, v := range data {
+				floats[i] = float64(v)
+			}
+			t = tensor.FromFloat64(floats, shape...)
+		default:
+			data, shape, err := f.Float32s(name)
+			if err != nil {
+				return nil, fmt.Errorf("cyclegan: checkpoint %s: tensor %q: %w", path, name, err)
 			}
 			bad, value = firstNonFinite(data)
 			t = tensor.FromFloat32(data, shape...)
 		}
 		if bad >= 0 {
-			return nil, fmt.Errorf("cyclegan: checkpoint %s: tensor %q holds %g at element %d, want finite numbers", path, st.Name, value, bad)
+			return nil, fmt.Errorf("cyclegan: checkpoint %s: tensor %q holds %g at element %d, want finite numbers", path, name, value, bad)
 		}
 		if c.tensors[prefix] == nil {
 			c.tensors[prefix] = map[string]*tensor.Tensor{}
@@ -197,6 +215,48 @@ func readCheckpoint(path string, budget int64, skipChecksum bool, want func(top 
 		c.tensors[prefix][key] = t
 	}
 	return c, nil
+}
+
+// tensorFile is what safetensors and torchfile files have in common.
+type tensorFile interface {
+	Names() []string
+	Tensor(name string) (safetensors.Tensor, bool)
+	Float32s(name string) ([]float32, []int, error)
+	Float64s(name string) ([]float64, []int, error)
+}
+
+// openTensorFile reads the safetensors or torch.save file at path, told apart by its first
+// bytes (a .pth file has no metadata).
+func openTensorFile(path string) (tensorFile, map[string]string, error) {
+	if isTorchFile(path) {
+		f, err := torchfile.ReadFile(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("cyclegan: reading checkpoint: %w", err)
+		}
+		return f, nil, nil
+	}
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cyclegan: reading checkpoint: %w", err)
+	}
+	return f, f.Metadata, nil
+}
+
+// isTorchFile reports whether the file at path starts like torch.save's output. A file that
+// cannot be read is left to the safetensors reader, whose error names the problem.
+func isTorchFile(path string) bool {
+	fd, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer fd.Close()
+	prefix := make([]byte, torchfile.SniffLen)
+	n, _ := io.ReadFull(fd, prefix)
+	return torchfile.IsTorchFile(prefix[:n])
+}
+
+func isFloat(d safetensors.DType) bool {
+	return d == safetensors.F64 || d == safetensors.F32 || d == safetensors.F16 || d == safetensors.BF16
 }
 
 // options returns the options stored in a zebra checkpoint.
@@ -369,9 +429,15 @@ const (
 )
 
 // LoadGenerator reads the generator of direction d from a checkpoint written by Trainer.Save or
-// Trainer.SaveWeights (in float32, float64 or float16), or from a safetensors file holding only a
-// ResnetGenerator state_dict (for example the official latest_net_G_A.pth converted with
-// safetensors.torch.save_file), whose ngf and block count are read from the tensor shapes.
+// Trainer.SaveWeights (in float32, float64 or float16), or from a file holding only a
+// ResnetGenerator state_dict, whose ngf and block count are read from the tensor shapes (d is
+// then ignored): the official pretrained models and the latest_net_G_A.pth that the official
+// training code saves, as torch.save wrote them (zip or legacy format), or converted to
+// safetensors with safetensors.torch.save_file. The format is found from the file's first bytes,
+// not its name. As the official loader does (__patch_instance_norm_state_dict), the
+// running_mean, running_var and num_batches_tracked buffers that old checkpoints carry for the
+// InstanceNorm layers are dropped; any other key that is missing, unexpected or of the wrong
+// shape is an error listing them all, as load_state_dict(strict=True) gives.
 //
 // The generator's weights (its only memory until it runs) are checked against MaxMemory, and the
 // file's keys and shapes against the generator's, before the generator is built.
@@ -380,58 +446,25 @@ func (r CheckpointReader) LoadGenerator(path string, d Direction, b tensor.Backe
 	if prefix == "" {
 		return nil, fmt.Errorf("cyclegan: direction %q: want %s or %s", d, AtoB, BtoA)
 	}
-	budget := budgetOrDefault(r.MaxMemory)
-	c, err := readCheckpoint(path, budget, r.SkipChecksum, func(top map[string]string, p string) bool {
-		if _, zebra := top[formatKey]; zebra {
-			return p == prefix
-		}
-		return p == "model"
-	})
+	sd, o, err := r.networkStateDict(path, prefix)
 	if err != nil {
 		return nil, err
 	}
-	var sd map[string]*tensor.Tensor
 	var ngf, blocks int
-	if _, zebra := c.top[formatKey]; zebra {
-		o, err := c.options()
-		if err != nil {
+	if o != nil {
+		ngf, blocks = o.NGF, o.Blocks
+	} else {
+		if ngf, blocks, err = generatorSize(path, sd); err != nil {
 			return nil, err
 		}
-		if err := o.Check(); err != nil {
-			return nil, fmt.Errorf("cyclegan: checkpoint %s: %w", path, err)
-		}
-		sd, ngf, blocks = c.tensors[prefix], o.NGF, o.Blocks
-	} else {
-		// A bare state_dict: keys "model.N..." sit under the prefix "model".
-		sd = map[string]*tensor.Tensor{}
-		for k, t := range c.tensors["model"] {
-			sd["model."+k] = t
-		}
-		first, ok := sd["model.1.weight"]
-		if !ok {
-			return nil, fmt.Errorf("cyclegan: %s is neither a zebra checkpoint nor a ResnetGenerator state_dict (no model.1.weight)", path)
-		}
-		if first.NDim() != 4 || first.Dim(0) < 1 || first.Dim(0) > MaxFilters || first.Dim(1) != 3 {
-			return nil, fmt.Errorf("cyclegan: %s: model.1.weight has shape %v, want [ngf, 3, 7, 7] with 1 ≤ ngf ≤ %d", path, first.Shape(), MaxFilters)
-		}
-		ngf = first.Dim(0)
-		seen := map[string]bool{}
-		for k := range sd {
-			if i := strings.Index(k, ".conv_block."); i > 0 {
-				seen[k[:i]] = true
-			}
-		}
-		if blocks = len(seen); blocks > MaxBlocks {
-			return nil, fmt.Errorf("cyclegan: %s: %d residual blocks, want at most %d", path, blocks, MaxBlocks)
-		}
+		dropInstanceNormBuffers(sd, generatorShapes(ngf, blocks), false)
 	}
-	want := generatorShapes(ngf, blocks)
-	if n := numParams(want); float32Bytes*n > budget {
-		return nil, fmt.Errorf("cyclegan: %s: %w", path,
-			budgetError(fmt.Sprintf("a generator of ngf %d and %d blocks (%d parameters)", ngf, blocks, n), float32Bytes*n, budget))
+	what := fmt.Sprintf("generator %s (ngf %d, %d blocks)", prefix, ngf, blocks)
+	if o == nil {
+		what = fmt.Sprintf("a ResnetGenerator state dict (ngf %d, %d blocks)", ngf, blocks)
 	}
-	if err := checkShapes(want, sd); err != nil {
-		return nil, fmt.Errorf("cyclegan: %s: generator %s: %w", path, d, err)
+	if err := r.checkNetwork(path, what, generatorShapes(ngf, blocks), sd); err != nil {
+		return nil, err
 	}
 	g := newResnetGenerator(nil, ngf, blocks) // zero weights: the strict load below sets every one
 	if err := nn.LoadStateDict(g, sd, true); err != nil {
@@ -439,4 +472,48 @@ func (r CheckpointReader) LoadGenerator(path string, d Direction, b tensor.Backe
 	}
 	nn.To(g, b)
 	return g, nil
+}
+
+// networkStateDict reads one network's state dict from path: the tensors under prefix ("G_A")
+// of a zebra checkpoint, with the checkpoint's checked options, or those of a bare state dict
+// (keys "model.N...", as the official networks name them), with nil options.
+func (r CheckpointReader) networkStateDict(path, prefix string) (map[string]*tensor.Tensor, *Options, error) {
+	c, err := readCheckpoint(path, budgetOrDefault(r.MaxMemory), r.SkipChecksum, func(top map[string]string, p string) bool {
+		if _, zebra := top[formatKey]; zebra {
+			return p == prefix
+		}
+		return p == "model"
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, zebra := c.top[formatKey]; zebra {
+		o, err := c.options()
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := o.Check(); err != nil {
+			return nil, nil, fmt.Errorf("cyclegan: checkpoint %s: %w", path, err)
+		}
+		return c.tensors[prefix], &o, nil
+	}
+	sd := map[string]*tensor.Tensor{}
+	for k, t := range c.tensors["model"] {
+		sd["model."+k] = t
+	}
+	return sd, nil, nil
+}
+
+// checkNetwork checks, before a network is built, that its weights fit in MaxMemory and that sd
+// has exactly its keys and shapes (as a strict load_state_dict would).
+func (r CheckpointReader) checkNetwork(path, what string, want []paramShape, sd map[string]*tensor.Tensor) error {
+	budget := budgetOrDefault(r.MaxMemory)
+	if n := numParams(want); float32Bytes*n > budget {
+		return fmt.Errorf("cyclegan: %s: %w", path,
+			budgetError(fmt.Sprintf("%s (%d parameters)", what, n), float32Bytes*n, budget))
+	}
+	if err := checkShapes(want, sd); err != nil {
+		return fmt.Errorf("cyclegan: %s: %s: %w", path, what, err)
+	}
+	return nil
 }
