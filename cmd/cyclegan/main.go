@@ -6,6 +6,7 @@ var commands = []cli.Command{
 	{Name: "train", Summary: "train a CycleGAN (or continue one with -resume)", Run: runTrain},
 	{Name: "translate", Summary: "translate images with a trained generator", Run: runTranslate},
 	{Name: "download", Summary: "download a CycleGAN dataset by name", Run: runDownload},
+	{Name: "download-model", Summary: "download one of the authors' pretrained generators by name", Run: runDownloadModel},
 	{Name: "export", Summary: "write a checkpoint's networks alone, to share or bundle", Run: runExport},
 }
 

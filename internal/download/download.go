@@ -80,9 +80,12 @@ func Dataset(ctx context.Context, baseURL, name, destDir string, progress io.Wri
 	}
 
 	url := URL(baseURL, name)
-	size, err := fetch(ctx, url, archive, progress)
+	size, err := fetch(ctx, url, archive, maxArchiveBytes, progress)
 	if err != nil {
 		return err
+	}
+	if err := archive.Sync(); err != nil {
+		return fmt.Errorf("download: cannot write the archive: %w", err)
 	}
 	files, err := Unzip(ctx, archive, size, destDir)
 	if err != nil {
@@ -158,8 +161,9 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 }
 
 // fetch writes the body of url to f, drawing a progress bar on progress if it is not nil, and
-// returns the number of bytes written.
-func fetch(ctx context.Context, url string, f *os.File, progress io.Writer) (_ int64, err error) {
+// returns the number of bytes written. A body longer than limit bytes, or shorter than the
+// server's Content-Length, is an error.
+func fetch(ctx context.Context, url string, f io.Writer, limit int64, progress io.Writer) (_ int64, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return 0, fmt.Errorf("download: bad URL %q: %w", url, err)
@@ -172,9 +176,9 @@ func fetch(ctx context.Context, url string, f *os.File, progress io.Writer) (_ i
 	if resp.StatusCode != http.StatusOK {
 		return 0, fmt.Errorf("download: GET %s: server answered %s", url, resp.Status)
 	}
-	if resp.ContentLength > maxArchiveBytes {
+	if resp.ContentLength > limit {
 		return 0, fmt.Errorf("download: %s is %d bytes, more than the %d this tool accepts", url,
-			resp.ContentLength, maxArchiveBytes)
+			resp.ContentLength, limit)
 	}
 	var dst io.Writer = f
 	if progress != nil {
@@ -188,18 +192,15 @@ func fetch(ctx context.Context, url string, f *os.File, progress io.Writer) (_ i
 		dst = io.MultiWriter(f, barWriter{bar})
 	}
 	// Read one byte more than allowed, to tell "exactly at the limit" from "over it".
-	n, err := io.Copy(dst, io.LimitReader(resp.Body, maxArchiveBytes+1))
+	n, err := io.Copy(dst, io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return n, fmt.Errorf("download: GET %s: interrupted after %d bytes: %w", url, n, err)
 	}
-	if n > maxArchiveBytes {
-		return n, fmt.Errorf("download: %s is larger than the %d bytes this tool accepts", url, maxArchiveBytes)
+	if n > limit {
+		return n, fmt.Errorf("download: %s is larger than the %d bytes this tool accepts", url, limit)
 	}
 	if resp.ContentLength >= 0 && n != resp.ContentLength {
 		return n, fmt.Errorf("download: GET %s: got %d of %d bytes", url, n, resp.ContentLength)
-	}
-	if err := f.Sync(); err != nil {
-		return n, fmt.Errorf("download: cannot write the archive: %w", err)
 	}
 	return n, nil
 }
