@@ -4,4 +4,8 @@
 // refused, and sizes are bounded so a hostile archive cannot fill the disk. The archive is
 // downloaded to a temporary file and unpacked into a temporary folder, so a failed or
 // interrupted download leaves nothing half-written behind.
+//
+// Model fetches one of the authors' pretrained generators (scripts/download_cyclegan_model.sh's
+// list), a .pth file written to a temporary name and renamed into place only when complete and
+// recognized as a torch.save file (model.go).
 package download
