@@ -21,7 +21,7 @@ func checkpointError(err error, path string) error {
 	case errors.Is(err, os.ErrNotExist):
 		return fmt.Errorf("checkpoint %s does not exist", path)
 	case errors.Is(err, safetensors.ErrNotSafetensors):
-		return fmt.Errorf("%s is not a safetensors checkpoint (cyclegan train writes them in <runs>/<name>/checkpoints)", path)
+		return fmt.Errorf("%s is not a checkpoint: neither a safetensors file (cyclegan train writes them in <runs>/<name>/checkpoints) nor a PyTorch .pth file", path)
 	}
 	return err
 }

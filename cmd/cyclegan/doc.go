@@ -5,7 +5,10 @@
 //
 //	cyclegan train [flags]                        train (or -resume) a model; see cyclegan train -h
 //	cyclegan translate -checkpoint F [flags] IN…  translate images or folders of images
-//	cyclegan download [-dir data] NAME            fetch a CycleGAN dataset (horse2zebra, …)
+//	cyclegan download [-dir datasets] NAME        fetch a CycleGAN dataset (horse2zebra, …)
+//	cyclegan download-model [-dir pretrained] NAME  fetch one of the authors' pretrained generators
+//	cyclegan export -checkpoint F -out G [flags]  write the networks alone (zebra, ONNX or safetensors)
+//	cyclegan version                              module version, VCS revision, Go version, SIMD path
 //
 // A quick start on the small bundled dataset (a few minutes on two cores):
 //

@@ -43,7 +43,7 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"nonsense"}, 2, `unknown command "nonsense"`},
 		{[]string{"train", "-dataroot", filepath.Join(dir, "nowhere"), "-runs", filepath.Join(dir, "runs")}, 1, "cyclegan train: data root " + filepath.Join(dir, "nowhere") + " does not exist\n"},
 		{[]string{"train", "-runs", filepath.Join(dir, "runs"), "-name", "never", "-resume"}, 1, "cannot resume " + filepath.Join(dir, "runs", "never") + ": it has no checkpoint"},
-		{[]string{"translate", "-checkpoint", readme, readme}, 1, "cyclegan translate: " + readme + " is not a safetensors checkpoint"},
+		{[]string{"translate", "-checkpoint", readme, readme}, 1, "cyclegan translate: " + readme + " is not a checkpoint"},
 		{[]string{"translate", "-checkpoint", filepath.Join(dir, "no.safetensors"), readme}, 1, "checkpoint " + filepath.Join(dir, "no.safetensors") + " does not exist"},
 		{append(tiny, "-name", "short", "-max-iters", "1"), 0, "stopped after -max-iters 1 at epoch "},
 		{append(tiny, "-name", "whole"), 0, "done: 2 epochs"},

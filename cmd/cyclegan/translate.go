@@ -26,7 +26,7 @@ const defaultMaxPixels = 1 << 21
 
 func runTranslate(args []string) (err error) {
 	fs := flag.NewFlagSet("cyclegan translate", flag.ContinueOnError)
-	checkpoint := fs.String("checkpoint", "", "checkpoint written by cyclegan train (or a ResnetGenerator state_dict in safetensors)")
+	checkpoint := fs.String("checkpoint", "", "checkpoint written by cyclegan train or export, or a generator state dict (PyTorch .pth or safetensors, official keys)")
 	direction := fs.String("direction", "AtoB", "AtoB (G_A, e.g. horse -> zebra) or BtoA (G_B), in any case")
 	out := fs.String("out", "translated", "output folder: <name>_real.png, <name>_fake.png and index.html")
 	device := fs.String("device", "cpu", "cpu, opencl[:N] or cuda[:N]")
