@@ -76,6 +76,25 @@ func loadNCCL() (*ncclAPI, error) {
 	return a, b.Err
 }
 
+// FindNCCL opens libnccl and returns where it is and its version ("2.18.5"), without a GPU. The
+// error wraps ErrUnavailable and names every path tried when there is none.
+func FindNCCL() (path, version string, err error) {
+	a, err := loadNCCL()
+	if err != nil {
+		return "", "", err
+	}
+	var code int32
+	if err := a.check("ncclGetVersion", a.GetVersion(&code)); err != nil {
+		return "", "", err
+	}
+	return a.lib.Path, versionString(int(code)), nil
+}
+
+// versionString spells NCCL_VERSION_CODE (major*10000 + minor*100 + patch since 2.9) as 2.18.5.
+func versionString(code int) string {
+	return fmt.Sprintf("%d.%d.%d", code/10000, code/100%100, code%100)
+}
+
 func (a *ncclAPI) check(call string, code int32) error {
 	if code == 0 {
 		return nil
@@ -151,7 +170,7 @@ func (c *NCCL) Rank() int { return c.rank }
 func (c *NCCL) Size() int { return c.size }
 
 func (c *NCCL) String() string {
-	return fmt.Sprintf("nccl %d.%d.%d on %s, rank %d of %d", c.Version/10000, c.Version/100%100, c.Version%100, c.dev.Name(), c.rank, c.size)
+	return fmt.Sprintf("nccl %s on %s, rank %d of %d", versionString(c.Version), c.dev.Name(), c.rank, c.size)
 }
 
 // ncclType returns NCCL's data type for dt.

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/zebra-go/zebra/dist"
 	"github.com/zebra-go/zebra/gpu"
 	"github.com/zebra-go/zebra/gpu/cuda"
 	"github.com/zebra-go/zebra/gpu/opencl"
@@ -53,6 +54,7 @@ func runDevices(args []string) error {
 			names = append(names, fmt.Sprintf("cuda:%d", d.Index))
 		}
 	}
+	printCommunicators()
 
 	if *check {
 		for _, name := range names {
@@ -60,6 +62,25 @@ func runDevices(args []string) error {
 		}
 	}
 	return nil
+}
+
+// printCommunicators says which MPI and NCCL libraries package dist would use to train on many
+// processes, or why there are none, and whether a launcher started this process.
+func printCommunicators() {
+	if lib, err := dist.FindMPI(); err != nil {
+		fmt.Printf("mpi       none: %v\n", err)
+	} else {
+		launched := "this process was not started by mpirun or srun: one rank"
+		if v, ok := dist.Launcher(); ok {
+			launched = "started by a launcher (" + v + ")"
+		}
+		fmt.Printf("mpi       %s; %s\n", lib, launched)
+	}
+	if path, version, err := dist.FindNCCL(); err != nil {
+		fmt.Printf("nccl      none: %v\n", err)
+	} else {
+		fmt.Printf("nccl      %s (%s)\n", version, path)
+	}
 }
 
 // checkDevice opens a device, compiles its float32 kernels and runs one matrix product, returning
