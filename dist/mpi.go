@@ -79,8 +79,9 @@ func openMPIHandles(lib *gpu.Library) (mpiHandles, error) {
 }
 
 // mpiLibraryNames are the sonames of libmpi: Open MPI 3, 4 and 5 (.40), MPICH 3.1 and later and
-// its ABI relatives (.12), then the development symlink.
-var mpiLibraryNames = []string{"libmpi.so.40", "libmpi.so.12", "libmpi.so"}
+// its ABI relatives (.12; Debian and Ubuntu name MPICH's libmpich.so.12), then the development
+// symlink, which points at whichever MPI the system's alternatives chose.
+var mpiLibraryNames = []string{"libmpi.so.40", "libmpi.so.12", "libmpich.so.12", "libmpi.so"}
 
 // mpiDirs are the usual folders of libmpi, searched after the dynamic linker's own search: an MPI
 // install named by MPI_HOME, Debian's and Ubuntu's Open MPI and MPICH, RHEL's environment modules.

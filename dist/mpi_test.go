@@ -24,18 +24,10 @@ const (
 	mpiRanks      = 2
 )
 
-// runUnderMPI runs test in mpiRanks ranks of this test binary and returns their output, or skips
-// when there is no mpirun or no libmpi.
-func runUnderMPI(t *testing.T, test string, env ...string) string {
+// runUnderMPI runs test in mpiRanks ranks of this test binary, started by mpirun, and returns
+// their output.
+func runUnderMPI(t *testing.T, mpirun, test string, env ...string) string {
 	t.Helper()
-	mpirun, err := exec.LookPath("mpirun")
-	if err != nil {
-		t.Skip("no mpirun on PATH (apt-get install openmpi-bin): the MPI communicator is not tested")
-	}
-	lib, err := FindMPI()
-	if err != nil {
-		t.Skipf("mpirun is here but libmpi is not: %v", err)
-	}
 	version, _ := exec.Command(mpirun, "--version").CombinedOutput()
 	args := []string{"-np", fmt.Sprint(mpiRanks)}
 	env = append(env, mpiChildEnv+"=1", mpiSharedEnv+"="+t.TempDir())
@@ -47,26 +39,70 @@ func runUnderMPI(t *testing.T, test string, env ...string) string {
 			name, _, _ := strings.Cut(e, "=")
 			args = append(args, "-x", name) // Open MPI passes on only the variables it is told to
 		}
-	}
+	} // MPICH's Hydra passes the whole environment on, and oversubscribes without asking.
 	args = append(args, os.Args[0], "-test.run=^"+test+"$")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, mpirun, args...)
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
-	t.Logf("%s: mpirun %s", lib, strings.Join(args, " "))
+	t.Logf("%s %s", mpirun, strings.Join(args, " "))
 	if err != nil {
-		t.Fatalf("mpirun: %v\n%s", err, out)
+		t.Fatalf("%s: %v\n%s", mpirun, err, out)
 	}
 	return string(out)
 }
 
+// defaultMPI returns the mpirun on PATH and the library that the default search finds, or skips.
+func defaultMPI(t *testing.T) (string, MPILibrary) {
+	mpirun, err := exec.LookPath("mpirun")
+	if err != nil {
+		t.Skip("no mpirun on PATH (apt-get install openmpi-bin): the MPI communicator is not tested")
+	}
+	lib, err := FindMPI()
+	if err != nil {
+		t.Skipf("mpirun is here but libmpi is not: %v", err)
+	}
+	return mpirun, lib
+}
+
+// TestMPI runs mpiRankChecks on two ranks of the MPI that mpirun and the library search find,
+// and on MPICH where Debian installs it beside Open MPI (mpiexec.mpich, libmpich.so.12), so that
+// both kinds of handles are tested where both are installed.
 func TestMPI(t *testing.T) {
 	if os.Getenv(mpiChildEnv) == "1" {
 		mpiRankChecks(t)
 		return
 	}
-	out := runUnderMPI(t, "TestMPI")
+	t.Run("default", func(t *testing.T) {
+		mpirun, lib := defaultMPI(t)
+		t.Log(lib)
+		checkRanks(t, runUnderMPI(t, mpirun, "TestMPI", mpiWantEnv+"="+lib.Implementation))
+	})
+	t.Run("MPICH", func(t *testing.T) {
+		mpiexec, err := exec.LookPath("mpiexec.mpich")
+		if err != nil {
+			t.Skip("no mpiexec.mpich (apt-get install mpich)")
+		}
+		// The default search would find Open MPI's libmpi.so.40 first in the same folder, so
+		// MPICH's library gets a folder of its own.
+		dir := t.TempDir()
+		for _, sys := range mpiDirs() {
+			if _, err := os.Stat(filepath.Join(sys, "libmpich.so.12")); err == nil {
+				os.Symlink(filepath.Join(sys, "libmpich.so.12"), filepath.Join(dir, "libmpich.so.12"))
+				break
+			}
+		}
+		checkRanks(t, runUnderMPI(t, mpiexec, "TestMPI", mpiWantEnv+"=MPICH", gpu.LibraryPathEnv+"="+dir))
+	})
+}
+
+// mpiWantEnv names the implementation that the ranks must find.
+const mpiWantEnv = "ZEBRA_DIST_MPI_WANT"
+
+// checkRanks fails t unless every rank says that its checks passed.
+func checkRanks(t *testing.T, out string) {
+	t.Helper()
 	t.Log(out)
 	for rank := range mpiRanks {
 		if want := fmt.Sprintf("rank %d of %d: every check passed", rank, mpiRanks); !strings.Contains(out, want) {
@@ -91,7 +127,10 @@ func mpiRankChecks(t *testing.T) {
 	if again, err := Open("auto", nil); err != nil || again.Comm != Comm(c) {
 		t.Errorf(`Open("auto") under mpirun = %v, %v; want the MPI world %v`, again, err, c)
 	}
-	t.Logf("%v, %s", c, c.ThreadLevel)
+	if want := os.Getenv(mpiWantEnv); c.Library.Implementation != want {
+		t.Errorf("found %v, want %s", c.Library, want)
+	}
+	fmt.Printf("rank %d: %v, %s\n", rank, c, c.ThreadLevel)
 
 	// Sizes 0, 1, ragged and a few MB, through one MPI call and through chunks of 1000 elements
 	// (MPI counts are C ints; a small maxCount exercises the chunking on a small buffer).
@@ -241,7 +280,8 @@ func TestMPIAllReduceBandwidth(t *testing.T) {
 	if os.Getenv(bandwidthEnv) == "" {
 		t.Skip("set " + bandwidthEnv + "=1 to time a 113 MB all-reduce over 2 ranks")
 	}
-	out := runUnderMPI(t, "TestMPIAllReduceBandwidth")
+	mpirun, _ := defaultMPI(t)
+	out := runUnderMPI(t, mpirun, "TestMPIAllReduceBandwidth")
 	found := false
 	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(line, "bandwidth:") {
