@@ -27,6 +27,9 @@ type CUDAQueue interface {
 	OnStream(f func(stream uintptr))
 }
 
+// *cuda.Backend is the CUDAQueue of the real thing.
+var _ CUDAQueue = (*cuda.Backend)(nil)
+
 // NCCLID is NCCL's ncclUniqueId: 128 opaque bytes that rank 0 makes (NewNCCLID) and every rank
 // passes to ncclCommInitRank, which takes it by value. purego passes a struct by value as C does
 // (on amd64 a struct over 16 bytes goes on the stack, its bytes as they are in memory), so the
@@ -126,19 +129,29 @@ func NewNCCLID(dev CUDAQueue) (NCCLID, error) {
 // OpenNCCL returns the NCCL communicator of host's ranks over dev, rank 0's unique id broadcast to
 // the others over host. Every rank of host must call it.
 func OpenNCCL(host Comm, dev CUDAQueue) (*NCCL, error) {
+	// The broadcast carries a byte that says whether rank 0 made an id, after the id itself: the
+	// others wait for it in any case, and without that byte they would try to join a group that
+	// does not exist.
 	var id NCCLID
+	message := make([]byte, len(id.Internal)+1)
 	var idErr error
 	if host.Rank() == 0 {
 		id, idErr = NewNCCLID(dev)
-		// The others wait for the id in the broadcast, so rank 0 broadcasts even on failure: a
-		// zero id, which their ncclCommInitRank refuses, instead of a hang.
+		copy(message, id.Internal[:])
+		if idErr == nil {
+			message[len(id.Internal)] = 1
+		}
 	}
-	if err := host.Broadcast(id.Internal[:], 0); err != nil {
+	if err := host.Broadcast(message, 0); err != nil {
 		return nil, err
 	}
 	if idErr != nil {
 		return nil, idErr
 	}
+	if message[len(id.Internal)] != 1 {
+		return nil, fmt.Errorf("dist: rank 0 could not make an NCCL id (its error says why)")
+	}
+	copy(id.Internal[:], message)
 	return OpenNCCLWithID(dev, host.Rank(), host.Size(), id)
 }
 

@@ -218,3 +218,21 @@ func TestNCCLCUDA(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// secondRank is rank 1 of 2 whose broadcasts receive what a failed rank 0 sends: zeros.
+type secondRank struct{ singleProcess }
+
+func (secondRank) Rank() int { return 1 }
+func (secondRank) Size() int { return 2 }
+
+func (secondRank) Broadcast(buf []byte, root int) error {
+	clear(buf)
+	return nil
+}
+
+func TestNCCLRootFailed(t *testing.T) {
+	_, err := OpenNCCL(secondRank{}, &fakeQueue{})
+	if err == nil || !strings.Contains(err.Error(), "rank 0 could not make an NCCL id") {
+		t.Errorf("OpenNCCL after rank 0 failed: %v", err)
+	}
+}
