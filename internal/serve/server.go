@@ -27,8 +27,12 @@ const (
 	// -max-pixels), so 4 GB at ngf 8 for the largest image, proportionally more at larger ngf.
 	DefaultMaxPixels = 4096 * 4096
 	// DefaultWorkers is how many translations run at once. One: the generator's convolutions
-	// already use every core, and on 2 cores two at once gave no more images a second but
-	// twice the latency (cmd/cyclegan's README section on serve has the measurement).
+	// already spread over the cores. Measured with TestWorkersCompared (ZEBRA_SERVE_LOAD=1; two
+	// clients, ngf 8, 2 blocks, three alternating runs each, on a 2-vCPU AMD EPYC Zen 4 shared
+	// with a training job): at 256x256 one worker gave 19.4-21.5 translations/s with a p99 of
+	// 110-135 ms, two gave 19.9-21.3/s with a p99 of 138-168 ms, so no more throughput, a
+	// longer tail and twice the activations in memory; at 64x64, where one image does not fill
+	// the cores, two gave 212-248/s against 180-198/s: -workers 2 pays off for small images.
 	DefaultWorkers = 1
 	// DefaultQueue is how many more requests may wait for a worker before the server refuses
 	// them with 503.
