@@ -10,15 +10,35 @@ import (
 	"github.com/zebra-go/zebra/tensorfile"
 )
 
-// StateDict returns m's parameters by their state_dict keys (see Module.NamedParameters). The
-// tensors are the parameters' own values, not copies, as in PyTorch: clone them to keep a snapshot
-// that later training steps do not change.
+// StateDict returns m's parameters and buffers (BufferHolder) by their state_dict keys (see
+// Module.NamedParameters). The tensors are the module's own, not copies, as in PyTorch: clone
+// them to keep a snapshot that later training steps do not change.
 func StateDict(m Module) map[string]*tensor.Tensor {
 	sd := map[string]*tensor.Tensor{}
-	for _, np := range m.NamedParameters() {
-		sd[np.Name] = np.Param.Value
+	for _, s := range stateSlots(m) {
+		sd[s.name] = s.value
 	}
 	return sd
+}
+
+// slot is one entry of a module's state dict: a parameter's value or a buffer, which loading
+// overwrites in place.
+type slot struct {
+	name   string
+	value  *tensor.Tensor
+	buffer bool
+}
+
+// stateSlots lists m's parameters, then its buffers.
+func stateSlots(m Module) []slot {
+	var slots []slot
+	for _, np := range m.NamedParameters() {
+		slots = append(slots, slot{name: np.Name, value: np.Param.Value})
+	}
+	for _, nb := range Buffers(m) {
+		slots = append(slots, slot{name: nb.Name, value: nb.Value, buffer: true})
+	}
+	return slots
 }
 
 // StateDictError lists everything that kept a state dict from loading: keys of the module that
@@ -51,39 +71,39 @@ func (e *StateDictError) Error() string {
 	return "nn: cannot load state dict: " + strings.Join(parts, "; ")
 }
 
-// LoadStateDict copies the tensors of sd into m's parameters, matching them by key (PyTorch's
-// load_state_dict). Each tensor is converted to its parameter's dtype and device; the parameters
+// LoadStateDict copies the tensors of sd into m's parameters and buffers, matching them by key
+// (PyTorch's load_state_dict). Each tensor is converted to its parameter's dtype and device; the parameters
 // keep their identity, so optimizers holding them see the new values. In strict mode every
 // parameter must have a key and every key a parameter; otherwise keys present on one side only
 // are skipped. A key whose shape differs is an error in either mode. On any error nothing is
 // loaded, and the *StateDictError lists every problem at once.
 func LoadStateDict(m Module, sd map[string]*tensor.Tensor, strict bool) error {
-	named := m.NamedParameters()
-	if err := checkStateDict(named, sd, nil, strict); err != nil {
+	slots := stateSlots(m)
+	if err := checkStateDict(slots, sd, nil, strict); err != nil {
 		return err
 	}
-	copyStateDict(named, sd)
+	copyStateDict(slots, sd)
 	return nil
 }
 
-// checkStateDict returns a *StateDictError listing every problem with loading sd into the named
-// parameters, or nil. others are further keys that cannot be parameters (a file's integer
-// tensors): they count as unexpected.
-func checkStateDict(named []NamedParam, sd map[string]*tensor.Tensor, others []string, strict bool) error {
+// checkStateDict returns a *StateDictError listing every problem with loading sd into the slots,
+// or nil. others are further keys that cannot be loaded (a file's integer tensors that name no
+// buffer): they count as unexpected.
+func checkStateDict(slots []slot, sd map[string]*tensor.Tensor, others []string, strict bool) error {
 	var e StateDictError
 	known := map[string]bool{}
-	for _, np := range named {
-		known[np.Name] = true
-		t, ok := sd[np.Name]
+	for _, s := range slots {
+		known[s.name] = true
+		t, ok := sd[s.name]
 		switch {
 		case !ok:
 			if strict {
-				e.Missing = append(e.Missing, np.Name)
+				e.Missing = append(e.Missing, s.name)
 			}
 		case t == nil:
-			panic(fmt.Sprintf("nn.LoadStateDict: nil tensor for key %q", np.Name))
-		case !slices.Equal(t.Shape(), np.Param.Shape()):
-			e.Mismatched = append(e.Mismatched, ShapeMismatch{Key: np.Name, Want: np.Param.Shape(), Got: t.Shape()})
+			panic(fmt.Sprintf("nn.LoadStateDict: nil tensor for key %q", s.name))
+		case !slices.Equal(t.Shape(), s.value.Shape()):
+			e.Mismatched = append(e.Mismatched, ShapeMismatch{Key: s.name, Want: s.value.Shape(), Got: t.Shape()})
 		}
 	}
 	if strict {
@@ -101,12 +121,12 @@ func checkStateDict(named []NamedParam, sd map[string]*tensor.Tensor, others []s
 	return nil
 }
 
-// copyStateDict copies every tensor of sd that names a parameter into it, converting dtype and
+// copyStateDict copies every tensor of sd that names a slot into it, converting dtype and
 // device; checkStateDict has vouched for the shapes.
-func copyStateDict(named []NamedParam, sd map[string]*tensor.Tensor) {
-	for _, np := range named {
-		if t, ok := sd[np.Name]; ok {
-			tensor.CopyInto(np.Param.Value, tensor.Cast(t, np.Param.DType()).To(np.Param.Value.Backend()))
+func copyStateDict(slots []slot, sd map[string]*tensor.Tensor) {
+	for _, s := range slots {
+		if t, ok := sd[s.name]; ok {
+			tensor.CopyInto(s.value, tensor.Cast(t, s.value.DType()).To(s.value.Backend()))
 		}
 	}
 }
@@ -155,13 +175,17 @@ func LoadFileOptions(path string, m Module, o LoadOptions) error {
 	if err != nil {
 		return fmt.Errorf("nn.LoadFile: %w", err)
 	}
-	named := m.NamedParameters()
-	params := map[string]bool{}
-	for _, np := range named {
-		params[np.Name] = true
+	slots := stateSlots(m)
+	params, buffers := map[string]bool{}, map[string]bool{}
+	for _, s := range slots {
+		if s.buffer {
+			buffers[s.name] = true
+		} else {
+			params[s.name] = true
+		}
 	}
 	sd := map[string]*tensor.Tensor{}
-	var others []string // tensors that cannot be parameters
+	var others []string // integer tensors that name no buffer
 	for _, name := range f.Names() {
 		key := name
 		if o.Prefix != "" {
@@ -175,6 +199,18 @@ func LoadFileOptions(path string, m Module, o LoadOptions) error {
 		}
 		t, err := f.Tensor(name)
 		switch {
+		case errors.Is(err, tensorfile.ErrNotFloat) && buffers[key]:
+			// A count kept as an integer (PyTorch's int64 num_batches_tracked); zebra's
+			// buffers are floating-point, and counts below 2^53 convert exactly.
+			counts, shape, cerr := f.Counts(name)
+			if cerr != nil {
+				return fmt.Errorf("nn.LoadFile: %w", cerr)
+			}
+			values := make([]float64, len(counts))
+			for i, c := range counts {
+				values[i] = float64(c)
+			}
+			t = tensor.FromFloat64(values, shape...)
 		case errors.Is(err, tensorfile.ErrNotFloat):
 			if params[key] {
 				info, _ := f.Info(name)
@@ -187,9 +223,9 @@ func LoadFileOptions(path string, m Module, o LoadOptions) error {
 		}
 		sd[key] = t
 	}
-	if err := checkStateDict(named, sd, others, o.Strict); err != nil {
+	if err := checkStateDict(slots, sd, others, o.Strict); err != nil {
 		return fmt.Errorf("nn.LoadFile: %s: %w", path, err)
 	}
-	copyStateDict(named, sd)
+	copyStateDict(slots, sd)
 	return nil
 }

@@ -34,6 +34,7 @@ type reader interface {
 	Tensor(name string) (safetensors.Tensor, bool)
 	Float32s(name string) ([]float32, []int, error)
 	Float64s(name string) ([]float64, []int, error)
+	Int64s(name string) ([]int64, []int, error)
 }
 
 // File is an opened tensor file, held in memory.
@@ -152,6 +153,17 @@ func (f *File) Tensor(name string) (*tensor.Tensor, error) {
 		return tensor.FromFloat32(data, shape...), nil
 	}
 	return nil, fmt.Errorf("tensorfile: %s: tensor %q is %s: %w (zebra tensors are float32 or float64)", f.path, name, t.DType, ErrNotFloat)
+}
+
+// Counts returns the integer (or bool) tensor called name as int64 values with its shape: a
+// count that a state dict keeps beside its floating-point tensors, such as BatchNorm's
+// num_batches_tracked.
+func (f *File) Counts(name string) ([]int64, []int, error) {
+	data, shape, err := f.r.Int64s(name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("tensorfile: %s: %w", f.path, err)
+	}
+	return data, shape, nil
 }
 
 // Write writes tensors to path as a safetensors file, each in its own dtype (F32 or F64) under
