@@ -8,6 +8,7 @@
 //	cyclegan download [-dir datasets] NAME        fetch a CycleGAN dataset (horse2zebra, …)
 //	cyclegan download-model [-dir pretrained] NAME  fetch one of the authors' pretrained generators
 //	cyclegan export -checkpoint F -out G [flags]  write the networks alone (zebra, ONNX or safetensors)
+//	cyclegan serve -checkpoint F [-addr A]        serve the generators over HTTP, with a web page
 //	cyclegan version                              module version, VCS revision, Go version, SIMD path
 //
 // A quick start on the small bundled dataset (a few minutes on two cores):
@@ -21,6 +22,12 @@
 //	# Ctrl-C saves and prints how to continue; later:
 //	cyclegan train -name horse2zebra -resume
 //	cyclegan translate -checkpoint runs/horse2zebra/checkpoints/latest.safetensors -out zebras testA/
+//
+// Serving a trained model on http://127.0.0.1:8080/ (a page to try it; SIGINT or SIGTERM stops it
+// once the requests in flight are answered):
+//
+//	cyclegan serve -checkpoint runs/horse2zebra/checkpoints/latest.safetensors
+//	curl --data-binary @horse.jpg 'http://127.0.0.1:8080/v1/translate?direction=AtoB' -o zebra.png
 //
 // Each run writes into runs/<name>/: options.json, loss.csv, loss.png, checkpoints/ and an
 // index.html with a row of samples per epoch.

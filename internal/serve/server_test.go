@@ -40,6 +40,7 @@ func TestTranslateServesTranslatesPixels(t *testing.T) {
 		{"a.jpg", "image/jpeg", "direction=btoa", cyclegan.BtoA, encodeJPEG(t, img)},
 		{"b.jpg", "", "direction=ATOB", cyclegan.AtoB, encodeJPEG(t, img)},
 		{"b.png", "application/octet-stream", "direction=BtoA", cyclegan.BtoA, encodePNG(t, img)},
+		{"c.jpg", "application/x-www-form-urlencoded", "direction=AtoB", cyclegan.AtoB, encodeJPEG(t, img)}, // curl --data-binary
 	} {
 		path := filepath.Join(dir, c.name)
 		if err := os.WriteFile(path, c.body, 0o644); err != nil {
