@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"encoding/base64"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -107,6 +108,26 @@ func TestPageInBrowser(t *testing.T) {
 		if v != int(want.Pix[i]) {
 			t.Fatalf("the image shown differs from the API's at value %d (pixel %d): %d, want %d", i, i/4, v, want.Pix[i])
 		}
+	}
+
+	// Dropping a JPEG on the drop zone, as a drag from the desktop does, translates it in the
+	// direction chosen now.
+	dropped := base64.StdEncoding.EncodeToString(encodeJPEG(t, testImage(40, 30, 2)))
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS("#direction"), "AtoB"),
+		chromedp.Evaluate[chromedp.Void](`(() => {
+			const bytes = Uint8Array.from(atob("`+dropped+`"), (c) => c.charCodeAt(0));
+			const files = new DataTransfer();
+			files.items.add(new File([bytes], "dropped.jpg", { type: "image/jpeg" }));
+			drop.dispatchEvent(new DragEvent("drop", { dataTransfer: files, bubbles: true, cancelable: true }));
+		})()`),
+		chromedp.Poll[chromedp.Void](`document.body.dataset.state === "done" || document.body.dataset.state === "error"`, chromedp.WithPollingTimeout(60*time.Second)),
+	); err != nil {
+		t.Fatalf("dropping a file: %v", err)
+	}
+	caption = inBrowser(t, ctx, chromedp.Text(chromedp.CSS("#output-caption")))
+	if state := inBrowser(t, ctx, chromedp.Evaluate[string](`document.body.dataset.state`)); state != "done" || caption != "AtoB, 40×30" {
+		t.Errorf("after the drop: state %q, caption %q, want done and \"AtoB, 40×30\"", state, caption)
 	}
 }
 
