@@ -105,6 +105,9 @@ func runTrain(args []string) error {
 			fmt.Fprintf(os.Stderr, "note: %s ignored: a resumed run keeps the options of its checkpoint\n", strings.Join(ignored, " "))
 		}
 		fmt.Fprintf(os.Stderr, "resuming %s at epoch %d, sample %d (%d steps done)\n", runDir, tr.Epoch+1, tr.Index, tr.Steps)
+		if tr.Opts.Sampling == cyclegan.SamplingSequential {
+			fmt.Fprintln(os.Stderr, "note: this run began before per-sample randomness; it continues with the sequential random choices it began with, in batches of 1")
+		}
 	} else {
 		if _, err := os.Stat(latest); err == nil {
 			return fmt.Errorf("%s already has a checkpoint: add -resume to continue it, or choose another -name", runDir)
@@ -140,8 +143,9 @@ func runTrain(args []string) error {
 	ctx, stop := interruptContext(os.Stderr)
 	defer stop()
 
-	fmt.Fprintf(os.Stderr, "training %s on %s: %d A and %d B images, %d iterations per epoch, %d epochs, %s, device %s\n",
-		o.Name, tr.Opts.DataRoot, len(data.PathsA), len(data.PathsB), data.Len(), tr.TotalEpochs(), describe(tr.Opts), backend.Name())
+	fmt.Fprintf(os.Stderr, "training %s on %s: %d A and %d B images, %d samples per epoch in %s, %d epochs, %s, device %s\n",
+		o.Name, tr.Opts.DataRoot, len(data.PathsA), len(data.PathsB), data.Len(), stepsPerEpoch(data.Len(), tr.Opts.BatchSize),
+		tr.TotalEpochs(), describe(tr.Opts), backend.Name())
 	rep := &reporter{tr: tr, runDir: runDir, log: log, tf: tf, epochLen: data.Len(), out: os.Stderr}
 	stepsBefore := tr.Steps
 	rep.startProgress() // the clock starts now, so that the first step is timed too
@@ -204,6 +208,7 @@ func trainFlagSet(o *cyclegan.Options, tf *trainFlags) *flag.FlagSet {
 	fs.Float64Var(&o.LambdaB, "lambda-b", o.LambdaB, "weight of the cycle loss B -> A -> B")
 	fs.Float64Var(&o.LambdaIdentity, "lambda-identity", o.LambdaIdentity, "weight of the identity loss, relative to lambda-a/b (0 turns it off)")
 	fs.IntVar(&o.PoolSize, "pool-size", o.PoolSize, "generated images kept for the discriminators (0: none)")
+	fs.IntVar(&o.BatchSize, "batch-size", o.BatchSize, "samples per optimizer step; the losses are batch means, an epoch's last batch may be shorter")
 	fs.IntVar(&o.NGF, "ngf", o.NGF, "filters in the generators' first layer")
 	fs.IntVar(&o.NDF, "ndf", o.NDF, "filters in the discriminators' first layer")
 	fs.IntVar(&o.Blocks, "blocks", o.Blocks, "residual blocks per generator (9 for 256x256, 6 for 128x128)")
@@ -217,7 +222,7 @@ func trainFlagSet(o *cyclegan.Options, tf *trainFlags) *flag.FlagSet {
 	fs.IntVar(&tf.saveEvery, "save-every", 5, "keep a checkpoint every N epochs (latest is saved every epoch; 0: none)")
 	fs.IntVar(&tf.sampleEvery, "sample-every", 400, "write the eight sample images every N steps, at the first step and on a stop (0: only at epoch ends)")
 	fs.StringVar(&tf.epochSave, "epoch-save", "generators", "what each -save-every checkpoint holds: generators, networks (and discriminators) or full (resumable); latest is always full")
-	fs.IntVar(&tf.maxIters, "max-iters", 0, "stop after this many iterations, save and print how to resume (0: no limit)")
+	fs.IntVar(&tf.maxIters, "max-iters", 0, "stop after this many iterations (optimizer steps, one per batch), save and print how to resume (0: no limit)")
 	fs.BoolVar(&tf.resume, "resume", false, "continue <runs>/<name> from its latest checkpoint; the options come from it")
 	fs.BoolVar(&tf.skipBadImages, "skip-bad-images", false, "skip and count unreadable images instead of stopping")
 	fs.IntVar(&tf.workers, "workers", 0, "image loading goroutines (0: automatic)")
@@ -389,4 +394,18 @@ func lowerGCTarget(o cyclegan.Options) {
 
 func describe(o cyclegan.Options) string {
 	return fmt.Sprintf("ngf %d, %d blocks, ndf %d, %s %d/%d", o.NGF, o.Blocks, o.NDF, o.Preprocess, o.LoadSize, o.CropSize)
+}
+
+// stepsPerEpoch says how many optimizer steps an epoch of n samples takes in batches of size:
+// ⌈n/size⌉, the last batch shorter when size does not divide n.
+func stepsPerEpoch(n, size int) string {
+	size = max(1, size)
+	steps := (n + size - 1) / size
+	switch {
+	case size == 1:
+		return fmt.Sprintf("%d steps of 1", steps)
+	case n%size == 0:
+		return fmt.Sprintf("%d steps of batch %d", steps, size)
+	}
+	return fmt.Sprintf("%d steps of batch %d (the last of %d)", steps, size, n%size)
 }

@@ -15,7 +15,7 @@ var trainFlagGroups = []cli.FlagGroup{
 	{Title: "model", Names: []string{"ngf", "ndf", "blocks", "d-layers"}},
 	{Title: "data", Names: []string{"dataroot", "load-size", "crop-size", "preprocess", "no-flip", "skip-bad-images", "workers"}},
 	{Title: "schedule and losses", Names: []string{"epochs", "decay-epochs", "lr", "beta1", "lambda-a", "lambda-b", "lambda-identity",
-		"pool-size", "seed", "max-iters"}},
+		"pool-size", "batch-size", "seed", "max-iters"}},
 	{Title: "output", Names: []string{"runs", "name", "save-every", "epoch-save", "sample-every", "quiet"}},
 	{Title: "device and run", Names: []string{"device", "resume", "skip-checksum", "max-memory"}},
 }

@@ -324,6 +324,13 @@ func (r CheckpointReader) LoadTrainer(path string, b tensor.Backend) (*Trainer, 
 		return nil, err
 	}
 	o.MaxMemory = budget
+	// Compatibility: the options of checkpoints written before batches and per-sample
+	// randomness have no sampling (NewTrainer writes it into every new run's options) and no
+	// batch_size (read as 1). Their runs keep the sequential scheme they began with, so that
+	// they continue exactly as they would have.
+	if o.Sampling == "" {
+		o.Sampling = SamplingSequential
+	}
 	if err := o.Check(); err != nil {
 		return nil, fmt.Errorf("cyclegan: checkpoint %s: %w", path, err)
 	}

@@ -38,15 +38,41 @@ type DataOptions struct {
 	// file, instead of stopping with an error that names it.
 	SkipBadImages bool
 	Seed          uint64 // fixes the order, the B draws, the crops and the flips of every epoch
-	Workers       int    // goroutines that load and augment; 0 means min(4, GOMAXPROCS)
-	Prefetch      int    // samples loaded ahead of the consumer; 0 means 2·Workers
+	// Sampling is how those choices are drawn from Seed: SamplingPerSample ("" too), keyed by
+	// the sample, or SamplingSequential, the one stream per epoch of zebra before batches.
+	Sampling string
+	Workers  int // goroutines that load and augment; 0 means min(4, GOMAXPROCS)
+	Prefetch int // samples loaded ahead of the consumer; 0 means 2·Workers
 	// MinSize, when positive, is the smallest image side the networks take (see MinImageSize):
 	// then the crop size must be a multiple of 4 and at least MinSize, and with PreprocessNone an
 	// image whose rounded size is smaller is an error naming the file.
 	MinSize int
 }
 
+// Sampling schemes (Options.Sampling, DataOptions.Sampling): how the random choices of the data
+// and the pools follow from the seed.
+const (
+	// SamplingPerSample draws each sample's choices from a generator seeded by the seed, the
+	// epoch and the sample's index, so that they do not depend on how the work is split. The
+	// default, also spelled "".
+	SamplingPerSample = "per-sample"
+	// SamplingSequential draws every choice of an epoch in order from one generator, and the
+	// pools' from one generator each across the run: the scheme of zebra before batches, which
+	// runs resumed from its checkpoints keep so that they continue exactly.
+	SamplingSequential = "sequential"
+)
+
+func checkSampling(s string) error {
+	if s != "" && s != SamplingPerSample && s != SamplingSequential {
+		return fmt.Errorf("cyclegan: sampling scheme %q: want %s or %s", s, SamplingPerSample, SamplingSequential)
+	}
+	return nil
+}
+
 func (o DataOptions) check() error {
+	if err := checkSampling(o.Sampling); err != nil {
+		return err
+	}
 	if o.LoadSize > MaxImageSize || o.CropSize > MaxImageSize {
 		return fmt.Errorf("cyclegan: load size %d and crop size %d: want at most %d", o.LoadSize, o.CropSize, MaxImageSize)
 	}
@@ -98,11 +124,17 @@ const MaxImageSize = 8192
 // the epoch (so A is read in shuffled order, each image once when A is the larger set) and a B
 // image drawn uniformly at random, so that pairs never repeat in lockstep.
 //
-// All random choices of an epoch (the permutation, the B draws, every crop and flip) are drawn up
-// front, in order, from a generator seeded by the seed and the epoch number. Loading then runs in
-// background goroutines in any order, but the samples, and so a training run, are the same for
-// a seed whatever the timing; and an epoch can be restarted at any sample, which is how a resumed
-// run continues exactly.
+// The random choices are functions of the seed, the epoch and the sample's index in the epoch,
+// not of a sequential stream: the permutation is drawn from a generator seeded by (seed, epoch),
+// and everything else about sample i (its B partner, the crop offsets and flips of both images)
+// from a generator of its own seeded by (seed, epoch, i). So sample i of an epoch is the same
+// whichever samples are loaded with it, in what batches, by which process, in what order: a
+// resumed run continues exactly, loading runs in background goroutines in any order, and a
+// data-parallel rank loads its share of an epoch (Batches, ShardBatches) with the same
+// augmentation as one process would.
+//
+// DataOptions.Sampling = SamplingSequential keeps the scheme of zebra before batches, for runs
+// resumed from their checkpoints: every choice of an epoch drawn in order from one generator.
 type Dataset struct {
 	PathsA, PathsB []string
 	opts           DataOptions
@@ -164,15 +196,16 @@ type augment struct {
 	flip         bool
 }
 
-// plan is everything random about one sample, drawn in order before any loading starts.
+// plan is everything random about one sample, drawn before any loading starts.
 type plan struct {
 	index        int
 	pathA, pathB string
 	augA, augB   augment
 }
 
-// epochSeed mixes the dataset seed with the epoch number (SplitMix64's finalizer), so that the
-// epochs' generators are unrelated.
+// epochSeed mixes a seed with an epoch number (SplitMix64's finalizer), so that the epochs'
+// generators are unrelated. Mixed twice, epochSeed(epochSeed(seed, epoch), i) seeds sample i's
+// generator (sampleSeed).
 func epochSeed(seed uint64, epoch int) uint64 {
 	z := seed + 0x9e3779b97f4a7c15*uint64(epoch+1)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
@@ -180,30 +213,131 @@ func epochSeed(seed uint64, epoch int) uint64 {
 	return z ^ (z >> 31)
 }
 
-// plans draws the random choices of every sample of an epoch.
-func (d *Dataset) plans(epoch int) []plan {
+// sampleSeed seeds the generator of the random choices about sample index of epoch, for a
+// stream of choices (the data, a pool) seeded by seed: neighbouring samples and epochs get
+// unrelated generators, since each number goes through the finalizer before the next joins.
+func sampleSeed(seed uint64, epoch, index int) uint64 {
+	return epochSeed(epochSeed(seed, epoch), index)
+}
+
+// draw draws the augmentation of one image.
+func (d *Dataset) draw(rng *tensor.RNG) augment {
+	a := augment{cropX: rng.Float64(), cropY: rng.Float64()}
+	a.flip = !d.opts.NoFlip && rng.Float64() > 0.5
+	return a
+}
+
+// plans returns the plans of the samples of epoch at the indices given by batches, in order.
+func (d *Dataset) plans(epoch int, batches [][]int) []plan {
+	n := d.Len()
+	var sequential []plan
+	if d.opts.Sampling == SamplingSequential {
+		sequential = d.sequentialPlans(epoch)
+	}
+	// The permutation is the one choice that is about the whole epoch; it costs O(n) per call.
+	perm := tensor.NewRNG(epochSeed(d.opts.Seed, epoch)).Perm(n)
+	var out []plan
+	for _, batch := range batches {
+		for _, i := range batch {
+			if i < 0 || i >= n {
+				panic(fmt.Sprintf("cyclegan.Dataset: sample %d of an epoch of %d", i, n))
+			}
+			if sequential != nil {
+				out = append(out, sequential[i])
+				continue
+			}
+			rng := tensor.NewRNG(sampleSeed(d.opts.Seed, epoch, i))
+			p := plan{index: i, pathA: d.PathsA[perm[i]%len(d.PathsA)], pathB: d.PathsB[rng.IntN(len(d.PathsB))]}
+			p.augA = d.draw(rng)
+			p.augB = d.draw(rng)
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// sequentialPlans draws the random choices of every sample of an epoch in order from one
+// generator seeded by the seed and the epoch (SamplingSequential): the permutation, then for each
+// sample its B image and the augmentation of A and B. Sample i's choices depend on every sample
+// before it, which is why this is no longer the default.
+func (d *Dataset) sequentialPlans(epoch int) []plan {
 	rng := tensor.NewRNG(epochSeed(d.opts.Seed, epoch))
 	n := d.Len()
 	perm := rng.Perm(n)
-	draw := func() augment {
-		a := augment{cropX: rng.Float64(), cropY: rng.Float64()}
-		a.flip = !d.opts.NoFlip && rng.Float64() > 0.5
-		return a
-	}
 	out := make([]plan, n)
 	for i := range out {
 		p := plan{index: i, pathA: d.PathsA[perm[i]%len(d.PathsA)], pathB: d.PathsB[rng.IntN(len(d.PathsB))]}
-		p.augA = draw()
-		p.augB = draw()
+		p.augA = d.draw(rng)
+		p.augB = d.draw(rng)
 		out[i] = p
 	}
 	return out
 }
 
-// Loader delivers the samples of one epoch in order while background goroutines load the ones
-// ahead. Call Close when done, also after an error.
+// EpochBatches splits the samples start, start+1, ..., n−1 of an epoch of n samples into
+// batches of size samples, in order, the last one shorter when size does not divide the count:
+// the official DataLoader's batches (drop_last=False, the samples in the dataset's order).
+// A run that stopped after a batch resumes at its end, so the batches of the rest of the epoch
+// are the ones it would have had.
+func EpochBatches(n, start, size int) [][]int {
+	if size < 1 {
+		panic(fmt.Sprintf("cyclegan.EpochBatches: batch size %d", size))
+	}
+	var out [][]int
+	for first := max(start, 0); first < n; first += size {
+		batch := make([]int, 0, min(size, n-first))
+		for i := first; i < min(first+size, n); i++ {
+			batch = append(batch, i)
+		}
+		out = append(out, batch)
+	}
+	return out
+}
+
+// ShardBatches returns rank's share (of ranks) of each batch: a contiguous part, the first
+// len%ranks ranks taking one sample more than the others, so that the shares of all ranks put
+// together, in rank order, are the batch again. A share can be empty (a short last batch with
+// fewer samples than ranks), and is then left in the list, so that the k-th share of every rank
+// belongs to the same step. A data-parallel step over such shares equals one step on the whole
+// batch when each rank's gradients are weighted by its share of the batch before they are summed.
+func ShardBatches(batches [][]int, rank, ranks int) [][]int {
+	if ranks < 1 || rank < 0 || rank >= ranks {
+		panic(fmt.Sprintf("cyclegan.ShardBatches: rank %d of %d", rank, ranks))
+	}
+	out := make([][]int, len(batches))
+	for k, batch := range batches {
+		per, extra := len(batch)/ranks, len(batch)%ranks
+		first := rank*per + min(rank, extra)
+		size := per
+		if rank < extra {
+			size++
+		}
+		out[k] = batch[first : first+size]
+	}
+	return out
+}
+
+// Batch is a training batch: A and B as [N, 3, H, W] float32 CPU tensors in [-1, 1], and for
+// each of their N images the file and the sample's index in the epoch. Number is the position of
+// the batch in the list given to Dataset.Batches; samples with unreadable files (SkipBadImages)
+// are left out, so N can be less than that batch's length, down to 0 (A and B are then nil).
+type Batch struct {
+	A, B           *tensor.Tensor
+	PathsA, PathsB []string
+	Indices        []int
+	Number         int
+}
+
+// Len is the number of samples in the batch.
+func (b Batch) Len() int { return len(b.Indices) }
+
+// Loader delivers samples in order while background goroutines load the ones ahead, one at a
+// time (Next) or a batch at a time (NextBatch): use one or the other. Call Close when done, also
+// after an error.
 type Loader struct {
 	futures chan chan loaded
+	sizes   []int // the planned samples of each batch
+	next    int   // the batch NextBatch returns next
 	cancel  context.CancelFunc
 	done    sync.WaitGroup
 }
@@ -214,16 +348,28 @@ type loaded struct {
 	skip   bool
 }
 
-// Epoch starts loading the samples of epoch (counted from 0) from sample index start on.
+// Epoch starts loading the samples of epoch (counted from 0) from sample index start on, as
+// batches of one.
 func (d *Dataset) Epoch(epoch, start int) *Loader {
-	return d.epoch(context.Background(), epoch, start)
+	return d.Batches(epoch, EpochBatches(d.Len(), start, 1))
 }
 
-// epoch is Epoch under a parent context (for the tests: a cancelled parent must start no load).
-func (d *Dataset) epoch(parent context.Context, epoch, start int) *Loader {
+// Batches starts loading the given batches of samples of epoch, each a list of indices in the
+// epoch (from 0 to Len − 1; EpochBatches and ShardBatches make them). Sample i has the same
+// files and augmentation whatever batch it is in.
+func (d *Dataset) Batches(epoch int, batches [][]int) *Loader {
+	return d.batches(context.Background(), epoch, batches)
+}
+
+// batches is Batches under a parent context (for the tests: a cancelled parent must start no
+// load).
+func (d *Dataset) batches(parent context.Context, epoch int, batches [][]int) *Loader {
 	ctx, cancel := context.WithCancel(parent)
 	l := &Loader{futures: make(chan chan loaded, d.opts.Prefetch), cancel: cancel}
-	plans := d.plans(epoch)[min(start, d.Len()):]
+	for _, b := range batches {
+		l.sizes = append(l.sizes, len(b))
+	}
+	plans := d.plans(epoch, batches)
 	workers := make(chan struct{}, d.opts.Workers)
 	l.done.Add(1)
 	go func() {
@@ -260,11 +406,23 @@ func (d *Dataset) epoch(parent context.Context, epoch, start int) *Loader {
 	return l
 }
 
-// Next returns the next sample; ok is false at the end of the epoch. With SkipBadImages, samples
-// with an unreadable file are passed over; otherwise the error names the file.
+// result returns the next loaded sample, skipped or not; ok is false at the end.
+func (l *Loader) result() (r loaded, ok bool) {
+	future, ok := <-l.futures
+	if !ok {
+		return loaded{}, false
+	}
+	return <-future, true
+}
+
+// Next returns the next sample; ok is false at the end. With SkipBadImages, samples with an
+// unreadable file are passed over; otherwise the error names the file.
 func (l *Loader) Next() (s Sample, ok bool, err error) {
-	for future := range l.futures {
-		r := <-future
+	for {
+		r, more := l.result()
+		if !more {
+			return Sample{}, false, nil
+		}
 		if r.err != nil {
 			return Sample{}, false, r.err
 		}
@@ -272,7 +430,45 @@ func (l *Loader) Next() (s Sample, ok bool, err error) {
 			return r.sample, true, nil
 		}
 	}
-	return Sample{}, false, nil
+}
+
+// NextBatch returns the next batch, every one of those given to Dataset.Batches in turn; ok is
+// false after the last. With SkipBadImages, samples with an unreadable file are left out of their
+// batch, which can leave it empty; otherwise the error names the file.
+func (l *Loader) NextBatch() (b Batch, ok bool, err error) {
+	if l.next >= len(l.sizes) {
+		return Batch{}, false, nil
+	}
+	b = Batch{Number: l.next}
+	var as, bs []*tensor.Tensor
+	for range l.sizes[l.next] {
+		r, more := l.result()
+		switch {
+		case !more: // the loading was cancelled: Close ran
+			return Batch{}, false, context.Canceled
+		case r.err != nil:
+			return Batch{}, false, r.err
+		case r.skip:
+			continue
+		}
+		as, bs = append(as, r.sample.A), append(bs, r.sample.B)
+		b.PathsA = append(b.PathsA, r.sample.PathA)
+		b.PathsB = append(b.PathsB, r.sample.PathB)
+		b.Indices = append(b.Indices, r.sample.Index)
+	}
+	l.next++
+	if len(as) > 0 {
+		b.A, b.B = concatImages(as), concatImages(bs)
+	}
+	return b, true, nil
+}
+
+// concatImages stacks [1, 3, H, W] images into one [N, 3, H, W] tensor.
+func concatImages(images []*tensor.Tensor) *tensor.Tensor {
+	if len(images) == 1 {
+		return images[0]
+	}
+	return tensor.Concat(images, 0)
 }
 
 // Close stops the background loading and waits for it to end.

@@ -325,7 +325,7 @@ func TestLoaderStartsNothingAfterCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for range 20 {
-		d.epoch(ctx, 0, 0).Close()
+		d.batches(ctx, 0, EpochBatches(d.Len(), 0, 1)).Close()
 	}
 	if n := d.loadsStarted.Load(); n != 0 {
 		t.Errorf("%d samples started loading under a cancelled context, want 0", n)

@@ -182,7 +182,8 @@ type MemoryEstimate struct {
 	Parameters int64 // weights of the four networks
 	// Bytes is the estimated peak: the weights with their gradients and Adam's two moments; the
 	// activations of the largest part of a step (two generator passes and a discriminator pass,
-	// their values and gradients: see Trainer.Step); and the image pools. All float32.
+	// their values and gradients: see Trainer.Step), for each image of a batch; and the image
+	// pools. All float32.
 	Bytes int64
 }
 
@@ -193,7 +194,8 @@ func (o Options) MemoryEstimate() MemoryEstimate {
 	g := numParams(generatorShapes(o.NGF, o.Blocks))
 	d := numParams(discriminatorShapes(o.NDF, o.DLayers))
 	params := 2*g + 2*d
-	acts := 2*generatorActivations(o.NGF, o.Blocks, size, size) + discriminatorActivations(o.NDF, o.DLayers, size, size)
+	perImage := 2*generatorActivations(o.NGF, o.Blocks, size, size) + discriminatorActivations(o.NDF, o.DLayers, size, size)
+	acts := int64(o.batchSize()) * perImage // every layer's output holds the whole batch
 	pools := 2 * int64(o.PoolSize) * 3 * int64(size) * int64(size)
 	return MemoryEstimate{Parameters: params, Bytes: float32Bytes * (4*params + 2*acts + pools)}
 }
@@ -236,6 +238,9 @@ func (o Options) checkMemory() error {
 	if e.Bytes > budget {
 		what := fmt.Sprintf("training with ngf %d, %d blocks, ndf %d and %d discriminator layers on %dx%d images (%d parameters)",
 			o.NGF, o.Blocks, o.NDF, o.DLayers, o.estimateSize(), o.estimateSize(), e.Parameters)
+		if o.batchSize() > 1 {
+			what += fmt.Sprintf(" in batches of %d", o.batchSize())
+		}
 		return budgetError(what, e.Bytes, budget)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/zebra-go/zebra/autograd"
@@ -35,6 +36,16 @@ type Options struct {
 	Preprocess     string  `json:"preprocess"`
 	NoFlip         bool    `json:"no_flip"`
 	Seed           uint64  `json:"seed"`
+	// BatchSize is the number of samples per optimizer step (0 means 1). The losses are means
+	// over the batch; InstanceNorm normalizes each image on its own, so a sample's forward pass
+	// does not depend on the others in its batch.
+	BatchSize int `json:"batch_size"`
+
+	// Sampling is how the random choices of the data and the pools follow from Seed:
+	// SamplingPerSample ("" too; NewTrainer writes it out) or SamplingSequential. Not an official
+	// option: LoadTrainer sets SamplingSequential for checkpoints whose options lack it, written
+	// before it existed, so that their runs continue as they began.
+	Sampling string `json:"sampling,omitempty"`
 
 	// MaxMemory is the most bytes NewTrainer lets MemoryEstimate reach (0: DefaultMaxMemory).
 	// It guards this machine, not the model, so checkpoints do not store it.
@@ -43,13 +54,14 @@ type Options struct {
 
 // DefaultOptions returns the settings of the paper and the official code for 256x256 images:
 // 100 + 100 epochs, Adam 2e-4 with beta1 0.5, lambda 10 both ways, identity 0.5, a pool of 50,
-// ngf = ndf = 64, 9 residual blocks, a 3-layer PatchGAN, resize to 286 and crop 256.
+// ngf = ndf = 64, 9 residual blocks, a 3-layer PatchGAN, resize to 286 and crop 256, batches of
+// one image.
 func DefaultOptions() Options {
 	return Options{
 		Epochs: 100, DecayEpochs: 100, LR: 2e-4, Beta1: 0.5,
 		LambdaA: 10, LambdaB: 10, LambdaIdentity: 0.5, PoolSize: DefaultPoolSize,
 		NGF: 64, NDF: 64, Blocks: 9, DLayers: 3,
-		LoadSize: 286, CropSize: 256, Preprocess: PreprocessResizeAndCrop,
+		LoadSize: 286, CropSize: 256, Preprocess: PreprocessResizeAndCrop, BatchSize: 1,
 	}
 }
 
@@ -60,6 +72,9 @@ const (
 	MaxFilters  = 512  // ngf and ndf
 	MaxBlocks   = 64   // residual blocks per generator
 	MaxPoolSize = 1000 // generated images kept per direction
+	// MaxBatchSize bounds BatchSize; MemoryEstimate, which grows with it, usually refuses far
+	// less.
+	MaxBatchSize = 4096
 	// MaxEpochs bounds Epochs and DecayEpochs, each: their sum must not overflow (it did, to a
 	// negative total that trained nothing and reported success), and a million epochs of
 	// horse2zebra at a second a step would take 40 years.
@@ -96,14 +111,22 @@ func (o Options) Check() error {
 		return fmt.Errorf("cyclegan: ngf %d, ndf %d, %d blocks, pool size %d: want at most %d filters, %d blocks and a pool of %d", o.NGF, o.NDF, o.Blocks, o.PoolSize, MaxFilters, MaxBlocks, MaxPoolSize)
 	case MinImageSize(o.DLayers) == 0:
 		return fmt.Errorf("cyclegan: %d discriminator layers need images larger than %d", o.DLayers, MaxImageSize)
+	case o.BatchSize < 0 || o.BatchSize > MaxBatchSize:
+		return fmt.Errorf("cyclegan: batch size %d: want 1 to %d", o.BatchSize, MaxBatchSize)
+	case o.BatchSize > 1 && o.Preprocess == PreprocessNone:
+		// The images of a batch share one tensor; the official collate fails the same way.
+		return fmt.Errorf("cyclegan: batch size %d with preprocess %s: the images keep their own sizes and cannot share a batch; use batch size 1 or crop", o.BatchSize, PreprocessNone)
 	}
-	return o.dataOptions().check()
+	return o.dataOptions().check() // checks Sampling too
 }
 
 func (o Options) dataOptions() DataOptions {
 	return DataOptions{LoadSize: o.LoadSize, CropSize: o.CropSize, Preprocess: o.Preprocess, NoFlip: o.NoFlip, Seed: o.Seed,
-		MinSize: MinImageSize(o.DLayers)}
+		Sampling: o.Sampling, MinSize: MinImageSize(o.DLayers)}
 }
+
+// batchSize is BatchSize, with 0 meaning 1.
+func (o Options) batchSize() int { return max(1, o.BatchSize) }
 
 // LossNames are the eight losses in the official order: discriminator A, generator A (A → B
 // fooling D_A), cycle A (A → B → A), identity A (G_A(B) ≈ B), and the same for B.
@@ -115,7 +138,8 @@ type Losses [8]float64
 // VisualNames are the images of a step in the official display order.
 var VisualNames = [8]string{"real_A", "fake_B", "rec_A", "idt_B", "real_B", "fake_A", "rec_B", "idt_A"}
 
-// Visuals are the images of one step, [1, 3, H, W] each, in VisualNames order: real_A,
+// Visuals are the images of one step, [N, 3, H, W] each for a batch of N (the report shows the
+// first, as the official visualizer does), in VisualNames order: real_A,
 // fake_B = G_A(real_A), rec_A = G_B(fake_B), idt_B = G_B(real_A), and the same from B. idt_A
 // and idt_B are nil when the identity loss is off.
 type Visuals [8]*tensor.Tensor
@@ -134,7 +158,7 @@ type Trainer struct {
 	PoolFakeB      *ImagePool // generated B images, shown to D_A
 
 	// Epoch (from 0) and Index, the next sample within it, say where training continues; Steps
-	// counts the optimization steps taken so far.
+	// counts the optimization steps taken so far (one per batch).
 	Epoch, Index, Steps int
 
 	backend tensor.Backend
@@ -148,6 +172,10 @@ func NewTrainer(o Options, b tensor.Backend) (*Trainer, error) {
 	}
 	if err := o.checkMemory(); err != nil {
 		return nil, err
+	}
+	o.BatchSize = o.batchSize() // recorded as it runs: options.json and checkpoints say 1, not 0
+	if o.Sampling == "" {
+		o.Sampling = SamplingPerSample
 	}
 	rng := tensor.NewRNG(o.Seed)
 	t := &Trainer{
@@ -166,8 +194,12 @@ func NewTrainer(o Options, b tensor.Backend) (*Trainer, error) {
 	t.OptD = optim.NewAdam(append(t.DA.Parameters(), t.DB.Parameters()...), adam)
 	t.SchedG = optim.NewLinearDecayLR(t.OptG, o.Epochs, o.DecayEpochs)
 	t.SchedD = optim.NewLinearDecayLR(t.OptD, o.Epochs, o.DecayEpochs)
-	t.PoolFakeA = NewImagePool(o.PoolSize, epochSeed(o.Seed, -2))
-	t.PoolFakeB = NewImagePool(o.PoolSize, epochSeed(o.Seed, -3))
+	newPool := NewImagePool
+	if o.Sampling == SamplingSequential {
+		newPool = newSequentialImagePool
+	}
+	t.PoolFakeA = newPool(o.PoolSize, epochSeed(o.Seed, -2))
+	t.PoolFakeB = newPool(o.PoolSize, epochSeed(o.Seed, -3))
 	return t, nil
 }
 
@@ -183,14 +215,19 @@ func (t *Trainer) TotalEpochs() int { return t.Opts.Epochs + t.Opts.DecayEpochs 
 func (t *Trainer) Finished() bool { return t.Epoch >= t.TotalEpochs() }
 
 // NonFiniteLossError reports a loss that became NaN or infinite. The step is abandoned before
-// the optimizer that loss feeds changes any weight.
+// the optimizer that loss feeds changes any weight. Index is the first sample of the step's
+// batch, Samples the batch's size.
 type NonFiniteLossError struct {
-	Epoch, Index int
-	Losses       Losses
+	Epoch, Index, Samples int
+	Losses                Losses
 }
 
 func (e *NonFiniteLossError) Error() string {
-	s := fmt.Sprintf("cyclegan: a loss is not finite at epoch %d, sample %d (", e.Epoch, e.Index)
+	where := fmt.Sprintf("sample %d", e.Index)
+	if e.Samples > 1 {
+		where = fmt.Sprintf("the batch of %d samples from %d", e.Samples, e.Index)
+	}
+	s := fmt.Sprintf("cyclegan: a loss is not finite at epoch %d, %s (", e.Epoch, where)
 	for i, name := range LossNames {
 		if i > 0 {
 			s += ", "
@@ -212,16 +249,38 @@ func ganLoss(prediction *autograd.Var, real bool) *autograd.Var {
 
 func l1(a, b *autograd.Var) *autograd.Var { return nn.L1Loss(a, b, nn.ReductionMean) }
 
-// Step runs one official training step on a pair of [1, 3, H, W] images (on any device; they are
-// moved to the trainer's): the forward cycle, the generator step with the discriminators frozen,
-// then the discriminator step on pooled, detached fakes. It returns the eight losses and the
+// Step runs one official training step on a batch of [N, 3, H, W] A and B images (on any device;
+// they are moved to the trainer's): the forward cycle, the generator step with the discriminators
+// frozen, then the discriminator step on pooled, detached fakes. Every loss is a mean over the
+// batch (each L1 and MSE is a mean over all elements, and the images have one size), so a
+// batch's gradient is the mean of its samples' gradients. It returns the eight losses and the
 // step's images. A non-finite loss returns a *NonFiniteLossError before the optimizer it feeds
 // steps; a weight or moment that an optimizer step made non-finite, a *NonFiniteStateError.
+//
+// The pools' draws are keyed by the samples t.Index, t.Index+1, ... of epoch t.Epoch; Train
+// calls StepSamples with the batch's own indices.
 func (t *Trainer) Step(realATensor, realBTensor *tensor.Tensor) (Losses, Visuals, error) {
+	indices := make([]int, realATensor.Dim(0))
+	for i := range indices {
+		indices[i] = t.Index + i
+	}
+	return t.StepSamples(realATensor, realBTensor, indices)
+}
+
+// StepSamples is Step on a batch whose images are the samples indices of epoch t.Epoch (one index
+// per image), which key the pools' random draws.
+func (t *Trainer) StepSamples(realATensor, realBTensor *tensor.Tensor, indices []int) (Losses, Visuals, error) {
+	if realATensor.NDim() != 4 || !slices.Equal(realATensor.Shape(), realBTensor.Shape()) || realATensor.Dim(0) != len(indices) {
+		panic(fmt.Sprintf("cyclegan.Trainer.Step: A %v, B %v and %d sample indices: want two [N, 3, H, W] batches of one shape and N indices",
+			realATensor.Shape(), realBTensor.Shape(), len(indices)))
+	}
 	o := t.Opts
 	var losses Losses
 	realA := autograd.Constant(realATensor.To(t.backend))
 	realB := autograd.Constant(realBTensor.To(t.backend))
+	nonFinite := func() error {
+		return &NonFiniteLossError{Epoch: t.Epoch, Index: indices[0], Samples: len(indices), Losses: losses}
+	}
 
 	// Generator step. The discriminators are frozen so that the generators' loss gives their
 	// weights no gradient (and no time is spent computing one).
@@ -278,7 +337,7 @@ func (t *Trainer) Step(realATensor, realBTensor *tensor.Tensor) (Losses, Visuals
 	setRequiresGrad(t.DA, true)
 	setRequiresGrad(t.DB, true)
 	if !okG {
-		return losses, Visuals{}, &NonFiniteLossError{Epoch: t.Epoch, Index: t.Index, Losses: losses}
+		return losses, Visuals{}, nonFinite()
 	}
 	// Finite losses can still give non-finite weights (a learning rate of 1e39 does it in one
 	// step): stop here, before such weights judge a fake or reach a checkpoint.
@@ -290,15 +349,15 @@ func (t *Trainer) Step(realATensor, realBTensor *tensor.Tensor) (Losses, Visuals
 	// gradient reaches the generators. As in the official code, each discriminator's loss is
 	// backpropagated on its own, so that only one discriminator's activations are alive at once.
 	t.OptD.ZeroGrad()
-	lossDA := t.discriminatorLoss(t.DA, realB, t.PoolFakeB.Query(v[1]))
+	lossDA := t.discriminatorLoss(t.DA, realB, t.PoolFakeB.Query(v[1], t.Epoch, indices))
 	losses[0] = lossDA.Value.Item()
 	if finite(losses[0]) {
 		lossDA.Backward()
 	}
-	lossDB := t.discriminatorLoss(t.DB, realA, t.PoolFakeA.Query(v[5]))
+	lossDB := t.discriminatorLoss(t.DB, realA, t.PoolFakeA.Query(v[5], t.Epoch, indices))
 	losses[4] = lossDB.Value.Item()
 	if !finite(losses[0], losses[4]) {
-		return losses, Visuals{}, &NonFiniteLossError{Epoch: t.Epoch, Index: t.Index, Losses: losses}
+		return losses, Visuals{}, nonFinite()
 	}
 	lossDB.Backward()
 	t.OptD.Step()
@@ -330,16 +389,20 @@ func finite(xs ...float64) bool {
 type Event struct {
 	EpochEnd bool // false: a step just ran; true: the epoch just ended (Losses/Visuals of its last step)
 	Epoch    int
-	Index    int // the sample's index in the epoch (for EpochEnd, the epoch's length)
-	EpochLen int
+	// Index is the index in the epoch of the last sample of the step's batch, so that Index+1
+	// samples of the epoch are done (for EpochEnd, the epoch's length).
+	Index    int
+	EpochLen int // samples in an epoch, max(|A|, |B|)
+	Samples  int // samples in the step's batch (fewer than the batch size for the last of an epoch)
 	Steps    int // steps taken so far in the whole run
 	LR       float64
-	Losses   Losses
+	Losses   Losses // the batch means
 	Visuals  Visuals
 
-	// StepTime is how long the step took (the official t_comp at batch size 1), DataTime how
-	// long it waited for the loader before it (t_data): a DataTime near StepTime says that
-	// loading, not computing, sets the pace (-workers). Neither counts the time spent in on.
+	// StepTime is how long the step took (the official t_comp is that over the batch size),
+	// DataTime how long it waited for the loader before it (t_data): a DataTime near StepTime
+	// says that loading, not computing, sets the pace (-workers). Neither counts the time spent
+	// in on.
 	StepTime, DataTime time.Duration
 }
 
@@ -351,10 +414,13 @@ var ErrNoSteps = errors.New("no training step")
 // cancelled or maxSteps was reached; the trainer is in a consistent state to Save.
 var ErrStopped = errors.New("cyclegan: training stopped before the end")
 
-// Train runs training from where the trainer stands to the last epoch, loading samples from data.
-// After each step and at the end of each epoch (after the schedules step) it calls on, whose
-// error stops training and is returned. It stops after the current step, returning ErrStopped,
-// when ctx is cancelled or when maxSteps > 0 steps have run in this call.
+// Train runs training from where the trainer stands to the last epoch, loading samples from data
+// in batches of Opts.BatchSize: each epoch's samples from t.Index on, split by EpochBatches (the
+// last batch of an epoch is shorter when the batch size does not divide the epoch, as the
+// official DataLoader gives it). After each step and at the end of each epoch (after the
+// schedules step) it calls on, whose error stops training and is returned. It stops after the
+// current step, returning ErrStopped, when ctx is cancelled or when maxSteps > 0 steps
+// (optimizer steps, one per batch) have run in this call.
 func (t *Trainer) Train(ctx context.Context, data *Dataset, maxSteps int, on func(Event) error) error {
 	steps := 0
 	for !t.Finished() {
@@ -368,13 +434,14 @@ func (t *Trainer) Train(ctx context.Context, data *Dataset, maxSteps int, on fun
 func (t *Trainer) trainEpoch(ctx context.Context, data *Dataset, maxSteps int, steps *int, on func(Event) error) error {
 	n := data.Len()
 	fromStart := t.Index == 0 // a resumed epoch has had steps before
-	loader := data.Epoch(t.Epoch, t.Index)
+	batches := EpochBatches(n, t.Index, t.Opts.batchSize())
+	loader := data.Batches(t.Epoch, batches)
 	defer loader.Close()
 	var last Event
 	taken := 0
 	for {
 		waited := time.Now()
-		s, ok, err := loader.Next()
+		b, ok, err := loader.NextBatch()
 		dataTime := time.Since(waited)
 		if err != nil {
 			return err
@@ -382,22 +449,29 @@ func (t *Trainer) trainEpoch(ctx context.Context, data *Dataset, maxSteps int, s
 		if !ok {
 			break // the epoch is complete, even if a stop was asked for after its last step
 		}
+		// The epoch continues after the planned batch, whose last samples may have been
+		// skipped: a resumed run then gets the same batches as one that went on.
+		planned := batches[b.Number]
+		end := planned[len(planned)-1] + 1
+		if b.Len() == 0 { // every sample of the batch was skipped
+			t.Index = end
+			continue
+		}
 		if ctx.Err() != nil || (maxSteps > 0 && *steps >= maxSteps) {
 			return ErrStopped
 		}
-		t.Index = s.Index
 		lr := t.OptG.LR()
 		started := time.Now()
-		losses, visuals, err := t.Step(s.A, s.B)
+		losses, visuals, err := t.StepSamples(b.A, b.B, b.Indices)
 		if err != nil {
 			return err
 		}
 		stepTime := time.Since(started)
 		*steps++
 		taken++
-		t.Index = s.Index + 1
-		last = Event{Epoch: t.Epoch, Index: s.Index, EpochLen: n, Steps: t.Steps, LR: lr, Losses: losses, Visuals: visuals,
-			StepTime: stepTime, DataTime: dataTime}
+		t.Index = end
+		last = Event{Epoch: t.Epoch, Index: t.Index - 1, EpochLen: n, Samples: b.Len(), Steps: t.Steps, LR: lr,
+			Losses: losses, Visuals: visuals, StepTime: stepTime, DataTime: dataTime}
 		if on != nil {
 			if err := on(last); err != nil {
 				return err

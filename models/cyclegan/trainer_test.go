@@ -230,6 +230,7 @@ func TestNonFiniteDiscriminatorLoss(t *testing.T) {
 		if try == 20 {
 			t.Fatal("the pool never returned a stored image in 20 steps")
 		}
+		tr.Index = try // the pool's draws are keyed by the sample: a new one each try
 		steps := tr.Steps
 		losses, _, err := tr.Step(s.A, s.B)
 		if err == nil {
