@@ -231,11 +231,14 @@ func (d *Dataset) draw(rng *tensor.RNG) augment {
 func (d *Dataset) plans(epoch int, batches [][]int) []plan {
 	n := d.Len()
 	var sequential []plan
+	var perm []int
 	if d.opts.Sampling == SamplingSequential {
 		sequential = d.sequentialPlans(epoch)
+	} else {
+		// The permutation is the one choice about the whole epoch: O(n) per call, for any
+		// share of it.
+		perm = tensor.NewRNG(epochSeed(d.opts.Seed, epoch)).Perm(n)
 	}
-	// The permutation is the one choice that is about the whole epoch; it costs O(n) per call.
-	perm := tensor.NewRNG(epochSeed(d.opts.Seed, epoch)).Perm(n)
 	var out []plan
 	for _, batch := range batches {
 		for _, i := range batch {

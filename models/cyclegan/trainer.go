@@ -112,7 +112,7 @@ func (o Options) Check() error {
 	case MinImageSize(o.DLayers) == 0:
 		return fmt.Errorf("cyclegan: %d discriminator layers need images larger than %d", o.DLayers, MaxImageSize)
 	case o.BatchSize < 0 || o.BatchSize > MaxBatchSize:
-		return fmt.Errorf("cyclegan: batch size %d: want 1 to %d", o.BatchSize, MaxBatchSize)
+		return fmt.Errorf("cyclegan: batch size %d: want 1 to %d (or 0, meaning 1)", o.BatchSize, MaxBatchSize)
 	case o.BatchSize > 1 && o.Preprocess == PreprocessNone:
 		// The images of a batch share one tensor; the official collate fails the same way.
 		return fmt.Errorf("cyclegan: batch size %d with preprocess %s: the images keep their own sizes and cannot share a batch; use batch size 1 or crop", o.BatchSize, PreprocessNone)
