@@ -7,5 +7,7 @@
 //
 // Model fetches one of the authors' pretrained generators (scripts/download_cyclegan_model.sh's
 // list), a .pth file written to a temporary name and renamed into place only when complete and
-// recognized as a torch.save file (model.go).
+// recognized as a torch.save file (model.go). It also fetches pytorch-fid's Inception weights
+// (FIDInception) from pytorch-fid's GitHub releases, checked against the SHA-256 prefix in their
+// file name.
 package download

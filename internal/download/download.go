@@ -144,7 +144,8 @@ var client = &http.Client{
 // checkRedirect follows a redirect only to the same host, or from http to https on the same
 // host name, and never from https back to http: the archive is unpacked on the user's disk, so
 // it comes from the server the user named (the authors' server is plain http, which is why a
-// redirect to https must stay possible).
+// redirect to https must stay possible). The one exception is GitHub's: a release download on
+// github.com answers with a redirect to an https address on githubusercontent.com.
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	from, to := via[len(via)-1].URL, req.URL
 	switch {
@@ -155,6 +156,10 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	case to.Host == from.Host && to.Scheme == from.Scheme:
 		return nil
 	case to.Hostname() == from.Hostname() && from.Scheme == "http" && to.Scheme == "https":
+		return nil
+	case from.Hostname() == "github.com" && to.Scheme == "https" && strings.HasSuffix(to.Hostname(), ".githubusercontent.com"):
+		// GitHub serves a release's files (pytorch-fid's Inception weights) from its
+		// content host.
 		return nil
 	}
 	return fmt.Errorf("refusing a redirect from %s to another host, %s", from, to)
