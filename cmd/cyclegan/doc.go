@@ -9,6 +9,7 @@
 //	cyclegan download-model [-dir pretrained] NAME  fetch one of the authors' pretrained generators
 //	cyclegan export -checkpoint F -out G [flags]  write the networks alone (zebra, ONNX or safetensors)
 //	cyclegan serve -checkpoint F [-addr A]        serve the generators over HTTP, with a web page
+//	cyclegan eval -inception W -real D -fake D    FID and KID of two folders (or -checkpoint F -dataroot D)
 //	cyclegan version                              module version, VCS revision, Go version, SIMD path
 //
 // A quick start on the small bundled dataset (a few minutes on two cores):
@@ -30,5 +31,7 @@
 //	curl --data-binary @horse.jpg 'http://127.0.0.1:8080/v1/translate?direction=AtoB' -o zebra.png
 //
 // Each run writes into runs/<name>/: options.json, loss.csv, loss.png, checkpoints/ and an
-// index.html with a row of samples per epoch.
+// index.html with a row of samples per epoch; with -eval-every N -inception W also metrics.csv,
+// metrics.png and checkpoints/best.safetensors, the generators of the best FID A→B on the test
+// set (cyclegan download-model fid-inception fetches W, pytorch-fid's Inception weights).
 package main

@@ -292,10 +292,11 @@ type sampleRow struct {
 // shown larger than they are.
 type indexPage struct {
 	Title     string
-	Date      string      // when the page was written
-	Status    string      // where training stands
-	Options   [][2]string // the run's options, name and value
-	Plot      string      // URL of loss.png
+	Date      string       // when the page was written
+	Status    string       // where training stands
+	Options   [][2]string  // the run's options, name and value
+	Plot      string       // URL of loss.png
+	Metrics   *metricsView // the test-set FID and KID of train -eval-every, if any
 	Translate template.HTML
 	Columns   []indexColumn
 	Rows      []sampleRow
@@ -324,6 +325,11 @@ td img { width: {{.Width}}px; height: auto;{{if .Pixelated}} image-rendering: pi
 {{if .Translate}}<p>{{.Translate}}</p>{{end}}
 </div>
 {{if .Plot}}<p><a href="{{.Plot}}"><img src="{{.Plot}}" style="width: 100%; max-width: 1000px; height: auto"></a></p>{{end}}
+{{with .Metrics}}<div class="notes"><p><b>Test-set FID and KID</b> (lower is better): each generator translates its test set, testA through G_A measured against testB's real images (A→B) and testB through G_B against testA's (B→A).
+checkpoints/best.safetensors is the {{.Rule}}.</p>
+<p><b>Best:</b> {{if .Best}}{{.Best}}{{else}}none saved{{end}}<br><b>Last:</b> {{.Last}}</p>
+{{if .Protocol}}<p>Protocol: {{.Protocol}}.{{if .Command}} <code>{{.Command}}</code> measures the best checkpoint again.{{end}}</p>{{end}}</div>
+<p><a href="{{.Plot}}"><img src="{{.Plot}}" style="width: 100%; max-width: 1000px; height: auto"></a></p>{{end}}
 <table>
 <tr><th></th>{{range .Columns}}<th>{{.Name}}{{if .Note}}<span class="note">{{.Note}}</span>{{end}}</th>{{end}}</tr>
 {{range .Rows}}<tr><th>{{.Title}}</th>{{range .Images}}<td>{{if .}}<a href="{{.}}"><img src="{{.}}" loading="lazy"></a>{{end}}</td>{{end}}</tr>

@@ -22,6 +22,7 @@ type reporter struct {
 	epochLen int
 	out      io.Writer
 	meter    *progress.Meter // the status line (see startProgress); nil with -quiet
+	eval     *trainEval      // -eval-every's test-set FID and KID (evalduring.go); nil without it
 
 	last    cyclegan.Event // the newest step's event, whose samples a stop writes
 	sampled int            // the step whose samples were written last (0: none yet)
@@ -107,6 +108,9 @@ func (r *reporter) endEpoch(e cyclegan.Event) error {
 	if err := r.save(filepath.Join(r.runDir, "checkpoints", "latest.safetensors")); err != nil {
 		return err
 	}
+	if err := r.evalEpoch(e); err != nil {
+		return err
+	}
 	if r.tf.saveEvery > 0 && (e.Epoch+1)%r.tf.saveEvery == 0 {
 		if err := saveEpochCheckpoint(r.tr, filepath.Join(r.runDir, "checkpoints", tag+".safetensors"), r.tf.epochSave); err != nil {
 			return err
@@ -161,6 +165,7 @@ func (r *reporter) writeIndex() error {
 		Status:    status,
 		Options:   optionList(o),
 		Plot:      "loss.png",
+		Metrics:   metricsSection(r.runDir),
 		Translate: translateNote(r.runDir, o.DataRoot),
 		Columns:   visualColumns[:],
 		Rows:      rows,

@@ -35,6 +35,8 @@ type trainFlags struct {
 	skipChecksum  bool
 	sampleEvery   int    // write the eight sample images every N steps (0: only at epoch ends)
 	epochSave     string // what a periodic epoch checkpoint holds: generators, networks or full
+	evalEvery     int    // -eval-every: test-set FID and KID every N epochs (0: none; evalduring.go)
+	inception     string // -inception: the FID Inception weights that -eval-every measures with
 }
 
 func runTrain(args []string) error {
@@ -96,7 +98,8 @@ func runTrain(args []string) error {
 		for name := range set {
 			if !map[string]bool{"dataroot": true, "name": true, "runs": true, "device": true, "save-every": true,
 				"max-iters": true, "resume": true, "skip-bad-images": true, "workers": true, "quiet": true,
-				"max-memory": true, "skip-checksum": true, "sample-every": true, "epoch-save": true}[name] {
+				"max-memory": true, "skip-checksum": true, "sample-every": true, "epoch-save": true,
+				"eval-every": true, "inception": true}[name] {
 				ignored = append(ignored, "-"+name)
 			}
 		}
@@ -147,6 +150,9 @@ func runTrain(args []string) error {
 		o.Name, tr.Opts.DataRoot, len(data.PathsA), len(data.PathsB), data.Len(), stepsPerEpoch(data.Len(), tr.Opts.BatchSize),
 		tr.TotalEpochs(), describe(tr.Opts), backend.Name())
 	rep := &reporter{tr: tr, runDir: runDir, log: log, tf: tf, epochLen: data.Len(), out: os.Stderr}
+	if rep.eval, err = newTrainEval(tf, tr, runDir, os.Stderr, openInception); err != nil {
+		return err
+	}
 	stepsBefore := tr.Steps
 	rep.startProgress() // the clock starts now, so that the first step is timed too
 	err = tr.Train(ctx, data, tf.maxIters, rep.event)
@@ -222,6 +228,8 @@ func trainFlagSet(o *cyclegan.Options, tf *trainFlags) *flag.FlagSet {
 	fs.IntVar(&tf.saveEvery, "save-every", 5, "keep a checkpoint every N epochs (latest is saved every epoch; 0: none)")
 	fs.IntVar(&tf.sampleEvery, "sample-every", 400, "write the eight sample images every N steps, at the first step and on a stop (0: only at epoch ends)")
 	fs.StringVar(&tf.epochSave, "epoch-save", "generators", "what each -save-every checkpoint holds: generators, networks (and discriminators) or full (resumable); latest is always full")
+	fs.IntVar(&tf.evalEvery, "eval-every", 0, "every N epochs and at the last, FID and KID of both generators on the test set (testA, testB) into metrics.csv and metrics.png, keeping checkpoints/best.safetensors, "+bestSelection+" (0: none; needs -inception)")
+	fs.StringVar(&tf.inception, "inception", "", "with -eval-every: pytorch-fid's Inception weights (cyclegan download-model fid-inception)")
 	fs.IntVar(&tf.maxIters, "max-iters", 0, "stop after this many iterations (optimizer steps, one per batch), save and print how to resume (0: no limit)")
 	fs.BoolVar(&tf.resume, "resume", false, "continue <runs>/<name> from its latest checkpoint; the options come from it")
 	fs.BoolVar(&tf.skipBadImages, "skip-bad-images", false, "skip and count unreadable images instead of stopping")
@@ -271,6 +279,12 @@ func (tf trainFlags) check() error {
 		return fmt.Errorf("-sample-every %d: want a number of steps, or 0 for epoch ends only", tf.sampleEvery)
 	case tf.epochSave != "generators" && tf.epochSave != "networks" && tf.epochSave != "full":
 		return fmt.Errorf("-epoch-save %q: want generators, networks or full", tf.epochSave)
+	case tf.evalEvery < 0:
+		return fmt.Errorf("-eval-every %d: want a number of epochs, or 0 for none", tf.evalEvery)
+	case tf.evalEvery > 0 && tf.inception == "":
+		return errors.New("-eval-every needs -inception FILE, pytorch-fid's weights (cyclegan download-model fid-inception fetches them)")
+	case tf.evalEvery == 0 && tf.inception != "":
+		return errors.New("-inception is for -eval-every N, which is not set")
 	case tf.maxIters < 0:
 		return fmt.Errorf("-max-iters %d: want a number of iterations, or 0 for no limit", tf.maxIters)
 	case tf.workers < 0 || tf.workers > maxWorkers:

@@ -17,6 +17,7 @@ var trainFlagGroups = []cli.FlagGroup{
 	{Title: "schedule and losses", Names: []string{"epochs", "decay-epochs", "lr", "beta1", "lambda-a", "lambda-b", "lambda-identity",
 		"pool-size", "batch-size", "seed", "max-iters"}},
 	{Title: "output", Names: []string{"runs", "name", "save-every", "epoch-save", "sample-every", "quiet"}},
+	{Title: "test-set metrics", Names: []string{"eval-every", "inception"}},
 	{Title: "device and run", Names: []string{"device", "resume", "skip-checksum", "max-memory"}},
 }
 
