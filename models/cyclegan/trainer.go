@@ -270,38 +270,132 @@ func (t *Trainer) Step(realATensor, realBTensor *tensor.Tensor) (Losses, Visuals
 // StepSamples is Step on a batch whose images are the samples indices of epoch t.Epoch (one index
 // per image), which key the pools' random draws.
 func (t *Trainer) StepSamples(realATensor, realBTensor *tensor.Tensor, indices []int) (Losses, Visuals, error) {
+	checkBatch(realATensor, realBTensor, indices)
+	losses, v, _, err := t.step(realATensor, realBTensor, indices, nil)
+	return losses, v, err
+}
+
+func checkBatch(realATensor, realBTensor *tensor.Tensor, indices []int) {
 	if realATensor.NDim() != 4 || !slices.Equal(realATensor.Shape(), realBTensor.Shape()) || realATensor.Dim(0) != len(indices) {
 		panic(fmt.Sprintf("cyclegan.Trainer.Step: A %v, B %v and %d sample indices: want two [N, 3, H, W] batches of one shape and N indices",
 			realATensor.Shape(), realBTensor.Shape(), len(indices)))
 	}
-	o := t.Opts
+}
+
+// step is StepSamples on this rank's share of a batch when rep is not nil (parallel.go): the
+// share may then be empty (nil tensors, no indices), and between each backward and its
+// optimizer's step rep sums the losses and the weighted gradients of every rank. It returns the
+// number of samples in the whole batch: 0 when every rank's share was empty, and no step was
+// taken.
+func (t *Trainer) step(realATensor, realBTensor *tensor.Tensor, indices []int, rep *replica) (Losses, Visuals, int, error) {
 	var losses Losses
-	realA := autograd.Constant(realATensor.To(t.backend))
-	realB := autograd.Constant(realBTensor.To(t.backend))
+	var v Visuals
+	samples := len(indices)
+	first := -1 // the batch's first sample, for the error; -1 on an empty share
+	if samples > 0 {
+		first = indices[0]
+	}
 	nonFinite := func() error {
-		return &NonFiniteLossError{Epoch: t.Epoch, Index: indices[0], Samples: len(indices), Losses: losses}
+		return &NonFiniteLossError{Epoch: t.Epoch, Index: first, Samples: samples, Losses: losses}
 	}
 
-	// Generator step. The discriminators are frozen so that the generators' loss gives their
-	// weights no gradient (and no time is spent computing one).
-	//
-	// The official code runs all six generator passes, sums the six losses and calls backward
-	// once. The sum's gradient is the sum of its terms' gradients, so we run it in three parts
-	// that share no activations (identity, the A cycle, the B cycle), each backward accumulating
-	// into the generators' gradients right after its forward: the same losses and gradients, but
-	// only a third of the activations alive at once (about 2 GB less at 256x256).
+	t.OptG.ZeroGrad()
+	okG := true
+	var realA, realB *autograd.Var
+	if len(indices) > 0 {
+		realA = autograd.Constant(realATensor.To(t.backend))
+		realB = autograd.Constant(realBTensor.To(t.backend))
+		v, okG = t.generatorBackward(realA, realB, &losses)
+	}
+	if rep != nil {
+		var err error
+		if samples, first, okG, err = rep.reduceLosses(&losses, generatorLosses, len(indices), first, okG); err != nil {
+			return losses, Visuals{}, 0, err
+		}
+		if samples == 0 {
+			return losses, Visuals{}, 0, nil // every sample of the batch was skipped, on every rank
+		}
+	}
+	if !okG {
+		return losses, Visuals{}, samples, nonFinite()
+	}
+	if rep != nil {
+		if err := rep.reduceGradients(t.generatorParameters(), len(indices), samples); err != nil {
+			return losses, Visuals{}, samples, err
+		}
+	}
+	t.OptG.Step()
+	// Finite losses can still give non-finite weights (a learning rate of 1e39 does it in one
+	// step): stop here, before such weights judge a fake or reach a checkpoint.
+	if err := t.checkFinite("optimizer_G", t.OptG, "G_A", "G_B"); err != nil {
+		return losses, Visuals{}, samples, err
+	}
+
+	// Discriminator step: real images against generated ones from the pools, detached so that no
+	// gradient reaches the generators. As in the official code, each discriminator's loss is
+	// backpropagated on its own, so that only one discriminator's activations are alive at once.
+	t.OptD.ZeroGrad()
+	okD := true
+	if len(indices) > 0 {
+		lossDA := t.discriminatorLoss(t.DA, realB, t.PoolFakeB.Query(v[1], t.Epoch, indices))
+		losses[0] = lossDA.Value.Item()
+		if finite(losses[0]) {
+			lossDA.Backward()
+		}
+		lossDB := t.discriminatorLoss(t.DB, realA, t.PoolFakeA.Query(v[5], t.Epoch, indices))
+		losses[4] = lossDB.Value.Item()
+		if okD = finite(losses[0], losses[4]); okD {
+			lossDB.Backward()
+		}
+	}
+	if rep != nil {
+		var err error
+		if _, _, okD, err = rep.reduceLosses(&losses, discriminatorLosses, len(indices), first, okD); err != nil {
+			return losses, Visuals{}, samples, err
+		}
+	}
+	if !okD {
+		return losses, Visuals{}, samples, nonFinite()
+	}
+	if rep != nil {
+		if err := rep.reduceGradients(t.discriminatorParameters(), len(indices), samples); err != nil {
+			return losses, Visuals{}, samples, err
+		}
+	}
+	t.OptD.Step()
+	if err := t.checkFinite("optimizer_D", t.OptD, "D_A", "D_B"); err != nil {
+		return losses, Visuals{}, samples, err
+	}
+	t.Steps++
+	return losses, v, samples, nil
+}
+
+// generatorBackward runs the generators' forward passes on a batch and accumulates the gradient
+// of their losses into the generators' parameters, with the discriminators frozen so that the
+// generators' loss gives their weights no gradient (and no time is spent computing one). It sets
+// the six generator losses, returns the step's images and whether every loss was finite (if
+// not, some backward passes were skipped, and the gradients must not be used).
+//
+// The official code runs all six generator passes, sums the six losses and calls backward once.
+// The sum's gradient is the sum of its terms' gradients, so we run it in three parts that share
+// no activations (identity, the A cycle, the B cycle), each backward accumulating into the
+// generators' gradients right after its forward: the same losses and gradients, but only a third
+// of the activations alive at once (about 2 GB less at 256x256).
+func (t *Trainer) generatorBackward(realA, realB *autograd.Var, losses *Losses) (Visuals, bool) {
+	o := t.Opts
 	setRequiresGrad(t.DA, false)
 	setRequiresGrad(t.DB, false)
-	t.OptG.ZeroGrad()
+	defer setRequiresGrad(t.DA, true)
+	defer setRequiresGrad(t.DB, true)
 	var v Visuals
 	v[0], v[4] = realA.Value, realB.Value
-	okG := true
+	ok := true
 	backward := func(terms ...*autograd.Var) {
 		sum := terms[0]
 		for _, term := range terms[1:] {
 			sum = autograd.Add(sum, term)
 		}
-		if okG = okG && finite(sum.Value.Item()); okG {
+		if ok = ok && finite(sum.Value.Item()); ok {
 			sum.Backward()
 		}
 	}
@@ -331,41 +425,7 @@ func (t *Trainer) StepSamples(realATensor, realBTensor *tensor.Tensor, indices [
 	losses[5], losses[6] = lossGB.Value.Item(), lossCycleB.Value.Item()
 	v[5], v[6] = fakeA.Value, recB.Value
 	backward(lossGB, lossCycleB)
-	if okG = okG && finite(losses[1:4]...) && finite(losses[5:8]...); okG {
-		t.OptG.Step()
-	}
-	setRequiresGrad(t.DA, true)
-	setRequiresGrad(t.DB, true)
-	if !okG {
-		return losses, Visuals{}, nonFinite()
-	}
-	// Finite losses can still give non-finite weights (a learning rate of 1e39 does it in one
-	// step): stop here, before such weights judge a fake or reach a checkpoint.
-	if err := t.checkFinite("optimizer_G", t.OptG, "G_A", "G_B"); err != nil {
-		return losses, Visuals{}, err
-	}
-
-	// Discriminator step: real images against generated ones from the pools, detached so that no
-	// gradient reaches the generators. As in the official code, each discriminator's loss is
-	// backpropagated on its own, so that only one discriminator's activations are alive at once.
-	t.OptD.ZeroGrad()
-	lossDA := t.discriminatorLoss(t.DA, realB, t.PoolFakeB.Query(v[1], t.Epoch, indices))
-	losses[0] = lossDA.Value.Item()
-	if finite(losses[0]) {
-		lossDA.Backward()
-	}
-	lossDB := t.discriminatorLoss(t.DB, realA, t.PoolFakeA.Query(v[5], t.Epoch, indices))
-	losses[4] = lossDB.Value.Item()
-	if !finite(losses[0], losses[4]) {
-		return losses, Visuals{}, nonFinite()
-	}
-	lossDB.Backward()
-	t.OptD.Step()
-	if err := t.checkFinite("optimizer_D", t.OptD, "D_A", "D_B"); err != nil {
-		return losses, Visuals{}, err
-	}
-	t.Steps++
-	return losses, v, nil
+	return v, ok && finite(losses[1:4]...) && finite(losses[5:8]...)
 }
 
 // discriminatorLoss is 0.5·(MSE(D(real), 1) + MSE(D(fake), 0)), the official backward_D_basic;
@@ -422,20 +482,29 @@ var ErrStopped = errors.New("cyclegan: training stopped before the end")
 // current step, returning ErrStopped, when ctx is cancelled or when maxSteps > 0 steps
 // (optimizer steps, one per batch) have run in this call.
 func (t *Trainer) Train(ctx context.Context, data *Dataset, maxSteps int, on func(Event) error) error {
+	return t.train(ctx, data, maxSteps, nil, on)
+}
+
+// train is Train, as one replica of a data-parallel run when rep is not nil (TrainParallel).
+func (t *Trainer) train(ctx context.Context, data *Dataset, maxSteps int, rep *replica, on func(Event) error) error {
 	steps := 0
 	for !t.Finished() {
-		if err := t.trainEpoch(ctx, data, maxSteps, &steps, on); err != nil {
+		if err := t.trainEpoch(ctx, data, maxSteps, &steps, rep, on); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (t *Trainer) trainEpoch(ctx context.Context, data *Dataset, maxSteps int, steps *int, on func(Event) error) error {
+func (t *Trainer) trainEpoch(ctx context.Context, data *Dataset, maxSteps int, steps *int, rep *replica, on func(Event) error) error {
 	n := data.Len()
 	fromStart := t.Index == 0 // a resumed epoch has had steps before
-	batches := EpochBatches(n, t.Index, t.Opts.batchSize())
-	loader := data.Batches(t.Epoch, batches)
+	batches := EpochBatches(n, t.Index, t.Opts.batchSize()*rep.size())
+	mine := batches
+	if rep != nil {
+		mine = ShardBatches(batches, rep.rank, rep.ranks)
+	}
+	loader := data.Batches(t.Epoch, mine)
 	defer loader.Close()
 	var last Event
 	taken := 0
@@ -453,24 +522,29 @@ func (t *Trainer) trainEpoch(ctx context.Context, data *Dataset, maxSteps int, s
 		// skipped: a resumed run then gets the same batches as one that went on.
 		planned := batches[b.Number]
 		end := planned[len(planned)-1] + 1
-		if b.Len() == 0 { // every sample of the batch was skipped
+		if b.Len() == 0 && rep == nil { // every sample of the batch was skipped
 			t.Index = end
 			continue
 		}
-		if ctx.Err() != nil || (maxSteps > 0 && *steps >= maxSteps) {
+		// A replica stops when any rank was asked to at the previous step (every rank then
+		// knows it: the request travels with the losses), so that all stop at the same step.
+		if rep.stopRequested(ctx) || (maxSteps > 0 && *steps >= maxSteps) {
 			return ErrStopped
 		}
 		lr := t.OptG.LR()
 		started := time.Now()
-		losses, visuals, err := t.StepSamples(b.A, b.B, b.Indices)
+		losses, visuals, samples, err := t.step(b.A, b.B, b.Indices, rep)
 		if err != nil {
 			return err
 		}
 		stepTime := time.Since(started)
+		t.Index = end
+		if samples == 0 { // every rank's share was skipped
+			continue
+		}
 		*steps++
 		taken++
-		t.Index = end
-		last = Event{Epoch: t.Epoch, Index: t.Index - 1, EpochLen: n, Samples: b.Len(), Steps: t.Steps, LR: lr,
+		last = Event{Epoch: t.Epoch, Index: t.Index - 1, EpochLen: n, Samples: samples, Steps: t.Steps, LR: lr,
 			Losses: losses, Visuals: visuals, StepTime: stepTime, DataTime: dataTime}
 		if on != nil {
 			if err := on(last); err != nil {

@@ -1,0 +1,248 @@
+package cyclegan
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/zebra-go/zebra/autograd"
+	"github.com/zebra-go/zebra/dist"
+	"github.com/zebra-go/zebra/tensor"
+)
+
+// Data parallelism. N processes ("ranks") train one CycleGAN: each holds a replica of the whole
+// trainer, takes its share of every global batch of N·BatchSize samples (EpochBatches, then
+// ShardBatches), and between each backward and its optimizer's step the ranks sum their
+// gradients, each weighted by its share of the batch:
+//
+//	g = Σ_r (n_r / n) · g_r,   n = Σ_r n_r
+//
+// where g_r is the gradient of rank r's mean loss over its n_r samples. Every loss is a mean over
+// the batch and InstanceNorm normalizes each image alone, so g is the gradient of the mean loss
+// over the whole batch: the gradient one process would compute on all n samples, up to the
+// order of float32 additions. Every replica then takes the same Adam step from the same state,
+// and the replicas stay identical without ever exchanging weights. A share can be empty (a short
+// last batch has fewer samples than ranks, or its images were skipped): that rank's weight is 0,
+// but it still joins every collective, which is what keeps the ranks in step.
+//
+// Each phase of a step (the generators', then the discriminators') makes two collectives: a small
+// one of float64s with n_r, the rank's losses times n_r and two flags (a loss was not finite;
+// SIGINT or SIGTERM asked this rank to stop), which gives every rank n, the batch's mean losses
+// and the same decisions; then the gradients, copied into flat float32 buckets of BucketBytes,
+// each all-reduced in place and copied back. One collective per parameter would pay MPI's latency
+// (tens of µs) about a hundred times a phase; one bucket of everything would need a second copy of
+// all gradients at once. A bucket of 25 MB (PyTorch DDP's default) is a few large messages, near
+// the link's bandwidth.
+//
+// The image pools are not shared: each rank's pools hold the fakes of its own samples. With
+// PoolSize 0, or while the pools are filling (they return each new fake then), N ranks with
+// batch b train exactly the networks that one process trains with batch N·b (TestDataParallel);
+// once they are full, the fakes that the discriminators see are drawn from each rank's own
+// history, a different but equally valid sample of the same distribution.
+
+// DefaultBucketBytes is the size of a gradient bucket: PyTorch DDP's bucket_cap_mb of 25.
+const DefaultBucketBytes = 25 << 20
+
+// DataParallel says how a trainer takes part in a data-parallel run (TrainParallel).
+type DataParallel struct {
+	// Comm is the group of ranks; its collectives carry the losses, the stop requests and, unless
+	// Device is set, the gradients.
+	Comm dist.Comm
+	// Device, when not nil, all-reduces the gradients where they are, in CUDA memory (NCCL), one
+	// parameter at a time; it has the same ranks as Comm.
+	Device *dist.NCCL
+	// BucketBytes is the size of the host buckets that gradients are all-reduced in (0:
+	// DefaultBucketBytes).
+	BucketBytes int
+
+	// unweighted, for TestDataParallel only, averages the ranks' gradients without weighting them
+	// by their shares: the mistake that the test must catch.
+	unweighted bool
+}
+
+// TrainParallel is Train as one of p.Comm.Size() replicas. Opts.BatchSize is this rank's batch:
+// a step takes Size·BatchSize samples together. Every rank must call it with the same trainer
+// state (rank 0's, broadcast: see BroadcastTrainer), the same data and maxSteps; on returns the
+// same events on every rank, with the losses of the whole batch, but the images of this rank's
+// share only (none for an empty share). A stop (ctx cancelled) on any rank stops every rank after
+// the same step, so that their states stay one. With one rank it is Train.
+func (t *Trainer) TrainParallel(ctx context.Context, data *Dataset, maxSteps int, p DataParallel, on func(Event) error) error {
+	if p.Comm == nil || p.Comm.Size() == 1 {
+		return t.train(ctx, data, maxSteps, nil, on)
+	}
+	rep := &replica{DataParallel: p, rank: p.Comm.Rank(), ranks: p.Comm.Size()}
+	if rep.BucketBytes <= 0 {
+		rep.BucketBytes = DefaultBucketBytes
+	}
+	return t.train(ctx, data, maxSteps, rep, on)
+}
+
+// replica is a trainer's place in a run of several ranks, and what the ranks agreed on.
+type replica struct {
+	DataParallel
+	rank, ranks int
+	requested   bool      // this rank's ctx was cancelled before this step
+	stop        bool      // a rank asked to stop, at the last step's generator phase
+	bucket      []float32 // reused between phases
+}
+
+// size is the number of ranks; 1 for no replica (a trainer alone).
+func (r *replica) size() int {
+	if r == nil {
+		return 1
+	}
+	return r.ranks
+}
+
+// stopRequested says whether the trainer stops before its next step: for a trainer alone, when
+// ctx is cancelled; for a replica, when any rank's ctx was cancelled at the last step (the flag
+// travels with its losses).
+func (r *replica) stopRequested(ctx context.Context) bool {
+	if r == nil {
+		return ctx.Err() != nil
+	}
+	r.requested = ctx.Err() != nil
+	return r.stop
+}
+
+// The losses of each phase, in LossNames order.
+var (
+	generatorLosses     = []int{1, 2, 3, 5, 6, 7}
+	discriminatorLosses = []int{0, 4}
+)
+
+// reduceLosses sums over the ranks, for one phase: this rank's samples (mine), the losses of
+// that phase weighted by them, whether one was not finite here (!ok), and, in the generators'
+// phase, whether this rank was asked to stop. It replaces the losses by the batch's means and
+// returns the batch's samples, the lowest first sample index among the ranks (for the error
+// message) and whether every rank's losses were finite.
+func (r *replica) reduceLosses(losses *Losses, which []int, mine, first int, ok bool) (samples, batchFirst int, allOK bool, err error) {
+	const (
+		countAt = iota
+		badAt
+		stopAt
+		firstAt // the sum of (first+1) over ranks with a share: rank 0's share comes first
+		lossesAt
+	)
+	buf := make([]float64, lossesAt+len(which))
+	buf[countAt] = float64(mine)
+	if !ok {
+		buf[badAt] = 1
+	}
+	if r.requested && len(which) == len(generatorLosses) {
+		buf[stopAt] = 1
+	}
+	if mine > 0 && r.rank == 0 {
+		buf[firstAt] = float64(first + 1)
+	}
+	for i, k := range which {
+		if mine > 0 && ok {
+			buf[lossesAt+i] = float64(mine) * losses[k]
+		}
+	}
+	if err := r.Comm.AllReduceFloat64(buf, dist.Sum); err != nil {
+		return 0, 0, false, fmt.Errorf("cyclegan: all-reducing the losses: %w", err)
+	}
+	samples = int(math.Round(buf[countAt]))
+	if len(which) == len(generatorLosses) {
+		r.stop = r.stop || buf[stopAt] > 0
+	}
+	batchFirst = first
+	if buf[firstAt] > 0 {
+		batchFirst = int(buf[firstAt]) - 1
+	}
+	if buf[badAt] > 0 {
+		return samples, batchFirst, false, nil // losses keeps this rank's own, for the message
+	}
+	for i, k := range which {
+		losses[k] = buf[lossesAt+i] / float64(samples)
+	}
+	return samples, batchFirst, true, nil
+}
+
+// reduceGradients makes the gradient of every parameter in params the weighted sum over the
+// ranks, Σ_r (n_r / n) · g_r, where this rank holds mine of the batch's samples. A parameter
+// without a gradient (an empty share) counts as a zero one; afterwards every parameter has one.
+func (r *replica) reduceGradients(params []*autograd.Var, mine, samples int) error {
+	weight := float64(mine) / float64(samples)
+	if r.unweighted {
+		weight = 1 / float64(r.ranks)
+	}
+	if r.Device != nil {
+		return r.reduceOnDevice(params, weight)
+	}
+	limit := max(1, r.BucketBytes/4)
+	for start := 0; start < len(params); {
+		// A bucket takes parameters in order while they fit; one larger than a bucket goes alone.
+		end, elems := start, 0
+		for end < len(params) && (end == start || elems+params[end].Value.Numel() <= limit) {
+			elems += params[end].Value.Numel()
+			end++
+		}
+		if err := r.reduceBucket(params[start:end], elems, float32(weight)); err != nil {
+			return err
+		}
+		start = end
+	}
+	return nil
+}
+
+// reduceBucket all-reduces the gradients of params, elems elements together, through one flat
+// host buffer: weighted copies in, one all-reduce, fresh gradient tensors out (a gradient tensor
+// may be shared with another parameter's, so none is written in place).
+func (r *replica) reduceBucket(params []*autograd.Var, elems int, weight float32) error {
+	if cap(r.bucket) < elems {
+		r.bucket = make([]float32, elems)
+	}
+	buf := r.bucket[:elems]
+	at := 0
+	for _, p := range params {
+		n := p.Value.Numel()
+		part := buf[at : at+n]
+		if p.Grad == nil {
+			clear(part)
+		} else {
+			for i, g := range p.Grad.Float32s() {
+				part[i] = weight * g
+			}
+		}
+		at += n
+	}
+	if err := r.Comm.AllReduceFloat32(buf, dist.Sum); err != nil {
+		return fmt.Errorf("cyclegan: all-reducing the gradients: %w", err)
+	}
+	at = 0
+	for _, p := range params {
+		n := p.Value.Numel()
+		g := tensor.FromFloat32(buf[at:at+n], p.Value.Shape()...) // a copy
+		p.Grad = tensor.Cast(g, p.Value.DType()).To(p.Value.Backend())
+		at += n
+	}
+	return nil
+}
+
+// reduceOnDevice all-reduces the gradients where they live, with NCCL, one parameter at a time:
+// each scaled by weight into a fresh tensor, summed in place.
+func (r *replica) reduceOnDevice(params []*autograd.Var, weight float64) error {
+	for _, p := range params {
+		g := p.Grad
+		if g == nil {
+			g = tensor.ZerosLike(p.Value)
+		}
+		g = tensor.Scale(g, weight)
+		if err := r.Device.AllReduce(g.Storage(), dist.Sum); err != nil {
+			return fmt.Errorf("cyclegan: all-reducing the gradients on the device: %w", err)
+		}
+		p.Grad = g
+	}
+	return nil
+}
+
+// generatorParameters and discriminatorParameters are what OptG and OptD update, in their order.
+func (t *Trainer) generatorParameters() []*autograd.Var {
+	return append(t.GA.Parameters(), t.GB.Parameters()...)
+}
+
+func (t *Trainer) discriminatorParameters() []*autograd.Var {
+	return append(t.DA.Parameters(), t.DB.Parameters()...)
+}
