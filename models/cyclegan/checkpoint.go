@@ -27,6 +27,10 @@ import (
 //	          optimizer_G.<key>, scheduler_G.<key>, pool_fake_A.<key> (and the same for D, B),
 //	          sha256 (JSON: tensor name -> SHA-256 of its data, see safetensors.Digests)
 //
+// The options record the run's world size (world_size, omitted for one process): a data-parallel
+// run saves once, from rank 0, the state that every rank holds, and resumes on any number of
+// ranks that divides its global batch (Trainer.SetWorldSize).
+//
 // PyTorch users can read it with safetensors.torch.load_file; the G_A.* tensors are a
 // state_dict of the official ResnetGenerator.
 const (

@@ -54,6 +54,10 @@ type DataParallel struct {
 	// BucketBytes is the size of the host buckets that gradients are all-reduced in (0:
 	// DefaultBucketBytes).
 	BucketBytes int
+	// StopCode, when not nil, says why this rank asks to stop before its next step: a code from 1
+	// to MaxStopCode (the command passes a signal's number), or 0 for no request. It is asked
+	// once a step. nil: 1 whenever ctx is cancelled.
+	StopCode func() int
 
 	// unweighted, for TestDataParallel only, averages the ranks' gradients without weighting them
 	// by their shares: the mistake that the test must catch.
@@ -67,7 +71,14 @@ type DataParallel struct {
 // share only (none for an empty share). A stop (ctx cancelled) on any rank stops every rank after
 // the same step, so that their states stay one. With one rank it is Train.
 func (t *Trainer) TrainParallel(ctx context.Context, data *Dataset, maxSteps int, p DataParallel, on func(Event) error) error {
-	if p.Comm == nil || p.Comm.Size() == 1 {
+	ranks := 1
+	if p.Comm != nil {
+		ranks = p.Comm.Size()
+	}
+	if want := max(1, t.Opts.WorldSize); ranks != want {
+		return fmt.Errorf("cyclegan: the trainer is set for %d ranks (Options.WorldSize) but the group has %d", want, ranks)
+	}
+	if ranks == 1 {
 		return t.train(ctx, data, maxSteps, nil, on)
 	}
 	rep := &replica{DataParallel: p, rank: p.Comm.Rank(), ranks: p.Comm.Size()}
@@ -81,8 +92,8 @@ func (t *Trainer) TrainParallel(ctx context.Context, data *Dataset, maxSteps int
 type replica struct {
 	DataParallel
 	rank, ranks int
-	requested   bool      // this rank's ctx was cancelled before this step
-	stop        bool      // a rank asked to stop, at the last step's generator phase
+	requested   int       // this rank's stop code at this step (StopCode)
+	stopCodes   uint64    // bit c: some rank asked to stop with code c, at the last step
 	bucket      []float32 // reused between phases
 }
 
@@ -101,8 +112,41 @@ func (r *replica) stopRequested(ctx context.Context) bool {
 	if r == nil {
 		return ctx.Err() != nil
 	}
-	r.requested = ctx.Err() != nil
-	return r.stop
+	r.requested = 0
+	switch {
+	case r.StopCode != nil:
+		r.requested = r.StopCode()
+	case ctx.Err() != nil:
+		r.requested = 1
+	}
+	return r.stopCodes != 0
+}
+
+// MaxStopCode is the largest code that DataParallel.StopCode can give.
+const MaxStopCode = 31
+
+// StopRequestError is what TrainParallel returns when a rank asked to stop (DataParallel.StopCode):
+// every rank returns it, after the same step, with the codes that any rank gave. It wraps
+// ErrStopped.
+type StopRequestError struct {
+	Codes []int // ascending, each once
+}
+
+func (e *StopRequestError) Error() string {
+	return fmt.Sprintf("%v: a rank asked to stop (codes %v)", ErrStopped, e.Codes)
+}
+
+func (e *StopRequestError) Unwrap() error { return ErrStopped }
+
+// stopError returns the StopRequestError of the codes the ranks gave.
+func (r *replica) stopError() error {
+	e := &StopRequestError{}
+	for c := 1; c <= MaxStopCode; c++ {
+		if r.stopCodes&(1<<c) != 0 {
+			e.Codes = append(e.Codes, c)
+		}
+	}
+	return e
 }
 
 // The losses of each phase, in LossNames order.
@@ -117,20 +161,22 @@ var (
 // returns the batch's samples, the lowest first sample index among the ranks (for the error
 // message) and whether every rank's losses were finite.
 func (r *replica) reduceLosses(losses *Losses, which []int, mine, first int, ok bool) (samples, batchFirst int, allOK bool, err error) {
+	// A sum of 0s and 1s per stop code is an OR that tells every rank every code requested.
 	const (
 		countAt = iota
 		badAt
-		stopAt
-		firstAt // the sum of (first+1) over ranks with a share: rank 0's share comes first
-		lossesAt
+		firstAt  // rank 0's first sample + 1, when it has a share: its share comes first
+		stopAt   // MaxStopCode slots, one per code, in the generators' phase
+		lossesAt = stopAt + MaxStopCode
 	)
+	generators := len(which) == len(generatorLosses)
 	buf := make([]float64, lossesAt+len(which))
 	buf[countAt] = float64(mine)
 	if !ok {
 		buf[badAt] = 1
 	}
-	if r.requested && len(which) == len(generatorLosses) {
-		buf[stopAt] = 1
+	if c := r.requested; generators && c > 0 {
+		buf[stopAt+min(c, MaxStopCode)-1] = 1
 	}
 	if mine > 0 && r.rank == 0 {
 		buf[firstAt] = float64(first + 1)
@@ -144,8 +190,12 @@ func (r *replica) reduceLosses(losses *Losses, which []int, mine, first int, ok 
 		return 0, 0, false, fmt.Errorf("cyclegan: all-reducing the losses: %w", err)
 	}
 	samples = int(math.Round(buf[countAt]))
-	if len(which) == len(generatorLosses) {
-		r.stop = r.stop || buf[stopAt] > 0
+	if generators {
+		for c := 1; c <= MaxStopCode; c++ {
+			if buf[stopAt+c-1] > 0 {
+				r.stopCodes |= 1 << c
+			}
+		}
 	}
 	batchFirst = first
 	if buf[firstAt] > 0 {
@@ -245,4 +295,44 @@ func (t *Trainer) generatorParameters() []*autograd.Var {
 
 func (t *Trainer) discriminatorParameters() []*autograd.Var {
 	return append(t.DA.Parameters(), t.DB.Parameters()...)
+}
+
+// GlobalBatch is the number of samples of one optimizer step: BatchSize on each of WorldSize
+// ranks.
+func (o Options) GlobalBatch() int { return o.batchSize() * max(1, o.WorldSize) }
+
+// SetWorldSize prepares a trainer loaded from a checkpoint for ranks data-parallel ranks (a new
+// run sets Options.WorldSize instead: its BatchSize is per rank). A run keeps its global batch, WorldSize·BatchSize as it was saved: with another number
+// of ranks each takes GlobalBatch/ranks samples, and since every random choice is keyed by the
+// sample, not by the rank, the run continues exactly as it would have. A number of ranks that
+// does not divide the global batch is refused (the batch would change the training), and so is
+// a run with sequential random choices on more than one rank. It returns a note for the user
+// when the per-rank batch changed.
+func (t *Trainer) SetWorldSize(ranks int) (note string, err error) {
+	o := t.Opts
+	global := o.GlobalBatch()
+	was := fmt.Sprintf("%d ranks × batch %d", max(1, o.WorldSize), o.batchSize())
+	if ranks < 1 || ranks > MaxWorldSize {
+		return "", fmt.Errorf("cyclegan: %d ranks: want 1 to %d", ranks, MaxWorldSize)
+	}
+	if ranks == max(1, o.WorldSize) {
+		return "", nil
+	}
+	if global%ranks != 0 {
+		return "", fmt.Errorf("cyclegan: this run was trained by %s, a global batch of %d samples, which %d ranks cannot share evenly: run it with a number of ranks that divides %d (the global batch is what the training depends on)",
+			was, global, ranks, global)
+	}
+	o.BatchSize = global / ranks
+	o.WorldSize = ranks
+	if ranks == 1 {
+		o.WorldSize = 0 // as a run of one process records it
+	}
+	if err := o.Check(); err != nil {
+		return "", err
+	}
+	if err := o.checkMemory(); err != nil {
+		return "", err
+	}
+	t.Opts = o
+	return fmt.Sprintf("this run was trained by %s; it continues on %d ranks × batch %d, the same global batch of %d, so exactly as it would have", was, ranks, o.BatchSize, global), nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -30,6 +31,9 @@ type parallelCase struct {
 	images, batch int
 	steps, ranks  int
 	unweighted    bool // the mistake: average the ranks' gradients, ignoring their shares
+	// stopAfter > 0: rank 1 alone asks to stop (code 15, SIGTERM's number) once it has taken
+	// stopAfter steps; every rank must then stop after the next one, steps in all.
+	stopAfter int
 }
 
 // parallelCases are chosen for their shares. 5 images in global batches of 2 give batches of 2,
@@ -40,6 +44,7 @@ var parallelCases = []parallelCase{
 	{name: "batch1", images: 5, batch: 1, steps: 4, ranks: 2},
 	{name: "batch2-uneven", images: 7, batch: 2, steps: 3, ranks: 2},
 	{name: "batch2-uneven-unweighted", images: 7, batch: 2, steps: 3, ranks: 2, unweighted: true},
+	{name: "rank1-stops", images: 5, batch: 1, steps: 3, ranks: 2, stopAfter: 2},
 }
 
 func parallelOptions(root string, c parallelCase) Options {
@@ -47,6 +52,7 @@ func parallelOptions(root string, c parallelCase) Options {
 	o.NGF, o.NDF, o.Blocks = 4, 4, 1
 	o.PoolSize = 0 // each rank's pool holds its own fakes: see parallel.go
 	o.BatchSize = c.batch
+	o.WorldSize = c.ranks
 	return o
 }
 
@@ -99,7 +105,7 @@ func TestDataParallel(t *testing.T) {
 	const tolerance = 1e-6
 	for _, c := range parallelCases {
 		o := parallelOptions(filepath.Join(dir, c.name, "data"), c)
-		o.BatchSize = c.ranks * c.batch
+		o.BatchSize, o.WorldSize = c.ranks*c.batch, 0
 		single, err := NewTrainer(o, tensor.CPU)
 		if err != nil {
 			t.Fatal(err)
@@ -160,7 +166,22 @@ func dataParallelRank(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := DataParallel{Comm: comm, BucketBytes: 64 << 10, unweighted: c.unweighted} // several buckets
-		if err := tr.TrainParallel(context.Background(), data, c.steps, p, nil); !errors.Is(err, ErrStopped) {
+		maxSteps := c.steps
+		if c.stopAfter > 0 {
+			maxSteps = 0
+			p.StopCode = func() int {
+				if comm.Rank() == 1 && tr.Steps >= c.stopAfter {
+					return 15
+				}
+				return 0
+			}
+		}
+		err = tr.TrainParallel(context.Background(), data, maxSteps, p, nil)
+		var stop *StopRequestError
+		switch {
+		case c.stopAfter > 0 && (!errors.As(err, &stop) || !slices.Equal(stop.Codes, []int{15}) || !errors.Is(err, ErrStopped)):
+			t.Fatalf("%s: rank %d: %v, want a StopRequestError with code 15 that wraps ErrStopped", c.name, comm.Rank(), err)
+		case !errors.Is(err, ErrStopped):
 			t.Fatalf("%s: rank %d: %v, want ErrStopped after %d steps", c.name, comm.Rank(), err, c.steps)
 		}
 		if err := tr.Save(filepath.Join(dir, c.name, fmt.Sprintf("rank%d.safetensors", comm.Rank()))); err != nil {
@@ -217,5 +238,53 @@ func normedBiases(m nn.Module, prefix string, skip map[string]bool) {
 			}
 			normedBiases(layer, fmt.Sprintf("%s%d.", prefix, i), skip)
 		}
+	}
+}
+
+// TestSetWorldSize: a run resumed on another number of ranks keeps its global batch, or is
+// refused when the ranks cannot share it evenly.
+func TestSetWorldSize(t *testing.T) {
+	o := tinyOptions(t.TempDir())
+	o.BatchSize, o.WorldSize = 2, 2
+	for _, c := range []struct {
+		ranks, batch, worldSize int
+		refused                 bool
+	}{
+		{ranks: 2, batch: 2, worldSize: 2},
+		{ranks: 4, batch: 1, worldSize: 4},
+		{ranks: 1, batch: 4, worldSize: 0},
+		{ranks: 3, refused: true},
+		{ranks: 8, refused: true},
+		{ranks: 0, refused: true},
+	} {
+		tr, err := NewTrainer(o, tensor.CPU)
+		if err != nil {
+			t.Fatal(err)
+		}
+		note, err := tr.SetWorldSize(c.ranks)
+		switch {
+		case c.refused && err == nil:
+			t.Errorf("%d ranks: batch %d, world size %d, want an error", c.ranks, tr.Opts.BatchSize, tr.Opts.WorldSize)
+		case c.refused:
+			if tr.Opts.BatchSize != 2 || tr.Opts.WorldSize != 2 {
+				t.Errorf("%d ranks: refused (%v) but the options changed to batch %d, world size %d", c.ranks, err, tr.Opts.BatchSize, tr.Opts.WorldSize)
+			}
+			t.Logf("%d ranks: %v", c.ranks, err)
+		case err != nil:
+			t.Errorf("%d ranks: %v", c.ranks, err)
+		case tr.Opts.BatchSize != c.batch || tr.Opts.WorldSize != c.worldSize || tr.Opts.GlobalBatch() != 4:
+			t.Errorf("%d ranks: batch %d, world size %d, global %d; want %d, %d, 4", c.ranks, tr.Opts.BatchSize, tr.Opts.WorldSize, tr.Opts.GlobalBatch(), c.batch, c.worldSize)
+		case (note == "") != (c.ranks == 2):
+			t.Errorf("%d ranks: note %q", c.ranks, note)
+		}
+	}
+	o.Sampling = SamplingSequential
+	o.BatchSize, o.WorldSize = 2, 0
+	if err := o.Check(); err != nil {
+		t.Fatal(err)
+	}
+	o.WorldSize = 2
+	if err := o.Check(); err == nil {
+		t.Error("sequential sampling on 2 ranks: no error")
 	}
 }

@@ -40,6 +40,11 @@ type Options struct {
 	// over the batch; InstanceNorm normalizes each image on its own, so a sample's forward pass
 	// does not depend on the others in its batch.
 	BatchSize int `json:"batch_size"`
+	// WorldSize is the number of data-parallel ranks that train together (0 or 1: one process),
+	// each with BatchSize samples of every global batch of WorldSize·BatchSize (parallel.go).
+	// Not an official option; checkpoints record it, and a run resumed with another number of
+	// ranks keeps its global batch (Trainer.SetWorldSize).
+	WorldSize int `json:"world_size,omitempty"`
 
 	// Sampling is how the random choices of the data and the pools follow from Seed:
 	// SamplingPerSample ("" too; NewTrainer writes it out) or SamplingSequential. Not an official
@@ -75,6 +80,9 @@ const (
 	// MaxBatchSize bounds BatchSize; MemoryEstimate, which grows with it, usually refuses far
 	// less.
 	MaxBatchSize = 4096
+	// MaxWorldSize bounds WorldSize, the data-parallel ranks: far above the machines a CycleGAN
+	// could use (at 100 Gbit/s the network limits the speed-up from about 100: see the README).
+	MaxWorldSize = 65536
 	// MaxEpochs bounds Epochs and DecayEpochs, each: their sum must not overflow (it did, to a
 	// negative total that trained nothing and reported success), and a million epochs of
 	// horse2zebra at a second a step would take 40 years.
@@ -113,6 +121,10 @@ func (o Options) Check() error {
 		return fmt.Errorf("cyclegan: %d discriminator layers need images larger than %d", o.DLayers, MaxImageSize)
 	case o.BatchSize < 0 || o.BatchSize > MaxBatchSize:
 		return fmt.Errorf("cyclegan: batch size %d: want 1 to %d (or 0, meaning 1)", o.BatchSize, MaxBatchSize)
+	case o.WorldSize < 0 || o.WorldSize > MaxWorldSize:
+		return fmt.Errorf("cyclegan: world size %d: want 1 to %d ranks (or 0, meaning 1)", o.WorldSize, MaxWorldSize)
+	case o.WorldSize > 1 && o.Sampling == SamplingSequential:
+		return fmt.Errorf("cyclegan: world size %d: a run with sequential random choices (begun before per-sample randomness) can only continue in one process", o.WorldSize)
 	case o.BatchSize > 1 && o.Preprocess == PreprocessNone:
 		// The images of a batch share one tensor; the official collate fails the same way.
 		return fmt.Errorf("cyclegan: batch size %d with preprocess %s: the images keep their own sizes and cannot share a batch; use batch size 1 or crop", o.BatchSize, PreprocessNone)
@@ -528,7 +540,13 @@ func (t *Trainer) trainEpoch(ctx context.Context, data *Dataset, maxSteps int, s
 		}
 		// A replica stops when any rank was asked to at the previous step (every rank then
 		// knows it: the request travels with the losses), so that all stop at the same step.
-		if rep.stopRequested(ctx) || (maxSteps > 0 && *steps >= maxSteps) {
+		if rep.stopRequested(ctx) {
+			if rep != nil {
+				return rep.stopError()
+			}
+			return ErrStopped
+		}
+		if maxSteps > 0 && *steps >= maxSteps {
 			return ErrStopped
 		}
 		lr := t.OptG.LR()
