@@ -15,7 +15,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/zebra-go/zebra/gpu"
 	"github.com/zebra-go/zebra/internal/atomicfile"
 	"github.com/zebra-go/zebra/internal/cli"
 	"github.com/zebra-go/zebra/models/cyclegan"
@@ -37,9 +36,10 @@ type trainFlags struct {
 	epochSave     string // what a periodic epoch checkpoint holds: generators, networks or full
 	evalEvery     int    // -eval-every: test-set FID and KID every N epochs (0: none; evalduring.go)
 	inception     string // -inception: the FID Inception weights that -eval-every measures with
+	dist          string // -dist: none, mpi, nccl or auto (distributed.go)
 }
 
-func runTrain(args []string) error {
+func runTrain(args []string) (err error) {
 	o := cyclegan.DefaultOptions()
 	var tf trainFlags
 	fs := trainFlagSet(&o, &tf)
@@ -61,9 +61,17 @@ func runTrain(args []string) error {
 		}
 	}
 	maxMemory := int64(tf.maxMemoryGiB) << 30
-	backend, err := gpu.Open(tf.device)
+	backend, err := openTrainDevice(tf)
 	if err != nil {
 		return err
+	}
+	group, err := joinTrainGroup(tf, fs, backend)
+	if err != nil {
+		return err
+	}
+	defer func() { err = group.finish(err, recover()) }()
+	if group.Rank() > 0 {
+		return group.follow(tf, backend) // rank 0 alone reads and writes the run folder
 	}
 	lowerGCTarget(o)
 	runDir := filepath.Join(tf.runs, o.Name)
@@ -99,7 +107,7 @@ func runTrain(args []string) error {
 			if !map[string]bool{"dataroot": true, "name": true, "runs": true, "device": true, "save-every": true,
 				"max-iters": true, "resume": true, "skip-bad-images": true, "workers": true, "quiet": true,
 				"max-memory": true, "skip-checksum": true, "sample-every": true, "epoch-save": true,
-				"eval-every": true, "inception": true}[name] {
+				"eval-every": true, "inception": true, "dist": true}[name] {
 				ignored = append(ignored, "-"+name)
 			}
 		}
@@ -119,6 +127,9 @@ func runTrain(args []string) error {
 		if tr, err = cyclegan.NewTrainer(o, backend); err != nil {
 			return memoryHint(err)
 		}
+	}
+	if err := group.share(tr, tf.resume, os.Stderr); err != nil {
+		return err
 	}
 	data, err := tr.Opts.TrainingData(tf.skipBadImages)
 	if err != nil {
@@ -147,7 +158,7 @@ func runTrain(args []string) error {
 	defer stop()
 
 	fmt.Fprintf(os.Stderr, "training %s on %s: %d A and %d B images, %d samples per epoch in %s, %d epochs, %s, device %s\n",
-		o.Name, tr.Opts.DataRoot, len(data.PathsA), len(data.PathsB), data.Len(), stepsPerEpoch(data.Len(), tr.Opts.BatchSize),
+		o.Name, tr.Opts.DataRoot, len(data.PathsA), len(data.PathsB), data.Len(), stepsPerEpoch(data.Len(), tr.Opts.GlobalBatch()),
 		tr.TotalEpochs(), describe(tr.Opts), backend.Name())
 	rep := &reporter{tr: tr, runDir: runDir, log: log, tf: tf, epochLen: data.Len(), out: os.Stderr}
 	if rep.eval, err = newTrainEval(tf, tr, runDir, os.Stderr, openInception); err != nil {
@@ -155,7 +166,8 @@ func runTrain(args []string) error {
 	}
 	stepsBefore := tr.Steps
 	rep.startProgress() // the clock starts now, so that the first step is timed too
-	err = tr.Train(ctx, data, tf.maxIters, rep.event)
+	err = group.train(ctx, tr, data, tf.maxIters, rep.event)
+	ctx = group.stopContext(ctx, err) // a signal to another rank stops this one too
 	rep.leaveBar()
 	if data.Skipped() > 0 {
 		fmt.Fprintf(os.Stderr, "skipped %d unreadable image files\n", data.Skipped())
@@ -214,7 +226,7 @@ func trainFlagSet(o *cyclegan.Options, tf *trainFlags) *flag.FlagSet {
 	fs.Float64Var(&o.LambdaB, "lambda-b", o.LambdaB, "weight of the cycle loss B -> A -> B")
 	fs.Float64Var(&o.LambdaIdentity, "lambda-identity", o.LambdaIdentity, "weight of the identity loss, relative to lambda-a/b (0 turns it off)")
 	fs.IntVar(&o.PoolSize, "pool-size", o.PoolSize, "generated images kept for the discriminators (0: none)")
-	fs.IntVar(&o.BatchSize, "batch-size", o.BatchSize, "samples per optimizer step; the losses are batch means, an epoch's last batch may be shorter")
+	fs.IntVar(&o.BatchSize, "batch-size", o.BatchSize, "samples per optimizer step (per rank with -dist: a step takes ranks × this); the losses are batch means, an epoch's last batch may be shorter")
 	fs.IntVar(&o.NGF, "ngf", o.NGF, "filters in the generators' first layer")
 	fs.IntVar(&o.NDF, "ndf", o.NDF, "filters in the discriminators' first layer")
 	fs.IntVar(&o.Blocks, "blocks", o.Blocks, "residual blocks per generator (9 for 256x256, 6 for 128x128)")
@@ -225,6 +237,7 @@ func trainFlagSet(o *cyclegan.Options, tf *trainFlags) *flag.FlagSet {
 	fs.BoolVar(&o.NoFlip, "no-flip", false, "do not flip images left-right at random")
 	fs.Uint64Var(&o.Seed, "seed", 0, "random seed: the same seed and data give the same weights")
 	fs.StringVar(&tf.device, "device", "cpu", "cpu, opencl[:N] or cuda[:N]")
+	fs.StringVar(&tf.dist, "dist", "none", distUsage)
 	fs.IntVar(&tf.saveEvery, "save-every", 5, "keep a checkpoint every N epochs (latest is saved every epoch; 0: none)")
 	fs.IntVar(&tf.sampleEvery, "sample-every", 400, "write the eight sample images every N steps, at the first step and on a stop (0: only at epoch ends)")
 	fs.StringVar(&tf.epochSave, "epoch-save", "generators", "what each -save-every checkpoint holds: generators, networks (and discriminators) or full (resumable); latest is always full")

@@ -18,7 +18,7 @@ var trainFlagGroups = []cli.FlagGroup{
 		"pool-size", "batch-size", "seed", "max-iters"}},
 	{Title: "output", Names: []string{"runs", "name", "save-every", "epoch-save", "sample-every", "quiet"}},
 	{Title: "test-set metrics", Names: []string{"eval-every", "inception"}},
-	{Title: "device and run", Names: []string{"device", "resume", "skip-checksum", "max-memory"}},
+	{Title: "device and run", Names: []string{"device", "dist", "resume", "skip-checksum", "max-memory"}},
 }
 
 // printTrainUsage writes cyclegan train -h: the flags under their headings, examples written as
@@ -37,10 +37,13 @@ func printTrainUsage(w io.Writer, fs *flag.FlagSet) {
 		{"a small, quick run on the bundled demo images (a few minutes on two cores)",
 			"-name quick -ngf 16 -ndf 16 -blocks 3 -load-size 72 -crop-size 64 -epochs 15 -decay-epochs 15 -save-every 0"},
 	}
+	// A data-parallel run starts under a launcher, so its example is written out whole.
+	parallel := "mpirun -np 4 " + prog + " train -dist mpi -batch-size 1 -dataroot datasets/horse2zebra"
 	fmt.Fprint(w, "\nexamples:\n")
 	for _, e := range examples {
 		fmt.Fprintf(w, "  # %s\n  %s train %s\n", e.what, prog, e.args)
 	}
+	fmt.Fprintf(w, "  # 4 ranks on this machine (or a cluster's hosts), a global batch of 4: rank 0 writes the run\n  %s\n", parallel)
 	fmt.Fprint(w, "\nexit status:\n"+strings.Join([]string{
 		"  0    training finished, or stopped by -max-iters (saved: -resume continues it)",
 		"  1    training failed; the error says why (a run stopped by a bad image is saved first)",

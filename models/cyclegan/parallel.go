@@ -311,7 +311,7 @@ func (o Options) GlobalBatch() int { return o.batchSize() * max(1, o.WorldSize) 
 func (t *Trainer) SetWorldSize(ranks int) (note string, err error) {
 	o := t.Opts
 	global := o.GlobalBatch()
-	was := fmt.Sprintf("%d ranks × batch %d", max(1, o.WorldSize), o.batchSize())
+	was := ranksAndBatch(max(1, o.WorldSize), o.batchSize())
 	if ranks < 1 || ranks > MaxWorldSize {
 		return "", fmt.Errorf("cyclegan: %d ranks: want 1 to %d", ranks, MaxWorldSize)
 	}
@@ -334,5 +334,13 @@ func (t *Trainer) SetWorldSize(ranks int) (note string, err error) {
 		return "", err
 	}
 	t.Opts = o
-	return fmt.Sprintf("this run was trained by %s; it continues on %d ranks × batch %d, the same global batch of %d, so exactly as it would have", was, ranks, o.BatchSize, global), nil
+	return fmt.Sprintf("this run was trained by %s; it continues on %s, the same global batch of %d, so exactly as it would have", was, ranksAndBatch(ranks, o.BatchSize), global), nil
+}
+
+// ranksAndBatch says "2 ranks × batch 4", or "1 process with batch 8".
+func ranksAndBatch(ranks, batch int) string {
+	if ranks == 1 {
+		return fmt.Sprintf("1 process with batch %d", batch)
+	}
+	return fmt.Sprintf("%d ranks × batch %d", ranks, batch)
 }
