@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/zebra-go/zebra/autograd"
 	"github.com/zebra-go/zebra/dist"
@@ -95,6 +96,17 @@ type replica struct {
 	requested   int       // this rank's stop code at this step (StopCode)
 	stopCodes   uint64    // bit c: some rank asked to stop with code c, at the last step
 	bucket      []float32 // reused between phases
+	commTime    time.Duration
+}
+
+// takeCommTime returns the time spent in collectives since the last call; 0 for no replica.
+func (r *replica) takeCommTime() time.Duration {
+	if r == nil {
+		return 0
+	}
+	d := r.commTime
+	r.commTime = 0
+	return d
 }
 
 // size is the number of ranks; 1 for no replica (a trainer alone).
@@ -186,7 +198,10 @@ func (r *replica) reduceLosses(losses *Losses, which []int, mine, first int, ok 
 			buf[lossesAt+i] = float64(mine) * losses[k]
 		}
 	}
-	if err := r.Comm.AllReduceFloat64(buf, dist.Sum); err != nil {
+	started := time.Now()
+	err = r.Comm.AllReduceFloat64(buf, dist.Sum)
+	r.commTime += time.Since(started)
+	if err != nil {
 		return 0, 0, false, fmt.Errorf("cyclegan: all-reducing the losses: %w", err)
 	}
 	samples = int(math.Round(buf[countAt]))
@@ -258,7 +273,10 @@ func (r *replica) reduceBucket(params []*autograd.Var, elems int, weight float32
 		}
 		at += n
 	}
-	if err := r.Comm.AllReduceFloat32(buf, dist.Sum); err != nil {
+	started := time.Now()
+	err := r.Comm.AllReduceFloat32(buf, dist.Sum)
+	r.commTime += time.Since(started)
+	if err != nil {
 		return fmt.Errorf("cyclegan: all-reducing the gradients: %w", err)
 	}
 	at = 0
@@ -280,7 +298,10 @@ func (r *replica) reduceOnDevice(params []*autograd.Var, weight float64) error {
 			g = tensor.ZerosLike(p.Value)
 		}
 		g = tensor.Scale(g, weight)
-		if err := r.Device.AllReduce(g.Storage(), dist.Sum); err != nil {
+		started := time.Now()
+		err := r.Device.AllReduce(g.Storage(), dist.Sum)
+		r.commTime += time.Since(started)
+		if err != nil {
 			return fmt.Errorf("cyclegan: all-reducing the gradients on the device: %w", err)
 		}
 		p.Grad = g

@@ -476,6 +476,10 @@ type Event struct {
 	// says that loading, not computing, sets the pace (-workers). Neither counts the time spent
 	// in on.
 	StepTime, DataTime time.Duration
+	// CommTime is the part of StepTime spent in the collectives of a data-parallel step
+	// (TrainParallel): all-reducing the losses and the gradients, and waiting there for the
+	// slowest rank. 0 for a trainer alone.
+	CommTime time.Duration
 }
 
 // ErrNoSteps is wrapped by the error Train returns for an epoch in which no step could be taken:
@@ -563,7 +567,7 @@ func (t *Trainer) trainEpoch(ctx context.Context, data *Dataset, maxSteps int, s
 		*steps++
 		taken++
 		last = Event{Epoch: t.Epoch, Index: t.Index - 1, EpochLen: n, Samples: samples, Steps: t.Steps, LR: lr,
-			Losses: losses, Visuals: visuals, StepTime: stepTime, DataTime: dataTime}
+			Losses: losses, Visuals: visuals, StepTime: stepTime, DataTime: dataTime, CommTime: rep.takeCommTime()}
 		if on != nil {
 			if err := on(last); err != nil {
 				return err
