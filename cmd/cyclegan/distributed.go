@@ -30,6 +30,22 @@ import (
 // whatever its random seed or files; they read the training images, take their shares of each
 // batch and write nothing.
 //
+// Stopping. SIGINT or SIGTERM to any one rank asks for a stop: the request travels with the next
+// step's losses, so that every rank stops after that step; rank 0 saves, and every rank exits with
+// 128 + the signal's number. Open MPI's mpirun does not pass SIGINT or SIGTERM on as they are: it
+// sends SIGTERM to every rank and SIGKILL one second later (odls_base_sigkill_timeout, default
+// 1), too soon for a step and a save at 256x256. Give it the time, as in
+//
+//	mpirun --mca odls_base_sigkill_timeout 120 -np 4 cyclegan train -dist mpi ...
+//
+// (or OMPI_MCA_odls_base_sigkill_timeout=120 in the environment), or signal one rank's process
+// instead of mpirun. Slurm's scancel sends SIGTERM and waits KillWait (30 s by default) before
+// SIGKILL.
+//
+// Waiting. A rank that waits in a collective (for a slower rank, or for rank 0 writing samples,
+// a checkpoint or -eval-every's metrics) spins on its core by default; on a machine shared with
+// other work, OMPI_MCA_mpi_yield_when_idle=1 makes it yield.
+//
 // Failures. A rank that fails alone (a data error, a full disk on rank 0, a panic, options that
 // differ from rank 0's) prints its error and calls MPI_Abort, which ends every rank of the job:
 // the others would otherwise wait for it in their next collective forever. Outcomes that every
