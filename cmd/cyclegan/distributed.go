@@ -291,6 +291,9 @@ func (g *trainGroup) follow(tf trainFlags, backend tensor.Backend) error {
 // rank's alone: it is printed, and MPI_Abort ends the whole job with the exit status err calls
 // for.
 func (g *trainGroup) finish(err error, recovered any) error {
+	if recovered != nil && g.Size() == 1 {
+		panic(recovered) // alone, a panic is what it always was (the stack still holds its frames)
+	}
 	if recovered == nil && (g.Size() == 1 || collective(err)) {
 		if g.Size() > 1 {
 			if barrierErr := g.Barrier(); barrierErr != nil && err == nil {
@@ -306,6 +309,7 @@ func (g *trainGroup) finish(err error, recovered any) error {
 	var usageErr *cli.UsageError
 	switch {
 	case recovered != nil:
+		code = 2 // a Go program's status after a panic
 		fmt.Fprintf(os.Stderr, "cyclegan train: rank %d of %d: panic: %v\n%s", g.Rank(), g.Size(), recovered, debug.Stack())
 	case errors.As(err, &usageErr):
 		code = cli.ExitUsage
