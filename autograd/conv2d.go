@@ -8,7 +8,8 @@ import (
 
 // Conv2d and ConvTranspose2d are one adjoint pair. Package tensor runs the three passes of a
 // convolution (tensor.Conv2d, tensor.Conv2dInput, tensor.Conv2dWeight) and plans how; here each
-// op only says which pass is whose derivative.
+// op only says which pass is whose derivative, and whether any gradient will be taken at all
+// (forwardGeom).
 
 // Conv2dOptions is the geometry of a 2-D convolution, each as (height, width). The zero value is
 // PyTorch's default: stride 1, no padding, dilation 1.
@@ -38,8 +39,8 @@ func Conv2d(x, w, b *Var, o Conv2dOptions) *Var {
 		panic(fmt.Sprintf("%s: input %v has %d channels, weight %v expects %d", op, x.Shape(), x.Value.Dim(1), w.Shape(), w.Value.Dim(1)))
 	}
 	g := newConvGeom(op, x.Value.Dim(0), x.Value.Dim(1), x.Value.Dim(2), x.Value.Dim(3), w.Value.Dim(2), w.Value.Dim(3), o.Stride, o.Padding, o.Dilation)
-	out := tensor.Conv2d(x.Value, w.Value, valueOrNil(b), g)
 	inputs := convInputs(x, w, b)
+	out := tensor.Conv2d(x.Value, w.Value, valueOrNil(b), forwardGeom(g, inputs))
 	return Record("conv2d", out, inputs, func(gy *tensor.Tensor) []*tensor.Tensor {
 		grads := make([]*tensor.Tensor, len(inputs))
 		if x.requiresGrad {
@@ -91,11 +92,11 @@ func ConvTranspose2d(x, w, b *Var, o ConvTranspose2dOptions) *Var {
 		panic(fmt.Sprintf("%s: input %v has %d channels, weight %v expects %d", op, x.Shape(), x.Value.Dim(1), w.Shape(), w.Value.Dim(0)))
 	}
 	g := transposedGeom(op, x.Value, w.Value, o)
-	out := tensor.Conv2dInput(x.Value, w.Value, g)
+	inputs := convInputs(x, w, b)
+	out := tensor.Conv2dInput(x.Value, w.Value, forwardGeom(g, inputs))
 	if b != nil {
 		tensor.AddInPlace(out, tensor.Reshape(b.Value, b.Value.Dim(0), 1, 1))
 	}
-	inputs := convInputs(x, w, b)
 	return Record("conv_transpose2d", out, inputs, func(gy *tensor.Tensor) []*tensor.Tensor {
 		grads := make([]*tensor.Tensor, len(inputs))
 		if x.requiresGrad {
@@ -128,6 +129,20 @@ func valueOrNil(b *Var) *tensor.Tensor {
 		return nil
 	}
 	return b.Value
+}
+
+// forwardGeom returns the geometry for the forward pass: g marked ForwardOnly when none of the
+// inputs requires a gradient, so that Record will keep no node and no backward will ever run
+// through this convolution (translation, evaluation). The planner may then take a faster,
+// slightly less accurate float32 algorithm. The backward closures keep g itself.
+func forwardGeom(g tensor.ConvGeom, inputs []*Var) tensor.ConvGeom {
+	g.ForwardOnly = true
+	for _, in := range inputs {
+		if in.requiresGrad {
+			g.ForwardOnly = false
+		}
+	}
+	return g
 }
 
 func convInputs(x, w, b *Var) []*Var {

@@ -217,6 +217,11 @@ type ConvGeom struct {
 	PadH, PadW       int
 	DilH, DilW       int
 	OH, OW           int
+	// ForwardOnly says that no gradient will be taken through this convolution (autograd.Conv2d
+	// and ConvTranspose2d set it when none of their operands requires one): the planner may then
+	// trade float32 accuracy, about 1e-5 relative, for speed (Winograd F(4×4, 3×3) under
+	// ConvAuto; see autoTile). It never changes the shapes, nor a float64 result.
+	ForwardOnly bool
 }
 
 // NewConvGeom fills in the output size of a convolution geometry and checks that it is positive.

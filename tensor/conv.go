@@ -16,7 +16,8 @@ import "fmt"
 //	y[n, o, i, j] = b[o] + Σ_{c, p, q} w[o, c, p, q] · x[n, c, i·sH − padH + p·dH, j·sW − padW + q·dW]
 //
 // with x read as 0 outside the image: y_n = W · cols_n as matrices. g is the geometry (its N, C,
-// H, W, KH and KW must match x and w); the result is [N, Cout, g.OH, g.OW].
+// H, W, KH and KW must match x and w); the result is [N, Cout, g.OH, g.OW]. g.ForwardOnly lets
+// the planner pick a faster, less accurate float32 algorithm where no gradient will follow.
 func Conv2d(x, w, b *Tensor, g ConvGeom) *Tensor {
 	const op = "tensor.Conv2d"
 	cout := checkConv(op, g, w)
@@ -195,10 +196,12 @@ func prefersSwapped(g ConvGeom, cout int) bool {
 
 // swappedGeom is the geometry of the convolution whose input gradient the stride-1 convolution
 // g is in the swapped form: its image is g's output (cout channels, OH×OW), its padding
-// d·(K−1) − p, and its output g's input size H×W.
+// d·(K−1) − p, and its output g's input size H×W. It computes the same pass, so it is forward-only
+// when g is.
 func swappedGeom(g ConvGeom, cout int) ConvGeom {
 	s := NewConvGeom(g.N, cout, g.OH, g.OW, g.KH, g.KW, 1, 1,
 		g.DilH*(g.KH-1)-g.PadH, g.DilW*(g.KW-1)-g.PadW, g.DilH, g.DilW)
+	s.ForwardOnly = g.ForwardOnly
 	if s.OH != g.H || s.OW != g.W {
 		panic(fmt.Sprintf("tensor: swapped geometry %+v of %+v has the wrong output size", s, g))
 	}

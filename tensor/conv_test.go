@@ -268,3 +268,96 @@ func TestConvRejectsBadShapes(t *testing.T) {
 	expectPanic(t, func() { Conv2dInput(Zeros(Float64, 1, 4, 4, 3), w, g) }, "tensor.Conv2dInput", "[1 4 4 3]", "[1 4 3 3]")
 	expectPanic(t, func() { Conv2dWeight(Zeros(Float64, 1, 4, 3, 3), Zeros(Float64, 1, 2, 5, 4), g) }, "tensor.Conv2dWeight", "[1 2 5 4]")
 }
+
+// Under ConvAuto a forward-only convolution (ConvGeom.ForwardOnly) takes Winograd F(4×4, 3×3)
+// where autoTile's forward-only rule says it is the fastest, and a training one never does. The
+// tile a pass ran with shows in its bits: each is compared with the same pass forced to F4
+// (ConvWinograd4), F2 (ConvWinograd) and direct, which give three different roundings.
+func TestForwardOnlyTakesF4UnderAuto(t *testing.T) {
+	saved := SetConvAlgorithm(ConvAuto)
+	defer SetConvAlgorithm(saved)
+	rng := NewRNG(35)
+	type pass int
+	const (
+		forward pass = iota
+		inputPass
+	)
+	for _, c := range []struct {
+		name     string
+		g        ConvGeom
+		cout     int
+		pass     pass
+		dt       DType
+		training ConvAlgorithm // what auto runs when a gradient will be taken
+		infer    ConvAlgorithm // and when none will
+	}{
+		// 32 channels at 32x32: F2 in training, F4 forward-only.
+		{"Conv 32ch 32x32", NewConvGeom(1, 32, 34, 34, 3, 3, 1, 1, 0, 0, 1, 1), 32, forward, Float32, ConvWinograd, ConvWinograd4},
+		// The generator's residual blocks at 128x128 (32x32 planes), padding 1 instead of a
+		// reflection pad: the same choice.
+		{"Conv 256ch 32x32 pad 1", NewConvGeom(1, 256, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1), 256, forward, Float32, ConvWinograd, ConvWinograd4},
+		// 64 channels at 32x32: direct in training (F2 measured slower), F4 forward-only.
+		{"Conv 64ch 32x32", NewConvGeom(1, 64, 34, 34, 3, 3, 1, 1, 0, 0, 1, 1), 64, forward, Float32, ConvDirect, ConvWinograd4},
+		// Below 32x32 nothing measured F4: forward-only keeps the training choice.
+		{"Conv 32ch 16x16", NewConvGeom(1, 32, 18, 18, 3, 3, 1, 1, 0, 0, 1, 1), 32, forward, Float32, ConvWinograd, ConvWinograd},
+		{"Conv 128ch 16x16", NewConvGeom(1, 128, 18, 18, 3, 3, 1, 1, 0, 0, 1, 1), 128, forward, Float32, ConvDirect, ConvDirect},
+		// ConvInput (a transposed convolution's forward) takes F4 only where F2 beats direct.
+		{"ConvInput 256ch 64x64", NewConvGeom(1, 256, 66, 66, 3, 3, 1, 1, 0, 0, 1, 1), 256, inputPass, Float32, ConvWinograd, ConvWinograd4},
+		{"ConvInput 64ch 32x32", NewConvGeom(1, 64, 34, 34, 3, 3, 1, 1, 0, 0, 1, 1), 64, inputPass, Float32, ConvDirect, ConvDirect},
+		// float64 always runs direct.
+		{"Conv 32ch 32x32 float64", NewConvGeom(1, 32, 34, 34, 3, 3, 1, 1, 0, 0, 1, 1), 32, forward, Float64, ConvDirect, ConvDirect},
+	} {
+		g := c.g
+		x := Uniform(rng, c.dt, -1, 1, g.N, g.C, g.H, g.W)
+		w := Uniform(rng, c.dt, -0.1, 0.1, c.cout, g.C, 3, 3)
+		b := Uniform(rng, c.dt, -1, 1, c.cout)
+		dy := Uniform(rng, c.dt, -1, 1, g.N, c.cout, g.OH, g.OW)
+		run := func(algo ConvAlgorithm, forwardOnly bool) []float64 {
+			SetConvAlgorithm(algo)
+			gg := g
+			gg.ForwardOnly = forwardOnly
+			if c.pass == inputPass {
+				return Conv2dInput(dy, w, gg).Float64s()
+			}
+			return Conv2d(x, w, b, gg).Float64s()
+		}
+		forced := map[ConvAlgorithm][]float64{}
+		for _, algo := range []ConvAlgorithm{ConvDirect, ConvWinograd, ConvWinograd4} {
+			forced[algo] = run(algo, false)
+			// Forcing an algorithm overrides ForwardOnly.
+			if !sameBits(run(algo, true), forced[algo]) {
+				t.Errorf("%s: %s gives other bits when forward-only", c.name, algo)
+			}
+		}
+		if c.dt == Float32 && (sameBits(forced[ConvDirect], forced[ConvWinograd]) || sameBits(forced[ConvWinograd], forced[ConvWinograd4])) {
+			t.Fatalf("%s: direct, F2 and F4 give the same bits, so this test cannot tell them apart", c.name)
+		}
+		for _, fo := range []bool{false, true} {
+			want := c.training
+			if fo {
+				want = c.infer
+			}
+			got := run(ConvAuto, fo)
+			if !sameBits(got, forced[want]) {
+				ran := "none of direct, F2, F4"
+				for algo, bits := range forced {
+					if sameBits(got, bits) {
+						ran = algo.String()
+					}
+				}
+				t.Errorf("%s forward-only=%v: auto ran %s, want %s", c.name, fo, ran, want)
+			}
+		}
+	}
+}
+
+// The swapped form computes the same pass, so it keeps ForwardOnly.
+func TestSwappedGeomKeepsForwardOnly(t *testing.T) {
+	for _, fo := range []bool{false, true} {
+		g := NewConvGeom(1, 64, 262, 262, 7, 7, 1, 1, 0, 0, 1, 1)
+		g.ForwardOnly = fo
+		if s := swappedGeom(g, 3); s.ForwardOnly != fo {
+			t.Errorf("ForwardOnly %v: the swapped geometry has %v", fo, s.ForwardOnly)
+		}
+	}
+}

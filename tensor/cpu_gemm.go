@@ -162,10 +162,13 @@ func winogradTile(g ConvGeom, cout int, dt DType, inputGradient bool) winograd.T
 	return autoTile(g, cout, inputGradient)
 }
 
-// autoTile is ConvAuto's choice for a convolution that Winograd can compute: F(2×2, 3×3) or
-// direct, never F(4×4, 3×3), whose float32 error is several times PyTorch's (see
-// ConvWinograd4). inputGradient says the pass is ConvInput, whose direct path (Wᵀ·dy, then
-// col2im) Winograd beats on fewer shapes.
+// autoTile is ConvAuto's choice for a convolution that Winograd can compute. In training it is
+// F(2×2, 3×3) or direct, never F(4×4, 3×3), whose float32 error is several times PyTorch's (see
+// ConvWinograd4). For a forward-only pass (g.ForwardOnly: translation, evaluation, whose output
+// becomes 8-bit pixels) F(4×4)'s 1e-5 is invisible, and it is taken where it measured faster
+// than both (forwardOnlyF4). inputGradient says the pass is ConvInput (or the forward of a
+// transposed convolution), whose direct path (Wᵀ·dy, then col2im) Winograd beats on fewer
+// shapes.
 //
 // TestTuneConvCrossover (conv_tune_test.go) measured F2 against direct for C = Cout channels at
 // output sizes 16, 32 and 64 (pad 0, batch 1; AMD EPYC Zen 4, 2 threads, shared machine: each
@@ -179,24 +182,48 @@ func winogradTile(g ConvGeom, cout int, dt DType, inputGradient bool) winograd.T
 //
 // Direct runs its GEMM poorly at small sizes (35-70 GFLOP/s at 32-64 channels and 16x16, against
 // 190 at 256 channels and 64x64), which is where the narrow layers' F2 wins; the wide layers win
-// once the images are large. Shapes outside the table take the rule of their nearest cells. (F4
-// would win more cells, 1.3-2x at 32-128 channels from 32x32, but ConvAuto does not take it.)
+// once the images are large. Shapes outside the table take the rule of their nearest cells.
 func autoTile(g ConvGeom, cout int, inputGradient bool) winograd.Tile {
 	if g.C < 32 || cout < 32 || g.OH*g.OW < 64 {
 		return 0
 	}
 	channels, pixels := min(g.C, cout), g.OH*g.OW
-	var wins bool
+	var f2Wins bool
 	if inputGradient {
-		wins = channels >= 256 && pixels >= 64*64
+		f2Wins = channels >= 256 && pixels >= 64*64
 	} else {
-		wins = (channels <= 32 && pixels <= 32*32) || (channels <= 64 && pixels <= 16*16) ||
+		f2Wins = (channels <= 32 && pixels <= 32*32) || (channels <= 64 && pixels <= 16*16) ||
 			(channels >= 128 && pixels >= 64*64) || (channels >= 256 && pixels >= 32*32)
 	}
-	if !wins {
-		return 0
+	switch {
+	case g.ForwardOnly && forwardOnlyF4(pixels, inputGradient, f2Wins):
+		return winograd.F4
+	case f2Wins:
+		return winograd.F2
 	}
-	return winograd.F2
+	return 0
+}
+
+// forwardOnlyF4 reports whether F(4×4, 3×3) is the fastest choice for a forward-only pass of at
+// least 32 channels with the given output pixels (f2Wins: autoTile's training choice is F2).
+// What has been measured of F4 (AMD EPYC Zen 4, 2 threads, shared machine):
+//
+//   - Conv, against direct, in TestTuneConvCrossover's F4 column: 1.3-2x at 32 to 128 channels
+//     from 32x32 on (as this comment summed it up; the cells were not recorded), where F2 loses
+//     to direct or wins by at most 1.32x: at 32 channels and 32x32 the two may be close.
+//   - Conv at 256 channels, F4 against F2 in one run (TestTuneFused, internal/winograd): 64x64
+//     33.8 vs 56.8 ms, 32x32 5.50 vs 7.78 ms; TestTuneBlockTiles at 64x64: 8.7 vs 13.7 ms.
+//   - ConvInput at 256 channels and 64x64 (TestTuneBlockTiles): F4 12.2 ms, F2 16.3, direct
+//     28.6.
+//
+// Below 32x32 nothing measured F4, and the tiles of 4×4 outputs waste more at the edges, so
+// those keep the training choice; so does ConvInput wherever F2 does not beat direct. The
+// generator's residual blocks (256 channels, 64x64 at 256x256) take F4.
+func forwardOnlyF4(pixels int, inputGradient, f2Wins bool) bool {
+	if pixels < 32*32 {
+		return false
+	}
+	return !inputGradient || f2Wins
 }
 
 // winogradWorkspace returns a float32 buffer from the CPU pool for any of the three Winograd

@@ -33,6 +33,9 @@ func runDevices(args []string) error {
 		fmt.Printf("          note: %s\n", note)
 	}
 	fmt.Printf("          convolutions %s (%s=auto|direct|winograd|winograd4)\n", tensor.ConvAlgorithmSetting(), tensor.ConvEnvVar)
+	if tensor.ConvAlgorithmSetting() == tensor.ConvAuto {
+		fmt.Println("          auto: F(2x2) in training, F(4x4) where faster for forward-only (inference) convolutions")
+	}
 	if note := tensor.ConvNote(); note != "" {
 		fmt.Printf("          note: %s\n", note)
 	}
