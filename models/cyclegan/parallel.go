@@ -118,8 +118,8 @@ func (r *replica) size() int {
 }
 
 // stopRequested says whether the trainer stops before its next step: for a trainer alone, when
-// ctx is cancelled; for a replica, when any rank's ctx was cancelled at the last step (the flag
-// travels with its losses).
+// ctx is cancelled; for a replica, when any rank asked to at the last step (the requests travel
+// with the generators' losses). It takes this rank's request for the step about to run.
 func (r *replica) stopRequested(ctx context.Context) bool {
 	if r == nil {
 		return ctx.Err() != nil
@@ -161,40 +161,46 @@ func (r *replica) stopError() error {
 	return e
 }
 
-// The losses of each phase, in LossNames order.
+// A phase of a step: the generators', then the discriminators'. Each ends with the all-reduce
+// of its losses (in LossNames order); the generators' carries the stop requests too.
+type phase struct {
+	losses      []int
+	carriesStop bool
+}
+
 var (
-	generatorLosses     = []int{1, 2, 3, 5, 6, 7}
-	discriminatorLosses = []int{0, 4}
+	generatorPhase     = phase{losses: []int{1, 2, 3, 5, 6, 7}, carriesStop: true}
+	discriminatorPhase = phase{losses: []int{0, 4}}
 )
 
-// reduceLosses sums over the ranks, for one phase: this rank's samples (mine), the losses of
-// that phase weighted by them, whether one was not finite here (!ok), and, in the generators'
-// phase, whether this rank was asked to stop. It replaces the losses by the batch's means and
-// returns the batch's samples, the lowest first sample index among the ranks (for the error
-// message) and whether every rank's losses were finite.
-func (r *replica) reduceLosses(losses *Losses, which []int, mine, first int, ok bool) (samples, batchFirst int, allOK bool, err error) {
-	// A sum of 0s and 1s per stop code is an OR that tells every rank every code requested.
+// reduceLosses sums over the ranks, for one phase: this rank's samples (mine), the phase's
+// losses weighted by them, whether one was not finite here (!ok), and, in the generators' phase,
+// this rank's stop request. It replaces the losses by the batch's means (a NaN or an infinity on
+// any rank shows in them) and returns the batch's samples, its first sample (rank 0's, for the
+// error message; first when rank 0's share is empty) and whether every rank's losses were
+// finite.
+func (r *replica) reduceLosses(losses *Losses, ph phase, mine, first int, ok bool) (samples, batchFirst int, allOK bool, err error) {
+	// A sum of 0s and 1s per stop code is an OR: it tells every rank every code requested.
 	const (
 		countAt = iota
 		badAt
 		firstAt  // rank 0's first sample + 1, when it has a share: its share comes first
-		stopAt   // MaxStopCode slots, one per code, in the generators' phase
+		stopAt   // MaxStopCode slots, one per code
 		lossesAt = stopAt + MaxStopCode
 	)
-	generators := len(which) == len(generatorLosses)
-	buf := make([]float64, lossesAt+len(which))
+	buf := make([]float64, lossesAt+len(ph.losses))
 	buf[countAt] = float64(mine)
 	if !ok {
 		buf[badAt] = 1
 	}
-	if c := r.requested; generators && c > 0 {
+	if c := r.requested; ph.carriesStop && c > 0 {
 		buf[stopAt+min(c, MaxStopCode)-1] = 1
 	}
 	if mine > 0 && r.rank == 0 {
 		buf[firstAt] = float64(first + 1)
 	}
-	for i, k := range which {
-		if mine > 0 && ok {
+	if mine > 0 {
+		for i, k := range ph.losses {
 			buf[lossesAt+i] = float64(mine) * losses[k]
 		}
 	}
@@ -205,7 +211,7 @@ func (r *replica) reduceLosses(losses *Losses, which []int, mine, first int, ok 
 		return 0, 0, false, fmt.Errorf("cyclegan: all-reducing the losses: %w", err)
 	}
 	samples = int(math.Round(buf[countAt]))
-	if generators {
+	if ph.carriesStop {
 		for c := 1; c <= MaxStopCode; c++ {
 			if buf[stopAt+c-1] > 0 {
 				r.stopCodes |= 1 << c
@@ -216,13 +222,12 @@ func (r *replica) reduceLosses(losses *Losses, which []int, mine, first int, ok 
 	if buf[firstAt] > 0 {
 		batchFirst = int(buf[firstAt]) - 1
 	}
-	if buf[badAt] > 0 {
-		return samples, batchFirst, false, nil // losses keeps this rank's own, for the message
+	if samples > 0 {
+		for i, k := range ph.losses {
+			losses[k] = buf[lossesAt+i] / float64(samples)
+		}
 	}
-	for i, k := range which {
-		losses[k] = buf[lossesAt+i] / float64(samples)
-	}
-	return samples, batchFirst, true, nil
+	return samples, batchFirst, buf[badAt] == 0, nil
 }
 
 // reduceGradients makes the gradient of every parameter in params the weighted sum over the

@@ -321,7 +321,7 @@ func (t *Trainer) step(realATensor, realBTensor *tensor.Tensor, indices []int, r
 	}
 	if rep != nil {
 		var err error
-		if samples, first, okG, err = rep.reduceLosses(&losses, generatorLosses, len(indices), first, okG); err != nil {
+		if samples, first, okG, err = rep.reduceLosses(&losses, generatorPhase, len(indices), first, okG); err != nil {
 			return losses, Visuals{}, 0, err
 		}
 		if samples == 0 {
@@ -362,7 +362,7 @@ func (t *Trainer) step(realATensor, realBTensor *tensor.Tensor, indices []int, r
 	}
 	if rep != nil {
 		var err error
-		if _, _, okD, err = rep.reduceLosses(&losses, discriminatorLosses, len(indices), first, okD); err != nil {
+		if _, _, okD, err = rep.reduceLosses(&losses, discriminatorPhase, len(indices), first, okD); err != nil {
 			return losses, Visuals{}, samples, err
 		}
 	}
