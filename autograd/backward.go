@@ -34,21 +34,21 @@ func (v *Var) BackwardWith(grad *tensor.Tensor) {
 	if !slices.Equal(grad.Shape(), v.Value.Shape()) || grad.DType() != v.Value.DType() {
 		panic(fmt.Sprintf("autograd.Backward: gradient %s %v for output %s %v", grad.DType(), grad.Shape(), v.Value.DType(), v.Value.Shape()))
 	}
-	order := topoSort(v)
-	grads := newPendingGradients(v, grad)
-	// Every Var comes after all of its consumers, so its gradient is complete when its turn comes.
+	order := topoSort(edgeTo(v))
+	grads := newPendingGradients(edgeTo(v), grad)
+	// Every edge comes after all of its consumers, so its gradient is complete when its turn comes.
 	for i := len(order) - 1; i >= 0; i-- {
-		n := order[i]
+		e := order[i]
 		// From here on only the nodes not yet run (through their inputs) and the pending gradients
-		// reach n, so n becomes garbage once its consumers and n itself have run.
-		order[i] = nil
-		g := grads.take(n)
+		// reach e, so e's node becomes garbage once its consumers and it have run.
+		order[i] = edge{}
+		g := grads.take(e)
 		switch {
-		case g == nil: // its consumers' backwards returned no gradient for n
-		case n.node == nil:
-			accumulate(&n.Grad, g) // a leaf: a copy, or added into its gradient
+		case g == nil: // its consumers' backwards returned no gradient for e
+		case e.node == nil:
+			accumulate(&e.leaf.Grad, g) // a leaf: a copy, or added into its gradient
 		default:
-			n.node.propagate(g, grads)
+			e.node.propagate(g, grads)
 		}
 		grads.releaseDead()
 	}
@@ -56,14 +56,14 @@ func (v *Var) BackwardWith(grad *tensor.Tensor) {
 
 // propagate runs the node's backward on its output gradient g, adds each input's gradient to
 // grads, and frees the node: the closure holds the activations its backward needed, the inputs
-// hold the Vars below. The op name stays for the "already freed" message.
+// hold the nodes below. The op name stays for the "already freed" message.
 func (n *node) propagate(g *tensor.Tensor, grads *pendingGradients) {
 	if n.backward == nil {
 		panic("autograd.Backward: the graph through " + n.op + " was already freed by an earlier Backward")
 	}
 	inGrads := n.backward(g)
 	for j, in := range n.inputs {
-		if in.requiresGrad && inGrads[j] != nil {
+		if in.requiresGrad() && inGrads[j] != nil {
 			checkGrad(n.op, in, inGrads[j])
 			grads.add(in, inGrads[j])
 		}
@@ -85,46 +85,46 @@ func accumulate(dst **tensor.Tensor, g *tensor.Tensor) {
 // checkGrad catches a backward that returns a gradient of the wrong shape or dtype at the op that
 // produced it, rather than far away. It panics with a *badGradient, so that GradCheck can tell this
 // failure of the op under test from any other panic and report it as an error.
-func checkGrad(op string, in *Var, g *tensor.Tensor) {
-	if !slices.Equal(g.Shape(), in.Value.Shape()) || g.DType() != in.Value.DType() {
-		panic(&badGradient{input: in, msg: fmt.Sprintf("autograd: backward of %s returned a %s %v gradient for a %s %v input",
-			op, g.DType(), g.Shape(), in.Value.DType(), in.Value.Shape())})
+func checkGrad(op string, in edge, g *tensor.Tensor) {
+	if !slices.Equal(g.Shape(), in.shape()) || g.DType() != in.dtype() {
+		panic(&badGradient{input: in.leaf, msg: fmt.Sprintf("autograd: backward of %s returned a %s %v gradient for a %s %v input",
+			op, g.DType(), g.Shape(), in.dtype(), in.shape())})
 	}
 }
 
 // badGradient is checkGrad's panic value: an op's backward returned a gradient that does not match
 // its input. Its message is what the panic prints.
 type badGradient struct {
-	input *Var // the input the gradient was for
+	input *Var // the input the gradient was for, when it is a leaf (nil for an op's output)
 	msg   string
 }
 
 func (e *badGradient) Error() string { return e.msg }
 
-// topoSort returns every Var that v depends on and that requires a gradient, each after all of its
-// inputs. It is an iterative depth-first search, so deep graphs (a long training step) cannot
+// topoSort returns every edge that v depends on and that requires a gradient, each after all of
+// its inputs. It is an iterative depth-first search, so deep graphs (a long training step) cannot
 // overflow the goroutine stack.
-func topoSort(v *Var) []*Var {
-	var order []*Var
-	visited := map[*Var]bool{}
+func topoSort(v edge) []edge {
+	var order []edge
+	visited := map[edge]bool{}
 	type frame struct {
-		v    *Var
+		e    edge
 		next int // index of the next input to visit
 	}
-	stack := []frame{{v: v}}
+	stack := []frame{{e: v}}
 	visited[v] = true
 	for len(stack) > 0 {
 		top := &stack[len(stack)-1]
-		if top.v.node != nil && top.next < len(top.v.node.inputs) {
-			in := top.v.node.inputs[top.next]
+		if top.e.node != nil && top.next < len(top.e.node.inputs) {
+			in := top.e.node.inputs[top.next]
 			top.next++
-			if in.requiresGrad && !visited[in] {
+			if in.requiresGrad() && !visited[in] {
 				visited[in] = true
-				stack = append(stack, frame{v: in})
+				stack = append(stack, frame{e: in})
 			}
 			continue
 		}
-		order = append(order, top.v)
+		order = append(order, top.e)
 		stack = stack[:len(stack)-1]
 	}
 	return order

@@ -80,3 +80,35 @@ func TestBackwardReleasesActivationsAsItGoes(t *testing.T) {
 	}
 	runtime.KeepAlive(y)
 }
+
+// TestGraphKeepsOnlySavedValues: between the forward and the backward, the graph holds only the
+// values that some backward reads (PyTorch's saved tensors), not every intermediate. An
+// InstanceNorm's output that a ReLU reads (ReLU keeps its own output), the ReLU's output when only
+// a pad reads it (the pad keeps its input's shape), a LeakyRelu's input and the inputs of an Add
+// go as soon as the caller drops them (the gradients are GradCheck's business: autograd/gradtest).
+func TestGraphKeepsOnlySavedValues(t *testing.T) {
+	rng := tensor.NewRNG(3)
+	x := NewVar(tensor.Normal(rng, tensor.Float64, 0, 1, 1, 2, 4, 5), true)
+	pad := tensor.Pad2d{Top: 1, Bottom: 1, Left: 1, Right: 1}
+	forward := func() (*Var, []weak.Pointer[tensor.Tensor]) {
+		s := Scale(x, 2)                       // kept by InstanceNorm2d, as a convolution's output is
+		n := InstanceNorm2d(s, nil, nil, 1e-5) // read by Relu's forward only
+		r := Relu(n)                           // kept by Relu
+		p := ReflectionPad2d(r, pad)           // read by Scale's forward only
+		q := Scale(p, 0.5)                     // read by Add's forward only
+		ps := ReflectionPad2d(s, pad)          // read by LeakyRelu's forward only
+		a := Add(q, LeakyRelu(ps, 0.2))        // Add keeps neither input
+		return Sum(Mul(a, a), nil, false), []weak.Pointer[tensor.Tensor]{weak.Make(n.Value), weak.Make(p.Value), weak.Make(q.Value), weak.Make(ps.Value)}
+	}
+	y, watched := forward()
+	for i, p := range watched {
+		if !collected(p) {
+			t.Errorf("value %d, which no backward reads, is still reachable before Backward", i)
+		}
+	}
+	y.Backward()
+	if x.Grad == nil {
+		t.Fatal("x got no gradient")
+	}
+	runtime.KeepAlive(y)
+}

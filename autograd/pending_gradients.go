@@ -6,8 +6,8 @@ import (
 	"github.com/zebra-go/zebra/tensor"
 )
 
-// pendingGradients holds the gradients on their way down during one backward pass, one per Var
-// whose consumers have run but which has not run itself, and recycles the ones that are used up.
+// pendingGradients holds the gradients on their way down during one backward pass, one per
+// edge whose consumers have run but which has not run itself, and recycles the ones that are used up.
 //
 // Recycling hands a dead gradient back to its backend (tensor.Release) as soon as it has been summed
 // into another or passed down, so that on the CPU the next gradients of the same size reuse its
@@ -21,18 +21,18 @@ import (
 // released: the caller owns it).
 type pendingGradients struct {
 	seed    *tensor.Tensor
-	pending map[*Var]*tensor.Tensor
+	pending map[edge]*tensor.Tensor
 	dead    []*tensor.Tensor // used up since the last releaseDead
 }
 
 // newPendingGradients starts a backward pass from output v with the caller's gradient seed.
-func newPendingGradients(v *Var, seed *tensor.Tensor) *pendingGradients {
-	return &pendingGradients{seed: seed, pending: map[*Var]*tensor.Tensor{v: seed}}
+func newPendingGradients(v edge, seed *tensor.Tensor) *pendingGradients {
+	return &pendingGradients{seed: seed, pending: map[edge]*tensor.Tensor{v: seed}}
 }
 
 // take removes v's gradient and returns it (nil when nothing reached v). It is dead from then on:
 // the caller uses it before the next releaseDead.
-func (p *pendingGradients) take(v *Var) *tensor.Tensor {
+func (p *pendingGradients) take(v edge) *tensor.Tensor {
 	g := p.pending[v]
 	delete(p.pending, v)
 	if g != nil {
@@ -42,7 +42,7 @@ func (p *pendingGradients) take(v *Var) *tensor.Tensor {
 }
 
 // add sums g into v's pending gradient. When v has one already, both summands are dead.
-func (p *pendingGradients) add(v *Var, g *tensor.Tensor) {
+func (p *pendingGradients) add(v edge, g *tensor.Tensor) {
 	prev, ok := p.pending[v]
 	if !ok {
 		p.pending[v] = g

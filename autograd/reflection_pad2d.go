@@ -9,10 +9,12 @@ import "github.com/zebra-go/zebra/tensor"
 // one would need to reflect more than once); tensor.ReflectPad2d panics otherwise.
 //
 // Backward is the adjoint gather-to-scatter: every input pixel receives the sum of the gradients
-// of all output pixels that were copies of it.
+// of all output pixels that were copies of it. It needs x's shape only, so x's value is not kept
+// for it.
 func ReflectionPad2d(x *Var, p tensor.Pad2d) *Var {
 	out := tensor.ReflectPad2d(x.Value, p)
+	shape := x.Shape()
 	return Record("reflection_pad2d", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
-		return []*tensor.Tensor{tensor.ReflectPad2dBackward(g, x.Shape(), p)}
+		return []*tensor.Tensor{tensor.ReflectPad2dBackward(g, shape, p)}
 	})
 }

@@ -7,13 +7,14 @@ import "github.com/zebra-go/zebra/tensor"
 // tensor.
 func Sub(a, b *Var) *Var {
 	out := tensor.Sub(a.Value, b.Value)
+	ea, eb := edgeTo(a), edgeTo(b) // as Add: the shapes, not the values
 	return Record("sub", out, []*Var{a, b}, func(g *tensor.Tensor) []*tensor.Tensor {
 		var ga, gb *tensor.Tensor
-		if a.requiresGrad {
-			ga = tensor.SumTo(g, a.Shape())
+		if ea.requiresGrad() {
+			ga = tensor.SumTo(g, ea.shape())
 		}
-		if b.requiresGrad {
-			gb = tensor.Neg(tensor.SumTo(g, b.Shape()))
+		if eb.requiresGrad() {
+			gb = tensor.Neg(tensor.SumTo(g, eb.shape()))
 		}
 		return []*tensor.Tensor{ga, gb}
 	})

@@ -130,10 +130,21 @@ func NewSequential(layers ...Module) *Sequential { return &Sequential{Layers: sl
 // Append adds layers at the end.
 func (s *Sequential) Append(layers ...Module) { s.Layers = append(s.Layers, layers...) }
 
-// Forward applies every layer in turn.
+// Forward applies every layer in turn. A ReflectionPad2d directly followed by a Conv2d runs as
+// one op, autograd.ReflectionPad2dConv2d: the same values and gradients, bit for bit, but the
+// graph keeps the unpadded input for the convolution's weight gradient instead of the padded
+// copy (ResNet generators pad before every convolution, so this is a tenth of their training
+// memory).
 func (s *Sequential) Forward(x *autograd.Var) *autograd.Var {
-	for _, l := range s.Layers {
-		x = l.Forward(x)
+	for i := 0; i < len(s.Layers); i++ {
+		if pad, ok := s.Layers[i].(*ReflectionPad2d); ok && i+1 < len(s.Layers) {
+			if conv, ok := s.Layers[i+1].(*Conv2d); ok {
+				x = autograd.ReflectionPad2dConv2d(x, pad.Pad, conv.Weight, conv.Bias, conv.Options)
+				i++
+				continue
+			}
+		}
+		x = s.Layers[i].Forward(x)
 	}
 	return x
 }

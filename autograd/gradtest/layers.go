@@ -69,6 +69,14 @@ func init() {
 			return nn.NewSequential(nn.NewReflectionPad2d(1), nn.NewConv2d(rng, 2, 2, 3, nn.Conv2dOptions{}),
 				nn.NewInstanceNorm2d(2, nn.InstanceNorm2dOptions{}), nn.NewReLU())
 		}, []int{1, 2, 4, 4}, Normal, false},
+		// Sequential runs a pad followed by a convolution as autograd.ReflectionPad2dConv2d.
+		{"Sequential/reflection_pad3_conv7", func(rng *tensor.RNG) nn.Module {
+			return nn.NewSequential(nn.NewReflectionPad2d(3), nn.NewConv2d(rng, 2, 3, 7, nn.Conv2dOptions{}))
+		}, []int{2, 2, 4, 5}, Normal, true},
+		{"Sequential/reflection_pad_asymmetric_conv_stride2_nobias", func(rng *tensor.RNG) nn.Module {
+			return nn.NewSequential(&nn.ReflectionPad2d{Pad: tensor.Pad2d{Left: 2, Right: 0, Top: 1, Bottom: 2}},
+				nn.NewConv2d(rng, 2, 2, 3, nn.Conv2dOptions{Stride: 2, Padding: 1, NoBias: true}))
+		}, []int{1, 2, 5, 4}, Normal, false},
 	}
 	for _, l := range layers {
 		registerLayer(l.name, l.layer, l.x, l.draw, l.fast)

@@ -11,8 +11,8 @@ import (
 )
 
 // DefaultMaxMemory is the memory budget (Options.MaxMemory, CheckpointReader.MaxMemory) when none
-// is given: 16 GiB. The paper's configuration trains in about 2.5 GB at 256x256 by MemoryEstimate
-// (2.0-2.2 GB measured), so the default leaves room for six times that, while ngf 512 with 64
+// is given: 16 GiB. The paper's configuration trains in about 1.9 GB at 256x256 by MemoryEstimate
+// (1.5-1.6 GB measured), so the default leaves room for eight times that, while ngf 512 with 64
 // blocks (19.5 GB per generator), or a crafted checkpoint asking for it, is refused before a byte
 // is allocated instead of ending in "fatal error: out of memory".
 const DefaultMaxMemory int64 = 16 << 30
@@ -141,39 +141,52 @@ func checkShapes(want []paramShape, sd map[string]*tensor.Tensor) error {
 	return nil
 }
 
-// generatorActivations is the number of values that the layers of a generator output on one
-// h x w image (h and w multiples of 4), which a training forward pass keeps for its backward.
+// generatorActivations is the number of values that a training forward pass of a generator on
+// one h x w image (h and w multiples of 4) keeps for its backward: what the backward closures
+// capture (autograd links its graph by nodes, so a layer's output that no backward reads is freed
+// after the forward). Per layer, with C channels at that layer's size:
+//
+//	ReflectionPad2d + Conv2d   the unpadded input (autograd.ReflectionPad2dConv2d), counted where it
+//	                           was made
+//	Conv2d, ConvTranspose2d    the input, likewise
+//	InstanceNorm2d             its input, the convolution's output: C·H·W
+//	ReLU                       its output: C·H·W (the next convolution's input)
+//	the residual sum           its output, the next block's (or the upsampling's) input: C·H·W
+//	Tanh                       its output: 3·H·W
+//
+// The image itself is the caller's. So the stem, each downsampling and each upsampling keeps two
+// values per pixel and channel (convolution output, ReLU output), a residual block four (two
+// convolution outputs, the ReLU between them, the sum), at 4·ngf channels and (h/4)x(w/4).
 func generatorActivations(ngf, blocks, h, w int) int64 {
 	full := int64(h) * int64(w)
-	padded := func(p int) int64 { return int64(h+2*p) * int64(w+2*p) }
 	c := int64(ngf)
-	n := 3 * padded(3)                                       // ReflectionPad2d(3)
-	n += 3 * c * full                                        // Conv 7x7, IN, ReLU
-	n += 3 * 2 * c * full / 4                                // stride 2: Conv, IN, ReLU
-	n += 3 * 4 * c * full / 16                               //
-	block := 2*4*c*int64(h/4+2)*int64(w/4+2) + 6*4*c*full/16 // two pads; two Conv and IN; ReLU; the sum
-	n += int64(blocks) * block
-	n += 3*2*c*full/4 + 3*c*full // the transposed convolutions, each with IN and ReLU
-	n += c*padded(3) + 2*3*full  // ReflectionPad2d(3), Conv 7x7, Tanh
+	n := 2 * c * full                          // Conv 7x7 (IN keeps it), ReLU
+	n += 2 * 2 * c * full / 4                  // stride 2: Conv, ReLU
+	n += 2 * 4 * c * full / 16                 //
+	n += int64(blocks) * 4 * 4 * c * full / 16 // Conv, ReLU, Conv, the sum
+	n += 2*2*c*full/4 + 2*c*full               // the transposed convolutions, each with its ReLU
+	n += 3 * full                              // Tanh
 	return n
 }
 
-// discriminatorActivations is generatorActivations for the discriminator (every layer's output
-// on one h x w image).
+// discriminatorActivations is generatorActivations for the discriminator: each layer keeps its
+// convolution's output (for the InstanceNorm) and its LeakyReLU's output (which keeps it, and the
+// next convolution reads it); the first layer has no InstanceNorm, its LeakyReLU keeps only its
+// own output; the loss keeps a copy of the patch scores.
 func discriminatorActivations(ndf, layers, h, w int) int64 {
 	var n int64
 	c, mult := int64(ndf), int64(1)
 	for i := range layers { // stride 2: ⌊s/2⌋
 		h, w = h/2, w/2
-		perLayer := int64(3) // Conv, IN, LeakyReLU (the first has no IN, its input is the image)
+		perLayer := int64(2) // Conv, LeakyReLU
 		if i == 0 {
-			perLayer = 2
+			perLayer = 1
 		}
 		n += perLayer * mult * c * int64(h) * int64(w)
 		mult = min(2*mult, 8)
 	}
 	h, w = h-1, w-1 // stride 1: s − 1
-	n += 3 * mult * c * int64(h) * int64(w)
+	n += 2 * mult * c * int64(h) * int64(w)
 	return n + int64(h-1)*int64(w-1)
 }
 
