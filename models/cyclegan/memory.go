@@ -11,8 +11,8 @@ import (
 )
 
 // DefaultMaxMemory is the memory budget (Options.MaxMemory, CheckpointReader.MaxMemory) when none
-// is given: 16 GiB. The paper's configuration trains in about 1.9 GB at 256x256 by MemoryEstimate
-// (1.5-1.6 GB measured), so the default leaves room for eight times that, while ngf 512 with 64
+// is given: 16 GiB. The paper's configuration trains in about 1.6 GB at 256x256 by MemoryEstimate
+// (1.55-1.60 GB measured), so the default leaves room for ten times that, while ngf 512 with 64
 // blocks (19.5 GB per generator), or a crafted checkpoint asking for it, is refused before a byte
 // is allocated instead of ending in "fatal error: out of memory".
 const DefaultMaxMemory int64 = 16 << 30
