@@ -14,26 +14,11 @@ import (
 // reading the rest, so a corrupt length can neither trigger a huge allocation nor a long read.
 // Errors about the file's contents wrap ErrInvalid and name path.
 func ReadFile(path string) (*File, error) {
-	// Look before opening: opening a FIFO (or a device) for reading can wait for a writer for
-	// ever. The type is checked again on the open file, in case path changed in between.
-	if info, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("safetensors: %w", err)
-	} else if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("safetensors: %s is not a regular file (%v)", path, info.Mode().Type())
-	}
-	fd, err := os.Open(path)
+	fd, size, err := openRegular(path)
 	if err != nil {
-		return nil, fmt.Errorf("safetensors: %w", err)
+		return nil, err
 	}
 	defer fd.Close()
-	info, err := fd.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("safetensors: %w", err)
-	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("safetensors: %s is not a regular file", path)
-	}
-	size := info.Size()
 
 	var prefix [9]byte // the header length and the header's first byte
 	n, err := io.ReadFull(fd, prefix[:])
@@ -60,6 +45,31 @@ func ReadFile(path string) (*File, error) {
 		return nil, withPath(err, path)
 	}
 	return f, nil
+}
+
+// openRegular opens path for reading if it is a regular file (not a folder, a FIFO or a device)
+// and returns its size. It looks before opening, since opening a FIFO (or a device) for reading
+// can wait for a writer for ever, and again on the open file, in case path changed in between.
+func openRegular(path string) (*os.File, int64, error) {
+	if info, err := os.Stat(path); err != nil {
+		return nil, 0, fmt.Errorf("safetensors: %w", err)
+	} else if !info.Mode().IsRegular() {
+		return nil, 0, fmt.Errorf("safetensors: %s is not a regular file (%v)", path, info.Mode().Type())
+	}
+	fd, err := os.Open(path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("safetensors: %w", err)
+	}
+	info, err := fd.Stat()
+	if err != nil {
+		fd.Close()
+		return nil, 0, fmt.Errorf("safetensors: %w", err)
+	}
+	if !info.Mode().IsRegular() {
+		fd.Close()
+		return nil, 0, fmt.Errorf("safetensors: %s is not a regular file", path)
+	}
+	return fd, info.Size(), nil
 }
 
 // withPath adds path to an invalidError's message.
@@ -94,24 +104,17 @@ func WriteFile(path string, tensors []Tensor, metadata map[string]string) error 
 // from a weights-only one) without reading a few hundred megabytes of tensors. The header is
 // checked as ReadFile checks it.
 func ReadMetadata(path string) (map[string]string, error) {
-	fd, err := os.Open(path)
+	fd, size, err := openRegular(path)
 	if err != nil {
-		return nil, fmt.Errorf("safetensors: %w", err)
+		return nil, err
 	}
 	defer fd.Close()
-	info, err := fd.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("safetensors: %w", err)
-	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("safetensors: %s is not a regular file", path)
-	}
 	var prefix [9]byte
 	n, err := io.ReadFull(fd, prefix[:])
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("safetensors: read %s: %w", path, err)
 	}
-	headerLen, err := readHeaderLength(prefix[:n], info.Size())
+	headerLen, err := readHeaderLength(prefix[:n], size)
 	if err != nil {
 		return nil, withPath(err, path)
 	}
