@@ -57,6 +57,28 @@ func storageDType(v any) (safetensors.DType, error) {
 	return "", fmt.Errorf("storage type is %s, not a torch storage class", describe(v))
 }
 
+// storageFields reads the fields both formats' storage persistent ids begin with,
+// ('storage', storage_type, key, location, numel, ...): the element type, the key and the
+// element count. The location ("cpu", "cuda:0") says where torch would put the storage; here
+// everything is in memory, so it is only checked to be a string. t[0] is checked by the caller.
+func storageFields(t pyTuple) (dtype safetensors.DType, key string, numel int64, err error) {
+	dtype, err = storageDType(t[1])
+	if err != nil {
+		return "", "", 0, err
+	}
+	key, ok1 := t[2].(string)
+	_, ok2 := t[3].(string)
+	numel, ok3 := t[4].(int64)
+	if !ok1 || !ok2 || !ok3 || numel < 0 {
+		rest := "" // the legacy format's id has a sixth field, the view
+		if len(t) > 5 {
+			rest = ", ..."
+		}
+		return "", "", 0, fmt.Errorf("persistent id (storage, %s, %s, %s, %s%s) is not (storage, type, str, str, int >= 0%s)", describe(t[1]), describe(t[2]), describe(t[3]), describe(t[4]), rest, rest)
+	}
+	return dtype, key, numel, nil
+}
+
 // callGlobal applies an allowed callable to its arguments (REDUCE, NEWOBJ, INST, OBJ).
 func callGlobal(g *pyGlobal, args []any) (any, error) {
 	switch g.String() {

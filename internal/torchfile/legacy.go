@@ -73,15 +73,9 @@ func decodeLegacy(data []byte) (*File, error) {
 		if !ok || len(t) != 6 || t[0] != "storage" {
 			return nil, fmt.Errorf("persistent id is %s, not ('storage', type, key, location, numel, view)", describe(pid))
 		}
-		dtype, err := storageDType(t[1])
+		dtype, key, numel, err := storageFields(t)
 		if err != nil {
 			return nil, err
-		}
-		key, ok1 := t[2].(string)
-		_, ok2 := t[3].(string)
-		numel, ok3 := t[4].(int64)
-		if !ok1 || !ok2 || !ok3 || numel < 0 {
-			return nil, fmt.Errorf("persistent id (storage, %s, %s, %s, %s, ...) is not (storage, type, str, str, int >= 0, ...)", describe(t[1]), describe(t[2]), describe(t[3]), describe(t[4]))
 		}
 		// The bytes come after the pickles: a storage cannot be larger than the whole file.
 		if numel > int64(len(data))/int64(dtype.Size()) {

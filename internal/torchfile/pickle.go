@@ -227,51 +227,43 @@ func (u *unpickler) step(op byte) error {
 		}
 		u.push(v)
 	case opPut:
-		line, err := u.readLine()
+		i, err := u.readMemoIndex()
 		if err != nil {
 			return err
-		}
-		i, err := strconv.ParseUint(line, 10, 64)
-		if err != nil {
-			return fmt.Errorf("bad memo index %q", line)
 		}
 		return u.put(i)
 	case opBinPut:
-		b, err := u.read(1)
+		i, err := u.readUint(1)
 		if err != nil {
 			return err
 		}
-		return u.put(uint64(b[0]))
+		return u.put(i)
 	case opLongBinPut:
-		b, err := u.read(4)
+		i, err := u.readUint(4)
 		if err != nil {
 			return err
 		}
-		return u.put(uint64(binary.LittleEndian.Uint32(b)))
+		return u.put(i)
 	case opMemoize:
 		return u.put(uint64(len(u.memo)))
 	case opGet:
-		line, err := u.readLine()
+		i, err := u.readMemoIndex()
 		if err != nil {
 			return err
-		}
-		i, err := strconv.ParseUint(line, 10, 64)
-		if err != nil {
-			return fmt.Errorf("bad memo index %q", line)
 		}
 		return u.get(i)
 	case opBinGet:
-		b, err := u.read(1)
+		i, err := u.readUint(1)
 		if err != nil {
 			return err
 		}
-		return u.get(uint64(b[0]))
+		return u.get(i)
 	case opLongBinGet:
-		b, err := u.read(4)
+		i, err := u.readUint(4)
 		if err != nil {
 			return err
 		}
-		return u.get(uint64(binary.LittleEndian.Uint32(b)))
+		return u.get(i)
 
 	// Framing (protocol 4): a hint for buffered readers; the data is in memory already.
 	case opProto:
@@ -319,35 +311,35 @@ func (u *unpickler) step(op byte) error {
 		}
 		return u.pushDecimal(strings.TrimSuffix(line, "L"))
 	case opBinInt:
-		b, err := u.read(4)
+		v, err := u.readUint(4)
 		if err != nil {
 			return err
 		}
-		u.push(int64(int32(binary.LittleEndian.Uint32(b))))
+		u.push(int64(int32(v))) // the only signed one of the three
 	case opBinInt1:
-		b, err := u.read(1)
+		v, err := u.readUint(1)
 		if err != nil {
 			return err
 		}
-		u.push(int64(b[0]))
+		u.push(int64(v))
 	case opBinInt2:
-		b, err := u.read(2)
+		v, err := u.readUint(2)
 		if err != nil {
 			return err
 		}
-		u.push(int64(binary.LittleEndian.Uint16(b)))
+		u.push(int64(v))
 	case opLong1:
-		b, err := u.read(1)
+		n, err := u.readUint(1)
 		if err != nil {
 			return err
 		}
-		return u.pushLong(int(b[0]))
+		return u.pushLong(int(n))
 	case opLong4:
-		b, err := u.read(4)
+		v, err := u.readUint(4)
 		if err != nil {
 			return err
 		}
-		n := int32(binary.LittleEndian.Uint32(b))
+		n := int32(v)
 		if n < 0 {
 			return fmt.Errorf("negative length %d", n)
 		}
@@ -421,17 +413,9 @@ func (u *unpickler) step(op byte) error {
 		items := append(pyTuple(nil), u.stack[len(u.stack)-n:]...)
 		u.stack = u.stack[:len(u.stack)-n]
 		u.push(items)
-	case opEmptyList:
+	case opEmptyList, opEmptySet: // a set is read as a list (see the table above)
 		u.push(&pyList{})
-	case opList:
-		items, err := u.popMark()
-		if err != nil {
-			return err
-		}
-		u.push(&pyList{items: items})
-	case opEmptySet:
-		u.push(&pyList{})
-	case opFrozenSet:
+	case opList, opFrozenSet:
 		items, err := u.popMark()
 		if err != nil {
 			return err
@@ -478,15 +462,7 @@ func (u *unpickler) step(op byte) error {
 	// Names, calls and objects: the only place a pickle could run code, so every name goes
 	// through the allow list in globals.go.
 	case opGlobal:
-		module, err := u.readLine()
-		if err != nil {
-			return err
-		}
-		name, err := u.readLine()
-		if err != nil {
-			return err
-		}
-		g, err := lookupGlobal(module, name)
+		g, err := u.readGlobal()
 		if err != nil {
 			return err
 		}
@@ -511,15 +487,7 @@ func (u *unpickler) step(op byte) error {
 		}
 		u.push(g)
 	case opInst:
-		module, err := u.readLine()
-		if err != nil {
-			return err
-		}
-		name, err := u.readLine()
-		if err != nil {
-			return err
-		}
-		g, err := lookupGlobal(module, name)
+		g, err := u.readGlobal()
 		if err != nil {
 			return err
 		}
@@ -537,7 +505,7 @@ func (u *unpickler) step(op byte) error {
 			return fmt.Errorf("needs a class")
 		}
 		return u.call(items[0], items[1:])
-	case opReduce:
+	case opReduce, opNewObj: // callable, args; NEWOBJ's callable is a class
 		args, err := u.pop()
 		if err != nil {
 			return err
@@ -551,20 +519,6 @@ func (u *unpickler) step(op byte) error {
 			return fmt.Errorf("arguments must be a tuple, got %s", describe(args))
 		}
 		return u.call(f, t)
-	case opNewObj:
-		args, err := u.pop()
-		if err != nil {
-			return err
-		}
-		cls, err := u.pop()
-		if err != nil {
-			return err
-		}
-		t, ok := args.(pyTuple)
-		if !ok {
-			return fmt.Errorf("arguments must be a tuple, got %s", describe(args))
-		}
-		return u.call(cls, t)
 	case opNewObjEx:
 		kwargs, err := u.pop()
 		if err != nil {
@@ -693,20 +647,57 @@ func (u *unpickler) readLine() (string, error) {
 	return line, nil
 }
 
+// readUint reads an unsigned little-endian integer of size bytes (1, 2, 4 or 8): the
+// arguments of the binary opcodes.
+func (u *unpickler) readUint(size int) (uint64, error) {
+	b, err := u.read(size)
+	if err != nil {
+		return 0, err
+	}
+	switch size {
+	case 1:
+		return uint64(b[0]), nil
+	case 2:
+		return uint64(binary.LittleEndian.Uint16(b)), nil
+	case 4:
+		return uint64(binary.LittleEndian.Uint32(b)), nil
+	default:
+		return binary.LittleEndian.Uint64(b), nil
+	}
+}
+
+// readMemoIndex reads the decimal memo index of protocol 0's PUT and GET.
+func (u *unpickler) readMemoIndex() (uint64, error) {
+	line, err := u.readLine()
+	if err != nil {
+		return 0, err
+	}
+	i, err := strconv.ParseUint(line, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("bad memo index %q", line)
+	}
+	return i, nil
+}
+
+// readGlobal reads the module and name lines of GLOBAL and INST and looks them up in the
+// allow list.
+func (u *unpickler) readGlobal() (*pyGlobal, error) {
+	module, err := u.readLine()
+	if err != nil {
+		return nil, err
+	}
+	name, err := u.readLine()
+	if err != nil {
+		return nil, err
+	}
+	return lookupGlobal(module, name)
+}
+
 // pushBytes reads a length of lenSize bytes and that many bytes of text or binary data.
 func (u *unpickler) pushBytes(lenSize int, text bool) error {
-	b, err := u.read(lenSize)
+	n, err := u.readUint(lenSize)
 	if err != nil {
 		return err
-	}
-	var n uint64
-	switch lenSize {
-	case 1:
-		n = uint64(b[0])
-	case 4:
-		n = uint64(binary.LittleEndian.Uint32(b))
-	default:
-		n = binary.LittleEndian.Uint64(b)
 	}
 	if n > uint64(len(u.data)-u.pos) {
 		return fmt.Errorf("%d bytes with %d left: %w", n, len(u.data)-u.pos, errTruncated)

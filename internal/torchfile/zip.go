@@ -66,21 +66,14 @@ func decodeZip(data []byte) (*File, error) {
 
 	storages := map[string]*storage{}
 	load := func(pid any) (any, error) {
-		// ('storage', storage_type, key, location, numel). The location ("cpu", "cuda:0")
-		// says where torch would put the storage; here everything is in memory.
+		// ('storage', storage_type, key, location, numel).
 		t, ok := pid.(pyTuple)
 		if !ok || len(t) != 5 || t[0] != "storage" {
 			return nil, fmt.Errorf("persistent id is %s, not ('storage', type, key, location, numel)", describe(pid))
 		}
-		dtype, err := storageDType(t[1])
+		dtype, key, numel, err := storageFields(t)
 		if err != nil {
 			return nil, err
-		}
-		key, ok1 := t[2].(string)
-		_, ok2 := t[3].(string)
-		numel, ok3 := t[4].(int64)
-		if !ok1 || !ok2 || !ok3 || numel < 0 {
-			return nil, fmt.Errorf("persistent id (storage, %s, %s, %s, %s) is not (storage, type, str, str, int >= 0)", describe(t[1]), describe(t[2]), describe(t[3]), describe(t[4]))
 		}
 		if s, ok := storages[key]; ok {
 			if s.dtype != dtype || s.numel != numel {
