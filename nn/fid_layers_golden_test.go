@@ -2,10 +2,8 @@ package nn
 
 import (
 	"encoding/json"
-	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"testing"
 
@@ -15,9 +13,10 @@ import (
 )
 
 // The layers of the FID Inception network against PyTorch 1.13 in float64, through
-// scripts/golden/fid_layers.py, which documents the files; tolerances are goldenTolerances'
-// (golden_test.go). Every case runs in float32 and float64 and compares the output, the input's
-// and the parameters' gradients and, for BatchNorm2d, the buffers after the forward.
+// scripts/golden/fid_layers.py, which documents the files; tensors are read and compared as
+// golden_test.go's are, with goldenTolerances. Every case runs in float32 and float64 and
+// compares the output, the input's and the parameters' gradients and, for BatchNorm2d, the
+// buffers after the forward.
 
 type fidLayerCase struct {
 	Name, Kind      string
@@ -53,38 +52,6 @@ func loadFIDLayerGolden(t *testing.T) ([]fidLayerCase, *torchfile.File) {
 	return meta.Cases, f
 }
 
-// fidGolden reads the golden tensor name in dtype dt.
-func fidGolden(t *testing.T, f *torchfile.File, name string, dt tensor.DType) *tensor.Tensor {
-	t.Helper()
-	data, shape, err := f.Float64s(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tensor.Cast(tensor.FromFloat64(data, shape...), dt)
-}
-
-// compareFIDGolden checks got against the golden tensor name within the tolerance of got's dtype.
-func compareFIDGolden(t *testing.T, f *torchfile.File, name string, got *tensor.Tensor) {
-	t.Helper()
-	if got == nil {
-		t.Errorf("%s: no value (a gradient that was never computed?)", name)
-		return
-	}
-	want := fidGolden(t, f, name, tensor.Float64)
-	if !slices.Equal(got.Shape(), want.Shape()) {
-		t.Errorf("%s: shape %v, want %v", name, got.Shape(), want.Shape())
-		return
-	}
-	tol := goldenTolerances[got.DType()]
-	g, w := got.Float64s(), want.Float64s()
-	for i := range w {
-		if d := math.Abs(g[i] - w[i]); !(d <= tol[0]+tol[1]*math.Abs(w[i])) {
-			t.Errorf("%s (%s): element %d is %.9g, want %.9g (diff %.3g)", name, got.DType(), i, g[i], w[i], d)
-			return
-		}
-	}
-}
-
 // fidLayer builds the layer a case describes, in float64 with the golden parameters and initial
 // buffers, then cast to dt.
 func fidLayer(t *testing.T, f *torchfile.File, c fidLayerCase, dt tensor.DType) Module {
@@ -99,11 +66,11 @@ func fidLayer(t *testing.T, f *torchfile.File, c fidLayerCase, dt tensor.DType) 
 		b := NewBatchNorm2d(c.Features, o)
 		b.SetTraining(c.Training)
 		for _, np := range b.NamedParameters() {
-			np.Param.Value = fidGolden(t, f, c.Name+".param."+np.Name, dt)
+			np.Param.Value = goldenTensor(t, f, c.Name+".param."+np.Name, dt)
 		}
 		if c.Track {
-			b.RunningMean = fidGolden(t, f, c.Name+".initial.running_mean", dt)
-			b.RunningVar = fidGolden(t, f, c.Name+".initial.running_var", dt)
+			b.RunningMean = goldenTensor(t, f, c.Name+".initial.running_mean", dt)
+			b.RunningVar = goldenTensor(t, f, c.Name+".initial.running_var", dt)
 		}
 		return b
 	case "max_pool2d":
@@ -129,18 +96,18 @@ func TestFIDLayersMatchPyTorch(t *testing.T) {
 			t.Run(c.Name+"/"+dt.String(), func(t *testing.T) {
 				m := fidLayer(t, f, c, dt)
 				for i := range c.Before {
-					m.Forward(autograd.Constant(fidGolden(t, f, c.Name+".before."+strconv.Itoa(i), dt)))
+					m.Forward(autograd.Constant(goldenTensor(t, f, c.Name+".before."+strconv.Itoa(i), dt)))
 				}
-				x := autograd.NewVar(fidGolden(t, f, c.Name+".x", dt), true)
+				x := autograd.NewVar(goldenTensor(t, f, c.Name+".x", dt), true)
 				y := m.Forward(x)
-				compareFIDGolden(t, f, c.Name+".y", y.Value)
-				y.BackwardWith(fidGolden(t, f, c.Name+".grad_y", dt))
-				compareFIDGolden(t, f, c.Name+".grad_x", x.Grad)
+				compareGolden(t, f, c.Name+".y", y.Value)
+				y.BackwardWith(goldenTensor(t, f, c.Name+".grad_y", dt))
+				compareGolden(t, f, c.Name+".grad_x", x.Grad)
 				for _, np := range m.NamedParameters() {
-					compareFIDGolden(t, f, c.Name+".grad."+np.Name, np.Param.Grad)
+					compareGolden(t, f, c.Name+".grad."+np.Name, np.Param.Grad)
 				}
 				for _, nb := range Buffers(m) {
-					compareFIDGolden(t, f, c.Name+".buffer."+nb.Name, tensor.Cast(nb.Value, dt))
+					compareGolden(t, f, c.Name+".buffer."+nb.Name, tensor.Cast(nb.Value, dt))
 				}
 				if n := len(Buffers(m)); c.Track != (n == 3) {
 					t.Errorf("%d buffers, want %v", n, c.Track)

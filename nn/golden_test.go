@@ -72,8 +72,14 @@ func loadGolden(t *testing.T) ([]goldenCase, *safetensors.File) {
 	return golden.cases, golden.file
 }
 
+// goldenFile is a file of golden tensors: a safetensors file here, a torch.save'd one for the
+// FID layers (fid_layers_golden_test.go).
+type goldenFile interface {
+	Float64s(name string) ([]float64, []int, error)
+}
+
 // goldenTensor returns the tensor called name in dtype dt.
-func goldenTensor(t *testing.T, f *safetensors.File, name string, dt tensor.DType) *tensor.Tensor {
+func goldenTensor(t *testing.T, f goldenFile, name string, dt tensor.DType) *tensor.Tensor {
 	t.Helper()
 	data, shape, err := f.Float64s(name)
 	if err != nil {
@@ -83,7 +89,7 @@ func goldenTensor(t *testing.T, f *safetensors.File, name string, dt tensor.DTyp
 }
 
 // compareGolden checks got against the golden tensor name within the tolerance of got's dtype.
-func compareGolden(t *testing.T, f *safetensors.File, name string, got *tensor.Tensor) {
+func compareGolden(t *testing.T, f goldenFile, name string, got *tensor.Tensor) {
 	t.Helper()
 	if got == nil {
 		t.Errorf("%s: no value (a gradient that was never computed?)", name)
