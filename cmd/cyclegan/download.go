@@ -14,7 +14,7 @@ import (
 	"github.com/zebra-go/zebra/internal/download"
 )
 
-func runDownload(args []string) (err error) {
+func runDownload(args []string) error {
 	fs := flag.NewFlagSet("cyclegan download", flag.ContinueOnError)
 	dir := fs.String("dir", "datasets", "folder to unpack into; the dataset lands in <dir>/<NAME>")
 	baseURL := fs.String("url", download.DefaultBaseURL, "where the archives are, as <url>/<NAME>.zip")
@@ -31,8 +31,16 @@ func runDownload(args []string) (err error) {
 	if !slices.Contains(download.Names(), fs.Arg(0)) {
 		return cli.Usagef("unknown dataset %q; known datasets: %s", fs.Arg(0), strings.Join(download.Names(), ", "))
 	}
-	// A failed download (no network, a bad archive) leaves no empty -dir folder behind.
-	removeDir, err := cli.MkdirAll(*dir)
+	return downloadInto(*dir, func(ctx context.Context) error {
+		return download.Dataset(ctx, *baseURL, fs.Arg(0), *dir, os.Stderr)
+	})
+}
+
+// downloadInto creates dir and runs fetch with a context that SIGINT and SIGTERM cancel. A
+// failed download (no network, a bad archive, an interrupt) leaves no empty dir behind: a
+// folder that downloadInto created is removed again when fetch fails.
+func downloadInto(dir string, fetch func(ctx context.Context) error) (err error) {
+	removeDir, err := cli.MkdirAll(dir)
 	if err != nil {
 		return fmt.Errorf("cannot create the target folder: %w", err)
 	}
@@ -43,5 +51,5 @@ func runDownload(args []string) (err error) {
 	}()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return download.Dataset(ctx, *baseURL, fs.Arg(0), *dir, os.Stderr)
+	return fetch(ctx)
 }

@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"slices"
 	"strings"
-	"syscall"
 
 	"github.com/zebra-go/zebra/internal/cli"
 	"github.com/zebra-go/zebra/internal/download"
@@ -18,7 +16,7 @@ import (
 func runDownloadModel(args []string) error { return downloadModel(args, os.Stdout, os.Stderr) }
 
 // downloadModel is download-model writing its result to stdout and its progress to stderr.
-func downloadModel(args []string, stdout, stderr io.Writer) (err error) {
+func downloadModel(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("cyclegan download-model", flag.ContinueOnError)
 	dir := fs.String("dir", "pretrained", "folder to save into, as <dir>/<NAME>.pth (fid-inception: <dir>/pt_inception-2015-12-05-6726825d.pth)")
 	baseURL := fs.String("url", "", "where the models are, as <url>/<NAME>.pth (default: "+download.DefaultModelBaseURL+", and pytorch-fid's GitHub releases for fid-inception)")
@@ -37,19 +35,12 @@ func downloadModel(args []string, stdout, stderr io.Writer) (err error) {
 	if !slices.Contains(known, name) {
 		return cli.Usagef("unknown model %q; known models: %s", name, strings.Join(known, ", "))
 	}
-	// A failed download leaves no empty -dir folder behind.
-	removeDir, err := cli.MkdirAll(*dir)
-	if err != nil {
-		return fmt.Errorf("cannot create the target folder: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			removeDir()
-		}
-	}()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	path, err := download.Model(ctx, *baseURL, name, *dir, stderr)
+	var path string
+	err := downloadInto(*dir, func(ctx context.Context) error {
+		var err error
+		path, err = download.Model(ctx, *baseURL, name, *dir, stderr)
+		return err
+	})
 	if err != nil {
 		return err
 	}

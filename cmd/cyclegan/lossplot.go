@@ -203,10 +203,19 @@ func lossPlot(rows []lossRow, epochLen int) ([]byte, error) {
 		plots[i/2][i%2] = p
 	}
 
-	const width, height = 12 * vg.Inch, 7.5 * vg.Inch
+	header := fmt.Sprintf("CycleGAN losses, %d steps: running mean over %d steps, each step faint", len(rows), window)
+	if window == 1 {
+		header = fmt.Sprintf("CycleGAN losses, %d steps", len(rows))
+	}
+	return panelsPNG(plots, 12*vg.Inch, 7.5*vg.Inch, header)
+}
+
+// panelsPNG draws plots, rows of panels, as one width×height PNG at 100 dpi under a centred
+// header: loss.png's and metrics.png's layout.
+func panelsPNG(plots [][]*plot.Plot, width, height vg.Length, header string) ([]byte, error) {
 	img := vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(100))
 	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: 2, Cols: 2, PadTop: 0.45 * vg.Inch, PadBottom: 0.1 * vg.Inch,
+	tiles := draw.Tiles{Rows: len(plots), Cols: len(plots[0]), PadTop: 0.45 * vg.Inch, PadBottom: 0.1 * vg.Inch,
 		PadLeft: 0.1 * vg.Inch, PadRight: 0.2 * vg.Inch, PadX: 0.4 * vg.Inch, PadY: 0.3 * vg.Inch}
 	// Align gives the panels' data areas the same size and position in their tiles, whatever
 	// their tick labels' widths, so that the x axes line up.
@@ -215,10 +224,6 @@ func lossPlot(rows []lossRow, epochLen int) ([]byte, error) {
 		for c := range plots[r] {
 			plots[r][c].Draw(canvases[r][c])
 		}
-	}
-	header := fmt.Sprintf("CycleGAN losses, %d steps: running mean over %d steps, each step faint", len(rows), window)
-	if window == 1 {
-		header = fmt.Sprintf("CycleGAN losses, %d steps", len(rows))
 	}
 	dc.FillText(draw.TextStyle{Color: color.Black, Font: font.From(plot.DefaultFont, 15), Handler: plot.DefaultTextHandler,
 		XAlign: text.XCenter, YAlign: text.YTop}, vg.Point{X: width / 2, Y: height - 0.1*vg.Inch}, header)

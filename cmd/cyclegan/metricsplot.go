@@ -1,27 +1,23 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"image/color"
 	"path/filepath"
 	"strconv"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/zebra-go/zebra/internal/safetensors"
 )
 
-// metricsPlot draws metrics.csv as a PNG in loss.png's style: FID on the left, KID (its mean,
-// with a bar of ± its standard deviation over the subsets) on the right, each with direction A→B
-// in A's colour beside B→A in B's, against the epoch; a ring marks the best FID A→B, the epoch
-// of best.safetensors.
+// metricsPlot draws metrics.csv as a PNG in loss.png's style (panelsPNG): FID on the left, KID
+// (its mean, with a bar of ± its standard deviation over the subsets) on the right, each with
+// direction A→B in A's colour beside B→A in B's, against the epoch; a ring marks the best FID
+// A→B, the epoch of best.safetensors.
 func metricsPlot(rows []metricsRow) ([]byte, error) {
 	best := 0
 	for i, r := range rows {
@@ -92,25 +88,9 @@ func metricsPlot(rows []metricsRow) ([]byte, error) {
 		plots[0][i] = p
 	}
 
-	const width, height = 12 * vg.Inch, 4.5 * vg.Inch
-	img := vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(100))
-	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: 1, Cols: len(panels), PadTop: 0.45 * vg.Inch, PadBottom: 0.1 * vg.Inch,
-		PadLeft: 0.1 * vg.Inch, PadRight: 0.2 * vg.Inch, PadX: 0.4 * vg.Inch}
-	canvases := plot.Align(plots, tiles, dc)
-	for c := range plots[0] {
-		plots[0][c].Draw(canvases[0][c])
-	}
 	header := fmt.Sprintf("Test-set FID and KID, %d evaluations; best FID A→B %.2f at epoch %d, last %.2f at epoch %d",
 		len(rows), rows[best].ab.FID, rows[best].epoch, rows[len(rows)-1].ab.FID, rows[len(rows)-1].epoch)
-	dc.FillText(draw.TextStyle{Color: color.Black, Font: font.From(plot.DefaultFont, 15), Handler: plot.DefaultTextHandler,
-		XAlign: text.XCenter, YAlign: text.YTop}, vg.Point{X: width / 2, Y: height - 0.1*vg.Inch}, header)
-
-	var buf bytes.Buffer
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return panelsPNG(plots, 12*vg.Inch, 4.5*vg.Inch, header)
 }
 
 // metricsView is the page's section on the test-set metrics: what they are, the best
