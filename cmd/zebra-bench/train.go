@@ -51,14 +51,11 @@ func runTrainBench(args []string) error {
 		defer f.Close()
 		tracing = f
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return fmt.Errorf("-cpuprofile: %w", err)
-		}
-		defer f.Close()
-		profiling = f
+	closeProfile, err := openProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer closeProfile()
 	var sizes []int
 	for _, s := range strings.Split(*sizeList, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -92,30 +89,9 @@ func runTrainBench(args []string) error {
 			peakHeap = max(peakHeap, ms.HeapSys)
 			return err
 		}
-		for range *warmup {
-			if err := step(); err != nil {
-				return err
-			}
-		}
-		if err := startProfile(); err != nil {
+		perIter, cpuPerIter, err := timed(*warmup, *iters, step)
+		if err != nil {
 			return err
-		}
-		cpuStart, cpuOK := processCPUTime()
-		start := time.Now()
-		for range *iters {
-			if err := step(); err != nil {
-				stopProfile()
-				return err
-			}
-		}
-		perIter := time.Since(start).Seconds() / float64(*iters)
-		cpuEnd, _ := processCPUTime()
-		stopProfile()
-		// CPU time per iteration is the steadier figure on a shared machine: other processes
-		// stretch the wall time but not the work this one does.
-		cpuPerIter := "-"
-		if cpuOK {
-			cpuPerIter = fmt.Sprintf("%.3f", (cpuEnd-cpuStart).Seconds()/float64(*iters))
 		}
 		fmt.Printf("%6d %12.3f %12s %12.1f %10.1f %14s %14s\n", size, perIter, cpuPerIter, flops/1e9, flops/perIter/1e9, formatBytes(peakRSS()), formatBytes(peakHeap))
 		tr = nil
@@ -167,6 +143,49 @@ func startProfile() error {
 func stopProfile() {
 	pprof.StopCPUProfile()
 	trace.Stop()
+}
+
+// openProfile makes path (if any) the file that startProfile writes the CPU profile to, and
+// returns the function that closes it.
+func openProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	profiling = f
+	return func() { f.Close() }, nil
+}
+
+// timed calls run warmup times, then iters times under the CPU profile if one is pending (see
+// startProfile), and returns the wall seconds per timed call and the process's CPU seconds per
+// call, formatted, or "-" where the platform cannot measure it. CPU time is the steadier figure
+// on a shared machine: other processes stretch the wall time but not the work this one does.
+func timed(warmup, iters int, run func() error) (float64, string, error) {
+	for range warmup {
+		if err := run(); err != nil {
+			return 0, "", err
+		}
+	}
+	if err := startProfile(); err != nil {
+		return 0, "", err
+	}
+	defer stopProfile()
+	cpuStart, cpuOK := processCPUTime()
+	start := time.Now()
+	for range iters {
+		if err := run(); err != nil {
+			return 0, "", err
+		}
+	}
+	wall := time.Since(start).Seconds() / float64(iters)
+	cpuEnd, _ := processCPUTime()
+	if !cpuOK {
+		return wall, "-", nil
+	}
+	return wall, fmt.Sprintf("%.3f", (cpuEnd-cpuStart).Seconds()/float64(iters)), nil
 }
 
 // convCost is the multiply-adds of one convolution in a network (forward; each gradient costs the

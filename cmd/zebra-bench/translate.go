@@ -4,13 +4,10 @@ import (
 	"flag"
 	"fmt"
 	"image"
-	"os"
 	"runtime"
 	"runtime/debug"
-	"runtime/pprof"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/zebra-go/zebra/models/cyclegan"
 	"github.com/zebra-go/zebra/tensor"
@@ -94,49 +91,6 @@ func runTranslateBench(args []string) error {
 	}
 	fmt.Println("GFLOP counts the generator's convolutions (2 per multiply-add). Peak RSS is the process's high-water mark so far (sizes run in the order given).")
 	return nil
-}
-
-// openProfile makes path (if any) the file that startProfile writes the CPU profile to, and
-// returns the function that closes it.
-func openProfile(path string) (func(), error) {
-	if path == "" {
-		return func() {}, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("-cpuprofile: %w", err)
-	}
-	profiling = f
-	return func() { f.Close() }, nil
-}
-
-// timed calls run warmup times, then iters times under the CPU profile if one is pending (see
-// startProfile), and returns the wall seconds per timed call and the process's CPU seconds per
-// call, formatted, or "-" where the platform cannot measure it. CPU time is the steadier figure
-// on a shared machine: other processes stretch the wall time but not the work this one does.
-func timed(warmup, iters int, run func() error) (float64, string, error) {
-	for range warmup {
-		if err := run(); err != nil {
-			return 0, "", err
-		}
-	}
-	if err := startProfile(); err != nil {
-		return 0, "", err
-	}
-	defer pprof.StopCPUProfile()
-	cpuStart, cpuOK := processCPUTime()
-	start := time.Now()
-	for range iters {
-		if err := run(); err != nil {
-			return 0, "", err
-		}
-	}
-	wall := time.Since(start).Seconds() / float64(iters)
-	cpuEnd, _ := processCPUTime()
-	if !cpuOK {
-		return wall, "-", nil
-	}
-	return wall, fmt.Sprintf("%.3f", (cpuEnd-cpuStart).Seconds()/float64(iters)), nil
 }
 
 // parseTranslateSizes reads -sizes. Translate takes any size from MinTranslateSize up (it pads
