@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 )
 
@@ -14,12 +13,7 @@ import (
 func TestTrainBatchSize(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	for i := range 3 {
-		writePNG(t, filepath.Join(data, "trainA", "a"+strconv.Itoa(i)+".png"), 32, 32, false)
-	}
-	for i := range 2 {
-		writePNG(t, filepath.Join(data, "trainB", "b"+strconv.Itoa(i)+".png"), 32, 32, true)
-	}
+	writeTrainingSet(t, data, 3, 2)
 	runs := filepath.Join(dir, "runs")
 	args := []string{"-dataroot", data, "-runs", runs, "-name", "batch", "-ngf", "2", "-ndf", "2", "-blocks", "0",
 		"-load-size", "32", "-crop-size", "32", "-epochs", "1", "-decay-epochs", "1", "-quiet", "-batch-size", "2"}

@@ -11,11 +11,24 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/zebra-go/zebra/internal/imageio"
 )
+
+// writeTrainingSet writes a tiny training set under root: nA plain 32x32 PNGs in trainA and nB
+// striped ones in trainB, named a0.png, a1.png, ... and b0.png, b1.png, ...
+func writeTrainingSet(t *testing.T, root string, nA, nB int) {
+	t.Helper()
+	for i := range nA {
+		writePNG(t, filepath.Join(root, "trainA", "a"+strconv.Itoa(i)+".png"), 32, 32, false)
+	}
+	for i := range nB {
+		writePNG(t, filepath.Join(root, "trainB", "b"+strconv.Itoa(i)+".png"), 32, 32, true)
+	}
+}
 
 func writePNG(t *testing.T, path string, w, h int, stripes bool) {
 	t.Helper()

@@ -45,10 +45,7 @@ func TestProgressStatus(t *testing.T) {
 func TestTrainProgressInALog(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	for i := range 3 {
-		writePNG(t, filepath.Join(data, "trainA", "a"+string(rune('0'+i))+".png"), 32, 32, false)
-		writePNG(t, filepath.Join(data, "trainB", "b"+string(rune('0'+i))+".png"), 32, 32, true)
-	}
+	writeTrainingSet(t, data, 3, 3)
 	runs := filepath.Join(dir, "runs")
 	args := []string{"-dataroot", data, "-runs", runs, "-name", "log", "-ngf", "2", "-ndf", "2", "-blocks", "0",
 		"-load-size", "32", "-crop-size", "32", "-epochs", "1", "-decay-epochs", "1"}

@@ -276,10 +276,7 @@ func TestSampleCadence(t *testing.T) {
 func TestTrainSamplesAndReport(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	for i := range 4 {
-		writePNG(t, filepath.Join(data, "trainA", "a"+string(rune('0'+i))+".png"), 32, 32, false)
-		writePNG(t, filepath.Join(data, "trainB", "b"+string(rune('0'+i))+".png"), 32, 32, true)
-	}
+	writeTrainingSet(t, data, 4, 4)
 	runs := filepath.Join(dir, "runs")
 	args := []string{"-dataroot", data, "-runs", runs, "-name", "s", "-ngf", "2", "-ndf", "2", "-blocks", "0",
 		"-load-size", "32", "-crop-size", "32", "-epochs", "1", "-decay-epochs", "1", "-sample-every", "2", "-save-every", "0", "-quiet"}
@@ -378,10 +375,7 @@ func TestIndexImagesKeepAspect(t *testing.T) {
 func TestResumeOldRun(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	for i := range 2 {
-		writePNG(t, filepath.Join(data, "trainA", "a"+string(rune('0'+i))+".png"), 32, 32, false)
-		writePNG(t, filepath.Join(data, "trainB", "b"+string(rune('0'+i))+".png"), 32, 32, true)
-	}
+	writeTrainingSet(t, data, 2, 2)
 	runs := filepath.Join(dir, "runs")
 	args := []string{"-dataroot", data, "-runs", runs, "-name", "old", "-ngf", "2", "-ndf", "2", "-blocks", "0",
 		"-load-size", "32", "-crop-size", "32", "-epochs", "2", "-decay-epochs", "0", "-save-every", "0", "-quiet"}

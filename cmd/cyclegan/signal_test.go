@@ -60,10 +60,7 @@ func exitStatus(t *testing.T, err error) int {
 func TestSignalSavesAndExitsWithItsStatus(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	for i := range 2 {
-		writePNG(t, filepath.Join(data, "trainA", "a"+string(rune('0'+i))+".png"), 32, 32, false)
-		writePNG(t, filepath.Join(data, "trainB", "b"+string(rune('0'+i))+".png"), 32, 32, true)
-	}
+	writeTrainingSet(t, data, 2, 2)
 	bin := filepath.Join(dir, "bin")
 	if err := os.MkdirAll(bin, 0o755); err != nil {
 		t.Fatal(err)

@@ -15,10 +15,7 @@ import (
 func TestDataErrorSaves(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	for i := range 3 {
-		writePNG(t, filepath.Join(data, "trainA", "a"+string(rune('0'+i))+".png"), 32, 32, false)
-		writePNG(t, filepath.Join(data, "trainB", "b"+string(rune('0'+i))+".png"), 32, 32, true)
-	}
+	writeTrainingSet(t, data, 3, 3)
 	bad := filepath.Join(data, "trainA", "a3.png")
 	if err := os.WriteFile(bad, []byte("not a png"), 0o644); err != nil {
 		t.Fatal(err)
