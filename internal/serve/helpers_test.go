@@ -191,10 +191,10 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// metricsText returns the server's /metrics page.
-func metricsText(t *testing.T, ts *httptest.Server) string {
+// get fetches path from the server and returns the answer with its whole body, closed.
+func get(t *testing.T, ts *httptest.Server, path string) (*http.Response, []byte) {
 	t.Helper()
-	resp, err := ts.Client().Get(ts.URL + "/metrics")
+	resp, err := ts.Client().Get(ts.URL + path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,6 +203,13 @@ func metricsText(t *testing.T, ts *httptest.Server) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return resp, body
+}
+
+// metricsText returns the server's /metrics page.
+func metricsText(t *testing.T, ts *httptest.Server) string {
+	t.Helper()
+	_, body := get(t, ts, "/metrics")
 	return string(body)
 }
 

@@ -186,19 +186,7 @@ func TestInfoHealthPageMetrics(t *testing.T) {
 		Generators: testGenerators(4, 2), Device: "cpu", Version: map[string]string{"cyclegan": "(devel)"},
 		Checkpoint: "run/latest.safetensors", CheckpointSHA256: "ab12", Workers: 1, Queue: 3,
 	})
-	get := func(path string) (*http.Response, []byte) {
-		resp, err := ts.Client().Get(ts.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp, body
-	}
-	resp, body := get("/v1/info")
+	resp, body := get(t, ts, "/v1/info")
 	var info Info
 	if err := json.Unmarshal(body, &info); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("/v1/info: %s %s (%v)", resp.Status, body, err)
@@ -208,17 +196,17 @@ func TestInfoHealthPageMetrics(t *testing.T) {
 		info.Limits.Queue != 3 || info.Limits.MaxPixels != DefaultMaxPixels || info.Limits.MaxBodyBytes != DefaultMaxBodyBytes {
 		t.Errorf("/v1/info: %+v", info)
 	}
-	if resp, body := get("/healthz"); resp.StatusCode != 200 || !strings.Contains(string(body), `"ok"`) {
+	if resp, body := get(t, ts, "/healthz"); resp.StatusCode != 200 || !strings.Contains(string(body), `"ok"`) {
 		t.Errorf("/healthz: %s %s", resp.Status, body)
 	}
-	resp, body = get("/")
+	resp, body = get(t, ts, "/")
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !bytes.Contains(body, []byte(`type="file"`)) {
 		t.Errorf("/: %s %s, want the page with a file input", resp.Status, resp.Header.Get("Content-Type"))
 	}
 	if bytes.Contains(body, []byte("http://")) || bytes.Contains(body, []byte("https://")) {
 		t.Error("the page refers to another site; it must work offline")
 	}
-	if resp, body := get("/nowhere"); resp.StatusCode != 404 || !strings.Contains(string(body), `"error"`) {
+	if resp, body := get(t, ts, "/nowhere"); resp.StatusCode != 404 || !strings.Contains(string(body), `"error"`) {
 		t.Errorf("/nowhere: %s %s, want 404 with a JSON error", resp.Status, body)
 	}
 
