@@ -266,14 +266,8 @@ func TestResumeExactBatches(t *testing.T) {
 	o := tinyOptions(tinyData(t, 7, 3, 40, 36))
 	o.BatchSize = 3
 	const n, m = 2, 3
-	straight, data := newTiny(t, o)
-	if err := straight.Train(context.Background(), data, n+m, nil); !errors.Is(err, ErrStopped) {
-		t.Fatal(err)
-	}
-	first, data := newTiny(t, o)
-	if err := first.Train(context.Background(), data, n, nil); !errors.Is(err, ErrStopped) {
-		t.Fatal(err)
-	}
+	straight, data := trainTiny(t, o, n+m)
+	first, data := trainTiny(t, o, n)
 	if first.Epoch != 0 || first.Index != 6 {
 		t.Fatalf("stopped at epoch %d sample %d, want the middle of the first epoch (6)", first.Epoch, first.Index)
 	}
@@ -308,14 +302,8 @@ func TestResumeSequentialCheckpoint(t *testing.T) {
 	o := tinyOptions(tinyData(t, 3, 2, 40, 36))
 	o.Sampling = SamplingSequential
 	const n, m = 2, 3
-	straight, data := newTiny(t, o)
-	if err := straight.Train(context.Background(), data, n+m, nil); !errors.Is(err, ErrStopped) {
-		t.Fatal(err)
-	}
-	first, data := newTiny(t, o)
-	if err := first.Train(context.Background(), data, n, nil); !errors.Is(err, ErrStopped) {
-		t.Fatal(err)
-	}
+	straight, data := trainTiny(t, o, n+m)
+	first, data := trainTiny(t, o, n)
 	saved := filepath.Join(t.TempDir(), "latest.safetensors")
 	if err := first.Save(saved); err != nil {
 		t.Fatal(err)

@@ -27,6 +27,16 @@ func newTiny(t *testing.T, o Options) (*Trainer, *Dataset) {
 	return tr, data
 }
 
+// trainTiny is newTiny and steps steps of training, which end in ErrStopped.
+func trainTiny(t *testing.T, o Options, steps int) (*Trainer, *Dataset) {
+	t.Helper()
+	tr, data := newTiny(t, o)
+	if err := tr.Train(context.Background(), data, steps, nil); !errors.Is(err, ErrStopped) {
+		t.Fatal(err)
+	}
+	return tr, data
+}
+
 // TestTrainTiny trains the tiny configuration for 30 steps: every loss stays finite and the
 // generators learn to reconstruct: the cycle loss on fixed images (no augmentation, no
 // randomness) is well below its value before training.
@@ -148,15 +158,9 @@ func TestResumeExact(t *testing.T) {
 	o.Epochs, o.DecayEpochs = 1, 2 // the learning rate decays from the second epoch on
 	const n, m = 2, 3
 
-	straight, data := newTiny(t, o)
-	if err := straight.Train(context.Background(), data, n+m, nil); !errors.Is(err, ErrStopped) {
-		t.Fatal(err)
-	}
+	straight, data := trainTiny(t, o, n+m)
 
-	first, data := newTiny(t, o)
-	if err := first.Train(context.Background(), data, n, nil); !errors.Is(err, ErrStopped) {
-		t.Fatal(err)
-	}
+	first, data := trainTiny(t, o, n)
 	path := filepath.Join(t.TempDir(), "latest.safetensors")
 	if err := first.Save(path); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package cyclegan
 
 import (
-	"errors"
 	"image"
 	"math"
 	"os"
@@ -22,10 +21,7 @@ func weightsTrainer(t *testing.T) *Trainer {
 	t.Helper()
 	o := tinyOptions(tinyData(t, 1, 1, 36, 36))
 	o.NGF, o.NDF, o.Blocks = 4, 4, 1
-	tr, data := newTiny(t, o)
-	if err := tr.Train(t.Context(), data, 1, nil); !errors.Is(err, ErrStopped) {
-		t.Fatal(err)
-	}
+	tr, _ := trainTiny(t, o, 1)
 	return tr
 }
 
