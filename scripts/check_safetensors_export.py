@@ -6,8 +6,8 @@ It runs cmd/cyclegan's TestExportSafetensorsStateDict with $ZEBRA_EXPORT_CHECK_D
 leaves there the exported state_dict of a tiny generator (ngf 8, 2 blocks, biases drawn), an input
 [2, 3, 64, 96] and zebra's output for it (raw little-endian float32). Then it rebuilds the official
 ResnetGenerator (junyanz/pytorch-CycleGAN-and-pix2pix, models/networks.py, with InstanceNorm2d,
-affine=False, no dropout, reflection padding; the same definition as scripts/golden/cyclegan.py,
-which cannot be imported because it writes its golden file when loaded), loads the file strictly
+affine=False, no dropout, reflection padding: scripts/golden/cyclegan.py's definition, which
+bench_pytorch_train.py reads without running the rest of that script), loads the file strictly
 and runs the input in float32 and in float64.
 
 The safetensors file is parsed by hand (an 8-byte little-endian header length, the JSON header,
@@ -28,40 +28,9 @@ import sys
 import tempfile
 
 import torch
-import torch.nn as nn
 
-
-class ResnetBlock(nn.Module):
-    def __init__(self, dim):
-        super().__init__()
-        self.conv_block = nn.Sequential(
-            nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3, padding=0, bias=True), nn.InstanceNorm2d(dim), nn.ReLU(True),
-            nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3, padding=0, bias=True), nn.InstanceNorm2d(dim))
-
-    def forward(self, x):
-        return x + self.conv_block(x)
-
-
-class ResnetGenerator(nn.Module):
-    def __init__(self, ngf, n_blocks, input_nc=3, output_nc=3):
-        super().__init__()
-        # use_bias is True: the official code adds biases because InstanceNorm2d has no affine shift.
-        model = [nn.ReflectionPad2d(3), nn.Conv2d(input_nc, ngf, 7, padding=0, bias=True), nn.InstanceNorm2d(ngf), nn.ReLU(True)]
-        for i in range(2):
-            mult = 2 ** i
-            model += [nn.Conv2d(ngf * mult, ngf * mult * 2, 3, stride=2, padding=1, bias=True),
-                      nn.InstanceNorm2d(ngf * mult * 2), nn.ReLU(True)]
-        for i in range(n_blocks):
-            model += [ResnetBlock(ngf * 4)]
-        for i in range(2):
-            mult = 2 ** (2 - i)
-            model += [nn.ConvTranspose2d(ngf * mult, int(ngf * mult / 2), 3, stride=2, padding=1, output_padding=1, bias=True),
-                      nn.InstanceNorm2d(int(ngf * mult / 2)), nn.ReLU(True)]
-        model += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, output_nc, 7, padding=0), nn.Tanh()]
-        self.model = nn.Sequential(*model)
-
-    def forward(self, x):
-        return self.model(x)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_pytorch_train import ResnetGenerator  # noqa: E402  (scripts/golden/cyclegan.py's)
 
 
 def read_safetensors(path):
