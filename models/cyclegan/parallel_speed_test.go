@@ -129,17 +129,10 @@ func speedChild(t *testing.T) {
 	} else {
 		o.BatchSize = 2
 	}
-	tr, err := NewTrainer(o, tensor.CPU)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := o.TrainingData(false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, data := newTiny(t, o)
 	var stepTime, commTime time.Duration
 	timed := 0
-	err = tr.TrainParallel(context.Background(), data, speedWarmup+speedSteps, p, func(e Event) error {
+	err := tr.TrainParallel(context.Background(), data, speedWarmup+speedSteps, p, func(e Event) error {
 		if !e.EpochEnd && e.Steps > speedWarmup {
 			stepTime += e.StepTime
 			commTime += e.CommTime

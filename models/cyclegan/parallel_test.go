@@ -106,14 +106,7 @@ func TestDataParallel(t *testing.T) {
 	for _, c := range parallelCases {
 		o := parallelOptions(filepath.Join(dir, c.name, "data"), c)
 		o.BatchSize, o.WorldSize = c.ranks*c.batch, 0
-		single, err := NewTrainer(o, tensor.CPU)
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := o.TrainingData(false)
-		if err != nil {
-			t.Fatal(err)
-		}
+		single, data := newTiny(t, o)
 		if err := single.Train(context.Background(), data, c.steps, nil); !errors.Is(err, ErrStopped) {
 			t.Fatalf("%s: one process: %v, want ErrStopped after %d steps", c.name, err, c.steps)
 		}
@@ -157,14 +150,8 @@ func dataParallelRank(t *testing.T) {
 	dir := os.Getenv(parallelDirEnv)
 	for _, c := range parallelCases {
 		o := parallelOptions(filepath.Join(dir, c.name, "data"), c)
-		tr, err := NewTrainer(o, tensor.CPU) // the same seed on every rank: the same networks
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := o.TrainingData(false)
-		if err != nil {
-			t.Fatal(err)
-		}
+		// The same seed on every rank: the same networks.
+		tr, data := newTiny(t, o)
 		p := DataParallel{Comm: comm, BucketBytes: 64 << 10, unweighted: c.unweighted} // several buckets
 		maxSteps := c.steps
 		if c.stopAfter > 0 {
