@@ -264,12 +264,9 @@ func (g *trainGroup) follow(tf trainFlags, backend tensor.Backend) error {
 	if err != nil {
 		return err
 	}
-	data, err := tr.Opts.TrainingData(tf.skipBadImages)
+	data, err := tf.trainingData(tr.Opts)
 	if err != nil {
 		return err
-	}
-	if tf.workers > 0 {
-		data.SetWorkers(tf.workers)
 	}
 	ctx, stop := interruptContext(io.Discard)
 	defer stop()

@@ -131,12 +131,9 @@ func runTrain(args []string) (err error) {
 	if err := group.share(tr, tf.resume, os.Stderr); err != nil {
 		return err
 	}
-	data, err := tr.Opts.TrainingData(tf.skipBadImages)
+	data, err := tf.trainingData(tr.Opts)
 	if err != nil {
 		return err
-	}
-	if tf.workers > 0 {
-		data.SetWorkers(tf.workers)
 	}
 	if err := os.MkdirAll(filepath.Join(runDir, "checkpoints"), 0o755); err != nil {
 		return err
@@ -280,6 +277,18 @@ const (
 	maxMemoryGiB = 1 << 20
 	maxWorkers   = 256
 )
+
+// trainingData opens the training set of o as -skip-bad-images and -workers say.
+func (tf trainFlags) trainingData(o cyclegan.Options) (*cyclegan.Dataset, error) {
+	data, err := o.TrainingData(tf.skipBadImages)
+	if err != nil {
+		return nil, err
+	}
+	if tf.workers > 0 {
+		data.SetWorkers(tf.workers)
+	}
+	return data, nil
+}
 
 // check reports the first train flag (besides the model's options) that cannot work.
 func (tf trainFlags) check() error {
