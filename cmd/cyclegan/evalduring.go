@@ -317,13 +317,4 @@ func (l *metricsLog) plot() error {
 	return writeFile(filepath.Join(filepath.Dir(l.path), "metrics.png"), png)
 }
 
-func (l *metricsLog) write() error {
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.Write(metricsHeader)
-	for _, r := range l.rows {
-		w.Write(r.record())
-	}
-	w.Flush()
-	return writeFile(l.path, buf.Bytes())
-}
+func (l *metricsLog) write() error { return writeCSV(l.path, metricsHeader, l.rows) }

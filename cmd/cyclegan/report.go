@@ -93,14 +93,7 @@ func openLossLog(runDir string, keepSteps, epochLen int) (*lossLog, error) {
 		return nil, err
 	}
 	// Rewrite what is kept (atomically), then append to it.
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.Write(lossHeader)
-	for _, r := range l.rows {
-		w.Write(r.record())
-	}
-	w.Flush()
-	if err := writeFile(l.path, buf.Bytes()); err != nil {
+	if err := writeCSV(l.path, lossHeader, l.rows); err != nil {
 		return nil, err
 	}
 	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND, 0o644)
@@ -175,6 +168,18 @@ func (l *lossLog) flush() error {
 func (l *lossLog) close() error {
 	err := l.flush()
 	return errors.Join(err, l.file.Close())
+}
+
+// writeCSV writes a report's CSV file, the header and then each row's record, with writeFile.
+func writeCSV[R interface{ record() []string }](path string, header []string, rows []R) error {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write(header)
+	for _, r := range rows {
+		w.Write(r.record())
+	}
+	w.Flush()
+	return writeFile(path, buf.Bytes())
 }
 
 // writeFile writes a report file atomically (see atomicfile.Write), readable by everyone like a
