@@ -51,6 +51,7 @@ demo:
 
 # The README's two pictures, from what make demo wrote (input beside output, four pairs).
 demo-images:
+	mkdir -p docs/images
 	$(GO) run ./internal/tools/sheet -cols 4 -height 128 -o docs/images/pretrained.png \
 		$$(for f in runs/demo/pretrained/*_real.png; do echo $$f $${f%_real.png}_fake.png; done)
 	$(GO) run ./internal/tools/sheet -cols 4 -height 128 -o docs/images/demo.png \
