@@ -178,9 +178,13 @@ func isFlagError(err error) bool {
 
 func usage(w io.Writer, program string, commands []Command) {
 	fmt.Fprintf(w, "usage: %s <command> [flags]\n\ncommands:\n", program)
+	width := len("version")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-10s %s\n", c.Name, c.Summary)
+		width = max(width, len(c.Name))
 	}
-	fmt.Fprintf(w, "  %-10s %s\n", "version", "print the version, the Go version and the SIMD path")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, c.Name, c.Summary)
+	}
+	fmt.Fprintf(w, "  %-*s  %s\n", width, "version", "print the version, the Go version and the SIMD path")
 	fmt.Fprintf(w, "\nRun '%s <command> -h' for a command's flags.\n", program)
 }

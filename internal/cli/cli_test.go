@@ -18,8 +18,29 @@ func TestUsageListsCommandsInOrder(t *testing.T) {
 	if !strings.HasPrefix(out, "usage: prog <command> [flags]") || !strings.Contains(out, "prog <command> -h") {
 		t.Fatalf("usage does not name the program:\n%s", out)
 	}
-	if i, j := strings.Index(out, "b          second"), strings.Index(out, "a          first"); i < 0 || j < 0 || i > j {
+	if i, j := strings.Index(out, "  b "), strings.Index(out, "  a "); i < 0 || j < 0 || i > j {
 		t.Fatalf("usage should list b then a, as given:\n%s", out)
+	}
+}
+
+// TestUsageAlignsSummaries: every summary starts in the same column, however long the longest
+// command's name ("download-model" is longer than the old fixed width).
+func TestUsageAlignsSummaries(t *testing.T) {
+	var b strings.Builder
+	usage(&b, "prog", []Command{{Name: "train", Summary: "trains"}, {Name: "download-model", Summary: "downloads"}})
+	column := -1
+	for _, line := range strings.Split(b.String(), "\n") {
+		for _, summary := range []string{"trains", "downloads", "print the version"} {
+			if i := strings.Index(line, summary); i >= 0 {
+				if column >= 0 && i != column {
+					t.Fatalf("summaries start in columns %d and %d:\n%s", column, i, b.String())
+				}
+				column = i
+			}
+		}
+	}
+	if column < len("  download-model ") {
+		t.Fatalf("summaries start in column %d, inside the longest name:\n%s", column, b.String())
 	}
 }
 
