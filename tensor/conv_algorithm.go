@@ -13,8 +13,9 @@ type ConvAlgorithm int32
 const (
 	// ConvAuto lets the planner choose per layer by shape: in training, Winograd F(2×2, 3×3)
 	// for the float32 3×3 stride-1 convolutions where it measured faster, direct implicit-GEMM
-	// for the rest; its float32 results are as accurate as PyTorch's (models/cyclegan's
-	// precision test). A forward-only convolution (ConvGeom.ForwardOnly: no gradient will be
+	// for the rest, and F(4×4, 3×3) for the input gradient where F(2×2) beats direct; its
+	// float32 results stay within 3x PyTorch's error (models/cyclegan's precision test, and
+	// zebra-bench check at 256x256). A forward-only convolution (ConvGeom.ForwardOnly: no gradient will be
 	// taken, as in translation) takes F(4×4, 3×3) where that measured faster still, trading
 	// float32 accuracy, about 1e-5 relative, that 8-bit pixels cannot show.
 	ConvAuto ConvAlgorithm = iota
@@ -28,7 +29,8 @@ const (
 	// multiplications than direct (F(2×2) has 2.25 times fewer) and the fastest on large
 	// layers, but it rounds more: a CycleGAN step's float32 outputs and gradients then lose 5 to
 	// 7 times PyTorch's float32 error against float64 (about 1e-5 relative instead of 2e-6), so
-	// ConvAuto takes it only for forward-only convolutions.
+	// ConvAuto takes it only for input gradients (whose rounding stays within the bound) and
+	// forward-only convolutions.
 	ConvWinograd4
 )
 

@@ -266,7 +266,7 @@ func runConvBench(args []string) error {
 	fmt.Printf("float32, batch 1, %dx%d input: median of %d rounds (%.1f s), each timing every pass under direct, Winograd F(2x2,3x3) and\n"+
 		"F(4x4,3x3) in turn, the order reversed every other round; a sample repeats a pass for at least %v. n: times a training step\n"+
 		"runs the pass. GF/s: direct-equivalent FLOPs 2*N*Cout*Cin*KH*KW*OH*OW per pass over the time; Winograd only where it applies\n"+
-		"(3x3, stride 1). auto runs F2 in training where it measured faster than direct, and F4 for forward-only (inference) passes where faster;\n"+
+		"(3x3, stride 1). auto runs F2 in training where it measured faster than direct (F4 for input gradients where F2 wins), and F4 for forward-only passes where faster;\n"+
 		"in training F4 rounds 5-7x more than PyTorch (see README).\n\n",
 		*size, *size, *rounds, time.Since(start).Seconds(), *minTime)
 

@@ -34,7 +34,7 @@ func runDevices(args []string) error {
 	}
 	fmt.Printf("          convolutions %s (%s=auto|direct|winograd|winograd4)\n", tensor.ConvAlgorithmSetting(), tensor.ConvEnvVar)
 	if tensor.ConvAlgorithmSetting() == tensor.ConvAuto {
-		fmt.Println("          auto: F(2x2) in training, F(4x4) where faster for forward-only (inference) convolutions")
+		fmt.Println("          auto: F(2x2) in training (F(4x4) for input gradients where F(2x2) beats direct), F(4x4) where faster for forward-only (inference) convolutions")
 	}
 	if note := tensor.ConvNote(); note != "" {
 		fmt.Printf("          note: %s\n", note)
