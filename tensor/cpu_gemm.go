@@ -165,9 +165,10 @@ func winogradTile(g ConvGeom, cout int, dt DType, inputGradient bool) winograd.T
 // autoTile is ConvAuto's choice for a convolution that Winograd can compute. In training the
 // forward and the weight gradient take F(2×2, 3×3) or direct, never F(4×4, 3×3), whose float32
 // error there is several times PyTorch's (see ConvWinograd4); the input gradient takes F(4×4)
-// where F(2×2) would beat direct, its error staying within the bound (see below). For a forward-only pass (g.ForwardOnly: translation, evaluation, whose output
-// becomes 8-bit pixels) F(4×4)'s 1e-5 is invisible, and it is taken where it measured faster
-// than both (forwardOnlyF4). inputGradient says the pass is ConvInput (or the forward of a
+// where F(2×2) would beat direct, its error staying within the bound (see the case below). For
+// a forward-only pass (g.ForwardOnly: translation, evaluation, whose output becomes 8-bit
+// pixels) F(4×4)'s 1e-5 is invisible, and it is taken where it measured faster than both
+// (forwardOnlyF4). inputGradient says the pass is ConvInput (or the forward of a
 // transposed convolution), whose direct path (Wᵀ·dy, then col2im) Winograd beats on fewer
 // shapes.
 //
