@@ -40,11 +40,11 @@ func floats[T float32 | float64](f *File, name string) ([]T, []int, error) {
 		}
 	case F16:
 		for i := range out {
-			out[i] = T(float16ToFloat32(le.Uint16(t.Data[2*i:])))
+			out[i] = T(Float16ToFloat32(le.Uint16(t.Data[2*i:])))
 		}
 	case BF16:
 		for i := range out {
-			out[i] = T(bfloat16ToFloat32(le.Uint16(t.Data[2*i:])))
+			out[i] = T(BFloat16ToFloat32(le.Uint16(t.Data[2*i:])))
 		}
 	default:
 		return nil, nil, notConvertible(t, "a floating-point", "F64, F32, F16 or BF16")

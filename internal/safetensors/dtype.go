@@ -60,12 +60,12 @@ func (d DType) rank() int {
 	return -1
 }
 
-// float16ToFloat32 widens an IEEE 754 binary16 value. Every binary16 value, subnormals included,
+// Float16ToFloat32 widens an IEEE 754 binary16 value. Every binary16 value, subnormals included,
 // is exactly representable as a float32, so the conversion is exact.
 //
 // binary16: 1 sign bit, 5 exponent bits (bias 15), 10 mantissa bits.
 // binary32: 1 sign bit, 8 exponent bits (bias 127), 23 mantissa bits.
-func float16ToFloat32(h uint16) float32 {
+func Float16ToFloat32(h uint16) float32 {
 	sign := uint32(h>>15) << 31
 	exponent := uint32(h>>10) & 0x1f
 	mantissa := uint32(h) & 0x3ff
@@ -89,8 +89,8 @@ func float16ToFloat32(h uint16) float32 {
 	}
 }
 
-// bfloat16ToFloat32 widens a bfloat16 value. bfloat16 is the top half of a float32 (same sign and
+// BFloat16ToFloat32 widens a bfloat16 value. bfloat16 is the top half of a float32 (same sign and
 // 8-bit exponent, 7 of the 23 mantissa bits), so widening is a shift and exact for every value.
-func bfloat16ToFloat32(b uint16) float32 {
+func BFloat16ToFloat32(b uint16) float32 {
 	return math.Float32frombits(uint32(b) << 16)
 }

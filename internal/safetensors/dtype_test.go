@@ -44,20 +44,20 @@ func sameFloat(got, want float64) bool {
 
 func TestFloat16AllBitPatterns(t *testing.T) {
 	for h := range 1 << 16 {
-		got := float64(float16ToFloat32(uint16(h)))
+		got := float64(Float16ToFloat32(uint16(h)))
 		want := halfReference(uint16(h), 5)
 		if !sameFloat(got, want) {
-			t.Fatalf("float16ToFloat32(%#04x) = %v, want %v", h, got, want)
+			t.Fatalf("Float16ToFloat32(%#04x) = %v, want %v", h, got, want)
 		}
 	}
 }
 
 func TestBFloat16AllBitPatterns(t *testing.T) {
 	for b := range 1 << 16 {
-		got := float64(bfloat16ToFloat32(uint16(b)))
+		got := float64(BFloat16ToFloat32(uint16(b)))
 		want := halfReference(uint16(b), 8)
 		if !sameFloat(got, want) {
-			t.Fatalf("bfloat16ToFloat32(%#04x) = %v, want %v", b, got, want)
+			t.Fatalf("BFloat16ToFloat32(%#04x) = %v, want %v", b, got, want)
 		}
 	}
 }
@@ -85,7 +85,7 @@ func TestHalfPrecisionKnownValues(t *testing.T) {
 		{0xfe01, math.Copysign(math.NaN(), -1)},
 	}
 	for _, c := range f16 {
-		if got := float64(float16ToFloat32(c.bits)); !sameFloat(got, c.want) {
+		if got := float64(Float16ToFloat32(c.bits)); !sameFloat(got, c.want) {
 			t.Errorf("F16 %#04x = %v, want %v", c.bits, got, c.want)
 		}
 	}
@@ -105,7 +105,7 @@ func TestHalfPrecisionKnownValues(t *testing.T) {
 		{0x7fc0, math.NaN()},
 	}
 	for _, c := range bf16 {
-		if got := float64(bfloat16ToFloat32(c.bits)); !sameFloat(got, c.want) {
+		if got := float64(BFloat16ToFloat32(c.bits)); !sameFloat(got, c.want) {
 			t.Errorf("BF16 %#04x = %v, want %v", c.bits, got, c.want)
 		}
 	}

@@ -43,7 +43,7 @@ func fromFloatsAsF16[T float32 | float64](op, name string, shape []int, data []T
 
 // float64ToFloat16 rounds v to the nearest IEEE 754 binary16 value, ties to even; a magnitude
 // that rounds beyond MaxFloat16 becomes infinity, as IEEE 754 specifies. It is the inverse of
-// float16ToFloat32 on every binary16 value (a NaN keeps its sign and the top 9 bits of its
+// Float16ToFloat32 on every binary16 value (a NaN keeps its sign and the top 9 bits of its
 // payload, and is made quiet).
 //
 // binary64: 1 sign bit, 11 exponent bits (bias 1023), 52 mantissa bits.

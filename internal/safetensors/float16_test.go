@@ -71,13 +71,13 @@ func b2u(b bool) uint16 {
 // widened; a NaN comes back quiet (bit 0x200 set), with its sign and payload.
 func TestFloat16RoundTripsEveryValue(t *testing.T) {
 	for h := range 1 << 16 {
-		got := float64ToFloat16(float64(float16ToFloat32(uint16(h))))
+		got := float64ToFloat16(float64(Float16ToFloat32(uint16(h))))
 		want := uint16(h)
 		if h&0x7c00 == 0x7c00 && h&0x3ff != 0 {
 			want |= 0x200
 		}
 		if got != want {
-			t.Fatalf("float64ToFloat16(float16ToFloat32(%#04x)) = %#04x, want %#04x", h, got, want)
+			t.Fatalf("float64ToFloat16(Float16ToFloat32(%#04x)) = %#04x, want %#04x", h, got, want)
 		}
 	}
 }
@@ -122,7 +122,7 @@ func TestFloat16MatchesNearest(t *testing.T) {
 	// Bit patterns 0 to 0x7bff are the non-negative finite values in increasing order.
 	table := make([]float64, 0x7c00)
 	for h := range table {
-		table[h] = float64(float16ToFloat32(uint16(h)))
+		table[h] = float64(Float16ToFloat32(uint16(h)))
 	}
 	var values []float64
 	for i := range len(table) {

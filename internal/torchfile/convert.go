@@ -97,11 +97,11 @@ func floats[T float32 | float64](f *File, name string) ([]T, []int, error) {
 		}
 	case safetensors.F16:
 		for i := range out {
-			out[i] = T(float16ToFloat32(le.Uint16(t.Data[2*i:])))
+			out[i] = T(safetensors.Float16ToFloat32(le.Uint16(t.Data[2*i:])))
 		}
 	case safetensors.BF16:
 		for i := range out {
-			out[i] = T(math.Float32frombits(uint32(le.Uint16(t.Data[2*i:])) << 16)) // the top half of a float32
+			out[i] = T(safetensors.BFloat16ToFloat32(le.Uint16(t.Data[2*i:])))
 		}
 	default:
 		return nil, nil, fmt.Errorf("torchfile: tensor %q has dtype %s, not a floating-point type (F64, F32, F16 or BF16)", name, t.DType)
@@ -143,27 +143,4 @@ func (f *File) Int64s(name string) ([]int64, []int, error) {
 		return nil, nil, fmt.Errorf("torchfile: tensor %q has dtype %s, not an integer or bool type", name, t.DType)
 	}
 	return out, slices.Clone(t.Shape), nil
-}
-
-// float16ToFloat32 widens an IEEE 754 binary16 value, exactly (every binary16 value is a
-// float32). It is internal/safetensors's conversion, which that package does not export; the
-// tests compare the two on all 65,536 bit patterns.
-//
-// binary16: 1 sign bit, 5 exponent bits (bias 15), 10 mantissa bits.
-func float16ToFloat32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exponent := uint32(h>>10) & 0x1f
-	mantissa := uint32(h) & 0x3ff
-	switch {
-	case exponent == 0x1f: // infinity or NaN, keeping the payload
-		return math.Float32frombits(sign | 0xff<<23 | mantissa<<13)
-	case exponent != 0: // normal: rebias the exponent from 15 to 127
-		return math.Float32frombits(sign | (exponent+127-15)<<23 | mantissa<<13)
-	}
-	// Zero or subnormal: mantissa · 2^-24, exact in float32.
-	v := float32(mantissa) * (1.0 / (1 << 24))
-	if sign != 0 {
-		v = -v
-	}
-	return v
 }

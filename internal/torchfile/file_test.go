@@ -173,8 +173,9 @@ func sameFloats[T float32 | float64](a, b []T) bool {
 	return true
 }
 
-// TestFloat16MatchesSafetensors compares this package's binary16 widening with
-// internal/safetensors' on every bit pattern, through a safetensors file of all 65,536.
+// TestFloat16MatchesSafetensors checks the binary16 widening this package's Float32s uses
+// (internal/safetensors' Float16ToFloat32) against safetensors.File.Float32s on every bit
+// pattern, through a safetensors file of all 65,536.
 func TestFloat16MatchesSafetensors(t *testing.T) {
 	data := make([]byte, 2<<16)
 	for i := range 1 << 16 {
@@ -193,8 +194,8 @@ func TestFloat16MatchesSafetensors(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 1 << 16 {
-		if got := float16ToFloat32(uint16(i)); math.Float32bits(got) != math.Float32bits(want[i]) {
-			t.Fatalf("float16ToFloat32(%#04x) = %#08x, safetensors says %#08x", i, math.Float32bits(got), math.Float32bits(want[i]))
+		if got := safetensors.Float16ToFloat32(uint16(i)); math.Float32bits(got) != math.Float32bits(want[i]) {
+			t.Fatalf("Float16ToFloat32(%#04x) = %#08x, safetensors says %#08x", i, math.Float32bits(got), math.Float32bits(want[i]))
 		}
 	}
 }
