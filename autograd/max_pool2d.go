@@ -34,15 +34,18 @@ func MaxPool2d(x *Var, o Pool2dOptions) *Var {
 		y, argmax = maxPoolPlanes(x.Value.Float64s(), rows, cols, x.RequiresGrad())
 		out = tensor.FromFloat64(y, outShape...)
 	}
-	out = out.To(x.Value.Backend())
+	backend := x.Value.Backend()
+	out = out.To(backend)
+	// The backward reads x's shape, dtype and device, not its value: capture those, not x.
+	shape, dt := x.Shape(), x.DType()
 	return Record("max_pool2d", out, []*Var{x}, func(g *tensor.Tensor) []*tensor.Tensor {
 		var dx *tensor.Tensor
-		if x.DType() == tensor.Float32 {
-			dx = tensor.FromFloat32(scatterToArgmax(g.Float32s(), argmax, rows, cols), x.Shape()...)
+		if dt == tensor.Float32 {
+			dx = tensor.FromFloat32(scatterToArgmax(g.Float32s(), argmax, rows, cols), shape...)
 		} else {
-			dx = tensor.FromFloat64(scatterToArgmax(g.Float64s(), argmax, rows, cols), x.Shape()...)
+			dx = tensor.FromFloat64(scatterToArgmax(g.Float64s(), argmax, rows, cols), shape...)
 		}
-		return []*tensor.Tensor{dx.To(x.Value.Backend())}
+		return []*tensor.Tensor{dx.To(backend)}
 	})
 }
 
