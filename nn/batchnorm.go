@@ -101,10 +101,12 @@ func (b *BatchNorm2d) Forward(x *autograd.Var) *autograd.Var {
 	mean, rstd := b.like(b.RunningMean, x), tensor.PowScalar(tensor.AddScalar(b.like(b.RunningVar, x), b.Eps), -0.5)
 	// y = x·scale + shift with scale = weight·rstd and shift = bias − mean·scale: two passes
 	// over x instead of four, as PyTorch's evaluation kernel folds them.
-	scale, shift := autograd.Constant(rstd), autograd.Constant(tensor.Neg(tensor.Mul(mean, rstd)))
+	var scale, shift *autograd.Var
 	if b.Weight != nil {
-		scale = autograd.Mul(b.Weight, scale)
+		scale = autograd.Mul(b.Weight, autograd.Constant(rstd))
 		shift = autograd.Sub(b.Bias, autograd.Mul(autograd.Constant(mean), scale))
+	} else {
+		scale, shift = autograd.Constant(rstd), autograd.Constant(tensor.Neg(tensor.Mul(mean, rstd)))
 	}
 	return autograd.Add(autograd.Mul(x, autograd.Reshape(scale, c, 1, 1)), autograd.Reshape(shift, c, 1, 1))
 }
