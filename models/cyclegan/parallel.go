@@ -269,12 +269,16 @@ func (r *replica) reduceBucket(params []*autograd.Var, elems int, weight float32
 	for _, p := range params {
 		n := p.Value.Numel()
 		part := buf[at : at+n]
-		if p.Grad == nil {
+		switch {
+		case p.Grad == nil:
 			clear(part)
-		} else {
-			for i, g := range p.Grad.Float32s() {
-				part[i] = weight * g
-			}
+		case p.Grad.DType() == tensor.Float32:
+			// Straight into the bucket: Float32s would make a host copy of every gradient first.
+			p.Grad.Backend().Download(part, p.Grad.Storage())
+			scaleFloat32s(part, weight)
+		default:
+			copy(part, p.Grad.Float32s())
+			scaleFloat32s(part, weight)
 		}
 		at += n
 	}
@@ -292,6 +296,12 @@ func (r *replica) reduceBucket(params []*autograd.Var, elems int, weight float32
 		at += n
 	}
 	return nil
+}
+
+func scaleFloat32s(x []float32, w float32) {
+	for i := range x {
+		x[i] *= w
+	}
 }
 
 // reduceOnDevice all-reduces the gradients where they live, with NCCL, one parameter at a time:
