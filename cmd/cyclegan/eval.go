@@ -325,35 +325,3 @@ func translatedImages(what string, g *cyclegan.ResnetGenerator, paths []string, 
 		return fake, nil
 	}}
 }
-
-// translationWriter writes what cyclegan translate -out writes: each input and its translation
-// as <name>_real.png and <name>_fake.png, and an index.html of them.
-type translationWriter struct {
-	dir   string
-	names *outputNames
-	rows  []sampleRow
-}
-
-func newTranslationWriter(dir string, inputs []string) (*translationWriter, error) {
-	names, err := newOutputNames(dir, inputs)
-	if err != nil {
-		return nil, err
-	}
-	return &translationWriter{dir: dir, names: names}, nil
-}
-
-func (t *translationWriter) add(path string, real, fake *image.RGBA) error {
-	realFile, fakeFile := t.names.take(path)
-	if err := imageio.SavePNG(filepath.Join(t.dir, realFile), real); err != nil {
-		return err
-	}
-	if err := imageio.SavePNG(filepath.Join(t.dir, fakeFile), fake); err != nil {
-		return err
-	}
-	t.rows = append(t.rows, sampleRow{Title: filepath.Base(path), Images: []string{realFile, fakeFile}})
-	return nil
-}
-
-func (t *translationWriter) finish(title string) error {
-	return writeIndex(filepath.Join(t.dir, "index.html"), title, "", []string{"input", "output"}, t.rows, 256)
-}

@@ -87,11 +87,10 @@ func runTranslate(args []string) (err error) {
 			removeOut()
 		}
 	}()
-	names, err := newOutputNames(*out, inputs)
+	save, err := newTranslationWriter(*out, inputs)
 	if err != nil {
 		return err
 	}
-	var rows []sampleRow
 	// An image's two PNGs are written (encoded, synced, renamed: 13 ms at 256x256, against about
 	// 0.4 s for the generator, on a 2-vCPU AMD EPYC Zen 4) while the next image is translated, in
 	// the gaps the generator leaves on the cores and while the disk syncs. At most one write is in flight, and its error
@@ -113,23 +112,26 @@ func runTranslate(args []string) (err error) {
 			img = resizeShorterSide(img, *resize)
 		}
 		fake := cyclegan.Translate(g, img)
-		real, fakeFile := names.take(path)
 		if err := <-written; err != nil {
 			return err
 		}
-		progress := fmt.Sprintf("[%d/%d] %s -> %s", i+1, len(inputs), path, filepath.Join(*out, fakeFile))
+		realPath, fakePath := save.next(path)
+		progress := fmt.Sprintf("[%d/%d] %s -> %s", i+1, len(inputs), path, fakePath)
 		go func() {
-			written <- writePair(filepath.Join(*out, real), img, filepath.Join(*out, fakeFile), fake, progress)
+			err := savePair(realPath, img, fakePath, fake)
+			if err == nil {
+				fmt.Fprintln(os.Stderr, progress)
+			}
+			written <- err
 		}()
-		rows = append(rows, sampleRow{Title: filepath.Base(path), Images: []string{real, fakeFile}})
 	}
 	if err := <-written; err != nil {
 		return err
 	}
-	index := filepath.Join(*out, "index.html")
-	if err := writeIndex(index, "CycleGAN "+string(d)+": "+*checkpoint, "", []string{"input", "output"}, rows, 256); err != nil {
+	if err := save.finish("CycleGAN " + string(d) + ": " + *checkpoint); err != nil {
 		return err
 	}
+	index := filepath.Join(*out, "index.html")
 	fmt.Fprintf(os.Stderr, "wrote %d images and %s\n", len(inputs), index)
 	return nil
 }
@@ -157,16 +159,47 @@ func parseDirection(s string) (cyclegan.Direction, bool) {
 	return "", false
 }
 
-// writePair saves an input and its translation as PNG files, then prints the progress line.
-func writePair(realPath string, real *image.RGBA, fakePath string, fake *image.RGBA, progress string) error {
+// savePair saves an input and its translation as PNG files.
+func savePair(realPath string, real *image.RGBA, fakePath string, fake *image.RGBA) error {
 	if err := imageio.SavePNG(realPath, real); err != nil {
 		return err
 	}
-	if err := imageio.SavePNG(fakePath, fake); err != nil {
-		return err
+	return imageio.SavePNG(fakePath, fake)
+}
+
+// translationWriter writes what cyclegan translate -out writes: each input and its translation
+// as <name>_real.png and <name>_fake.png, and an index.html of them.
+type translationWriter struct {
+	dir   string
+	names *outputNames
+	rows  []sampleRow
+}
+
+func newTranslationWriter(dir string, inputs []string) (*translationWriter, error) {
+	names, err := newOutputNames(dir, inputs)
+	if err != nil {
+		return nil, err
 	}
-	fmt.Fprintln(os.Stderr, progress)
-	return nil
+	return &translationWriter{dir: dir, names: names}, nil
+}
+
+// next names the pair of the input at path, gives it its row in index.html, and returns the
+// two files' paths.
+func (t *translationWriter) next(path string) (realPath, fakePath string) {
+	realFile, fakeFile := t.names.take(path)
+	t.rows = append(t.rows, sampleRow{Title: filepath.Base(path), Images: []string{realFile, fakeFile}})
+	return filepath.Join(t.dir, realFile), filepath.Join(t.dir, fakeFile)
+}
+
+// add writes the input at path and its translation.
+func (t *translationWriter) add(path string, real, fake *image.RGBA) error {
+	realPath, fakePath := t.next(path)
+	return savePair(realPath, real, fakePath, fake)
+}
+
+// finish writes index.html.
+func (t *translationWriter) finish(title string) error {
+	return writeIndex(filepath.Join(t.dir, "index.html"), title, "", []string{"input", "output"}, t.rows, 256)
 }
 
 // outputNames gives each input its own pair of output names, <name>_real.png and
