@@ -49,8 +49,9 @@ func FID(x, y [][]float64) (float64, error) {
 		meanTerm += (mu1[j] - mu2[j]) * (mu1[j] - mu2[j])
 	}
 	// Tr Σ = Σ of squared centred entries / (n − 1).
-	tr1 := mat.Norm(a1, 2) * mat.Norm(a1, 2) / float64(n1-1)
-	tr2 := mat.Norm(a2, 2) * mat.Norm(a2, 2) / float64(n2-1)
+	f1, f2 := mat.Norm(a1, 2), mat.Norm(a2, 2) // Frobenius norms, each computed once
+	tr1 := f1 * f1 / float64(n1-1)
+	tr2 := f2 * f2 / float64(n2-1)
 	var trSqrt float64
 	if min(n1, n2) <= d {
 		trSqrt, err = traceSqrtFromFeatures(a1, a2)
