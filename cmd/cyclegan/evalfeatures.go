@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
@@ -58,11 +56,11 @@ func readWeightsInfo(path string) (weightsInfo, error) {
 		return weightsInfo{}, fmt.Errorf("-inception: %w", err)
 	}
 	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	digest, err := readerSHA256(f)
+	if err != nil {
 		return weightsInfo{}, fmt.Errorf("-inception %s: %w", path, err)
 	}
-	return weightsInfo{Path: path, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	return weightsInfo{Path: path, SHA256: digest}, nil
 }
 
 // inceptionExtractor is pytorch-fid's network on a backend. On the CPU it is inception.Features;

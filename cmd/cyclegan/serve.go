@@ -147,9 +147,18 @@ func fileSHA256(path string) (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	digest, err := readerSHA256(f)
+	if err != nil {
 		return "", fmt.Errorf("checksum of %s: %w", path, err)
+	}
+	return digest, nil
+}
+
+// readerSHA256 returns the hex SHA-256 of what r holds.
+func readerSHA256(r io.Reader) (string, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
