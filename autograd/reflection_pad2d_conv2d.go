@@ -16,12 +16,15 @@ import (
 // pads x again when the backward needs the weight gradient, and lets the padded copy go after the
 // forward: 11% of a generator's saved values at 256x256, for one more pad per backward (a copy,
 // a few hundredths of the convolution's time). The input gradient goes back through the pad's
-// adjoint, as it would through the two ops:
+// adjoint, as it would through the two ops, but in one tensor call that may skip the padded
+// gradient (tensor.ReflectPad2dConv2dInput):
 //
 //	dx = ReflectPad2dBackward(Conv2dInput(dY))   dW = Conv2dWeight(dY, ReflectPad2d(x))   db = Σ dY
 //
-// The results are those of the two ops, bit for bit. nn.Sequential runs a ReflectionPad2d layer
-// followed by a Conv2d layer through it.
+// The results are those of the two ops, bit for bit, except where the CPU computes dx by
+// Winograd without the padded gradient (float32, a one-pixel pad, 3×3): its tiles then fall
+// elsewhere and round differently. nn.Sequential runs a ReflectionPad2d layer followed by a
+// Conv2d layer through it.
 func ReflectionPad2dConv2d(x *Var, p tensor.Pad2d, w, b *Var, o Conv2dOptions) *Var {
 	const op = "autograd.ReflectionPad2dConv2d"
 	if x.Value.NDim() != 4 {
@@ -36,13 +39,10 @@ func ReflectionPad2dConv2d(x *Var, p tensor.Pad2d, w, b *Var, o Conv2dOptions) *
 	inputs := convInputs(x, w, b)
 	out := tensor.Conv2d(padded, w.Value, valueOrNil(b), forwardGeom(g, inputs))
 	tensor.Release(padded) // read by nothing else: the pool hands its buffer to the next of its size
-	shape := x.Shape()
 	return Record("reflection_pad2d_conv2d", out, inputs, func(gy *tensor.Tensor) []*tensor.Tensor {
 		grads := make([]*tensor.Tensor, len(inputs))
 		if x.requiresGrad {
-			gPadded := tensor.Conv2dInput(gy, w.Value, g)
-			grads[0] = tensor.ReflectPad2dBackward(gPadded, shape, p)
-			tensor.Release(gPadded)
+			grads[0] = tensor.ReflectPad2dConv2dInput(gy, w.Value, g, p)
 		}
 		if w.requiresGrad {
 			again := tensor.ReflectPad2d(x.Value, p)

@@ -73,6 +73,35 @@ func Conv2dWeight(dy, x *Tensor, g ConvGeom) *Tensor {
 	return dw
 }
 
+// ReflectPad2dConv2dInput returns the gradient of x for y = Conv2d(ReflectPad2d(x, p), w), the
+// input gradient of a convolution whose geometry g is that of the padded image (every
+// convolution of a CycleGAN residual block): ReflectPad2dBackward(Conv2dInput(dy, w, g), x's
+// shape, p). A backend that is a ReflectConvolver may compute it without the padded gradient
+// (the CPU does, for one-pixel pads in front of 3×3 Winograd convolutions); elsewhere it is
+// those two calls.
+func ReflectPad2dConv2dInput(dy, w *Tensor, g ConvGeom, p Pad2d) *Tensor {
+	const op = "tensor.ReflectPad2dConv2dInput"
+	cout := checkConv(op, g, w)
+	checkGrad(op, dy, g, cout)
+	sameDevice(op, dy, w)
+	sameDType(op, dy, w)
+	shape := []int{g.N, g.C, g.H - p.Top - p.Bottom, g.W - p.Left - p.Right}
+	if shape[2] < 1 || shape[3] < 1 || min(p.Top, p.Bottom, p.Left, p.Right) < 0 {
+		panic(fmt.Sprintf("%s: pad %+v of a padded image %dx%d leaves no image", op, p, g.H, g.W))
+	}
+	if rc, ok := dy.Backend().(ReflectConvolver); ok && !composedOnly {
+		dx := Empty(dy.Backend(), dy.dtype, shape...)
+		if rc.ConvInputReflect(dx.storage, dy.storage, w.storage, g, cout, p) {
+			return dx
+		}
+		Release(dx)
+	}
+	padded := Conv2dInput(dy, w, g)
+	dx := ReflectPad2dBackward(padded, shape, p)
+	Release(padded)
+	return dx
+}
+
 // checkConv panics unless w is [Cout, g.C, g.KH, g.KW], and returns Cout.
 func checkConv(op string, g ConvGeom, w *Tensor) int {
 	if w.NDim() != 4 || w.Dim(1) != g.C || w.Dim(2) != g.KH || w.Dim(3) != g.KW {
@@ -100,6 +129,18 @@ type Convolver interface {
 	ConvInput(dx, dy, w Storage, g ConvGeom, cout int)
 	// ConvWeight overwrites dw [cout, C, KH, KW] with the weight gradient summed over the batch.
 	ConvWeight(dw, dy, x Storage, g ConvGeom, cout int)
+}
+
+// ReflectConvolver is implemented by backends that can compute the input gradient of a
+// convolution behind a reflection pad in one pass, without the padded image's gradient
+// (ReflectPad2dConv2dInput calls it; the CPU backend is one).
+type ReflectConvolver interface {
+	// ConvInputReflect overwrites dx [N, C, H-p.Top-p.Bottom, W-p.Left-p.Right] with the
+	// gradient of x for Conv2d(ReflectPad2d(x, p), w), dy [N, cout, OH, OW] being the
+	// convolution's output gradient and g its geometry on the padded image, and returns true;
+	// or it returns false, touching nothing, where it has no faster way than Conv2dInput
+	// followed by ReflectPad2dBackward.
+	ConvInputReflect(dx, dy, w Storage, g ConvGeom, cout int, p Pad2d) bool
 }
 
 // convolverOf returns b's Convolver, if it has one and the tests have not set composedOnly.

@@ -93,3 +93,46 @@ func interleaveConv(fs []func()) []float64 {
 	}
 	return best
 }
+
+// TestTuneReflectInput measures reflectInputTile's choice: the input gradient of a 3×3
+// convolution behind a one-pixel reflection pad (a CycleGAN residual block's) for C = Cout
+// channels at 16x16, 32x32 and 64x64, through ReflectPad2dConv2dInput (winograd.ConvInputReflect
+// under F2 and F4) against its definition, Conv2dInput of the padded image then the pad's
+// adjoint, under direct, F2 and F4, interleaved as in TestTuneConvCrossover. It skips unless
+// ZEBRA_TUNE=1 (go test ./tensor -run TuneReflectInput -v).
+func TestTuneReflectInput(t *testing.T) {
+	if testing.Short() || os.Getenv("ZEBRA_TUNE") != "1" {
+		t.Skip("tuning experiment: set ZEBRA_TUNE=1")
+	}
+	saved := SetConvAlgorithm(ConvAuto)
+	defer SetConvAlgorithm(saved)
+	rng := NewRNG(3)
+	one := Pad2d{Left: 1, Right: 1, Top: 1, Bottom: 1}
+	for _, c := range []int{64, 128, 256} {
+		for _, out := range []int{16, 32, 64} {
+			g := NewConvGeom(1, c, out+2, out+2, 3, 3, 1, 1, 0, 0, 1, 1)
+			w, dy := Normal(rng, Float32, 0, 1, c, c, 3, 3), Normal(rng, Float32, 0, 1, 1, c, out, out)
+			run := func(algo ConvAlgorithm, oneCall bool) func() {
+				return func() {
+					SetConvAlgorithm(algo)
+					if oneCall {
+						Release(ReflectPad2dConv2dInput(dy, w, g, one))
+						return
+					}
+					padded := Conv2dInput(dy, w, g)
+					Release(ReflectPad2dBackward(padded, []int{1, c, out, out}, one))
+					Release(padded)
+				}
+			}
+			best := interleaveConv([]func(){run(ConvDirect, false), run(ConvWinograd, false), run(ConvWinograd4, false),
+				run(ConvWinograd, true), run(ConvWinograd4, true)})
+			SetConvAlgorithm(ConvAuto)
+			pick := "direct"
+			if tile := reflectInputTile(NewConvGeom(1, c, out, out, 3, 3, 1, 1, 1, 1, 1, 1), c); tile != 0 {
+				pick = fmt.Sprintf("F%d", tile)
+			}
+			t.Logf("C=%3d %2dx%-2d  padded: direct %7.3f  F2 %7.3f  F4 %7.3f ms   one call: F2 %7.3f  F4 %7.3f ms   auto %s",
+				c, out, out, best[0]*1e3, best[1]*1e3, best[2]*1e3, best[3]*1e3, best[4]*1e3, pick)
+		}
+	}
+}

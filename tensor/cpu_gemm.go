@@ -79,7 +79,7 @@ func checkIm2colGemm(g GemmArgs, x Storage, offX int, geom ConvGeom) {
 // itself as the columns.
 func (c cpuBackend) ConvForward(y, x, w, bias Storage, g ConvGeom, cout int) {
 	if t := winogradTile(g, cout, y.DType(), false); t != 0 {
-		ws := winogradWorkspace(t, g, cout)
+		ws := winogradWorkspace(g, cout)
 		var b []float32
 		if bias != nil {
 			b = cpuData[float32](bias)
@@ -109,7 +109,7 @@ func (c cpuBackend) ConvForward(y, x, w, bias Storage, g ConvGeom, cout int) {
 // Col2im: forming it inside a GEMM would need a GEMM that scatters its output.
 func (c cpuBackend) ConvInput(dx, dy, w Storage, g ConvGeom, cout int) {
 	if t := winogradTile(g, cout, dx.DType(), true); t != 0 {
-		ws := winogradWorkspace(t, g, cout)
+		ws := winogradWorkspace(g, cout)
 		winograd.ConvInput(t, cpuData[float32](dx), cpuData[float32](dy), cpuData[float32](w), g.N, g.C, g.H, g.W, cout, g.PadH, CPUFloat32s(ws))
 		Release(ws)
 		return
@@ -121,7 +121,7 @@ func (c cpuBackend) ConvInput(dx, dy, w Storage, g ConvGeom, cout int) {
 // GEMM, one image at a time.
 func (c cpuBackend) ConvWeight(dw, dy, x Storage, g ConvGeom, cout int) {
 	if t := winogradTile(g, cout, dw.DType(), false); t != 0 {
-		ws := winogradWorkspace(t, g, cout)
+		ws := winogradWorkspace(g, cout)
 		winograd.ConvWeight(t, cpuData[float32](dw), cpuData[float32](dy), cpuData[float32](x), g.N, g.C, g.H, g.W, cout, g.PadH, CPUFloat32s(ws))
 		Release(ws)
 		return
@@ -145,12 +145,7 @@ func (c cpuBackend) ConvWeight(dw, dy, x Storage, g ConvGeom, cout int) {
 // compares exact sums). Under ConvAuto it is taken where it measured faster (see autoTile).
 func winogradTile(g ConvGeom, cout int, dt DType, inputGradient bool) winograd.Tile {
 	algo := ConvAlgorithmSetting()
-	if algo == ConvDirect || dt != Float32 || g.KH != 3 || g.KW != 3 || g.StrideH != 1 || g.StrideW != 1 ||
-		g.DilH != 1 || g.DilW != 1 || g.PadH != g.PadW || g.PadH > 2 || g.N == 0 {
-		return 0
-	}
-	// A transposed convolution's geometry may keep fewer output positions than the formula.
-	if g.OH != g.H+2*g.PadH-2 || g.OW != g.W+2*g.PadW-2 {
+	if algo == ConvDirect || !winogradApplies(g, dt) {
 		return 0
 	}
 	switch algo {
@@ -160,6 +155,16 @@ func winogradTile(g ConvGeom, cout int, dt DType, inputGradient bool) winograd.T
 		return winograd.F4
 	}
 	return autoTile(g, cout, inputGradient)
+}
+
+// winogradApplies reports whether internal/winograd can compute the convolution g in dt.
+func winogradApplies(g ConvGeom, dt DType) bool {
+	if dt != Float32 || g.KH != 3 || g.KW != 3 || g.StrideH != 1 || g.StrideW != 1 ||
+		g.DilH != 1 || g.DilW != 1 || g.PadH != g.PadW || g.PadH > 2 || g.N == 0 {
+		return false
+	}
+	// A transposed convolution's geometry may keep fewer output positions than the formula.
+	return g.OH == g.H+2*g.PadH-2 && g.OW == g.W+2*g.PadW-2
 }
 
 // autoTile is ConvAuto's choice for a convolution that Winograd can compute. In training the
@@ -236,15 +241,80 @@ func forwardOnlyF4(pixels int, inputGradient, f2Wins bool) bool {
 	return !inputGradient || f2Wins
 }
 
-// winogradWorkspace returns a float32 buffer from the CPU pool for any of the three Winograd
-// passes of the convolution g: the transformed tiles are as large as the layer's activations, and
-// reusing the buffer keeps them from adding to the peak memory of every step. It is sized for
-// the largest of the three, so that the passes share one pooled buffer (the pool keeps one per
-// size) rather than keeping two or three: at the residual blocks' 256 channels, 64x64, F(2x2)'s
-// are 38 MB for the forward and weight passes and 22 MB for the input gradient's.
-func winogradWorkspace(t winograd.Tile, g ConvGeom, cout int) *Tensor {
-	n := max(winograd.ConvWorkspace(t, g.N, g.C, g.H, g.W, cout, g.PadH),
-		winograd.ConvInputWorkspace(t, g.N, g.C, g.H, g.W, cout, g.PadH),
-		winograd.ConvWeightWorkspace(t, g.N, g.C, g.H, g.W, cout, g.PadH))
-	return Empty(CPU, Float32, max(n, 1))
+// winogradWorkspace returns a float32 buffer from the CPU pool for any Winograd pass of the
+// convolution g: the transformed tiles are as large as the layer's activations, and reusing the
+// buffer keeps them from adding to the peak memory of every step. It is sized for the largest of
+// the passes and tiles (and, for a convolution behind a one-pixel pad, of ConvInputReflect), so
+// that every pass of a layer shares one pooled buffer (the pool keeps one per size) rather than
+// keeping a buffer per pass and tile: at the residual blocks' 256 channels, 64x64, F(2x2)'s are
+// 38 MB for the forward and weight passes and 22 MB for the input gradient's, F(4x4)'s 31 MB.
+func winogradWorkspace(g ConvGeom, cout int) *Tensor {
+	n := 1
+	for _, t := range []winograd.Tile{winograd.F2, winograd.F4} {
+		n = max(n, winograd.ConvWorkspace(t, g.N, g.C, g.H, g.W, cout, g.PadH),
+			winograd.ConvInputWorkspace(t, g.N, g.C, g.H, g.W, cout, g.PadH),
+			winograd.ConvWeightWorkspace(t, g.N, g.C, g.H, g.W, cout, g.PadH))
+		if g.PadH == 0 && g.H >= 4 && g.W >= 4 {
+			n = max(n, winograd.ConvInputReflectWorkspace(t, g.N, g.C, g.H-2, g.W-2, cout))
+		}
+	}
+	return Empty(CPU, Float32, n)
+}
+
+var _ ReflectConvolver = cpuBackend{}
+
+// ConvInputReflect implements ReflectConvolver for a one-pixel reflection pad in front of a
+// float32 3×3 stride-1 convolution with no padding of its own, where reflectInputTile picks
+// Winograd: winograd.ConvInputReflect, whose tiles cover the unpadded image exactly.
+func (cpuBackend) ConvInputReflect(dx, dy, w Storage, g ConvGeom, cout int, p Pad2d) bool {
+	if p != (Pad2d{Left: 1, Right: 1, Top: 1, Bottom: 1}) || g.PadH != 0 || g.PadW != 0 || g.H < 4 || g.W < 4 {
+		return false
+	}
+	// The same convolution on the unpadded image with a zero padding of 1: its input gradient
+	// is the interior of the padded one.
+	inner := NewConvGeom(g.N, g.C, g.H-2, g.W-2, g.KH, g.KW, g.StrideH, g.StrideW, 1, 1, g.DilH, g.DilW)
+	if ConvAlgorithmSetting() == ConvDirect || !winogradApplies(inner, dx.DType()) {
+		return false
+	}
+	t := reflectInputTile(inner, cout)
+	if t == 0 {
+		return false
+	}
+	ws := winogradWorkspace(g, cout)
+	winograd.ConvInputReflect(t, cpuData[float32](dx), cpuData[float32](dy), cpuData[float32](w),
+		g.N, g.C, inner.H, inner.W, cout, CPUFloat32s(ws))
+	Release(ws)
+	return true
+}
+
+// reflectInputTile is the tile of ConvInputReflect for the zero-padded geometry inner, which
+// Winograd applies to: F2 or F4 when forced, and under ConvAuto F4 from 64 channels and 32x32
+// on. Its tiles cover the image exactly, so it beats direct (Wᵀ·dy, col2im, the pad's adjoint)
+// on more shapes than ConvInput of the padded image does. TestTuneReflectInput (AMD EPYC Zen 4,
+// 2 threads, best of 5 interleaved rounds), ms:
+//
+//	C = Cout  HxW    padded: direct    F2      F4    one call: F2     F4
+//	 64      16x16           0.212   0.323   0.386           0.250  0.326
+//	 64      32x32           0.793   0.684   0.612           0.450  0.353
+//	 64      64x64           2.900   2.381   1.929           1.776  1.057
+//	128      16x16           0.645   1.243   1.607           1.304  1.533
+//	128      32x32           2.071   2.564   2.522           2.358  2.141
+//	128      64x64           7.500   6.111   5.487           6.471  4.501
+//	256      16x16           1.889   2.951   4.151           3.791  4.379
+//	256      32x32           7.308   6.210   7.213           6.961  5.540
+//	256      64x64          26.35   17.21   13.95           16.10  10.45
+//
+// (128 channels at 32x32 is a tie.) F4's input gradients stay within 3x PyTorch's float32
+// error in a full step (autoTile; zebra-bench check).
+func reflectInputTile(inner ConvGeom, cout int) winograd.Tile {
+	switch ConvAlgorithmSetting() {
+	case ConvWinograd:
+		return winograd.F2
+	case ConvWinograd4:
+		return winograd.F4
+	}
+	if min(inner.C, cout) >= 64 && inner.OH*inner.OW >= 32*32 {
+		return winograd.F4
+	}
+	return 0
 }
