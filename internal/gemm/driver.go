@@ -232,12 +232,18 @@ func (pr *product[T]) tiles(w *workspace[T], ic, mc, jc, nc, pc, kc int, beta T)
 		j, i := jc+s*nr, ic+t*mr
 		cols, rows := min(nr, nc-s*nr), min(mr, mc-t*mr)
 		bp, bStep := pr.bSliver(w, s, j, cols, pc, kc)
-		ap, aStride, kern := pr.aSliver(w, t, i, rows, pc, kc)
+		ap, aStride, inRows := pr.aSliver(w, t, i, rows, pc, kc)
+		kern := im.strip
+		if inRows {
+			kern = im.rows
+		}
 		if rows == mr && cols == nr {
 			kern(kc, ap, aStride, bp, bStep, &pr.c[i*pr.ldc+j], pr.ldc, pr.alpha, beta)
 			return
 		}
-		kern(kc, ap, aStride, bp, bStep, &w.tile[0], nr, 1, 0)
+		if !pr.edgeTile(w.tile, kc, ap, aStride, inRows, bp, bStep, rows, cols) {
+			kern(kc, ap, aStride, bp, bStep, &w.tile[0], nr, 1, 0)
+		}
 		pr.mergeTile(w.tile, i, j, rows, cols, beta)
 	}
 	if pr.alongRows {
@@ -307,20 +313,62 @@ func (pr *product[T]) bSliver(w *workspace[T], s, j, cols, pc, kc int) (*T, int)
 	}
 }
 
-// aSliver returns where the kernel reads A sliver t (rows i..i+rows-1), its stride and the
-// kernel that understands that layout.
-func (pr *product[T]) aSliver(w *workspace[T], t, i, rows, pc, kc int) (*T, int, kernel[T]) {
+// aSliver returns where the kernel reads A sliver t (rows i..i+rows-1), its stride, and
+// whether that layout is the rows kernel's (A(i,p) at a[i*aStride+p]) rather than the strip
+// kernel's.
+func (pr *product[T]) aSliver(w *workspace[T], t, i, rows, pc, kc int) (*T, int, bool) {
 	im := pr.im
 	switch {
 	case !pr.directA:
-		return &w.aBlock[t*kc*im.mr], im.mr, im.strip
+		return &w.aBlock[t*kc*im.mr], im.mr, false
 	case rows < im.mr:
-		return &w.aEdge[0], im.mr, im.strip
+		return &w.aEdge[0], im.mr, false
 	case pr.transA:
-		return &pr.a[pc*pr.lda+i], pr.lda, im.strip
+		return &pr.a[pc*pr.lda+i], pr.lda, false
 	default:
-		return &pr.a[i*pr.lda+pc], pr.lda, im.rows
+		return &pr.a[i*pr.lda+pc], pr.lda, true
 	}
+}
+
+// edgeTile computes the ragged rows×cols tile whose A sliver is at a and B sliver at b into
+// tile (an mr×nr tile with rows nr apart, alpha = 1, beta = 0, as the full kernel would)
+// with the path's smaller edge kernels, and reports whether it did. A full mr×nr call costs
+// as much for the 2 rows left over by m = 16 (14 + 2) as for 14: a C of 16 rows took 1.75
+// times as long as one of 14 (m×4096×147, one thread, Zen 4: 63 against 110 GFLOP/s), and the
+// edge kernels make the demo model's m = 16 and 32 products 1.17-1.24 times faster
+// (TestTuneEdgeTiles, medians of 15 interleaved rounds; m = 64 and 147, whose 8 and 7 ragged
+// rows they do not take, unchanged). The small kernels are used only where they do at most half the full call's multiply-adds, so that
+// they win also where their vectors are half as fast as the full kernel's (AVX2 beside
+// AVX-512 on a core with two 512-bit FMA units; on Zen 4 they are as fast). They read only
+// the first ceil(rows/emr)*emr rows of the A sliver, no more than mr, and add in the same order
+// as the full kernel, one FMA per step of k from zero: the tile's bits do not change.
+func (pr *product[T]) edgeTile(tile []T, kc int, a *T, aStride int, inRows bool, b *T, bStep, rows, cols int) bool {
+	im := pr.im
+	e := im.edge
+	if e == nil || !im.edgeTiles {
+		return false
+	}
+	rowCalls, colCalls := ceilDiv(rows, e.emr), ceilDiv(cols, e.enr)
+	if rowCalls*e.emr > im.mr || colCalls*e.enr > im.nr || 2*rowCalls*colCalls*e.emr*e.enr > im.mr*im.nr {
+		return false
+	}
+	kern := e.strip
+	if inRows {
+		kern = e.rows
+	}
+	for r := 0; r < rowCalls; r++ {
+		// Row r*emr of the sliver: the next element of a packed or transposed sliver, the next
+		// row of a row-major A.
+		ar := unsafe.Add(unsafe.Pointer(a), r*e.emr*int(unsafe.Sizeof(*a)))
+		if inRows {
+			ar = unsafe.Add(unsafe.Pointer(a), r*e.emr*aStride*int(unsafe.Sizeof(*a)))
+		}
+		for c := 0; c < colCalls; c++ {
+			bc := unsafe.Add(unsafe.Pointer(b), c*e.enr*int(unsafe.Sizeof(*b)))
+			kern(kc, (*T)(ar), aStride, (*T)(bc), bStep, &tile[r*e.emr*im.nr+c*e.enr], im.nr, 1, 0)
+		}
+	}
+	return true
 }
 
 // mergeTile adds the edge tile computed into tile (alpha = 1, beta = 0) to C with alpha, beta.

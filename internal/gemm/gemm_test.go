@@ -607,3 +607,73 @@ func TestThreadsSameBits(t *testing.T) {
 		}
 	})
 }
+
+// TestEdgeTiles covers the ragged tiles that edgeTile computes with a path's smaller kernels:
+// rows left over at every count up to mr (one under and over each edge tile height), columns at
+// and around the edge tile width, A and B packed or read in place (few and many column
+// slivers), every transpose, beta == 0 over a NaN C. The result must match the reference, and
+// its bits must match the same product with every ragged tile on the full kernel.
+func TestEdgeTiles(t *testing.T) {
+	forEachPath(t, func(t *testing.T, p *path) {
+		checkEdgeTiles(t, p.s, 0x1p-24, 10)
+		checkEdgeTiles(t, p.d, 0x1p-53, 11)
+	})
+}
+
+func checkEdgeTiles[T float32 | float64](t *testing.T, im *impl[T], unit float64, seed uint64) {
+	if im.edge == nil {
+		t.Skip("this path has no edge kernels")
+	}
+	off := im.tuning
+	off.edgeTiles = false
+	fullOnly := im.tuned(off)
+	mr, nr, emr, enr := im.mr, im.nr, im.edge.emr, im.edge.enr
+	rng := rand.New(rand.NewPCG(seed, 12))
+	var ms []int
+	for r := 1; r <= mr; r++ {
+		ms = append(ms, r, mr+r)
+	}
+	ns := []int{1, enr - 1, enr, enr + 1, nr - 1, nr, nr + 1, nr + enr, 3*nr + enr + 1, 20*nr + 5}
+	for _, m := range ms {
+		for _, n := range ns {
+			k := 9 + rng.IntN(40)
+			for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+				for _, beta := range []T{0, -0.5} {
+					a, b := randSlice[T](rng, m*k), randSlice[T](rng, k*n)
+					lda, ldb, ldc := k, n, n+3
+					if tr[0] {
+						lda = m
+					}
+					if tr[1] {
+						ldb = k
+					}
+					c := randSlice[T](rng, m*ldc)
+					for i := range c {
+						if i%ldc >= n || beta == 0 {
+							c[i] = T(math.NaN())
+						}
+					}
+					want, full := append([]T(nil), c...), append([]T(nil), c...)
+					gemmRef(tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, beta, want, ldc)
+					gemm(fullOnly, 1, tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, beta, full, ldc)
+					gemm(im, 1, tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+					context := fmt.Sprintf("m=%d n=%d k=%d trans=%v beta=%v (edge tiles %dx%d)", m, n, k, tr, beta, emr, enr)
+					for idx := range c {
+						if idx%ldc >= n {
+							if !math.IsNaN(float64(c[idx])) {
+								t.Fatalf("%s: guard C[%d] overwritten", context, idx)
+							}
+							continue
+						}
+						if d := math.Abs(float64(c[idx] - want[idx])); !(d <= 2*float64(k+4)*unit*float64(k)) {
+							t.Fatalf("%s: C[%d,%d] = %v, want %v", context, idx/ldc, idx%ldc, c[idx], want[idx])
+						}
+					}
+					if !sameBits(c, full) {
+						t.Fatalf("%s: the edge kernels changed the result", context)
+					}
+				}
+			}
+		}
+	}
+}

@@ -145,9 +145,12 @@ func asmPaths() []*path {
 		{
 			name: "avx512", level: cpu.AVX512,
 			// 14x32 tiles use 28 of the 32 zmm registers as accumulators.
+			// The ragged tiles of at most 12 rows run on the AVX2 kernels (edgeTile).
 			s: &impl[float32]{mr: 14, nr: 32, strip: sgemmKernel14x32AVX512, rows: sgemmKernelRows14x32AVX512, column: sgemmColumn14x32AVX512, transpose: transpose32, deal: dealAsm[float32], prefetch: prefetchFrom[float32],
+				edge:   &edgeKernels[float32]{emr: 6, enr: 16, strip: sgemmKernel6x16AVX2, rows: sgemmKernelRows6x16AVX2},
 				tuning: blocksFor(blockSizes{mc: 14 * 24, kc: 256, nc: 3072, kcDirect: 384}, 14, 32, machineCaches)},
 			d: &impl[float64]{mr: 14, nr: 16, strip: dgemmKernel14x16AVX512, rows: dgemmKernelRows14x16AVX512, column: dgemmColumn14x16AVX512, transpose: transpose64, deal: dealAsm[float64], prefetch: prefetchFrom[float64],
+				edge:   &edgeKernels[float64]{emr: 6, enr: 8, strip: dgemmKernel6x8AVX2, rows: dgemmKernelRows6x8AVX2},
 				tuning: blocksFor(blockSizes{mc: 14 * 12, kc: 256, nc: 2048, kcDirect: 256}, 14, 16, machineCaches)},
 			peak: fmaPeakAVX512, peakBytes: 64,
 		},

@@ -39,12 +39,22 @@ type impl[T float32 | float64] struct {
 	deal func(dst []T, w int, src []T, ld, width, kc int)
 	// prefetch, if not nil, asks for lines cache lines of buf from line first on (see tiles).
 	prefetch func(buf []T, first, lines int)
+	// edge, if not nil, are kernels of smaller tiles with the same contract, for the ragged
+	// tiles of C that they cover with fewer multiply-adds than one mr×nr call (see edgeTile).
+	edge *edgeKernels[T]
 
 	// tuning is the blocking for this machine's caches and the driver's strategy switches
 	// (embedded: im.mc, im.kc, ...).
 	tuning
 
 	work sync.Pool // of *workspace[T]; each grows to fit the products it serves
+}
+
+// edgeKernels are a strip and a rows kernel of emr×enr tiles, each reading A and B with the
+// strides of the impl they serve (the packed A sliver is mr tall, the packed B sliver nr wide).
+type edgeKernels[T float32 | float64] struct {
+	emr, enr    int
+	strip, rows kernel[T]
 }
 
 // path is one implementation of the package: a set of kernels that needs a CPU level.

@@ -210,3 +210,40 @@ func TestTuneColumn(t *testing.T) {
 	compareKnob([]tuneShape{{m: 2048, k: 2048, n: 2048}, {m: 1024, k: 1024, n: 1024}, {m: 256, k: 2304, n: 4096}, {m: 4096, k: 2304, n: 256}},
 		[2]string{"per tile", "column"}, perTile)
 }
+
+// TestTuneEdgeTiles compares products whose ragged tiles run on the full kernel with products
+// that compute them with the path's edge kernels (edgeTile), on the AVX-512 path (the one with
+// edge kernels), one thread, interleaved: the demo model's shapes (ngf 16: m = 16, 32 and 64
+// channels) and two with ragged rows of every kind.
+func TestTuneEdgeTiles(t *testing.T) {
+	skipUnlessTuning(t)
+	p := findPath("avx512")
+	if p == nil {
+		t.Skip("this CPU has no AVX-512")
+	}
+	off := p.s.tuning
+	off.edgeTiles = false
+	fullOnly := p.s.tuned(off)
+	shapes := []tuneShape{{m: 16, k: 147, n: 4096}, {m: 16, k: 4096, n: 147, transB: true}, {m: 32, k: 144, n: 1024},
+		{m: 32, k: 1024, n: 144, transB: true}, {m: 16, k: 48, n: 1024}, {m: 64, k: 64, n: 64}, {m: 147, k: 16, n: 4096, transA: true}}
+	for _, sh := range shapes {
+		lda, ldb := sh.k, sh.n
+		if sh.transA {
+			lda = sh.m
+		}
+		if sh.transB {
+			ldb = sh.k
+		}
+		a, b, c := filled(sh.m*sh.k), filled(sh.k*sh.n), filled(sh.m*sh.n)
+		reps := max(1, int(2e7/float64(sh.m*sh.n*sh.k)))
+		run := func(im *impl[float32]) func() {
+			return func() {
+				for range reps {
+					gemm(im, 1, sh.transA, sh.transB, sh.m, sh.n, sh.k, 1, a, lda, b, ldb, 0, c, sh.n)
+				}
+			}
+		}
+		fmt.Printf("%+v:\n", sh)
+		compareRates([]string{"full kernel", "edge tiles"}, 2*float64(sh.m*sh.n*sh.k*reps), 15, []func(){run(fullOnly), run(p.s)})
+	}
+}

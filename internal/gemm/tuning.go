@@ -25,9 +25,10 @@ type tuning struct {
 
 	// alongRows lets tiles flip its loop order (see tiles), padC lets padsC choose the padded
 	// copy of C, prefetchNextSliver lets tiles prefetch the next B sliver, keepPackedA lets
-	// keepsA keep a packed A across B panels. Each is on; the tests and the tuning experiments
-	// turn one off to compare.
-	alongRows, padC, prefetchNextSliver, keepPackedA bool
+	// keepsA keep a packed A across B panels, edgeTiles lets edgeTile compute a ragged tile
+	// with the path's smaller kernels. Each is on; the tests and the tuning experiments turn
+	// one off to compare.
+	alongRows, padC, prefetchNextSliver, keepPackedA, edgeTiles bool
 }
 
 // blockSizes are the cache blocks of one path's kernels as tuned on the reference machine
@@ -86,7 +87,7 @@ func blocksFor(b blockSizes, mr, nr int, c caches) tuning {
 		panelBytes: c.l2 / 2,
 
 		directATiles: 16, directATransTiles: 4, directBTiles: 4,
-		alongRows: true, padC: true, prefetchNextSliver: true, keepPackedA: true,
+		alongRows: true, padC: true, prefetchNextSliver: true, keepPackedA: true, edgeTiles: true,
 	}
 }
 
@@ -103,5 +104,5 @@ func roundDown(x float64, unit int) int {
 // tuned returns a copy of im, the same kernels with tuning t, and a workspace pool of its own.
 func (im *impl[T]) tuned(t tuning) *impl[T] {
 	return &impl[T]{mr: im.mr, nr: im.nr, strip: im.strip, rows: im.rows, column: im.column,
-		transpose: im.transpose, deal: im.deal, prefetch: im.prefetch, tuning: t}
+		transpose: im.transpose, deal: im.deal, prefetch: im.prefetch, edge: im.edge, tuning: t}
 }
