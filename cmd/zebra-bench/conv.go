@@ -52,6 +52,9 @@ var (
 //
 //	forward Conv2d(x, w, b)   input grad Conv2dInput(y, w)   weight grad Conv2dWeight(y, x)
 //
+// (behind a reflection pad the input gradient is ReflectPad2dConv2dInput(y, w), which includes
+// the pad's adjoint, as a training step runs it; PyTorch's column times the padded input's
+// gradient alone),
 // and a ConvTranspose2d's, whose input is shaped as y and output as x, are the same three in
 // adjoint order (see autograd.ConvTranspose2d):
 //
@@ -78,6 +81,8 @@ func (c *benchConv) run(p int) {
 	case p == passForward: // a ConvTranspose2d's, with its bias added as autograd adds it
 		out = tensor.Conv2dInput(c.y, c.w, g)
 		tensor.AddInPlace(out, tensor.Reshape(c.b, g.C, 1, 1))
+	case c.Reflect != (tensor.Pad2d{}): // a Conv2d's input gradient, through its reflection pad
+		out = tensor.ReflectPad2dConv2dInput(c.y, c.w, g, c.Reflect)
 	default: // a Conv2d's input gradient
 		out = tensor.Conv2dInput(c.y, c.w, g)
 	}
@@ -130,7 +135,7 @@ func stepConvs(size int) []*benchConv {
 		layers := cyclegan.ConvLayers(n.net, 1, 3, size, size)
 		byGeom := map[string]*benchConv{}
 		for i, l := range layers {
-			key := fmt.Sprint(l.Transposed, l.Geom, l.Cout)
+			key := fmt.Sprint(l.Transposed, l.Geom, l.Cout, l.Reflect)
 			c := byGeom[key]
 			if c == nil {
 				c = &benchConv{ConvLayer: l}
@@ -266,8 +271,10 @@ func runConvBench(args []string) error {
 	fmt.Printf("float32, batch 1, %dx%d input: median of %d rounds (%.1f s), each timing every pass under direct, Winograd F(2x2,3x3) and\n"+
 		"F(4x4,3x3) in turn, the order reversed every other round; a sample repeats a pass for at least %v. n: times a training step\n"+
 		"runs the pass. GF/s: direct-equivalent FLOPs 2*N*Cout*Cin*KH*KW*OH*OW per pass over the time; Winograd only where it applies\n"+
-		"(3x3, stride 1). auto runs F2 in training where it measured faster than direct (F4 for input gradients where F2 wins), and F4 for forward-only passes where faster;\n"+
-		"in training F4 rounds 5-7x more than PyTorch (see README).\n\n",
+		"(3x3, stride 1). Behind a reflection pad the input gradient includes the pad's adjoint (ReflectPad2dConv2dInput: under Winograd\n"+
+		"its tiles cover the unpadded image). auto runs, in training, F2 for forward and weight gradients where it measured faster than\n"+
+		"direct, F4 for input gradients where it pays, and F4 for forward-only passes where faster; F4 for all three would round\n"+
+		"5-7x more than PyTorch (see README).\n\n",
 		*size, *size, *rounds, time.Since(start).Seconds(), *minTime)
 
 	fmt.Printf("%-28s %-28s %-11s %4s", "layer", "geometry", "pass", "n")

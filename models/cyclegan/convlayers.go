@@ -23,6 +23,10 @@ type ConvLayer struct {
 	Geom tensor.ConvGeom
 	// Cout is the geometry's output channel count (Weight.Dim(0) either way).
 	Cout int
+	// Reflect is the padding of the ReflectionPad2d right before a Conv2d (zero for none). nn.Sequential
+	// runs the two as autograd.ReflectionPad2dConv2d, whose input gradient is
+	// tensor.ReflectPad2dConv2dInput(dy, w, Geom, Reflect), through the pad's adjoint.
+	Reflect tensor.Pad2d
 }
 
 // MACs is the multiply-adds of one pass of the layer (forward, input or weight gradient alike):
@@ -53,6 +57,7 @@ func ConvLayers(m nn.Module, n, c, h, w int) []ConvLayer {
 // convWalk carries the [N, C, H, W] shape of the activation through a network.
 type convWalk struct {
 	n, c, h, w int
+	reflect    tensor.Pad2d // the padding of a ReflectionPad2d just walked, which a Conv2d takes
 	out        *[]ConvLayer
 }
 
@@ -61,6 +66,8 @@ type convWalk struct {
 func (s *convWalk) sequential(prefix string, seq *nn.Sequential) bool {
 	for i, l := range seq.Layers {
 		name := prefix + strconv.Itoa(i)
+		reflect := s.reflect
+		s.reflect = tensor.Pad2d{}
 		switch l := l.(type) {
 		case *ResnetBlock: // x + F(x): F keeps the shape
 			if !s.sequential(name+".conv_block.", l.ConvBlock) {
@@ -69,12 +76,13 @@ func (s *convWalk) sequential(prefix string, seq *nn.Sequential) bool {
 		case *nn.ReflectionPad2d:
 			s.h += l.Pad.Top + l.Pad.Bottom
 			s.w += l.Pad.Left + l.Pad.Right
+			s.reflect = l.Pad
 		case *nn.Conv2d:
 			ws := l.Weight.Shape() // [Cout, Cin, KH, KW]
 			o := l.Options
 			g := tensor.NewConvGeom(s.n, s.c, s.h, s.w, ws[2], ws[3], o.Stride[0], o.Stride[1],
 				o.Padding[0], o.Padding[1], max(o.Dilation[0], 1), max(o.Dilation[1], 1))
-			*s.out = append(*s.out, ConvLayer{Name: name, Geom: g, Cout: ws[0]})
+			*s.out = append(*s.out, ConvLayer{Name: name, Geom: g, Cout: ws[0], Reflect: reflect})
 			s.c, s.h, s.w = ws[0], g.OH, g.OW
 		case *nn.ConvTranspose2d:
 			ws := l.Weight.Shape() // [Cin, Cout, KH, KW]

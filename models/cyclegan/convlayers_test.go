@@ -18,6 +18,10 @@ func TestConvLayers(t *testing.T) {
 	if res.Name != "model.10.conv_block.1" || res.Geom.H != 66 || res.Geom.OH != 64 || res.Geom.C != 256 || res.Cout != 256 {
 		t.Errorf("first residual convolution %s %+v cout %d, want model.10.conv_block.1 66x66 -> 64x64, 256 -> 256", res.Name, res.Geom, res.Cout)
 	}
+	one := tensor.Pad2d{Left: 1, Right: 1, Top: 1, Bottom: 1}
+	if res.Reflect != one || layers[0].Reflect != (tensor.Pad2d{Left: 3, Right: 3, Top: 3, Bottom: 3}) || layers[1].Reflect != (tensor.Pad2d{}) {
+		t.Errorf("reflection pads %+v, %+v, %+v: want the residual block's 1, the first layer's 3 and none before the strided model.4", res.Reflect, layers[0].Reflect, layers[1].Reflect)
+	}
 	if last := layers[len(layers)-1]; last.Name != "model.26" || last.Geom.H != 262 || last.Geom.OH != 256 || last.Cout != 3 {
 		t.Errorf("last convolution %s %+v cout %d, want model.26 262x262 -> 256x256 to 3 channels", last.Name, last.Geom, last.Cout)
 	}
