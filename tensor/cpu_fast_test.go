@@ -181,3 +181,44 @@ func TestFloat32Stride2ConvMatchesFloat64(t *testing.T) {
 		checkClose(t, "float32 stride-2 col2im", gotX, wantX, tolerance{atol: 1e-5, rtol: 1e-5})
 	}
 }
+
+// A float32 sum over a contiguous run (a whole plane or tensor) goes through vec.Sum64: it must
+// agree with reduceRun's front-to-back float64 sum up to the order of the float64 additions,
+// and so to float32 rounding of that sum, with NaN and infinities where the loop has them; runs
+// around the 8-lane vector and its remainders, one output and many, split across goroutines or
+// not.
+func TestFloat32ContiguousSumMatchesLoop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, mid := range fastPathSizes[1:] {
+		for _, outer := range []int{1, 3, 2*elementwiseGrain/mid + 1} {
+			x := fastPathData(rng, outer*mid)
+			if outer > 1 {
+				// Finite planes beside the special values, so that the rounding is tested too.
+				for i := range x[:mid] {
+					x[i] = float32(rng.NormFloat64())
+				}
+			}
+			got := make([]float32, outer)
+			CPU.Reduce(ReduceSum, &cpuStorage{dtype: Float32, f32: got}, &cpuStorage{dtype: Float32, f32: x}, outer, mid, 1)
+			for o := range got {
+				run := x[o*mid : (o+1)*mid]
+				loop := reduceRun(ReduceSum, run)
+				var abs float64
+				for _, v := range run {
+					abs += math.Abs(float64(v))
+				}
+				want := float32(loop)
+				if math.IsNaN(loop) || math.IsInf(loop, 0) {
+					if !sameFloat32(got[o], want) {
+						t.Fatalf("sum of %d (output %d of %d): %v, loop gives %v", mid, o, outer, got[o], want)
+					}
+					continue
+				}
+				// Both orders are within mid roundings of float64 of the exact sum; then float32.
+				if d := math.Abs(float64(got[o]) - loop); d > ulp32(want)+2*float64(mid)*0x1p-53*abs {
+					t.Fatalf("sum of %d (output %d of %d): %v, loop gives %v", mid, o, outer, got[o], loop)
+				}
+			}
+		}
+	}
+}

@@ -3,6 +3,8 @@ package tensor
 import (
 	"fmt"
 	"math"
+
+	"github.com/zebra-go/zebra/internal/vec"
 )
 
 func (cpuBackend) Reduce(op ReduceOp, dst, src Storage, outer, mid, inner int) {
@@ -36,11 +38,11 @@ func reduceKernel[T float](op ReduceOp, dst, src []T, outer, mid, inner int) {
 	}
 	if inner == 1 {
 		// A reduction over the last axes (a whole plane, a whole tensor) is one contiguous
-		// run per output; reduceRun keeps it a tight loop. Each output's sum runs front to
-		// back on one goroutine, so only whole outputs are split among goroutines.
+		// run per output; reduceRun keeps it a tight loop. Each output is reduced on one
+		// goroutine, so only whole outputs are split among goroutines.
 		parallelFor(outer, max(1, elementwiseGrain/mid), func(lo, hi int) {
 			for o := lo; o < hi; o++ {
-				dst[o] = T(reduceRun(op, src[o*mid:(o+1)*mid]))
+				dst[o] = T(reduceContiguous(op, src[o*mid:(o+1)*mid]))
 			}
 		})
 		return
@@ -85,6 +87,18 @@ func reduceColumns[T float](op ReduceOp, dst []T, acc []float64, src []T, mid, l
 	for j := range dst {
 		dst[j] = T(acc[j])
 	}
+}
+
+// reduceContiguous is reduceRun, except that a float32 sum goes through vec.Sum64: the same
+// float64 additions in another order (a partial sum per vector lane), which rounds alike up to
+// that order, as InstanceNorm's means do. reduceRun's one chain of dependent additions waits on
+// each add's latency; the lanes do not (a 64×64 plane of a loss or a bias gradient: 4096 adds
+// of about a nanosecond each, most of a reduction that the training step runs by the hundred).
+func reduceContiguous[T float](op ReduceOp, xs []T) float64 {
+	if x32, ok := any(xs).([]float32); ok && op == ReduceSum {
+		return vec.Sum64(x32)
+	}
+	return reduceRun(op, xs)
 }
 
 // reduceRun reduces one contiguous, non-empty run in float64.
