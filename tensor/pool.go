@@ -42,17 +42,25 @@ func (b cpuBackend) AllocEmpty(dt DType, n int) Storage {
 }
 
 // cpuPool keeps released CPU buffers by dtype and length. Training reuses the same handful of
-// sizes every step, so exact-size matching is enough. A convolution holds one column buffer at a
-// time, so the pool keeps one buffer per size, and at most cpuPoolBytes in all: what it keeps
-// counts toward the process's peak memory.
+// sizes every step, so exact-size matching is enough. What the pool keeps counts toward the
+// process's peak memory, so it keeps at most cpuPoolBytes in all, and of one size one buffer, or
+// more while they fit in cpuPoolSizeBytes: a convolution holds one large column buffer at a time,
+// but the backward pass of a small model releases its gradients, tens of kilobytes each, several
+// of one size at a time (autograd's pendingGradients).
 var cpuPool = bufferPool{free: map[poolKey][]*cpuStorage{}}
 
 const (
-	cpuPoolBytes   = 512 << 20
-	cpuPoolPerSize = 1
-	// cpuPoolMinLen keeps small buffers out of the pool: the allocator serves them cheaply.
-	cpuPoolMinLen = 1 << 16
+	cpuPoolBytes     = 512 << 20
+	cpuPoolSizeBytes = 1 << 20
+	// cpuPoolMinLen keeps small buffers out of the pool: the allocator serves them cheaply from
+	// its size classes. From 32 KiB on, every allocation is a large one that the runtime clears,
+	// which cost 5% of the demo model's training step (ngf 16, 64×64: 80 MB of buffers of 32 KiB
+	// and more a step), most of it on the goroutine that runs the step's serial parts.
+	cpuPoolMinLen = 1 << 13
 )
+
+// cpuPoolPerSize is how many buffers of size bytes the pool keeps.
+func cpuPoolPerSize(size int) int { return max(1, cpuPoolSizeBytes/size) }
 
 type poolKey struct {
 	dt DType
@@ -84,7 +92,7 @@ func (p *bufferPool) put(s *cpuStorage) {
 	size := s.Len() * s.dtype.Size()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.free[key]) >= cpuPoolPerSize || p.bytes+size > cpuPoolBytes {
+	if len(p.free[key]) >= cpuPoolPerSize(size) || p.bytes+size > cpuPoolBytes {
 		return
 	}
 	p.free[key] = append(p.free[key], s)

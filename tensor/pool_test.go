@@ -35,22 +35,28 @@ func TestReleaseReusesBuffer(t *testing.T) {
 	Add(a, a)
 }
 
-// The pool keeps small buffers out, and at most cpuPoolPerSize of one size.
+// The pool keeps small buffers out, and of one size at most cpuPoolPerSize: several of the
+// smallest it takes, one of a size larger than its per-size budget.
 func TestReleaseLimits(t *testing.T) {
 	small := New(CPU, Float32, 10)
 	Release(small)
 	if cpuPool.get(Float32, 10) != nil {
 		t.Error("a small buffer was pooled")
 	}
-	n := cpuPoolMinLen + 5
-	for range cpuPoolPerSize + 2 {
-		Release(New(CPU, Float32, n))
-	}
-	got := 0
-	for cpuPool.get(Float32, n) != nil {
-		got++
-	}
-	if got != cpuPoolPerSize {
-		t.Errorf("pool kept %d buffers of one size, want %d", got, cpuPoolPerSize)
+	for _, n := range []int{cpuPoolMinLen + 5, cpuPoolSizeBytes/4 + 1} {
+		want := cpuPoolPerSize(4 * n)
+		if n == cpuPoolMinLen+5 && want < 2 || n > cpuPoolMinLen+5 && want != 1 {
+			t.Fatalf("%d float32s: the pool keeps %d of them; the test expects several of the smallest size and one above the budget", n, want)
+		}
+		for range want + 2 {
+			Release(New(CPU, Float32, n))
+		}
+		got := 0
+		for cpuPool.get(Float32, n) != nil {
+			got++
+		}
+		if got != want {
+			t.Errorf("pool kept %d buffers of %d float32s, want %d", got, n, want)
+		}
 	}
 }
