@@ -11,13 +11,15 @@ import (
 type ConvAlgorithm int32
 
 const (
-	// ConvAuto lets the planner choose per layer by shape: in training, Winograd F(2×2, 3×3)
-	// for the float32 3×3 stride-1 convolutions where it measured faster, direct implicit-GEMM
-	// for the rest, and F(4×4, 3×3) for the input gradient where F(2×2) beats direct; its
-	// float32 results stay within 3x PyTorch's error (models/cyclegan's precision test, and
-	// zebra-bench check at 256x256). A forward-only convolution (ConvGeom.ForwardOnly: no gradient will be
-	// taken, as in translation) takes F(4×4, 3×3) where that measured faster still, trading
-	// float32 accuracy, about 1e-5 relative, that 8-bit pixels cannot show.
+	// ConvAuto lets the planner choose per layer by shape and pass (see autoTile): for the
+	// float32 3×3 stride-1 convolutions of at least 32 channels, in training, Winograd
+	// F(2×2, 3×3) for the forward, F(4×4, 3×3) for the weight gradient from 32x32 on (F2
+	// below) and for the input gradient where it beats direct; direct implicit-GEMM for the
+	// rest. Its float32 results stay within 3x PyTorch's error (models/cyclegan's precision
+	// test, and zebra-bench check at 128x128 and 256x256). A forward-only convolution
+	// (ConvGeom.ForwardOnly: no gradient will be taken, as in translation) takes F(4×4, 3×3)
+	// from 32x32 on, trading float32 accuracy, about 1e-5 relative, that 8-bit pixels cannot
+	// show.
 	ConvAuto ConvAlgorithm = iota
 	// ConvDirect always runs the direct implicit-GEMM path (the im2col columns formed inside
 	// the GEMM).
@@ -27,10 +29,10 @@ const (
 	ConvWinograd
 	// ConvWinograd4 runs Winograd's F(4×4, 3×3) wherever Winograd applies: 4 times fewer
 	// multiplications than direct (F(2×2) has 2.25 times fewer) and the fastest on large
-	// layers, but it rounds more: a CycleGAN step's float32 outputs and gradients then lose 5 to
-	// 7 times PyTorch's float32 error against float64 (about 1e-5 relative instead of 2e-6), so
-	// ConvAuto takes it only for input gradients (whose rounding stays within the bound) and
-	// forward-only convolutions.
+	// layers, but it rounds more. In the forward pass that rounding reaches a CycleGAN step's
+	// outputs and every gradient behind them, 5 to 7 times PyTorch's float32 error against
+	// float64 (about 1e-5 relative instead of 2e-6), so ConvAuto takes it in training only for
+	// the gradients (whose rounding stays within the bound), and for forward-only convolutions.
 	ConvWinograd4
 )
 

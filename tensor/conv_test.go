@@ -269,44 +269,44 @@ func TestConvRejectsBadShapes(t *testing.T) {
 	expectPanic(t, func() { Conv2dWeight(Zeros(Float64, 1, 4, 3, 3), Zeros(Float64, 1, 2, 5, 4), g) }, "tensor.Conv2dWeight", "[1 2 5 4]")
 }
 
-// Under ConvAuto a forward-only convolution (ConvGeom.ForwardOnly) takes Winograd F(4×4, 3×3)
-// where autoTile's forward-only rule says it is the fastest, and a training one never does. The
-// tile a pass ran with shows in its bits: each is compared with the same pass forced to F4
-// (ConvWinograd4), F2 (ConvWinograd) and direct, which give three different roundings.
-func TestForwardOnlyTakesF4UnderAuto(t *testing.T) {
+// Under ConvAuto each pass takes the tile autoTile's rules give: F2 for a training forward, F4
+// for a forward-only one from 32x32 on, F4 for weight gradients from 32x32 on (F2 below), F4 or
+// direct for input gradients. The tile a pass ran with shows in its bits: each is compared with
+// the same pass forced to F4 (ConvWinograd4), F2 (ConvWinograd) and direct, which give three
+// different roundings.
+func TestAutoPicksTilePerPass(t *testing.T) {
 	saved := SetConvAlgorithm(ConvAuto)
 	defer SetConvAlgorithm(saved)
 	rng := NewRNG(35)
-	type pass int
-	const (
-		forward pass = iota
-		inputPass
-	)
 	for _, c := range []struct {
 		name     string
 		g        ConvGeom
 		cout     int
-		pass     pass
+		pass     convPass
 		dt       DType
 		training ConvAlgorithm // what auto runs when a gradient will be taken
 		infer    ConvAlgorithm // and when none will
 	}{
 		// 32 channels at 32x32: F2 in training, F4 forward-only.
-		{"Conv 32ch 32x32", NewConvGeom(1, 32, 34, 34, 3, 3, 1, 1, 0, 0, 1, 1), 32, forward, Float32, ConvWinograd, ConvWinograd4},
+		{"Conv 32ch 32x32", NewConvGeom(1, 32, 34, 34, 3, 3, 1, 1, 0, 0, 1, 1), 32, forwardPass, Float32, ConvWinograd, ConvWinograd4},
 		// The generator's residual blocks at 128x128 (32x32 planes), padding 1 instead of a
 		// reflection pad: the same choice.
-		{"Conv 256ch 32x32 pad 1", NewConvGeom(1, 256, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1), 256, forward, Float32, ConvWinograd, ConvWinograd4},
-		// 64 channels at 32x32: direct in training (F2 measured slower), F4 forward-only.
-		{"Conv 64ch 32x32", NewConvGeom(1, 64, 34, 34, 3, 3, 1, 1, 0, 0, 1, 1), 64, forward, Float32, ConvDirect, ConvWinograd4},
-		// Below 32x32 nothing measured F4: forward-only keeps the training choice.
-		{"Conv 32ch 16x16", NewConvGeom(1, 32, 18, 18, 3, 3, 1, 1, 0, 0, 1, 1), 32, forward, Float32, ConvWinograd, ConvWinograd},
-		{"Conv 128ch 16x16", NewConvGeom(1, 128, 18, 18, 3, 3, 1, 1, 0, 0, 1, 1), 128, forward, Float32, ConvDirect, ConvDirect},
-		// ConvInput (an input gradient, or a transposed convolution's forward) takes F4 where F2
-		// beats direct, in training too (autoTile: its error stays within 3x PyTorch's).
+		{"Conv 256ch 32x32 pad 1", NewConvGeom(1, 256, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1), 256, forwardPass, Float32, ConvWinograd, ConvWinograd4},
+		// Below 32x32 forward-only keeps the training choice.
+		{"Conv 128ch 16x16", NewConvGeom(1, 128, 18, 18, 3, 3, 1, 1, 0, 0, 1, 1), 128, forwardPass, Float32, ConvWinograd, ConvWinograd},
+		// Fewer than 32 channels: direct.
+		{"Conv 16ch 32x32", NewConvGeom(1, 16, 34, 34, 3, 3, 1, 1, 0, 0, 1, 1), 16, forwardPass, Float32, ConvDirect, ConvDirect},
+		// Weight gradients: F4 from 32x32, F2 below.
+		{"ConvWeight 64ch 32x32", NewConvGeom(1, 64, 34, 34, 3, 3, 1, 1, 0, 0, 1, 1), 64, weightPass, Float32, ConvWinograd4, ConvWinograd4},
+		{"ConvWeight 64ch 16x16", NewConvGeom(1, 64, 18, 18, 3, 3, 1, 1, 0, 0, 1, 1), 64, weightPass, Float32, ConvWinograd, ConvWinograd},
+		// Input gradients (or a transposed convolution's forward): F4 from 32x32 at 64 channels,
+		// direct below and at 32 channels until 64x64.
 		{"ConvInput 256ch 64x64", NewConvGeom(1, 256, 66, 66, 3, 3, 1, 1, 0, 0, 1, 1), 256, inputPass, Float32, ConvWinograd4, ConvWinograd4},
-		{"ConvInput 64ch 32x32", NewConvGeom(1, 64, 34, 34, 3, 3, 1, 1, 0, 0, 1, 1), 64, inputPass, Float32, ConvDirect, ConvDirect},
+		{"ConvInput 64ch 32x32", NewConvGeom(1, 64, 34, 34, 3, 3, 1, 1, 0, 0, 1, 1), 64, inputPass, Float32, ConvWinograd4, ConvWinograd4},
+		{"ConvInput 32ch 32x32", NewConvGeom(1, 32, 34, 34, 3, 3, 1, 1, 0, 0, 1, 1), 32, inputPass, Float32, ConvDirect, ConvDirect},
+		{"ConvInput 64ch 16x16", NewConvGeom(1, 64, 18, 18, 3, 3, 1, 1, 0, 0, 1, 1), 64, inputPass, Float32, ConvDirect, ConvDirect},
 		// float64 always runs direct.
-		{"Conv 32ch 32x32 float64", NewConvGeom(1, 32, 34, 34, 3, 3, 1, 1, 0, 0, 1, 1), 32, forward, Float64, ConvDirect, ConvDirect},
+		{"Conv 32ch 32x32 float64", NewConvGeom(1, 32, 34, 34, 3, 3, 1, 1, 0, 0, 1, 1), 32, forwardPass, Float64, ConvDirect, ConvDirect},
 	} {
 		g := c.g
 		x := Uniform(rng, c.dt, -1, 1, g.N, g.C, g.H, g.W)
@@ -317,8 +317,11 @@ func TestForwardOnlyTakesF4UnderAuto(t *testing.T) {
 			SetConvAlgorithm(algo)
 			gg := g
 			gg.ForwardOnly = forwardOnly
-			if c.pass == inputPass {
+			switch c.pass {
+			case inputPass:
 				return Conv2dInput(dy, w, gg).Float64s()
+			case weightPass:
+				return Conv2dWeight(dy, x, gg).Float64s()
 			}
 			return Conv2d(x, w, b, gg).Float64s()
 		}

@@ -58,7 +58,7 @@ func TestTuneConvCrossover(t *testing.T) {
 				fs := []func(){tensorPass(ConvDirect), tensorPass(ConvWinograd), tensorPass(ConvWinograd4)}
 				best := interleaveConv(fs)
 				pick := "direct"
-				if tile := autoTile(g, c, p == 1); tile != 0 {
+				if tile := autoTile(g, c, convPass(p)); tile != 0 {
 					pick = fmt.Sprintf("F%d", tile)
 				}
 				t.Logf("C=%3d %2dx%-2d %-10s direct %7.3f ms (%5.1f GFLOP/s)  F2 %7.3f ms (%.2fx)  F4 %7.3f ms (%.2fx)  auto %s",

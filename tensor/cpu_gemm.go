@@ -78,7 +78,7 @@ func checkIm2colGemm(g GemmArgs, x Storage, offX int, geom ConvGeom) {
 // columns formed inside the GEMM (GemmIm2col), or, for a 1×1 stride-1 convolution, the image
 // itself as the columns.
 func (c cpuBackend) ConvForward(y, x, w, bias Storage, g ConvGeom, cout int) {
-	if t := winogradTile(g, cout, y.DType(), false); t != 0 {
+	if t := winogradTile(g, cout, y.DType(), forwardPass); t != 0 {
 		ws := winogradWorkspace(g, cout)
 		var b []float32
 		if bias != nil {
@@ -108,7 +108,7 @@ func (c cpuBackend) ConvForward(y, x, w, bias Storage, g ConvGeom, cout int) {
 // ConvInput implements Convolver. The direct input gradient builds Wᵀ·dy and folds it with
 // Col2im: forming it inside a GEMM would need a GEMM that scatters its output.
 func (c cpuBackend) ConvInput(dx, dy, w Storage, g ConvGeom, cout int) {
-	if t := winogradTile(g, cout, dx.DType(), true); t != 0 {
+	if t := winogradTile(g, cout, dx.DType(), inputPass); t != 0 {
 		ws := winogradWorkspace(g, cout)
 		winograd.ConvInput(t, cpuData[float32](dx), cpuData[float32](dy), cpuData[float32](w), g.N, g.C, g.H, g.W, cout, g.PadH, CPUFloat32s(ws))
 		Release(ws)
@@ -120,7 +120,7 @@ func (c cpuBackend) ConvInput(dx, dy, w Storage, g ConvGeom, cout int) {
 // ConvWeight implements Convolver: dW = Σ_n dy_n · cols_nᵀ with the columns formed inside the
 // GEMM, one image at a time.
 func (c cpuBackend) ConvWeight(dw, dy, x Storage, g ConvGeom, cout int) {
-	if t := winogradTile(g, cout, dw.DType(), false); t != 0 {
+	if t := winogradTile(g, cout, dw.DType(), weightPass); t != 0 {
 		ws := winogradWorkspace(g, cout)
 		winograd.ConvWeight(t, cpuData[float32](dw), cpuData[float32](dy), cpuData[float32](x), g.N, g.C, g.H, g.W, cout, g.PadH, CPUFloat32s(ws))
 		Release(ws)
@@ -139,11 +139,21 @@ func (c cpuBackend) ConvWeight(dw, dy, x Storage, g ConvGeom, cout int) {
 	}, func(one GemmArgs, i int) { c.GemmIm2col(one, x, i*image, g) })
 }
 
-// winogradTile returns the Winograd tile that the convolution g with cout output channels runs
-// with on the CPU, or 0 for the direct path. Winograd applies to float32 3×3 kernels at stride 1
-// and dilation 1 with a padding of at most 2 (float64 always runs direct, so that GradCheck
-// compares exact sums). Under ConvAuto it is taken where it measured faster (see autoTile).
-func winogradTile(g ConvGeom, cout int, dt DType, inputGradient bool) winograd.Tile {
+// convPass names the pass of a convolution that a Winograd tile is chosen for.
+type convPass int
+
+const (
+	forwardPass convPass = iota // Conv2d
+	inputPass                   // Conv2dInput (also a transposed convolution's forward)
+	weightPass                  // Conv2dWeight
+)
+
+// winogradTile returns the Winograd tile that pass p of the convolution g with cout output
+// channels runs with on the CPU, or 0 for the direct path. Winograd applies to float32 3×3
+// kernels at stride 1 and dilation 1 with a padding of at most 2 (float64 always runs direct, so
+// that GradCheck compares exact sums). Under ConvAuto it is taken where it measured faster (see
+// autoTile).
+func winogradTile(g ConvGeom, cout int, dt DType, p convPass) winograd.Tile {
 	algo := ConvAlgorithmSetting()
 	if algo == ConvDirect || !winogradApplies(g, dt) {
 		return 0
@@ -154,7 +164,7 @@ func winogradTile(g ConvGeom, cout int, dt DType, inputGradient bool) winograd.T
 	case ConvWinograd4:
 		return winograd.F4
 	}
-	return autoTile(g, cout, inputGradient)
+	return autoTile(g, cout, p)
 }
 
 // winogradApplies reports whether internal/winograd can compute the convolution g in dt.
@@ -167,78 +177,56 @@ func winogradApplies(g ConvGeom, dt DType) bool {
 	return g.OH == g.H+2*g.PadH-2 && g.OW == g.W+2*g.PadW-2
 }
 
-// autoTile is ConvAuto's choice for a convolution that Winograd can compute. In training the
-// forward and the weight gradient take F(2×2, 3×3) or direct, never F(4×4, 3×3), whose float32
-// error there is several times PyTorch's (see ConvWinograd4); the input gradient takes F(4×4)
-// where F(2×2) would beat direct, its error staying within the bound (see the case below). For
-// a forward-only pass (g.ForwardOnly: translation, evaluation, whose output becomes 8-bit
-// pixels) F(4×4)'s 1e-5 is invisible, and it is taken where it measured faster than both
-// (forwardOnlyF4). inputGradient says the pass is ConvInput (or the forward of a
-// transposed convolution), whose direct path (Wᵀ·dy, then col2im) Winograd beats on fewer
-// shapes.
+// autoTile is ConvAuto's choice for pass p of a convolution that Winograd can compute, by the
+// measurements below:
 //
-// TestTuneConvCrossover (conv_tune_test.go) measured F2 against direct for C = Cout channels at
-// output sizes 16, 32 and 64 (pad 0, batch 1; AMD EPYC Zen 4, 2 threads, shared machine: each
-// time the best of 7 runs of best-of-5 interleaved rounds), as direct time / F2 time:
+//   - forward: F(2×2, 3×3), which beats direct on every measured shape. Not F(4×4, 3×3) in
+//     training: its float32 rounding reaches the generator's outputs and every gradient
+//     behind them, 5-7 times PyTorch's error (see ConvWinograd4). A forward-only pass
+//     (g.ForwardOnly: translation, evaluation, whose output becomes 8-bit pixels, where F4's
+//     1e-5 is invisible) takes F4 from 32x32 on, where it is faster still.
+//   - weight gradient: F4 from 32x32 on, F2 below. Its rounding stays in the weight
+//     gradients, and there within PyTorch's own: zebra-bench check's same-branch G gradients
+//     at 128x128 4.06e-6 with F2, 4.15e-6 with F4 (PyTorch 3.09e-6); at 256x256 8.21e-6 and
+//     8.39e-6 (PyTorch 3.76e-6; the input gradients are F4 in all four).
+//   - input gradient: F4 from 32x32 on where it beats direct (64 channels; 32 from 64x64),
+//     direct below, where Winograd's edge tiles (the output is 2 larger than the input) cost
+//     too much. Within PyTorch's error as above. A convolution behind a one-pixel reflection
+//     pad (the residual blocks) has its own, cheaper path: reflectInputTile.
 //
-//	C           16x16  32x32  64x64   (Conv / ConvWeight)     ConvInput 16, 32, 64
-//	 32          1.62   1.29   0.88  /  1.78  1.14  0.81      0.74  0.69  0.57
-//	 64          1.23   0.99   0.89  /  1.18  0.97  0.85      0.61  0.67  0.67
-//	128          0.93   0.92   1.19  /  0.91  0.88  1.18      0.54  0.59  0.77
-//	256          0.94   1.18   1.66  /  0.88  1.13  1.51      0.51  0.87  1.20
+// TestTuneConvCrossover (conv_tune_test.go): C = Cout channels at output sizes 16, 32 and 64
+// (pad 0 on an input 2 larger, batch 1; AMD EPYC Zen 4, 2 threads, machine shared, best of 5
+// interleaved rounds), as direct time / Winograd time, F2 then F4:
 //
-// Direct runs its GEMM poorly at small sizes (35-70 GFLOP/s at 32-64 channels and 16x16, against
-// 190 at 256 channels and 64x64), which is where the narrow layers' F2 wins; the wide layers win
-// once the images are large. Shapes outside the table take the rule of their nearest cells.
-func autoTile(g ConvGeom, cout int, inputGradient bool) winograd.Tile {
-	if g.C < 32 || cout < 32 || g.OH*g.OW < 64 {
+//	       Conv                          ConvWeight                    ConvInput
+//	C      16x16    32x32    64x64       16x16    32x32    64x64       16x16    32x32    64x64
+//	 32  1.07/.57 1.19/1.73 1.28/2.22  1.19/.95 1.19/1.91 1.26/2.22  .57/.43  .97/.95 1.14/1.40
+//	 64  1.39/.87 1.58/2.39 1.68/2.83  1.28/1.07 1.59/2.48 1.60/2.94 .61/.46  .96/1.06 1.14/1.47
+//	128  1.37/.96 1.72/2.49 1.79/2.94  1.46/1.23 1.85/2.90 1.70/2.96 .70/.56 1.10/1.28 1.40/1.83
+//	256  1.44/1.04 1.77/2.88 1.89/3.04 1.51/1.34 1.78/2.76 1.78/3.06 .75/.65 1.20/1.48 1.59/2.10
+//
+// Below 32 channels or 8x8 pixels nothing was measured, and direct runs.
+func autoTile(g ConvGeom, cout int, p convPass) winograd.Tile {
+	channels, pixels := min(g.C, cout), g.OH*g.OW
+	if channels < 32 || pixels < 64 {
 		return 0
 	}
-	channels, pixels := min(g.C, cout), g.OH*g.OW
-	var f2Wins bool
-	if inputGradient {
-		f2Wins = channels >= 256 && pixels >= 64*64
-	} else {
-		f2Wins = (channels <= 32 && pixels <= 32*32) || (channels <= 64 && pixels <= 16*16) ||
-			(channels >= 128 && pixels >= 64*64) || (channels >= 256 && pixels >= 32*32)
-	}
-	switch {
-	case g.ForwardOnly && forwardOnlyF4(pixels, inputGradient, f2Wins):
-		return winograd.F4
-	case inputGradient && f2Wins:
-		// In training too, the input gradient takes F(4×4) where F(2×2) beats direct (the
-		// residual blocks at 256x256): F4 12.2 ms against F2 16.3 ms per layer, a 256x256 step
-		// 6-8% faster (8.61 -> 8.09 s, 8.55 -> 7.88 s, alternating, Zen 4, December 2026), and
-		// zebra-bench check at 256 stays within 3x PyTorch's float32 error (same-branch G
-		// gradients 8.2e-6 against PyTorch's 3.8e-6; F2 there: 4.5e-6). The forward and the
-		// weight gradient keep F2: with F4 their rounding reaches the outputs (5-7x PyTorch's).
-		return winograd.F4
-	case f2Wins:
+	switch p {
+	case forwardPass:
+		if g.ForwardOnly && pixels >= 32*32 {
+			return winograd.F4
+		}
+		return winograd.F2
+	case weightPass:
+		if pixels >= 32*32 {
+			return winograd.F4
+		}
 		return winograd.F2
 	}
-	return 0
-}
-
-// forwardOnlyF4 reports whether F(4×4, 3×3) is the fastest choice for a forward-only pass of at
-// least 32 channels with the given output pixels (f2Wins: autoTile's training choice is F2).
-// What has been measured of F4 (AMD EPYC Zen 4, 2 threads, shared machine):
-//
-//   - Conv, against direct, in TestTuneConvCrossover's F4 column: 1.3-2x at 32 to 128 channels
-//     from 32x32 on (as this comment summed it up; the cells were not recorded), where F2 loses
-//     to direct or wins by at most 1.32x: at 32 channels and 32x32 the two may be close.
-//   - Conv at 256 channels, F4 against F2 in one run (TestTuneFused, internal/winograd): 64x64
-//     33.8 vs 56.8 ms, 32x32 5.50 vs 7.78 ms; TestTuneBlockTiles at 64x64: 8.7 vs 13.7 ms.
-//   - ConvInput at 256 channels and 64x64 (TestTuneBlockTiles): F4 12.2 ms, F2 16.3, direct
-//     28.6.
-//
-// Below 32x32 nothing measured F4, and the tiles of 4×4 outputs waste more at the edges, so
-// those keep the training choice; so does ConvInput wherever F2 does not beat direct. The
-// generator's residual blocks (256 channels, 64x64 at 256x256) take F4.
-func forwardOnlyF4(pixels int, inputGradient, f2Wins bool) bool {
-	if pixels < 32*32 {
-		return false
+	if pixels >= 64*64 || (pixels >= 32*32 && channels >= 64) {
+		return winograd.F4
 	}
-	return !inputGradient || f2Wins
+	return 0
 }
 
 // winogradWorkspace returns a float32 buffer from the CPU pool for any Winograd pass of the
