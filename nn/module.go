@@ -131,10 +131,12 @@ func NewSequential(layers ...Module) *Sequential { return &Sequential{Layers: sl
 func (s *Sequential) Append(layers ...Module) { s.Layers = append(s.Layers, layers...) }
 
 // Forward applies every layer in turn. A ReflectionPad2d directly followed by a Conv2d runs as
-// one op, autograd.ReflectionPad2dConv2d: the same values and gradients, bit for bit, but the
-// graph keeps the unpadded input for the convolution's weight gradient instead of the padded
-// copy (ResNet generators pad before every convolution, so this is a tenth of their training
-// memory).
+// one op, autograd.ReflectionPad2dConv2d: the same values and gradients, but the graph keeps the
+// unpadded input for the convolution's weight gradient instead of the padded copy (ResNet
+// generators pad before every convolution, so this is a tenth of their training memory), and
+// the CPU may compute the input gradient without the padded image's (one-pixel pads before 3×3
+// float32 convolutions, by Winograd: then it rounds differently from the two ops; elsewhere
+// the results are theirs bit for bit).
 func (s *Sequential) Forward(x *autograd.Var) *autograd.Var {
 	for i := 0; i < len(s.Layers); i++ {
 		if pad, ok := s.Layers[i].(*ReflectionPad2d); ok && i+1 < len(s.Layers) {
