@@ -119,12 +119,13 @@ func (s im2colSource[T]) Block(dst []T, ld, i, rows, j, cols int) {
 // col2im is im2col's adjoint: each column entry is added back to the pixel it was read from. Images
 // and channels are independent, so they are split across goroutines without write conflicts.
 func col2im[T float](x, cols []T, g ConvGeom) {
-	clear(x)
 	rowsPerC := g.KH * g.KW
 	plane := g.OH * g.OW
 	parallelFor(g.N*g.C, max(1, elementwiseGrain/max(rowsPerC*plane, 1)), func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {
 			img := x[nc*g.H*g.W:][:g.H*g.W]
+			clear(img) // here rather than all at once first: in parallel, and just before the adds
+
 			for tap := range rowsPerC {
 				kh, kw := tap/g.KW, tap%g.KW
 				src := cols[(nc*rowsPerC+tap)*plane:][:plane]
