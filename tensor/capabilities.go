@@ -48,10 +48,20 @@ type Im2colGemmer interface {
 	GemmIm2col(g GemmArgs, x Storage, offX int, geom ConvGeom)
 }
 
+// FiniteChecker is implemented by backends that can tell whether a buffer holds a NaN or an
+// infinity by reading it once, in place (the CPU backend). A trainer checks every weight and
+// optimizer moment after each step; without it, AllFinite computes Sum(Scale(x, 0)), which
+// writes a temporary as large as x and reads it back.
+type FiniteChecker interface {
+	// AllFinite reports whether no element of s is NaN, +Inf or -Inf (true when s is empty).
+	AllFinite(s Storage) bool
+}
+
 // The CPU backend's capabilities, checked at compile time.
 var (
 	_ Releaser       = cpuBackend{}
 	_ EmptyAllocator = cpuBackend{}
 	_ Im2colGemmer   = cpuBackend{}
 	_ Convolver      = cpuBackend{}
+	_ FiniteChecker  = cpuBackend{}
 )

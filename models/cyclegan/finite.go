@@ -28,9 +28,10 @@ func (e *NonFiniteStateError) Error() string {
 // their checkpoint prefixes) and of the optimizer's state (under optName) that holds a NaN or an
 // infinity.
 //
-// It runs on the tensors' own device, without copying them to the host: x·0 is 0 for a finite x
-// and NaN for a NaN or an infinity, so the sum of every tensor's x·0 is NaN exactly when one
-// element is not finite. Only then are the tensors looked at one by one, to name the culprit.
+// It runs on the tensors' own device, without copying them to the host (tensor.AllFinite: on the
+// CPU one read of each tensor, in place; on a GPU a sum of x·0 over every tensor, which is NaN
+// exactly when one element is not finite, read back as one number). Only when that finds
+// something are the tensors looked at one by one, to name the culprit.
 func (t *Trainer) checkFinite(optName string, opt *optim.Adam, prefixes ...string) error {
 	var names []string
 	var tensors []*tensor.Tensor
@@ -49,20 +50,15 @@ func (t *Trainer) checkFinite(optName string, opt *optim.Adam, prefixes ...strin
 			tensors = append(tensors, state[k])
 		}
 	}
-	zeroTimes := func(x *tensor.Tensor) *tensor.Tensor { return tensor.Sum(tensor.Scale(x, 0), nil, false) }
-	total := zeroTimes(tensors[0])
-	for _, x := range tensors[1:] {
-		total = tensor.Add(total, zeroTimes(x))
-	}
-	if finite(total.Item()) {
+	if tensor.AllFinite(tensors...) {
 		return nil
 	}
 	for i, x := range tensors {
-		if !finite(zeroTimes(x).Item()) {
+		if !tensor.AllFinite(x) {
 			return &NonFiniteStateError{Epoch: t.Epoch, Index: t.Index, Tensor: names[i]}
 		}
 	}
-	return nil // a NaN in the sum alone cannot happen: every term was 0
+	return nil // unreachable: some tensor was not finite
 }
 
 // firstNonFinite returns the index and value of the first NaN or infinity in xs, or -1.

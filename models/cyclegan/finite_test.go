@@ -93,3 +93,35 @@ func TestLoadRejectsNonFinite(t *testing.T) {
 		t.Errorf("the untouched checkpoint: %v", err)
 	}
 }
+
+// TestCheckFiniteNamesTheTensor: after a step, checkFinite finds nothing; with an infinity in an
+// Adam moment it names the moment, and with a NaN in a generator weight too, the weight (the
+// networks' tensors come first). The discriminators' check is not disturbed by the generators'.
+func TestCheckFiniteNamesTheTensor(t *testing.T) {
+	o := tinyOptions(tinyData(t, 1, 1, 36, 36))
+	o.NGF, o.NDF, o.Blocks = 2, 2, 1
+	tr, _ := trainTiny(t, o, 1)
+	checkG := func() error { return tr.checkFinite("optimizer_G", tr.OptG, "G_A", "G_B") }
+	if err := checkG(); err != nil {
+		t.Fatalf("after a normal step: %v", err)
+	}
+	poison := func(x *tensor.Tensor, v float32) {
+		data := x.Float32s()
+		data[len(data)-1] = v
+		tensor.CPU.Upload(x.Storage(), data)
+	}
+	state, _ := tr.OptG.State()
+	poison(state["state.3.exp_avg"], float32(math.Inf(-1)))
+	var nf *NonFiniteStateError
+	if err := checkG(); !errors.As(err, &nf) || nf.Tensor != "optimizer_G.state.3.exp_avg" {
+		t.Errorf("with -Inf in optimizer_G.state.3.exp_avg: %v", err)
+	}
+	weight := tr.GB.NamedParameters()[1]
+	poison(weight.Param.Value, float32(math.NaN()))
+	if err := checkG(); !errors.As(err, &nf) || nf.Tensor != "G_B."+weight.Name {
+		t.Errorf("with NaN in G_B.%s too: %v", weight.Name, err)
+	}
+	if err := tr.checkFinite("optimizer_D", tr.OptD, "D_A", "D_B"); err != nil {
+		t.Errorf("the discriminators' state: %v", err)
+	}
+}

@@ -2,6 +2,8 @@ package backendtest
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 
 	"github.com/zebra-go/zebra/tensor"
@@ -29,6 +31,8 @@ func capabilities(b tensor.Backend) string {
 	add("Im2colGemmer", ok)
 	_, ok = b.(tensor.Convolver)
 	add("Convolver", ok)
+	_, ok = b.(tensor.FiniteChecker)
+	add("FiniteChecker", ok)
 	if len(has) == 0 {
 		return "none"
 	}
@@ -116,6 +120,60 @@ func testCompile(h *harness) {
 		err := c.Compile(tensor.Float64)
 		if err == nil || !strings.Contains(err.Error(), "float64") {
 			h.t.Errorf("Compile(float64) on a backend tested without float64 = %v, want an error naming float64", err)
+		}
+	}
+}
+
+// testAllFinite checks tensor.AllFinite on the backend, and the optional FiniteChecker's
+// AllFinite when it has one, on ragged sizes (one large enough for the CPU to split) holding only
+// finite numbers, then a NaN, +Inf or -Inf at the first, a middle and the last position. Without
+// FiniteChecker, tensor.AllFinite is Σ x·0 computed by the backend's Unary and Reduce: this is
+// the one place the suite feeds those kernels NaNs and infinities, and a device whose x·0 is 0
+// for every x (a fast-math multiply) fails here. It also checks tensors of two backends at once.
+func testAllFinite(h *harness) {
+	fc, hasChecker := h.b.(tensor.FiniteChecker)
+	check := func(what string, p pair, want bool) {
+		h.t.Helper()
+		x := tensor.FromStorage(p.got, p.got.Len())
+		if got := tensor.AllFinite(x); got != want {
+			h.t.Errorf("tensor.AllFinite(%s) = %v, want %v", what, got, want)
+		}
+		if hasChecker {
+			if got := fc.AllFinite(p.got); got != want {
+				h.t.Errorf("FiniteChecker.AllFinite(%s) = %v, want %v", what, got, want)
+			}
+		}
+		h.intact("AllFinite "+what, p)
+	}
+	for _, n := range []int{0, 1, 3, 1025, 1<<17 + 3} { // the CPU splits from 1<<17 on
+		data := h.normal(n, 0, 1e3)
+		check(fmt.Sprintf("%d finite numbers", n), h.pair(data), true)
+		if n == 0 {
+			continue
+		}
+		for _, at := range []int{0, n / 2, n - 1} {
+			for _, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+				bad := slices.Clone(data)
+				bad[at] = v
+				check(fmt.Sprintf("%d numbers with %g at %d", n, v, at), h.pair(bad), false)
+			}
+		}
+	}
+	// Tensors of two backends in one call: each backend's share is checked its own way.
+	onCPU := tensor.FromStorage(upload(tensor.CPU, h.dt, h.normal(5, 0, 1)), 5)
+	finite := tensor.FromStorage(upload(h.b, h.dt, h.normal(5, 0, 1)), 5)
+	infinite := tensor.FromStorage(upload(h.b, h.dt, []float64{1, math.Inf(1)}), 2)
+	for _, c := range []struct {
+		what string
+		ts   []*tensor.Tensor
+		want bool
+	}{
+		{"finite tensors on the CPU and the device", []*tensor.Tensor{onCPU, finite}, true},
+		{"finite tensors on the CPU and the device, then +Inf on the device", []*tensor.Tensor{onCPU, finite, infinite}, false},
+		{"+Inf on the device, then a finite CPU tensor", []*tensor.Tensor{infinite, onCPU}, false},
+	} {
+		if got := tensor.AllFinite(c.ts...); got != c.want {
+			h.t.Errorf("tensor.AllFinite(%s) = %v, want %v", c.what, got, c.want)
 		}
 	}
 }

@@ -12,7 +12,8 @@
 // A last subtest, Ops, runs package tensor's composite operations on the backend end to end.
 // The optional capabilities of tensor/capabilities.go are checked when the backend implements
 // them (Run logs which it does): GemmIm2col, Convolver, Release (a kernel queued before it still
-// reads the data; Alloc after it is zeroed), AllocEmpty, Synchronize and Compile.
+// reads the data; Alloc after it is zeroed), AllocEmpty, Synchronize, Compile and AllFinite
+// (FiniteChecker; on a backend without it, tensor.AllFinite's composed Σ x·0 is checked instead).
 //
 // Each comparison passes when |got − want| ≤ atol + rtol·scale for every element, where scale is
 // |want| for most kernels and the sum of the magnitudes of the terms for sums (Reduce sum, Gemm,
@@ -38,6 +39,7 @@
 // OpenCL's 3-ulp division and square root; they do not allow a one-pass E[x²]−E[x]² variance or a
 // dropped term (the package's own tests prove that the suite fails on such bugs).
 //
-// Inputs are finite: NaN and infinity propagation is specified by the CPU backend's own tests
-// against PyTorch but not demanded of every device.
+// Inputs are finite, except AllFinite's: NaN and infinity propagation is specified by the CPU
+// backend's own tests against PyTorch but not demanded of every device, beyond x·0 being NaN for
+// a NaN or an infinity x and a sum with a NaN term being NaN, which tensor.AllFinite relies on.
 package backendtest
