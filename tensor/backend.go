@@ -27,9 +27,9 @@ type Storage interface {
 //
 // What only some devices can do is not in this contract but in small optional interfaces that a
 // backend implements or not, as an io.Writer may be an io.WriterTo: Releaser, EmptyAllocator,
-// Synchronizer, Compiler, Im2colGemmer (capabilities.go) and Convolver (conv.go). Callers test
-// for them with a type assertion on the declared interface; the conformance suite checks each one
-// a backend implements.
+// Synchronizer, Compiler, Im2colGemmer, FiniteChecker (capabilities.go), Convolver and
+// ReflectConvolver (conv.go). Callers test for them with a type assertion on the declared
+// interface; the conformance suite checks each one a backend implements.
 type Backend interface {
 	// Name identifies the device, e.g. "cpu", "opencl:0", "cuda:0".
 	Name() string

@@ -3,8 +3,8 @@ package tensor
 // The optional capabilities of a Backend. Each is a small interface that a backend implements
 // when it can do more than the contract asks (see Backend); the code that uses one asserts the
 // declared interface, so that a reader finds every such behaviour here, and the conformance suite
-// (tensor/backendtest) checks each one a backend implements. Convolver, the largest, sits with
-// the convolution planning in conv.go.
+// (tensor/backendtest) checks each one a backend implements. Convolver, the largest, and
+// ReflectConvolver sit with the convolution planning in conv.go.
 
 // Releaser is implemented by backends that can reuse a buffer as soon as its owner says it is
 // dead, instead of when the garbage collector finds it (the CPU's buffer pool; the GPU backends'
@@ -59,9 +59,10 @@ type FiniteChecker interface {
 
 // The CPU backend's capabilities, checked at compile time.
 var (
-	_ Releaser       = cpuBackend{}
-	_ EmptyAllocator = cpuBackend{}
-	_ Im2colGemmer   = cpuBackend{}
-	_ Convolver      = cpuBackend{}
-	_ FiniteChecker  = cpuBackend{}
+	_ Releaser         = cpuBackend{}
+	_ EmptyAllocator   = cpuBackend{}
+	_ Im2colGemmer     = cpuBackend{}
+	_ Convolver        = cpuBackend{}
+	_ ReflectConvolver = cpuBackend{}
+	_ FiniteChecker    = cpuBackend{}
 )

@@ -249,8 +249,6 @@ func winogradWorkspace(g ConvGeom, cout int) *Tensor {
 	return Empty(CPU, Float32, n)
 }
 
-var _ ReflectConvolver = cpuBackend{}
-
 // ConvInputReflect implements ReflectConvolver for a one-pixel reflection pad in front of a
 // float32 3×3 stride-1 convolution with no padding of its own, where reflectInputTile picks
 // Winograd: winograd.ConvInputReflect, whose tiles cover the unpadded image exactly.

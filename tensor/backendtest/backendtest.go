@@ -90,7 +90,8 @@ var kernelTests = []kernelTest{
 	{"Im2col", testIm2col},
 	{"GemmIm2col", testGemmIm2col}, // optional: tensor.Im2colGemmer
 	{"Col2im", testCol2im},
-	{"Convolver", testConvolver}, // optional: tensor.Convolver
+	{"Convolver", testConvolver},               // optional: tensor.Convolver
+	{"ReflectConvolver", testReflectConvolver}, // optional: tensor.ReflectConvolver
 	{"ReflectPad", testReflectPad},
 	{"ReflectPadBackward", testReflectPadBackward},
 	{"InstanceNormForward", testInstanceNormForward},

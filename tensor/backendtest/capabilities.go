@@ -9,7 +9,7 @@ import (
 	"github.com/zebra-go/zebra/tensor"
 )
 
-// capabilities lists the optional interfaces of tensor/capabilities.go (and tensor.Convolver)
+// capabilities lists the optional interfaces of tensor/capabilities.go (and tensor.Convolver and ReflectConvolver)
 // that b implements, for the test log: a backend that loses one by a changed signature then
 // shows it there, besides its subtest skipping.
 func capabilities(b tensor.Backend) string {
@@ -31,6 +31,8 @@ func capabilities(b tensor.Backend) string {
 	add("Im2colGemmer", ok)
 	_, ok = b.(tensor.Convolver)
 	add("Convolver", ok)
+	_, ok = b.(tensor.ReflectConvolver)
+	add("ReflectConvolver", ok)
 	_, ok = b.(tensor.FiniteChecker)
 	add("FiniteChecker", ok)
 	if len(has) == 0 {

@@ -11,7 +11,7 @@
 // kernel overwrites), aliasing where the contract allows it, and inputs that must be left intact.
 // A last subtest, Ops, runs package tensor's composite operations on the backend end to end.
 // The optional capabilities of tensor/capabilities.go are checked when the backend implements
-// them (Run logs which it does): GemmIm2col, Convolver, Release (a kernel queued before it still
+// them (Run logs which it does): GemmIm2col, Convolver, ReflectConvolver, Release (a kernel queued before it still
 // reads the data; Alloc after it is zeroed), AllocEmpty, Synchronize, Compile and AllFinite
 // (FiniteChecker; on a backend without it, tensor.AllFinite's composed Σ x·0 is checked instead).
 //
@@ -27,7 +27,7 @@
 //	Unary exp log tanh sigmoid pow                            atol 1e-6, rtol 1e-5 / 1e-15, 1e-13
 //	Reduce sum, Col2im, ReflectPadBackward (scale Σ|terms|)    rtol 1e-5 / 1e-13
 //	Gemm (scale |α|·Σ|a·b| + |β|·|c|)                          rtol 1e-5 / 1e-13
-//	Convolver passes (scale: the pass on |operands|)            rtol 1e-5 / 1e-13
+//	Convolver, ReflectConvolver (scale: the pass on |operands|) rtol 1e-5 / 1e-13
 //	InstanceNormForward y, mean, rstd                          atol 1e-5, rtol 1e-4 / 1e-12, 1e-11
 //	InstanceNormBackward dx (scale rstd·max|dy| of the plane)  atol 1e-5, rtol 1e-4 / 1e-12, 1e-11
 //	AdamStep param, m, v                                       atol 1e-7, rtol 1e-6 / 1e-15, 1e-14

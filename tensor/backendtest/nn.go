@@ -340,6 +340,55 @@ func testConvolver(h *harness) {
 	}
 }
 
+// testReflectConvolver checks the optional ReflectConvolver against its definition on the
+// reference backend: the composed input gradient of the padded image (Gemm then Col2im), then
+// ReflectPadBackward. The geometries are 3×3 stride-1 convolutions behind a one-pixel pad
+// (residual blocks of 64 and 32 channels, a ragged batch of 2, the smallest 2x2 image) and one
+// behind a two-pixel pad, under each ConvAlgorithm; tolerances as Convolver's. Where the backend
+// declines (returns false) it must have left dx alone.
+func testReflectConvolver(h *harness) {
+	rc, ok := h.b.(tensor.ReflectConvolver)
+	if !ok {
+		h.t.Skipf("%s does not implement tensor.ReflectConvolver (the input gradient goes through the padded image's)", h.b.Name())
+	}
+	tl := h.pick(tol{rtol: 1e-5}, tol{rtol: 1e-13})
+	one := tensor.Pad2d{Left: 1, Right: 1, Top: 1, Bottom: 1}
+	for _, c := range []struct {
+		n, ch, h, w, cout int
+		p                 tensor.Pad2d
+	}{
+		{1, 64, 32, 32, 64, one}, {1, 32, 16, 16, 40, one}, {2, 5, 9, 6, 7, one}, {1, 3, 2, 2, 2, one},
+		{1, 4, 6, 7, 3, tensor.Pad2d{Left: 2, Right: 2, Top: 2, Bottom: 2}},
+	} {
+		ph, pw := c.h+c.p.Top+c.p.Bottom, c.w+c.p.Left+c.p.Right
+		g := tensor.NewConvGeom(c.n, c.ch, ph, pw, 3, 3, 1, 1, 0, 0, 1, 1)
+		for _, algo := range []tensor.ConvAlgorithm{tensor.ConvAuto, tensor.ConvDirect, tensor.ConvWinograd, tensor.ConvWinograd4} {
+			saved := tensor.SetConvAlgorithm(algo)
+			what := fmt.Sprintf("ReflectConvolver %s %s pad %+v cout %d", algo, geomString(g), c.p, c.cout)
+			wd, dyd := h.normal(c.cout*c.ch*9, 0, 1), h.normal(c.n*c.cout*g.OH*g.OW, 0, 1)
+			w, dy := h.pair(wd), h.pair(dyd)
+			planes, xLen := c.n*c.ch, c.n*c.ch*c.h*c.w
+			definition := func(dt tensor.DType, dx, dy, w tensor.Storage) {
+				padded := tensor.CPU.Alloc(dt, imageLen(g))
+				composedInput(dt, padded, dy, w, g, c.cout)
+				tensor.CPU.ReflectPadBackward(dx, padded, planes, c.h, c.w, c.p)
+			}
+			dx := h.pair(nanData(xLen))
+			definition(h.dt, dx.ref, dy.ref, w.ref)
+			if rc.ConvInputReflect(dx.got, dy.got, w.got, g, c.cout, c.p) {
+				abs := func(v []float64) tensor.Storage { return upload(tensor.CPU, tensor.Float64, absAll(v)) }
+				scale := tensor.CPU.Alloc(tensor.Float64, xLen)
+				definition(tensor.Float64, scale, abs(dyd), abs(wd))
+				h.check(what, dx, tl, download(tensor.CPU, scale))
+			} else {
+				compare(h.t, what+" (declined: dx untouched)", nanData(xLen), download(h.b, dx.got), exact, nil)
+			}
+			h.intact(what, w, dy)
+			tensor.SetConvAlgorithm(saved)
+		}
+	}
+}
+
 func nanData(n int) []float64 {
 	v := make([]float64, n)
 	for i := range v {
