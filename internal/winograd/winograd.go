@@ -273,12 +273,18 @@ func checkLen(op, name string, have, want int) {
 func (g *geometry) forward(y, x, w []float32, swapped bool, bias []float32, ws []float32) {
 	s, _ := g.layout(ws, false)
 	g.transformFilters(s.u, s.wt, w, swapped)
+	// Swapped, u holds each U[k] transposed (ci×co: see transformFilters), and the products read
+	// it so.
+	lda := g.ci
+	if swapped {
+		lda = g.co
+	}
 	for t0 := 0; t0 < g.tiles; t0 += g.block {
 		nb := min(g.block, g.tiles-t0)
 		g.transformInputs(s, x, t0, nb)
 		// M[k] = U[k]·V[k]: (co×ci)·(ci×nb) for each of the α² positions.
 		g.eachProduct(func(k, threads int) {
-			gemm.SgemmThreads(threads, false, false, g.co, nb, g.ci, 1, s.u[k*g.filters:], g.ci,
+			gemm.SgemmThreads(threads, swapped, false, g.co, nb, g.ci, 1, s.u[k*g.filters:], lda,
 				s.v[k*g.ci*nb:], nb, 0, s.mm[k*g.co*nb:], nb)
 		})
 		parallelFor(g.workers, g.co, func(worker, lo, hi int) {
@@ -294,31 +300,30 @@ func (g *geometry) forward(y, x, w []float32, swapped bool, bias []float32, ws [
 	}
 }
 
-// transformFilters sets u[k][o][c] = (G g Gᵀ)[k] for the filter g of each (o, c) pair:
-// w[o,c] or, if swapped, w[c,o] flipped.
+// transformFilters sets u[k][o][c] = (G g Gᵀ)[k] for the filter g = w[o,c] of each (o, c)
+// pair, or, if swapped, u[k][c][o] for g = w[c,o] flipped: the lanes then stay in w's order
+// (w is [ci][co][3][3] in this convolution's names), so that the reorder reads w as the
+// unswapped one does, 9 floats apart, rather than co·9 apart (a cache line per float, in a few
+// cache sets), and the products read each U[k] transposed instead.
 func (g *geometry) transformFilters(u, wt, w []float32, swapped bool) {
 	lanes := g.filters
+	flip := 0 // tap pq of lane l is w[l*9 + pq], or w[l*9 + 8-pq] flipped
+	if swapped {
+		flip = 8
+	}
 	parallelFor(g.workers, lanes, func(_, lo, hi int) {
-		// Reorder reorderChunk lanes at a time, tap by tap, so that the lanes' filters (9 KB,
-		// or a few hundred cache lines of w when swapped) stay in L1 across the nine passes.
+		// Reorder reorderChunk lanes at a time, tap by tap, so that the lanes' filters (9 KB)
+		// stay in L1 across the nine passes.
 		for c0 := lo; c0 < hi; c0 += reorderChunk {
 			c1 := min(c0+reorderChunk, hi)
 			for pq := 0; pq < 9; pq++ {
 				dst := wt[pq*lanes+c0 : pq*lanes+c1]
-				if !swapped {
-					for i := range dst {
-						dst[i] = w[(c0+i)*9+pq]
-					}
-					continue
+				tap := pq
+				if flip != 0 {
+					tap = flip - pq
 				}
-				// Lane o·ci+c is w[c,o] (w is [c][o][3][3] in this convolution's names) at tap
-				// (2-p, 2-q).
-				o, c := c0/g.ci, c0%g.ci
 				for i := range dst {
-					dst[i] = w[(c*g.co+o)*9+8-pq]
-					if c++; c == g.ci {
-						c, o = 0, o+1
-					}
+					dst[i] = w[(c0+i)*9+tap]
 				}
 			}
 		}
