@@ -114,3 +114,14 @@ func (p *bufferPool) get(dt DType, n int) *cpuStorage {
 	p.bytes -= n * dt.Size()
 	return s
 }
+
+// DropPooled lets go of every buffer the CPU pool keeps, for the garbage collector to free. It
+// is for a program that moves on to tensors of other sizes, such as zebra-bench between image
+// sizes: buffers released at the old sizes would otherwise stay pooled, never asked for again,
+// and count toward the next phase's memory (up to the pool's 512 MB).
+func DropPooled() {
+	cpuPool.mu.Lock()
+	defer cpuPool.mu.Unlock()
+	clear(cpuPool.free)
+	cpuPool.bytes = 0
+}

@@ -60,3 +60,20 @@ func TestReleaseLimits(t *testing.T) {
 		}
 	}
 }
+
+// DropPooled empties the pool: a buffer released before it is not handed out after it.
+func TestDropPooled(t *testing.T) {
+	n := cpuPoolMinLen + 5
+	a := New(CPU, Float32, n)
+	buf := CPUFloat32s(a)
+	Release(a)
+	DropPooled()
+	if b := Empty(CPU, Float32, n); &CPUFloat32s(b)[0] == &buf[0] {
+		t.Fatal("Empty handed out a buffer released before DropPooled")
+	}
+	cpuPool.mu.Lock()
+	defer cpuPool.mu.Unlock()
+	if cpuPool.bytes != 0 || len(cpuPool.free) != 0 {
+		t.Fatalf("pool after DropPooled: %d bytes in %d sizes", cpuPool.bytes, len(cpuPool.free))
+	}
+}

@@ -95,10 +95,11 @@ func runTrainBench(args []string) error {
 		}
 		fmt.Printf("%6d %12.3f %12s %12.1f %10.1f %14s %14s\n", size, perIter, cpuPerIter, flops/1e9, flops/perIter/1e9, formatBytes(peakRSS()), formatBytes(peakHeap))
 		tr = nil
+		tensor.DropPooled() // the next size reuses none of this one's buffers
 		runtime.GC()
 		debug.FreeOSMemory()
 	}
-	fmt.Println("GFLOP counts the convolutions (2 per multiply-add): forward, and the input and weight gradients the step needs. Peak RSS is the process's high-water mark so far (sizes run in the order given).")
+	fmt.Println("GFLOP counts the convolutions (2 per multiply-add): forward, and the input and weight gradients the step needs. Peak RSS is the process's high-water mark so far (sizes run in the order given; the buffers of one size are let go before the next).")
 	return nil
 }
 
