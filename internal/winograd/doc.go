@@ -11,9 +11,11 @@
 // transforms read their tiles straight from the image, and the output transform writes them
 // back, 16 tiles at a time (fused.go); elsewhere the tiles pass through a gathered copy. The
 // functions are plain slice functions with no plan object: the caller passes a workspace of
-// ConvWorkspace (etc.) floats. Where Winograd pays off depends on the pass and the shape:
-// tensor's TestTuneConvCrossover measures it against the direct path, and tensor's autoTile
-// follows it. At 256 channels Conv and ConvWeight beat direct from 32x32 and ConvInput from
-// 64x64 (F4 up to 3x at 64x64, TestCompareDirect); on the demo's 64 channels at 16x16 only F2's
-// Conv and ConvWeight do.
+// ConvWorkspace (etc.) floats. ConvInputReflect is ConvInput behind a one-pixel reflection pad
+// (a CycleGAN residual block's), computed without the padded image's gradient: tiles that cover
+// the unpadded image, plus a one-pixel frame by GEMM. Where Winograd pays off depends on the
+// pass and the shape: tensor's TestTuneConvCrossover and TestTuneReflectInput measure it against
+// the direct path, and tensor's autoTile and reflectInputTile follow them (F2 beats direct on
+// every forward and weight gradient measured from 32 channels and 16x16; F4 is faster still from
+// 32x32, and the input gradients need 32x32 to beat direct at all).
 package winograd
