@@ -71,6 +71,9 @@ type geometry struct {
 	scratch         int // floats of one worker's scratch: gathered tiles, then padH×padW
 	padH, padW      int // the zero-padded copy of an input plane, or 0 if the input needs none
 	workers         int
+	// The distances between the α² matrices of u, v and mm and between wt's nine tap rows
+	// (see layout and spread).
+	uStride, vStride, mStride, wtStride int
 }
 
 func newGeometry(op string, t Tile, n, ci, h, w, co, pad int) geometry {
@@ -101,7 +104,16 @@ func (g *geometry) setBlock(limit int) {
 	blocks := (g.tiles + limit - 1) / limit
 	g.block = (g.tiles + blocks - 1) / blocks
 	g.scratch = g.perTile*g.block + 2*g.perTile*gapChunk + g.padH*g.padW
+	g.uStride, g.wtStride = spread(g.filters), spread(g.filters)
+	g.vStride, g.mStride = spread(g.ci*g.block), spread(g.co*g.block)
 }
+
+// spread returns the distance to leave between the rows of a lane-wise array of n floats per
+// row: n rounded up to 1024 floats (4 KiB), plus a cache line. The transforms read and write
+// 16 to 36 such rows at once; a multiple of 4 KiB apart (65536 floats for 256x256 filters) they
+// all fall into one set of the L1 and L2 caches, which hold 8 lines a set, and every store
+// misses. A line more puts consecutive rows in consecutive sets.
+func spread(n int) int { return (n+1023)&^1023 + 16 }
 
 // workerScratch is one worker's scratch carved into the gathered tiles of a block, the two
 // buffers of a batch of short segments (see gaps) and the padded plane.
@@ -131,11 +143,14 @@ type workspace struct {
 //	wt      9·co·ci    filters reordered tap-major, wt[p*3+q][o*ci+c], the transform's input;
 //	                   it shares mm's region (which is the larger of the two), as it is dead
 //	                   before the forward's first product and born after ConvWeight's last
+//
+// (each of u's, v's and mm's α² matrices and each of wt's 9 rows a little longer: see spread),
+//
 //	scratch α²·B each  a worker's gathered tiles before a transform or after an inverse one,
 //	        + 2·α²·64  the same for batches of short segments (see gaps),
 //	        + padH·padW and a zero-padded copy of an input plane (see newGeometry)
 func (g *geometry) layout(ws []float32, sizeOnly bool) (workspace, int) {
-	sizes := []int{g.perTile * g.filters, g.perTile * g.ci * g.block, max(g.perTile*g.co*g.block, 9*g.filters)}
+	sizes := []int{g.perTile * g.uStride, g.perTile * g.vStride, max(g.perTile*g.mStride, 9*g.wtStride)}
 	total := maxWorkers * g.scratch
 	for _, s := range sizes {
 		total += s
@@ -153,7 +168,7 @@ func (g *geometry) layout(ws []float32, sizeOnly bool) (workspace, int) {
 	}
 	var w workspace
 	w.u, w.v, w.mm = take(sizes[0]), take(sizes[1]), take(sizes[2])
-	w.wt, w.mm = w.mm[:9*g.filters], w.mm[:g.perTile*g.co*g.block]
+	w.wt, w.mm = w.mm[:9*g.wtStride], w.mm[:g.perTile*g.mStride]
 	for i := range w.scratch {
 		w.scratch[i] = take(g.scratch)
 	}
@@ -284,8 +299,8 @@ func (g *geometry) forward(y, x, w []float32, swapped bool, bias []float32, ws [
 		g.transformInputs(s, x, t0, nb)
 		// M[k] = U[k]·V[k]: (co×ci)·(ci×nb) for each of the α² positions.
 		g.eachProduct(func(k, threads int) {
-			gemm.SgemmThreads(threads, swapped, false, g.co, nb, g.ci, 1, s.u[k*g.filters:], lda,
-				s.v[k*g.ci*nb:], nb, 0, s.mm[k*g.co*nb:], nb)
+			gemm.SgemmThreads(threads, swapped, false, g.co, nb, g.ci, 1, s.u[k*g.uStride:], lda,
+				s.v[k*g.vStride:], nb, 0, s.mm[k*g.mStride:], nb)
 		})
 		parallelFor(g.workers, g.co, func(worker, lo, hi int) {
 			d := g.split(s.scratch[worker])
@@ -294,7 +309,7 @@ func (g *geometry) forward(y, x, w []float32, swapped bool, bias []float32, ws [
 				if bias != nil {
 					b = bias[o]
 				}
-				g.inverseTransformTiles(y, o, s.mm[o*nb:], g.co*nb, d, b, t0, nb)
+				g.inverseTransformTiles(y, o, s.mm[o*nb:], g.mStride, d, b, t0, nb)
 			}
 		})
 	}
@@ -322,10 +337,10 @@ func (g *geometry) transformFilters(u, wt, w []float32, swapped bool) {
 				if flip != 0 {
 					tap = flip - pq
 				}
-				everyNinth(wt[pq*lanes+c0:pq*lanes+c1], filters[tap:])
+				everyNinth(wt[pq*g.wtStride+c0:pq*g.wtStride+c1], filters[tap:])
 			}
 		}
-		transform(g.tf.filter, u[lo:], lanes, wt[lo:], lanes, hi-lo)
+		transform(g.tf.filter, u[lo:], g.uStride, wt[lo:], g.wtStride, hi-lo)
 	})
 }
 
@@ -355,7 +370,7 @@ func (g *geometry) transformInputs(s workspace, x []float32, t0, nb int) {
 		for c := lo; c < hi; c++ {
 			v := s.v[c*nb:]
 			if g.padH == 0 || active.gathers[g.tf.input] == nil {
-				g.transformTiles(g.tf.input, v, g.ci*nb, d, x, c, g.ci, g.h, g.w, g.pad, t0, nb)
+				g.transformTiles(g.tf.input, v, g.vStride, d, x, c, g.ci, g.h, g.w, g.pad, t0, nb)
 				continue
 			}
 			// One image at a time, from its padded plane, where window (ty, tx) starts at
@@ -365,7 +380,7 @@ func (g *geometry) transformInputs(s workspace, x []float32, t0, nb int) {
 				n := (t0 + i) / perImage
 				run := min(nb-i, (n+1)*perImage-t0-i)
 				g.padPlane(d.padded, x[(n*g.ci+c)*g.h*g.w:][:g.h*g.w])
-				g.transformTiles(g.tf.input, v[i:], g.ci*nb, d, d.padded, 0, 1, g.padH, g.padW, 0, t0+i-n*perImage, run)
+				g.transformTiles(g.tf.input, v[i:], g.vStride, d, d.padded, 0, 1, g.padH, g.padW, 0, t0+i-n*perImage, run)
 				i += run
 			}
 		}
@@ -394,7 +409,7 @@ func (g *geometry) weight(dw, dy, x []float32, ws []float32) {
 		parallelFor(g.workers, g.co, func(worker, lo, hi int) {
 			d := g.split(s.scratch[worker])
 			for o := lo; o < hi; o++ {
-				g.transformTiles(g.tf.gradOutput, s.mm[o*nb:], g.co*nb, d, dy, o, g.co, g.oh, g.ow, 0, t0, nb)
+				g.transformTiles(g.tf.gradOutput, s.mm[o*nb:], g.mStride, d, dy, o, g.co, g.oh, g.ow, 0, t0, nb)
 			}
 		})
 		// S[k] (+)= mm[k]·V[k]ᵀ: (co×nb)·(nb×ci), summed over the blocks.
@@ -403,17 +418,17 @@ func (g *geometry) weight(dw, dy, x []float32, ws []float32) {
 			beta = 0
 		}
 		g.eachProduct(func(k, threads int) {
-			gemm.SgemmThreads(threads, false, true, g.co, g.ci, nb, 1, s.mm[k*g.co*nb:], nb,
-				s.v[k*g.ci*nb:], nb, beta, s.u[k*g.filters:], g.ci)
+			gemm.SgemmThreads(threads, false, true, g.co, g.ci, nb, 1, s.mm[k*g.mStride:], nb,
+				s.v[k*g.vStride:], nb, beta, s.u[k*g.uStride:], g.ci)
 		})
 	}
 	// dw[o,c] = Gᵀ S G, then back from tap-major wt to dw's [o][c][3][3].
 	lanes := g.filters
 	parallelFor(g.workers, lanes, func(_, lo, hi int) {
-		transform(g.tf.gradFilter, s.wt[lo:], lanes, s.u[lo:], lanes, hi-lo)
+		transform(g.tf.gradFilter, s.wt[lo:], g.wtStride, s.u[lo:], g.uStride, hi-lo)
 		for l := lo; l < hi; l++ {
 			for pq := range 9 {
-				dw[l*9+pq] = s.wt[pq*lanes+l]
+				dw[l*9+pq] = s.wt[pq*g.wtStride+l]
 			}
 		}
 	})
