@@ -185,3 +185,19 @@ func TestLinearAndFlattenRefuseBadShapes(t *testing.T) {
 		t.Errorf("Linear 3→5 of [4 2 3]: %v", got)
 	}
 }
+
+// PadConv finds a ReflectionPad2d directly followed by a Conv2d, and nothing else.
+func TestPadConv(t *testing.T) {
+	rng := tensor.NewRNG(3)
+	pad, conv, relu := NewReflectionPad2d(1), NewConv2d(rng, 2, 2, 3, Conv2dOptions{}), NewReLU()
+	layers := []Module{pad, conv, relu, pad, relu, conv, pad}
+	for i, want := range []bool{true, false, false, false, false, false, false, false} {
+		p, c, ok := PadConv(layers, i)
+		if ok != want || (ok && (p != pad || c != conv)) {
+			t.Errorf("PadConv at %d: %v, %v, %v; want a pair %v", i, p, c, ok, want)
+		}
+	}
+	if _, _, ok := PadConv(layers, -1); ok {
+		t.Error("PadConv at -1 found a pair")
+	}
+}

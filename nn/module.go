@@ -139,16 +139,29 @@ func (s *Sequential) Append(layers ...Module) { s.Layers = append(s.Layers, laye
 // the results are theirs bit for bit).
 func (s *Sequential) Forward(x *autograd.Var) *autograd.Var {
 	for i := 0; i < len(s.Layers); i++ {
-		if pad, ok := s.Layers[i].(*ReflectionPad2d); ok && i+1 < len(s.Layers) {
-			if conv, ok := s.Layers[i+1].(*Conv2d); ok {
-				x = autograd.ReflectionPad2dConv2d(x, pad.Pad, conv.Weight, conv.Bias, conv.Options)
-				i++
-				continue
-			}
+		if pad, conv, ok := PadConv(s.Layers, i); ok {
+			x = autograd.ReflectionPad2dConv2d(x, pad.Pad, conv.Weight, conv.Bias, conv.Options)
+			i++
+			continue
 		}
 		x = s.Layers[i].Forward(x)
 	}
 	return x
+}
+
+// PadConv returns layers[i] and layers[i+1] if they are a ReflectionPad2d and the Conv2d right
+// after it, the pair Sequential runs as one op; ok is false otherwise (i out of range too).
+// Code that walks a Sequential's layers itself uses it to run or describe them as Forward does.
+func PadConv(layers []Module, i int) (pad *ReflectionPad2d, conv *Conv2d, ok bool) {
+	if i < 0 || i+1 >= len(layers) {
+		return nil, nil, false
+	}
+	pad, isPad := layers[i].(*ReflectionPad2d)
+	conv, isConv := layers[i+1].(*Conv2d)
+	if !isPad || !isConv {
+		return nil, nil, false
+	}
+	return pad, conv, true
 }
 
 // NamedParameters names each layer's parameters by the layer's index.

@@ -89,15 +89,13 @@ func ReflectPad2dConv2dInput(dy, w *Tensor, g ConvGeom, p Pad2d) *Tensor {
 	if shape[2] < 1 || shape[3] < 1 || min(p.Top, p.Bottom, p.Left, p.Right) < 0 {
 		panic(fmt.Sprintf("%s: pad %+v of a padded image %dx%d leaves no image", op, p, g.H, g.W))
 	}
-	if rc, ok := dy.Backend().(ReflectConvolver); ok && !composedOnly {
-		dx := Empty(dy.Backend(), dy.dtype, shape...)
-		if rc.ConvInputReflect(dx.storage, dy.storage, w.storage, g, cout, p) {
-			return dx
-		}
-		Release(dx)
+	dx := Empty(dy.Backend(), dy.dtype, shape...) // overwritten by either way below
+	planes, h, wd := checkPad(op, dx, p)
+	if rc, ok := dy.Backend().(ReflectConvolver); ok && !composedOnly && rc.ConvInputReflect(dx.storage, dy.storage, w.storage, g, cout, p) {
+		return dx
 	}
 	padded := Conv2dInput(dy, w, g)
-	dx := ReflectPad2dBackward(padded, shape, p)
+	dy.Backend().ReflectPadBackward(dx.storage, padded.storage, planes, h, wd, p)
 	Release(padded)
 	return dx
 }

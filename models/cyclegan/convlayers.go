@@ -57,7 +57,6 @@ func ConvLayers(m nn.Module, n, c, h, w int) []ConvLayer {
 // convWalk carries the [N, C, H, W] shape of the activation through a network.
 type convWalk struct {
 	n, c, h, w int
-	reflect    tensor.Pad2d // the padding of a ReflectionPad2d just walked, which a Conv2d takes
 	out        *[]ConvLayer
 }
 
@@ -66,8 +65,6 @@ type convWalk struct {
 func (s *convWalk) sequential(prefix string, seq *nn.Sequential) bool {
 	for i, l := range seq.Layers {
 		name := prefix + strconv.Itoa(i)
-		reflect := s.reflect
-		s.reflect = tensor.Pad2d{}
 		switch l := l.(type) {
 		case *ResnetBlock: // x + F(x): F keeps the shape
 			if !s.sequential(name+".conv_block.", l.ConvBlock) {
@@ -76,12 +73,15 @@ func (s *convWalk) sequential(prefix string, seq *nn.Sequential) bool {
 		case *nn.ReflectionPad2d:
 			s.h += l.Pad.Top + l.Pad.Bottom
 			s.w += l.Pad.Left + l.Pad.Right
-			s.reflect = l.Pad
 		case *nn.Conv2d:
 			ws := l.Weight.Shape() // [Cout, Cin, KH, KW]
 			o := l.Options
 			g := tensor.NewConvGeom(s.n, s.c, s.h, s.w, ws[2], ws[3], o.Stride[0], o.Stride[1],
 				o.Padding[0], o.Padding[1], max(o.Dilation[0], 1), max(o.Dilation[1], 1))
+			var reflect tensor.Pad2d
+			if pad, _, ok := nn.PadConv(seq.Layers, i-1); ok {
+				reflect = pad.Pad
+			}
 			*s.out = append(*s.out, ConvLayer{Name: name, Geom: g, Cout: ws[0], Reflect: reflect})
 			s.c, s.h, s.w = ws[0], g.OH, g.OW
 		case *nn.ConvTranspose2d:

@@ -177,14 +177,12 @@ func (f *branchFollower) sequential(a, b *nn.Sequential, x, y *autograd.Var) (*a
 		la, lb := a.Layers[i], b.Layers[i]
 		// A pad and the convolution after it run as one op, as nn.Sequential runs them in
 		// training: its input gradient is then not that of the two ops.
-		if pad, ok := la.(*nn.ReflectionPad2d); ok && i+1 < len(a.Layers) {
-			if conv, ok := a.Layers[i+1].(*nn.Conv2d); ok {
-				convB := b.Layers[i+1].(*nn.Conv2d)
-				x = autograd.ReflectionPad2dConv2d(x, pad.Pad, conv.Weight, conv.Bias, conv.Options)
-				y = autograd.ReflectionPad2dConv2d(y, lb.(*nn.ReflectionPad2d).Pad, convB.Weight, convB.Bias, convB.Options)
-				i++
-				continue
-			}
+		if pad, conv, ok := nn.PadConv(a.Layers, i); ok {
+			padB, convB, _ := nn.PadConv(b.Layers, i)
+			x = autograd.ReflectionPad2dConv2d(x, pad.Pad, conv.Weight, conv.Bias, conv.Options)
+			y = autograd.ReflectionPad2dConv2d(y, padB.Pad, convB.Weight, convB.Bias, convB.Options)
+			i++
+			continue
 		}
 		switch la := la.(type) {
 		case *ResnetBlock:
