@@ -10,6 +10,8 @@ import (
 	"slices"
 	"testing"
 
+	"gonum.org/v1/plot/plotter"
+
 	"github.com/zebra-go/zebra/models/cyclegan"
 )
 
@@ -182,6 +184,33 @@ func TestEpochTicks(t *testing.T) {
 		}
 		if !slices.Equal(labels, c.labels) {
 			t.Errorf("epochTicks(%g, %g) labels %q, want %q", c.min, c.max, labels, c.labels)
+		}
+	}
+}
+
+// TestStrokePieces: the pieces of a line hold every point in order, each piece starts where the
+// last one ended (no gap), and none has more than strokePoints+1 points.
+func TestStrokePieces(t *testing.T) {
+	for _, n := range []int{1, 2, strokePoints, strokePoints + 1, strokePoints + 2, 3*strokePoints + 7} {
+		pts := make(plotter.XYs, n)
+		for i := range pts {
+			pts[i] = plotter.XY{X: float64(i), Y: float64(i * i)}
+		}
+		var joined plotter.XYs
+		for i, piece := range strokePieces(pts) {
+			if len(piece) > strokePoints+1 || len(piece) < 1 || i > 0 && len(piece) < 2 {
+				t.Errorf("%d points: piece %d has %d", n, i, len(piece))
+			}
+			if i > 0 {
+				if piece[0] != joined[len(joined)-1] {
+					t.Errorf("%d points: piece %d starts at %v, the last ended at %v", n, i, piece[0], joined[len(joined)-1])
+				}
+				piece = piece[1:]
+			}
+			joined = append(joined, piece...)
+		}
+		if !slices.Equal(joined, pts) {
+			t.Errorf("%d points: the pieces hold %v", n, joined)
 		}
 	}
 }
