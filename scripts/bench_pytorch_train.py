@@ -13,6 +13,7 @@ count as `zebra-bench train` (convolutions only, 2 FLOP per multiply-add), GFLOP
 peak RSS so far (sizes run in the order given).
 
     /usr/bin/python3 scripts/bench_pytorch_train.py [--sizes 128,256] [--iters 3] [--warmup 1]
+    /usr/bin/python3 scripts/bench_pytorch_train.py --sizes 64 --ngf 16 --ndf 16 --blocks 3 --iters 30   # make demo's model
 
 Install libopenblas0-pthread beside python3-torch: Debian's torch is built against the generic BLAS
 interface, and with the reference libblas3 alone its ConvTranspose2d (which PyTorch 1.13 runs on
@@ -112,17 +113,19 @@ def main():
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--blocks", type=int, default=9)
+    ap.add_argument("--ngf", type=int, default=64, help="generator filters (make demo's model: 16)")
+    ap.add_argument("--ndf", type=int, default=64, help="discriminator filters (make demo's model: 16)")
     args = ap.parse_args()
     warn_reference_blas()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     random.seed(0)
-    print(f"PyTorch {torch.__version__} CycleGAN training step, batch 1, ngf 64, ndf 64, {args.blocks} blocks, "
+    print(f"PyTorch {torch.__version__} CycleGAN training step, batch 1, ngf {args.ngf}, ndf {args.ndf}, {args.blocks} blocks, "
           f"{torch.get_num_threads()} threads, {args.warmup} warm-up + {args.iters} timed iterations")
     print(f"{'size':>6} {'s/iter':>12} {'GFLOP/iter':>12} {'GFLOP/s':>10} {'peak RSS':>14}")
     for size in [int(s) for s in args.sizes.split(",")]:
-        G_A, G_B = ResnetGenerator(64, args.blocks), ResnetGenerator(64, args.blocks)
-        D_A, D_B = NLayerDiscriminator(64, 3), NLayerDiscriminator(64, 3)
+        G_A, G_B = ResnetGenerator(args.ngf, args.blocks), ResnetGenerator(args.ngf, args.blocks)
+        D_A, D_B = NLayerDiscriminator(args.ndf, 3), NLayerDiscriminator(args.ndf, 3)
         for n in (G_A, G_B, D_A, D_B):
             init_weights(n)
         flops = step_flops(G_A, D_A, size)

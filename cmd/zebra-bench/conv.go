@@ -40,11 +40,12 @@ var (
 )
 
 // The algorithms compared, in the order of the table's columns, with the columns' labels:
-// direct, then Winograd F(2×2, 3×3) (ConvAuto's choice where it pays) and F(4×4, 3×3), which
-// time only the layers Winograd applies to.
+// direct, then Winograd F(2×2, 3×3) and F(4×4, 3×3), and last ConvAuto, which picks one of the
+// three per pass (the planner's choice in training); the last three time only the layers
+// Winograd applies to.
 var (
-	convAlgorithms = []tensor.ConvAlgorithm{tensor.ConvDirect, tensor.ConvWinograd, tensor.ConvWinograd4}
-	convLabels     = []string{"direct", "F2", "F4"}
+	convAlgorithms = []tensor.ConvAlgorithm{tensor.ConvDirect, tensor.ConvWinograd, tensor.ConvWinograd4, tensor.ConvAuto}
+	convLabels     = []string{"direct", "F2", "F4", "auto"}
 )
 
 // benchConv is one distinct convolution of the networks with random operands in the shapes of
@@ -111,15 +112,15 @@ func (c *benchConv) describe() string {
 	return fmt.Sprintf("%s %dx%d/%d %d->%d %d->%d", kind, g.KH, g.KW, g.StrideH, cin, cout, in, out)
 }
 
-// stepConvs lists the distinct convolutions of one generator and one discriminator on a size ×
-// size image, with their counts per training step. A step (models/cyclegan Trainer.Step, as
+// stepConvs lists the distinct convolutions of one generator (ngf filters, blocks residual
+// blocks) and one discriminator (ndf filters) on a size × size image, with their counts per training step. A step (models/cyclegan Trainer.Step, as
 // zebra-bench train counts it) runs 6 generator forwards (fake, reconstruction and identity in both
 // directions), each with its weight and input gradients, except that the 4 whose input is a real
 // image need no input gradient at their first layer; 2 discriminator forwards with input
 // gradients only (the generator step freezes the discriminators); and 4 discriminator forwards
 // (real and pooled fake, both discriminators) with weight gradients and input gradients below the
 // first layer.
-func stepConvs(size int) []*benchConv {
+func stepConvs(size, ngf, ndf, blocks int) []*benchConv {
 	rng := tensor.NewRNG(1)
 	nets := []struct {
 		prefix  string
@@ -127,8 +128,8 @@ func stepConvs(size int) []*benchConv {
 		perStep [numPasses]int // for a layer that is not the first
 		first   [numPasses]int
 	}{
-		{"G.", cyclegan.NewResnetGenerator(rng, 64, 9), [numPasses]int{6, 6, 6}, [numPasses]int{6, 2, 6}},
-		{"D.", cyclegan.NewNLayerDiscriminator(rng, 64, 3), [numPasses]int{6, 6, 4}, [numPasses]int{6, 2, 4}},
+		{"G.", cyclegan.NewResnetGenerator(rng, ngf, blocks), [numPasses]int{6, 6, 6}, [numPasses]int{6, 2, 6}},
+		{"D.", cyclegan.NewNLayerDiscriminator(rng, ndf, 3), [numPasses]int{6, 6, 4}, [numPasses]int{6, 2, 4}},
 	}
 	var out []*benchConv
 	for _, n := range nets {
@@ -201,6 +202,9 @@ func runConvBench(args []string) error {
 	size := fset.Int("size", 256, "image size (a multiple of 4 from 32 to 1024)")
 	rounds := fset.Int("rounds", 11, "rounds; each times every pass of every layer under each algorithm once, and the table prints medians")
 	minTime := fset.Duration("mintime", 10*time.Millisecond, "repeat a pass within one sample until it has run this long (small layers)")
+	ngf := fset.Int("ngf", 64, "generator filters (make demo's model: 16)")
+	ndf := fset.Int("ndf", 64, "discriminator filters (make demo's model: 16)")
+	blocks := fset.Int("blocks", 9, "residual blocks per generator (make demo's model: 3)")
 	pytorch := fset.String("pytorch", "", "JSON written by scripts/bench_pytorch_conv.py: adds PyTorch's times and the ratio columns (a missing file is skipped)")
 	if help, err := parseSizedFlags(fset, args, size); help || err != nil {
 		return err
@@ -212,6 +216,10 @@ func runConvBench(args []string) error {
 		return fmt.Errorf("-rounds %d: want 1 to 10000", *rounds)
 	case *minTime < 0 || *minTime > 10*time.Second:
 		return fmt.Errorf("-mintime %v: want 0 to 10s", *minTime)
+	case *ngf < 1 || *ndf < 1 || *ngf > 1024 || *ndf > 1024:
+		return fmt.Errorf("-ngf %d -ndf %d: want 1 to 1024 filters", *ngf, *ndf)
+	case *blocks < 0 || *blocks > 64:
+		return fmt.Errorf("-blocks %d: want 0 to 64", *blocks)
 	}
 	printMachine()
 	torch, err := readPytorchConv(*pytorch)
@@ -225,7 +233,7 @@ func runConvBench(args []string) error {
 		}
 	}
 
-	convs := stepConvs(*size)
+	convs := stepConvs(*size, *ngf, *ndf, *blocks)
 	defer tensor.SetConvAlgorithm(tensor.ConvAlgorithmSetting())
 	// A sample of layer c, pass p, algorithm a: reps runs, timed together.
 	type sampleKey struct{ conv, pass, alg int }
@@ -268,8 +276,9 @@ func runConvBench(args []string) error {
 			times[k] = append(times[k], sample(k, reps[k]).Seconds()*1e3/float64(reps[k]))
 		}
 	}
-	fmt.Printf("float32, batch 1, %dx%d input: median of %d rounds (%.1f s), each timing every pass under direct, Winograd F(2x2,3x3) and\n"+
-		"F(4x4,3x3) in turn, the order reversed every other round; a sample repeats a pass for at least %v. n: times a training step\n"+
+	fmt.Printf("ngf %d, ndf %d, %d blocks; ", *ngf, *ndf, *blocks)
+	fmt.Printf("float32, batch 1, %dx%d input: median of %d rounds (%.1f s), each timing every pass under direct, Winograd F(2x2,3x3),\n"+
+		"F(4x4,3x3) and auto in turn, the order reversed every other round; a sample repeats a pass for at least %v. n: times a step\n"+
 		"runs the pass. GF/s: direct-equivalent FLOPs 2*N*Cout*Cin*KH*KW*OH*OW per pass over the time; Winograd only where it applies\n"+
 		"(3x3, stride 1). Behind a reflection pad the input gradient includes the pad's adjoint (ReflectPad2dConv2dInput: under Winograd\n"+
 		"its tiles cover the unpadded image). auto runs, in training, F2 for forward and weight gradients where it measured faster than\n"+
