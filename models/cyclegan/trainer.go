@@ -470,15 +470,9 @@ func (t *Trainer) generatorBackward(realA, realB *autograd.Var, losses *Losses) 
 
 // discriminatorLoss is 0.5·(MSE(D(real), 1) + MSE(D(fake), 0)), the official backward_D_basic;
 // the half slows the discriminators relative to the generators.
-//
-// The real and the fake images go through d in one batch: its InstanceNorms normalize each image
-// on its own, so the scores are those of two passes, from half the ops (and the two passes'
-// activations were alive together until the backward anyway).
 func (t *Trainer) discriminatorLoss(d *NLayerDiscriminator, real *autograd.Var, fake *tensor.Tensor) *autograd.Var {
-	n := real.Value.Dim(0)
-	scores := d.Forward(autograd.Concat([]*autograd.Var{real, autograd.Constant(fake)}, 0))
-	lossReal := ganLoss(autograd.Narrow(scores, 0, 0, n), true)
-	lossFake := ganLoss(autograd.Narrow(scores, 0, n, n), false)
+	lossReal := ganLoss(d.Forward(real), true)
+	lossFake := ganLoss(d.Forward(autograd.Constant(fake)), false)
 	return autograd.Scale(autograd.Add(lossReal, lossFake), 0.5)
 }
 
