@@ -3,7 +3,6 @@ package cyclegan
 import (
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"strings"
 
@@ -64,8 +63,8 @@ func (t *Trainer) checkFinite(optName string, opt *optim.Adam, prefixes ...strin
 // firstNonFinite returns the index and value of the first NaN or infinity in xs, or -1.
 func firstNonFinite[T float32 | float64](xs []T) (int, float64) {
 	for i, x := range xs {
-		if v := float64(x); math.IsNaN(v) || math.IsInf(v, 0) {
-			return i, v
+		if x-x != 0 { // NaN for a NaN or an infinity, 0 for every finite x
+			return i, float64(x)
 		}
 	}
 	return -1, 0
