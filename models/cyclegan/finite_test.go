@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -123,5 +124,33 @@ func TestCheckFiniteNamesTheTensor(t *testing.T) {
 	}
 	if err := tr.checkFinite("optimizer_D", tr.OptD, "D_A", "D_B"); err != nil {
 		t.Errorf("the discriminators' state: %v", err)
+	}
+}
+
+// firstNonFinite finds the first NaN or infinity of either sign, in float32 and float64, and
+// passes every finite value, the largest and the smallest included.
+func TestFirstNonFinite(t *testing.T) {
+	finite := []float64{0, math.Copysign(0, -1), 1, -2.5, math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32}
+	for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		for at := range len(finite) + 1 {
+			xs := slices.Insert(slices.Clone(finite), at, bad)
+			xs = append(xs, math.NaN()) // a later one must not win
+			if i, v := firstNonFinite(xs); i != at || v != bad && !(math.IsNaN(v) && math.IsNaN(bad)) {
+				t.Errorf("float64 %v: (%d, %g), want (%d, %g)", xs, i, v, at, bad)
+			}
+			xs32 := make([]float32, len(xs))
+			for j, x := range xs {
+				xs32[j] = float32(x)
+			}
+			if i, _ := firstNonFinite(xs32); i != at {
+				t.Errorf("float32 %v: index %d, want %d", xs32, i, at)
+			}
+		}
+	}
+	if i, _ := firstNonFinite(finite); i != -1 {
+		t.Errorf("finite values: index %d, want -1", i)
+	}
+	if i, _ := firstNonFinite([]float64{math.MaxFloat64, -math.MaxFloat64}); i != -1 {
+		t.Errorf("±MaxFloat64: index %d, want -1", i)
 	}
 }
