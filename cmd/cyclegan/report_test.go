@@ -76,7 +76,7 @@ func TestSaveFlushesLossLogFirst(t *testing.T) {
 	log := oneStepLog(t, dir)
 	defer log.close()
 	r := &reporter{tr: tr, runDir: dir, log: log}
-	if err := r.save(filepath.Join(dir, "no such folder", "latest.safetensors")); err == nil {
+	if err := r.save(filepath.Join(dir, "no such folder", "latest.safetensors"), true); err == nil {
 		t.Fatal("saving into a missing folder succeeded")
 	}
 	if rows := csvRows(t, filepath.Join(dir, "loss.csv")); len(rows) != 2 {
@@ -245,7 +245,7 @@ func TestSampleCadence(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "checkpoints"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.save(filepath.Join(dir, "checkpoints", "latest.safetensors")); err != nil {
+	if err := r.save(filepath.Join(dir, "checkpoints", "latest.safetensors"), true); err != nil {
 		t.Fatal(err)
 	}
 	files, err := filepath.Glob(filepath.Join(dir, "images", "*_real_A.png"))
@@ -414,5 +414,27 @@ func TestResumeOldRun(t *testing.T) {
 	newest, oldRow := strings.Index(page, "epoch 2, step 4"), strings.Index(page, "epoch 1 (end)")
 	if newest < 0 || oldRow < newest || !strings.Contains(page, "images/epoch001_rec_B.png") {
 		t.Errorf("index.html lacks the new row above the old epoch's row (at %d and %d)", newest, oldRow)
+	}
+}
+
+// An epoch's end redraws loss.png the first time, then at most every replotEvery, and always at
+// the end of training.
+func TestReplotDue(t *testing.T) {
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		finished bool
+		plotted  time.Time
+		want     bool
+	}{
+		{false, time.Time{}, true},
+		{false, now.Add(-time.Second), false},
+		{false, now.Add(-replotEvery + time.Millisecond), false},
+		{false, now.Add(-replotEvery), true},
+		{true, now.Add(-time.Second), true},
+		{true, now, true},
+	} {
+		if got := replotDue(c.finished, c.plotted, now); got != c.want {
+			t.Errorf("replotDue(finished %v, plotted %v before) = %v, want %v", c.finished, now.Sub(c.plotted), got, c.want)
+		}
 	}
 }

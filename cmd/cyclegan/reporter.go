@@ -26,6 +26,19 @@ type reporter struct {
 
 	last    cyclegan.Event // the newest step's event, whose samples a stop writes
 	sampled int            // the step whose samples were written last (0: none yet)
+	plotted time.Time      // when loss.png was last drawn (zero: not yet)
+}
+
+// replotEvery is how often, at most, an epoch's end redraws loss.png; the last epoch and a stop
+// always redraw it. An epoch of a real run takes minutes, so each one redraws it; make demo's
+// take 1.5-2 s, and drawing the plot at every one of its 30 (30-100 ms each, growing with the
+// steps) was 4% of the run. loss.csv and the checkpoint are still written at every epoch.
+const replotEvery = 10 * time.Second
+
+// replotDue reports whether an epoch's end at now redraws loss.png, last drawn at plotted (zero:
+// never): at the end of training, the first time, and then every replotEvery.
+func replotDue(finished bool, plotted, now time.Time) bool {
+	return finished || plotted.IsZero() || now.Sub(plotted) >= replotEvery
 }
 
 func (r *reporter) event(e cyclegan.Event) error {
@@ -105,7 +118,8 @@ func (r *reporter) endEpoch(e cyclegan.Event) error {
 		fmt.Fprintf(r.out, "epoch %d/%d done (%d steps): D %.3f/%.3f G %.3f/%.3f cycle %.3f/%.3f idt %.3f/%.3f\n",
 			e.Epoch+1, r.tr.TotalEpochs(), e.Steps, l[0], l[4], l[1], l[5], l[2], l[6], l[3], l[7])
 	}
-	if err := r.save(filepath.Join(r.runDir, "checkpoints", "latest.safetensors")); err != nil {
+	replot := replotDue(r.tr.Finished(), r.plotted, time.Now())
+	if err := r.save(filepath.Join(r.runDir, "checkpoints", "latest.safetensors"), replot); err != nil {
 		return err
 	}
 	if err := r.evalEpoch(e); err != nil {
@@ -120,10 +134,10 @@ func (r *reporter) endEpoch(e cyclegan.Event) error {
 }
 
 // save writes loss.csv, the checkpoint, the newest step's samples (unless -sample-every is 0),
-// loss.png and index.html. The losses go to disk first, so that a checkpoint never holds steps
-// whose losses were lost; the samples after the checkpoint, so that a failure to write them
-// cannot cost it.
-func (r *reporter) save(checkpoint string) error {
+// loss.png (if replot) and index.html. The losses go to disk first, so that a checkpoint never
+// holds steps whose losses were lost; the samples after the checkpoint, so that a failure to
+// write them cannot cost it.
+func (r *reporter) save(checkpoint string, replot bool) error {
 	if err := r.log.flush(); err != nil {
 		return err
 	}
@@ -135,8 +149,11 @@ func (r *reporter) save(checkpoint string) error {
 			return err
 		}
 	}
-	if err := r.log.plot(filepath.Join(r.runDir, "loss.png")); err != nil {
-		return fmt.Errorf("plotting losses: %w", err)
+	if replot {
+		if err := r.log.plot(filepath.Join(r.runDir, "loss.png")); err != nil {
+			return fmt.Errorf("plotting losses: %w", err)
+		}
+		r.plotted = time.Now()
 	}
 	return r.writeIndex()
 }

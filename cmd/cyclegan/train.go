@@ -189,13 +189,13 @@ func runTrain(args []string) (err error) {
 	case err != nil && !errors.Is(err, cyclegan.ErrStopped):
 		// A data error (a corrupt image, an I/O error) or a failed write: the trainer stands
 		// between two steps, so keep what was trained before reporting the error.
-		if saveErr := rep.save(latest); saveErr != nil {
+		if saveErr := rep.save(latest, true); saveErr != nil {
 			return errors.Join(err, fmt.Errorf("and saving the checkpoint failed: %w", saveErr))
 		}
 		printResume(tr, data.Len(), latest, tf.runs, o.Name, "stopped")
 		return err
 	case err != nil: // a signal or -max-iters
-		if err := rep.save(latest); err != nil {
+		if err := rep.save(latest, true); err != nil {
 			return err
 		}
 		why := fmt.Sprintf("stopped after -max-iters %d", tf.maxIters)
