@@ -1,17 +1,21 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"runtime/trace"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/zebra-go/zebra/gpu"
 	"github.com/zebra-go/zebra/models/cyclegan"
 	"github.com/zebra-go/zebra/nn"
 	"github.com/zebra-go/zebra/tensor"
@@ -31,6 +35,7 @@ func runTrainBench(args []string) error {
 	ngf := fs.Int("ngf", 64, "generator filters")
 	ndf := fs.Int("ndf", 64, "discriminator filters")
 	blocks := fs.Int("blocks", 9, "residual blocks (the official default resnet_9blocks at every size)")
+	deviceName := fs.String("device", "cpu", "where to train: cpu, cuda[:N] or opencl[:N] (zebra-bench devices lists them)")
 	warmup := fs.Int("warmup", 1, "untimed iterations first")
 	iters := fs.Int("iters", 3, "timed iterations")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the first size's timed iterations to this file (go tool pprof)")
@@ -56,6 +61,10 @@ func runTrainBench(args []string) error {
 		return err
 	}
 	defer closeProfile()
+	backend, err := gpu.Open(*deviceName)
+	if err != nil {
+		return err
+	}
 	var sizes []int
 	for _, s := range strings.Split(*sizeList, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -64,17 +73,17 @@ func runTrainBench(args []string) error {
 		}
 		sizes = append(sizes, n)
 	}
-	fmt.Printf("CycleGAN training step, batch 1, ngf %d, ndf %d, %d blocks, GOMAXPROCS %d, %d warm-up + %d timed iterations\n",
-		*ngf, *ndf, *blocks, runtime.GOMAXPROCS(0), *warmup, *iters)
+	fmt.Printf("CycleGAN training step on %s, batch 1, ngf %d, ndf %d, %d blocks, GOMAXPROCS %d, %d warm-up + %d timed iterations\n",
+		backend.Name(), *ngf, *ndf, *blocks, runtime.GOMAXPROCS(0), *warmup, *iters)
 	fmt.Printf("%6s %12s %12s %12s %10s %14s %14s\n", "size", "s/iter", "CPU s/iter", "GFLOP/iter", "GFLOP/s", "peak RSS", "peak Go heap")
 	for _, size := range sizes {
 		o := cyclegan.DefaultOptions()
 		o.NGF, o.NDF, o.Blocks = *ngf, *ndf, *blocks
 		o.LoadSize, o.CropSize = size, size
-		if os.Getenv("GOGC") == "" && o.Check() == nil { // cyclegan train's GC target (see GCPercent)
+		if backend == tensor.CPU && os.Getenv("GOGC") == "" && o.Check() == nil { // cyclegan train's GC target (see GCPercent)
 			debug.SetGCPercent(o.MemoryEstimate().GCPercent())
 		}
-		tr, err := cyclegan.NewTrainer(o, tensor.CPU)
+		tr, err := cyclegan.NewTrainer(o, backend)
 		if err != nil {
 			return err
 		}
@@ -89,11 +98,27 @@ func runTrainBench(args []string) error {
 			peakHeap = max(peakHeap, ms.HeapSys)
 			return err
 		}
-		perIter, cpuPerIter, err := timed(*warmup, *iters, step)
+		var before gpu.Counters // at the start of the first timed iteration
+		var allocsBefore uint64
+		var kernelsBefore map[string]uint64
+		calls := 0
+		timedStep := func() error {
+			if calls++; calls == *warmup+1 {
+				mem, counts, _ := gpu.Usage(backend)
+				before, allocsBefore = counts, mem.DriverAllocs
+				kernelsBefore = gpu.LaunchesByKernel(backend)
+			}
+			return step()
+		}
+		perIter, cpuPerIter, err := timed(*warmup, *iters, timedStep)
 		if err != nil {
 			return err
 		}
 		fmt.Printf("%6d %12.3f %12s %12.1f %10.1f %14s %14s\n", size, perIter, cpuPerIter, flops/1e9, flops/perIter/1e9, formatBytes(peakRSS()), formatBytes(peakHeap))
+		if mem, counts, ok := gpu.Usage(backend); ok {
+			printDeviceUsage(backend.Name(), mem, allocsBefore, before, counts, *iters)
+			printKernelLaunches(kernelsBefore, gpu.LaunchesByKernel(backend), *iters)
+		}
 		tr = nil
 		tensor.DropPooled() // the next size reuses none of this one's buffers
 		runtime.GC()
@@ -101,6 +126,30 @@ func runTrainBench(args []string) error {
 	}
 	fmt.Println("GFLOP counts the convolutions (2 per multiply-add): forward, and the input and weight gradients the step needs. Peak RSS is the process's high-water mark so far (sizes run in the order given; the buffers of one size are let go before the next).")
 	return nil
+}
+
+// printDeviceUsage says what a GPU run asked of its device: its peak memory and, per timed
+// iteration, the launches and copies that cost the host time.
+func printDeviceUsage(name string, mem gpu.MemStats, allocsBefore uint64, before, after gpu.Counters, iters int) {
+	per := func(a, b uint64) float64 { return float64(b-a) / float64(iters) }
+	fmt.Printf("       %s: peak device memory %s held by the allocator, %s by live tensors; per iteration %.0f kernel launches, %.0f library GEMMs, %.0f downloads (each waits for the device), %.0f uploads; %d driver allocations in the timed iterations\n",
+		name, formatBytes(uint64(mem.PeakHeld)), formatBytes(uint64(mem.PeakLive)),
+		per(before.Launches, after.Launches), per(before.LibraryGemms, after.LibraryGemms),
+		per(before.Downloads, after.Downloads), per(before.Uploads, after.Uploads), mem.DriverAllocs-allocsBefore)
+}
+
+// printKernelLaunches lists the kernels launched most often per timed iteration.
+func printKernelLaunches(before, after map[string]uint64, iters int) {
+	names := slices.Collect(maps.Keys(after))
+	count := func(name string) uint64 { return after[name] - before[name] }
+	slices.SortFunc(names, func(a, b string) int { return cmp.Compare(count(b), count(a)) })
+	var parts []string
+	for _, name := range names {
+		if n := count(name); n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %.0f", name, float64(n)/float64(iters)))
+		}
+	}
+	fmt.Printf("       launches per iteration by kernel: %s\n", strings.Join(parts, ", "))
 }
 
 // maxBenchIters bounds the iteration counts of zebra-bench train.

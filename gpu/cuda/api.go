@@ -45,9 +45,11 @@ const (
 )
 
 // cudaDirs are the usual folders of CUDA libraries, searched after the dynamic linker's own
-// search: a toolkit install, Debian/Ubuntu multiarch, RHEL, WSL, and the wheels that pip installs
-// with PyTorch (nvidia-cuda-nvrtc-cu12, nvidia-cublas-cu12), which often are the only copy of
-// NVRTC and cuBLAS on a machine that has a driver but no toolkit.
+// search: a toolkit install, Debian/Ubuntu multiarch, RHEL, WSL, the driver folder of NVIDIA's
+// container toolkit, and the wheels that pip installs with PyTorch, which often are the only copy
+// of NVRTC and cuBLAS on a machine that has a driver but no toolkit. CUDA 12's wheels put each
+// library in nvidia/<wheel>/lib (nvidia-cuda-nvrtc-cu12, nvidia-cublas-cu12); CUDA 13's put them
+// all in nvidia/cu13/lib.
 func cudaDirs(wheel string) []string {
 	var dirs []string
 	for _, env := range []string{"CUDA_PATH", "CUDA_HOME"} {
@@ -56,17 +58,25 @@ func cudaDirs(wheel string) []string {
 		}
 	}
 	dirs = append(dirs, "/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib",
-		"/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib/wsl/lib", "/usr/local/lib")
-	if wheel != "" {
-		home, _ := os.UserHomeDir()
-		for _, pattern := range []string{
-			"/usr/local/lib/python3*/dist-packages/nvidia/" + wheel + "/lib",
-			"/usr/local/lib/python3*/site-packages/nvidia/" + wheel + "/lib",
-			"/usr/lib/python3/dist-packages/nvidia/" + wheel + "/lib",
-			"/opt/conda/lib/python3*/site-packages/nvidia/" + wheel + "/lib",
-			filepath.Join(home, ".local/lib/python3*/site-packages/nvidia/"+wheel+"/lib"),
-		} {
-			matches, _ := filepath.Glob(pattern)
+		"/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib/wsl/lib", "/usr/local/lib", "/usr/local/nvidia/lib64")
+	if wheel == "" {
+		return dirs
+	}
+	home, _ := os.UserHomeDir()
+	sitePackages := []string{
+		"/usr/local/lib/python3*/dist-packages",
+		"/usr/local/lib/python3*/site-packages",
+		"/usr/lib/python3/dist-packages",
+		"/opt/conda/lib/python3*/site-packages",
+		"/opt/*/.venv/lib/python3*/site-packages",
+		filepath.Join(home, ".local/lib/python3*/site-packages"),
+	}
+	if venv := os.Getenv("VIRTUAL_ENV"); venv != "" {
+		sitePackages = append([]string{filepath.Join(venv, "lib/python3*/site-packages")}, sitePackages...)
+	}
+	for _, site := range sitePackages {
+		for _, lib := range []string{"nvidia/" + wheel + "/lib", "nvidia/cu13/lib"} {
+			matches, _ := filepath.Glob(filepath.Join(site, lib))
 			dirs = append(dirs, matches...)
 		}
 	}

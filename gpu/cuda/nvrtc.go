@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -52,6 +53,7 @@ func loadNVRTC() (*nvrtcAPI, error) {
 			nvrtcErr = err
 			return
 		}
+		preloadBuiltins(lib.Path)
 		a := &nvrtcAPI{lib: lib}
 		b := dynlib.Binder{Lib: lib}
 		b.Bind(&a.Version, "nvrtcVersion")
@@ -74,6 +76,20 @@ func loadNVRTC() (*nvrtcAPI, error) {
 		nvrtcLib, nvrtcErr = a, b.Err
 	})
 	return nvrtcLib, nvrtcErr
+}
+
+// preloadBuiltins opens libnvrtc-builtins from the folder where NVRTC was found. NVRTC opens it
+// by bare name when it compiles, which the dynamic linker finds only on its own search path; a
+// library that is already loaded matches that name wherever it came from.
+func preloadBuiltins(nvrtcPath string) {
+	if !strings.ContainsRune(nvrtcPath, '/') {
+		return // found by the dynamic linker, which will find its builtins the same way
+	}
+	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(nvrtcPath), "libnvrtc-builtins.so*"))
+	slices.Reverse(matches) // the versioned names sort after the development symlink
+	if len(matches) > 0 {
+		dynlib.Open("NVRTC's builtins", matches, nil) // failures show up, named, when NVRTC compiles
+	}
 }
 
 // target is what NVRTC compiles for: machine code for sm_<Arch> (CUBIN) or PTX for

@@ -6,7 +6,13 @@ The networks, initialization, image pool and the step itself are those of
 scripts/bench_pytorch_train.py (the official optimize_parameters), moved to --device; each timed
 iteration ends with torch.cuda.synchronize(), as zebra's step ends by reading its losses.
 
-    python3 gpu/cuda/testdata/torch_step.py [--device cuda] [--size 256] [--iters 5] [--warmup 2]
+It times three settings in one process, each on fresh networks: PyTorch's defaults (cuDNN may use
+TF32 for convolutions, matrix products stay float32), strict float32 (no TF32 anywhere, the
+arithmetic zebra does), and the defaults with cudnn.benchmark (autotuned convolution algorithms).
+For each it prints the median and the spread of the timed iterations and the peak GPU memory
+(max_memory_allocated: live tensors; max_memory_reserved: what the caching allocator holds).
+
+    python3 gpu/cuda/testdata/torch_step.py [--device cuda] [--size 256] [--iters 10] [--warmup 3]
 """
 import argparse
 import importlib.util
@@ -24,14 +30,7 @@ bench = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(bench)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--device", default="cuda")
-    ap.add_argument("--size", type=int, default=256)
-    ap.add_argument("--iters", type=int, default=5)
-    ap.add_argument("--warmup", type=int, default=2)
-    args = ap.parse_args()
-    dev = torch.device(args.device)
+def run(args, dev, setting):
     torch.manual_seed(0)
     random.seed(0)
     G_A, G_B = bench.ResnetGenerator(64, 9).to(dev), bench.ResnetGenerator(64, 9).to(dev)
@@ -70,13 +69,45 @@ def main():
 
     for _ in range(args.warmup):
         step()
-    start = time.perf_counter()
+    times = []
     for _ in range(args.iters):
+        start = time.perf_counter()
         step()
-    per_iter = (time.perf_counter() - start) / args.iters
+        times.append(time.perf_counter() - start)
+    times.sort()
+    memory = ""
+    if dev.type == "cuda":
+        memory = (f", peak GPU memory {torch.cuda.max_memory_allocated(dev) / 1e9:.2f} GB allocated, "
+                  f"{torch.cuda.max_memory_reserved(dev) / 1e9:.2f} GB reserved")
+    print(f"  {setting:<28} {times[len(times) // 2] * 1000:8.1f} ms median (min {times[0] * 1000:.1f}, "
+          f"max {times[-1] * 1000:.1f}; {args.iters} after {args.warmup} warm-up){memory}", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--iters", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=3)
+    args = ap.parse_args()
+    dev = torch.device(args.device)
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu"
-    print(f"PyTorch {torch.__version__} on {name}: CycleGAN training iteration at {args.size}x{args.size}: "
-          f"{per_iter * 1000:.1f} ms (mean of {args.iters} after {args.warmup} warm-up)")
+    cudnn = torch.backends.cudnn.version() if dev.type == "cuda" else None
+    print(f"PyTorch {torch.__version__} (cuDNN {cudnn}) on {name}: CycleGAN training iteration at "
+          f"{args.size}x{args.size}, batch 1, ngf = ndf = 64, 9 blocks", flush=True)
+    settings = [
+        ("defaults", dict(conv_tf32=True, matmul_tf32=False, benchmark=False)),
+        ("float32 (no TF32)", dict(conv_tf32=False, matmul_tf32=False, benchmark=False)),
+        ("defaults + cudnn.benchmark", dict(conv_tf32=True, matmul_tf32=False, benchmark=True)),
+    ]
+    for setting, s in settings:
+        torch.backends.cudnn.allow_tf32 = s["conv_tf32"]
+        torch.backends.cuda.matmul.allow_tf32 = s["matmul_tf32"]
+        torch.backends.cudnn.benchmark = s["benchmark"]
+        if dev.type == "cuda":
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats(dev)
+        run(args, dev, setting)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,11 @@ package device
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/zebra-go/zebra/tensor"
@@ -17,6 +20,34 @@ type Backend struct {
 	drv   Driver
 	owner tensor.Backend
 	pool  *pool
+
+	launches, libraryGemms, uploads, downloads atomic.Uint64 // see Counters
+
+	kernelsMu sync.Mutex
+	kernels   map[string]uint64 // launches by kernel name, see LaunchesByKernel
+}
+
+// Counters counts what a backend has asked of its device since it was opened: the host-side
+// costs of a workload (each launch costs the host microseconds, each download waits for the
+// device), for profiles and benchmarks.
+type Counters struct {
+	Launches     uint64 // kernels launched, the own GEMM kernel's included
+	LibraryGemms uint64 // products handed to the vendor library (cuBLAS)
+	Uploads      uint64 // host-to-device copies
+	Downloads    uint64 // device-to-host copies, each of which waits for the queued work
+}
+
+// LaunchesByKernel returns how many times each kernel has been launched, by name.
+func (b *Backend) LaunchesByKernel() map[string]uint64 {
+	b.kernelsMu.Lock()
+	defer b.kernelsMu.Unlock()
+	return maps.Clone(b.kernels)
+}
+
+// Counters returns the counts so far.
+func (b *Backend) Counters() Counters {
+	return Counters{Launches: b.launches.Load(), LibraryGemms: b.libraryGemms.Load(),
+		Uploads: b.uploads.Load(), Downloads: b.downloads.Load()}
 }
 
 // New returns the backend of drv; owner is the tensor.Backend value that storage reports.
@@ -113,6 +144,7 @@ func (b *Backend) data(op string, s tensor.Storage) *storage {
 
 func (b *Backend) Upload(dst tensor.Storage, src any) {
 	d := b.data("Upload", dst)
+	b.uploads.Add(1)
 	switch src := src.(type) {
 	case []float32:
 		b.checkTransfer("Upload", d, tensor.Float32, len(src))
@@ -132,6 +164,7 @@ func (b *Backend) Upload(dst tensor.Storage, src any) {
 
 func (b *Backend) Download(dst any, src tensor.Storage) {
 	s := b.data("Download", src)
+	b.downloads.Add(1)
 	switch dst := dst.(type) {
 	case []float32:
 		b.checkTransfer("Download", s, tensor.Float32, len(dst))
@@ -196,6 +229,13 @@ func (b *Backend) launch(dt tensor.DType, name string, groups, local [3]int, arg
 			panic(fmt.Sprintf("device: kernel %s: argument %d of type %T", name, i, a))
 		}
 	}
+	b.launches.Add(1)
+	b.kernelsMu.Lock()
+	if b.kernels == nil {
+		b.kernels = map[string]uint64{}
+	}
+	b.kernels[name]++
+	b.kernelsMu.Unlock()
 	b.drv.Launch(dt, name, groups, local, params)
 	runtime.KeepAlive(args)
 }
@@ -324,6 +364,7 @@ func (b *Backend) Gemm(g tensor.GemmArgs) {
 		return
 	}
 	if b.drv.Gemm(g, a.mem, bb.mem, c.mem) {
+		b.libraryGemms.Add(1)
 		runtime.KeepAlive(a)
 		runtime.KeepAlive(bb)
 		runtime.KeepAlive(c)

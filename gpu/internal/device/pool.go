@@ -33,6 +33,14 @@ type pool struct {
 	liveAtGC  int64         // live when the last collection was started
 	released  uint64        // count of returned allocations, to see cleanups arrive
 	driverOps uint64        // driver allocations made, for tests and statistics
+	peakLive  int64         // the most bytes live storage ever held
+	peakHeld  int64         // the most bytes ever taken from the driver and not given back
+}
+
+// notePeaks updates the high-water marks; it runs with mu held.
+func (p *pool) notePeaks() {
+	p.peakLive = max(p.peakLive, p.live)
+	p.peakHeld = max(p.peakHeld, p.live+p.cached)
 }
 
 func newPool(drv Driver) *pool {
@@ -79,6 +87,7 @@ func (p *pool) get(bytes int) (Mem, int) {
 			p.mu.Lock()
 			p.live += int64(class)
 			p.driverOps++
+			p.notePeaks()
 			start := p.live-p.liveAtGC > p.budget/4 && p.live > p.budget/2
 			if start {
 				p.liveAtGC = p.live
@@ -109,6 +118,7 @@ func (p *pool) take(class int) (Mem, bool) {
 	p.free[class] = list[:len(list)-1]
 	p.cached -= int64(class)
 	p.live += int64(class)
+	p.notePeaks()
 	return m, true
 }
 
@@ -180,10 +190,14 @@ type MemStats struct {
 	Live, Cached int64  // bytes held by live storage, and free for reuse
 	Budget       int64  // bytes the allocator plans to fill
 	DriverAllocs uint64 // allocations the driver was asked for
+	// The high-water marks of Live and of Live+Cached (what the process holds of the device,
+	// PyTorch's max_memory_allocated and max_memory_reserved), in bytes of size classes.
+	PeakLive, PeakHeld int64
 }
 
 func (p *pool) stats() MemStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return MemStats{Live: p.live, Cached: p.cached, Budget: p.budget, DriverAllocs: p.driverOps}
+	return MemStats{Live: p.live, Cached: p.cached, Budget: p.budget, DriverAllocs: p.driverOps,
+		PeakLive: p.peakLive, PeakHeld: p.peakHeld}
 }

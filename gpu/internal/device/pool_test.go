@@ -190,3 +190,46 @@ func TestRelease(t *testing.T) {
 	}()
 	b.Fill(s, 1)
 }
+
+// TestPeaks: the high-water marks follow live storage and what the pool holds, and stay where
+// they were when storage is released and reused.
+func TestPeaks(t *testing.T) {
+	b := New(newFake(1<<30), nil)
+	x := b.Alloc(tensor.Float32, 1<<16) // 256 KiB
+	y := b.Alloc(tensor.Float32, 1<<17) // 512 KiB
+	b.Release(x)
+	b.Release(y)
+	z := b.Alloc(tensor.Float32, 1<<16) // reuses x's buffer
+	s := b.MemStats()
+	if s.PeakLive != 3<<18 || s.PeakHeld != 3<<18 {
+		t.Errorf("peaks live %d, held %d; want %d for both", s.PeakLive, s.PeakHeld, 3<<18)
+	}
+	if s.Live != 1<<18 || s.Cached != 1<<19 {
+		t.Errorf("live %d, cached %d; want %d and %d", s.Live, s.Cached, 1<<18, 1<<19)
+	}
+	b.Release(z)
+	b.pool.trim()
+	w := b.Alloc(tensor.Float32, 1<<18) // 1 MiB from the driver: held peaks again
+	if s := b.MemStats(); s.PeakLive != 1<<20 || s.PeakHeld != 1<<20 {
+		t.Errorf("after trimming and a 1 MiB tensor: peaks live %d, held %d; want %d", s.PeakLive, s.PeakHeld, 1<<20)
+	}
+	runtime.KeepAlive(w)
+}
+
+// TestCounters: launches, library GEMMs and copies are counted where the backend makes them.
+func TestCounters(t *testing.T) {
+	b := New(newFake(1<<30), nil)
+	x := b.Alloc(tensor.Float32, 4) // Alloc clears: one fill launch
+	b.Upload(x, []float32{1, 2, 3, 4})
+	b.Download(make([]float32, 4), x)
+	b.Download(make([]float32, 4), x)
+	c := b.Alloc(tensor.Float32, 4)
+	b.Gemm(tensor.GemmArgs{M: 2, N: 2, K: 2, Alpha: 1, A: x, LDA: 2, B: x, LDB: 2, C: c, LDC: 2, Batch: 1})
+	want := Counters{Launches: 3, Uploads: 1, Downloads: 2} // two fills and the own GEMM kernel
+	if got := b.Counters(); got != want {
+		t.Errorf("counters %+v, want %+v", got, want)
+	}
+	if got := b.LaunchesByKernel(); got["fill"] != 2 || got["gemm"] != 1 || len(got) != 2 {
+		t.Errorf("launches by kernel %v, want 2 fill and 1 gemm", got)
+	}
+}
