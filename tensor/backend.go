@@ -48,7 +48,9 @@ type Backend interface {
 	// Copy copies a strided view: for every index i of shape,
 	//	dst[dstOff + Σ i[d]*dstStrides[d]] = src[srcOff + Σ i[d]*srcStrides[d]].
 	// Permute, Narrow, Concat, Pad and Expand are all this one kernel. Source strides may be 0
-	// (broadcast); destination positions are distinct, and every other element of dst is left alone.
+	// (broadcast) or negative (a reversed view, whose srcOff is its first element: flipping a
+	// convolution kernel's taps); destination positions are distinct, and every other element of
+	// dst is left alone.
 	Copy(dst Storage, dstOff int, dstStrides []int, src Storage, srcOff int, srcStrides []int, shape []int)
 
 	// Unary computes dst[i] = op(src[i]; param) elementwise. dst may alias src.

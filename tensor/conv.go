@@ -256,14 +256,12 @@ func flippedWeight(w Storage, g ConvGeom, cout int) *Tensor {
 }
 
 // flipWeight writes dst[b, a, i, j] = src[a, b, KH−1−i, KW−1−j] for src [A, B, KH, KW]: one
-// strided copy per kernel tap, each exchanging the two channel dimensions. (Applied twice it is
-// the identity, so the same function turns a swapped weight gradient back.)
+// strided copy that exchanges the two channel dimensions and reads the taps backwards (tap
+// t = i·KW + j of dst is tap KH·KW−1−t of src). Applied twice it is the identity, so the same
+// function turns a swapped weight gradient back. One copy rather than one per tap: on a GPU each
+// is a kernel launch, and a 7×7 kernel has 49 taps.
 func flipWeight(dst, src Storage, a, b, kh, kw int) {
 	taps := kh * kw
-	for i := range kh {
-		for j := range kw {
-			dst.Backend().Copy(dst, i*kw+j, []int{a * taps, taps},
-				src, (kh-1-i)*kw+(kw-1-j), []int{taps, b * taps}, []int{b, a})
-		}
-	}
+	dst.Backend().Copy(dst, 0, []int{a * taps, taps, 1},
+		src, taps-1, []int{taps, b * taps, -1}, []int{b, a, taps})
 }

@@ -164,25 +164,27 @@ func (cpuBackend) Copy(dst Storage, dstOff int, dstStrides []int, src Storage, s
 	shape, st := CollapseDims(shape, dstStrides, srcStrides)
 	switch dst.DType() {
 	case Float32:
-		stridedCopy(cpuData[float32](dst)[dstOff:], st[0], cpuData[float32](src)[srcOff:], st[1], shape)
+		stridedCopy(cpuData[float32](dst), dstOff, st[0], cpuData[float32](src), srcOff, st[1], shape)
 	case Float64:
-		stridedCopy(cpuData[float64](dst)[dstOff:], st[0], cpuData[float64](src)[srcOff:], st[1], shape)
+		stridedCopy(cpuData[float64](dst), dstOff, st[0], cpuData[float64](src), srcOff, st[1], shape)
 	}
 }
 
 // stridedCopy copies the elements of shape from src to dst, split across goroutines along the
-// elements in row-major order; each row (innermost dimension) is a tight loop or a copy.
-func stridedCopy[T float](dst []T, ds []int, src []T, ss []int, shape []int) {
+// elements in row-major order; each row (innermost dimension) is a tight loop or a copy. Offsets
+// are taken from the start of the buffers, so that a negative source stride (a reversed view)
+// reaches back from srcOff; Go's bounds checks stop any view that leaves a buffer.
+func stridedCopy[T float](dst []T, dstOff int, ds []int, src []T, srcOff int, ss []int, shape []int) {
 	parallelFor(Numel(shape), elementwiseGrain, func(lo, hi int) {
 		forEachRun(shape, [][]int{ds, ss}, lo, hi, func(_, n int, offs []int) {
-			d, s := dst[offs[0]:], src[offs[1]:]
+			d, s := dstOff+offs[0], srcOff+offs[1]
 			dStep, sStep := ds[len(ds)-1], ss[len(ss)-1]
 			if dStep == 1 && sStep == 1 {
-				copy(d[:n], s[:n])
+				copy(dst[d:d+n], src[s:s+n])
 				return
 			}
 			for i := range n {
-				d[i*dStep] = s[i*sStep]
+				dst[d+i*dStep] = src[s+i*sStep]
 			}
 		})
 	})

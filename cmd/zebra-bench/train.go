@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/zebra-go/zebra/gpu"
+	"github.com/zebra-go/zebra/gpu/cuda"
 	"github.com/zebra-go/zebra/models/cyclegan"
 	"github.com/zebra-go/zebra/nn"
 	"github.com/zebra-go/zebra/tensor"
@@ -36,6 +37,8 @@ func runTrainBench(args []string) error {
 	ndf := fs.Int("ndf", 64, "discriminator filters")
 	blocks := fs.Int("blocks", 9, "residual blocks (the official default resnet_9blocks at every size)")
 	deviceName := fs.String("device", "cpu", "where to train: cpu, cuda[:N] or opencl[:N] (zebra-bench devices lists them)")
+	tf32 := fs.Bool("tf32", false, "with -device cuda: cuBLAS products on the tensor cores with TF32 operands (as cuDNN's convolutions in PyTorch by default) instead of float32")
+	kernelTimes := fs.Bool("kernel-times", false, "with -device cuda: after the timed iterations, run as many again with every kernel timed on the GPU, and list where the GPU time goes")
 	warmup := fs.Int("warmup", 1, "untimed iterations first")
 	iters := fs.Int("iters", 3, "timed iterations")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the first size's timed iterations to this file (go tool pprof)")
@@ -64,6 +67,15 @@ func runTrainBench(args []string) error {
 	backend, err := gpu.Open(*deviceName)
 	if err != nil {
 		return err
+	}
+	cudaBackend, _ := backend.(*cuda.Backend)
+	if (*tf32 || *kernelTimes) && cudaBackend == nil {
+		return fmt.Errorf("-tf32 and -kernel-times need -device cuda, not %s", backend.Name())
+	}
+	if *tf32 {
+		if err := cudaBackend.SetTF32(true); err != nil {
+			return err
+		}
 	}
 	var sizes []int
 	for _, s := range strings.Split(*sizeList, ",") {
@@ -119,6 +131,11 @@ func runTrainBench(args []string) error {
 			printDeviceUsage(backend.Name(), mem, allocsBefore, before, counts, *iters)
 			printKernelLaunches(kernelsBefore, gpu.LaunchesByKernel(backend), *iters)
 		}
+		if *kernelTimes {
+			if err := printKernelTimes(cudaBackend, *iters, step); err != nil {
+				return err
+			}
+		}
 		tr = nil
 		tensor.DropPooled() // the next size reuses none of this one's buffers
 		runtime.GC()
@@ -150,6 +167,45 @@ func printKernelLaunches(before, after map[string]uint64, iters int) {
 		}
 	}
 	fmt.Printf("       launches per iteration by kernel: %s\n", strings.Join(parts, ", "))
+}
+
+// printKernelTimes runs iters more steps with every kernel timed on the GPU and lists the kernels
+// by GPU time per iteration. Their sum against the wall-clock time of the profiled steps says how
+// long the GPU sat idle between kernels (launch latency, host work, synchronizations).
+func printKernelTimes(b *cuda.Backend, iters int, step func() error) error {
+	if err := b.StartKernelProfile(); err != nil {
+		return err
+	}
+	start := time.Now()
+	for range iters {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	wall := time.Since(start)
+	times, err := b.StopKernelProfile()
+	if err != nil {
+		return err
+	}
+	var total time.Duration
+	for _, t := range times {
+		total += t.Time
+	}
+	perIter := func(d time.Duration) float64 { return d.Seconds() * 1e3 / float64(iters) }
+	fmt.Printf("       GPU time per iteration, %d profiled iterations: kernels %.1f ms of %.1f ms wall (%.0f%%)\n",
+		iters, perIter(total), perIter(wall), 100*total.Seconds()/wall.Seconds())
+	fmt.Printf("       %-36s %10s %8s %10s %10s\n", "kernel", "ms/iter", "share", "calls/iter", "µs/call")
+	shown := time.Duration(0)
+	for i, t := range times {
+		if i == 30 {
+			fmt.Printf("       %-36s %10.2f %7.1f%%\n", fmt.Sprintf("(%d more)", len(times)-i), perIter(total-shown), 100*(total-shown).Seconds()/total.Seconds())
+			break
+		}
+		shown += t.Time
+		fmt.Printf("       %-36s %10.2f %7.1f%% %10.0f %10.1f\n", t.Name, perIter(t.Time), 100*t.Time.Seconds()/total.Seconds(),
+			float64(t.Launches)/float64(iters), t.Time.Seconds()*1e6/float64(t.Launches))
+	}
+	return nil
 }
 
 // maxBenchIters bounds the iteration counts of zebra-bench train.

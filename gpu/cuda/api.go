@@ -35,6 +35,12 @@ type driverAPI struct {
 	LaunchKernel           func(fn uintptr, gx, gy, gz, bx, by, bz, sharedBytes uint32, stream uintptr, params, extra unsafe.Pointer) int32
 	GetErrorName           func(code int32, name **byte) int32
 	GetErrorString         func(code int32, text **byte) int32
+
+	// Optional, for the kernel profile (see profile.go): nil where the library lacks them.
+	EventCreate      func(event *uintptr, flags uint32) int32
+	EventRecord      func(event uintptr, stream uintptr) int32
+	EventSynchronize func(event uintptr) int32
+	EventElapsedTime func(ms *float32, start, end uintptr) int32
 }
 
 // Device attributes (CUdevice_attribute).
@@ -118,6 +124,12 @@ func loadDriver() (*driverAPI, error) {
 		b.Bind(&a.LaunchKernel, "cuLaunchKernel")
 		b.Bind(&a.GetErrorName, "cuGetErrorName")
 		b.Bind(&a.GetErrorString, "cuGetErrorString")
+		if lib.Has("cuEventCreate") && lib.Has("cuEventRecord") && lib.Has("cuEventSynchronize") && lib.Has("cuEventElapsedTime") {
+			b.Bind(&a.EventCreate, "cuEventCreate")
+			b.Bind(&a.EventRecord, "cuEventRecord")
+			b.Bind(&a.EventSynchronize, "cuEventSynchronize")
+			b.Bind(&a.EventElapsedTime, "cuEventElapsedTime")
+		}
 		driverLib, driverErr = a, b.Err
 	})
 	return driverLib, driverErr

@@ -13,6 +13,7 @@ type cublasAPI struct {
 	lib *dynlib.Lib
 
 	Create              func(handle *uintptr) int32
+	SetMathMode         func(handle uintptr, mode int32) int32 // optional (cuBLAS 11+): nil where missing
 	SgemmStridedBatched func(handle uintptr, transA, transB int32, m, n, k int32, alpha *float32,
 		a uint64, lda int32, strideA int64, b uint64, ldb int32, strideB int64, beta *float32,
 		c uint64, ldc int32, strideC int64, batch int32) int32
@@ -38,6 +39,9 @@ func loadCUBLAS() (*cublasAPI, error) {
 		b := dynlib.Binder{Lib: lib}
 		b.Bind(&a.Create, "cublasCreate_v2")
 		b.Bind(&a.SgemmStridedBatched, "cublasSgemmStridedBatched")
+		if lib.Has("cublasSetMathMode") {
+			b.Bind(&a.SetMathMode, "cublasSetMathMode")
+		}
 		cublasLib, cublasErr = a, b.Err
 	})
 	return cublasLib, cublasErr

@@ -1,6 +1,7 @@
 package cuda
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -101,9 +102,10 @@ var backends device.Registry[*Backend]
 
 // The optional capabilities a GPU backend has beyond tensor.Backend (see tensor/capabilities.go).
 var (
-	_ tensor.Releaser     = (*Backend)(nil)
-	_ tensor.Synchronizer = (*Backend)(nil)
-	_ tensor.Compiler     = (*Backend)(nil)
+	_ tensor.Releaser       = (*Backend)(nil)
+	_ tensor.EmptyAllocator = (*Backend)(nil)
+	_ tensor.Synchronizer   = (*Backend)(nil)
+	_ tensor.Compiler       = (*Backend)(nil)
 )
 
 // Open returns the backend of CUDA device index. Opening the same index again returns the same
@@ -134,6 +136,28 @@ func Open(index int) (*Backend, error) {
 // UsesCUBLAS reports whether float32 GEMMs go through cuBLAS.
 func (b *Backend) UsesCUBLAS() bool { return b.Driver().(*driver).blas != nil }
 
+// SetTF32 lets cuBLAS compute float32 products on the tensor cores with TF32 operands (10 bits of
+// mantissa instead of 23, CUBLAS_TF32_TENSOR_OP_MATH), as cuDNN does for PyTorch's convolutions by
+// default, or restores full float32 (the default). With TF32 a product is about 1e-3 off in
+// relative terms instead of 1e-6: the conformance suite and the comparison with the CPU expect
+// float32 and fail with it on.
+func (b *Backend) SetTF32(on bool) error {
+	d := b.Driver().(*driver)
+	if d.blas == nil || d.blas.SetMathMode == nil {
+		return errors.New(d.Name() + ": TF32 needs cuBLAS 11 or later, and there is none")
+	}
+	mode := int32(0) // CUBLAS_DEFAULT_MATH
+	if on {
+		mode = 3 // CUBLAS_TF32_TENSOR_OP_MATH
+	}
+	var status int32
+	d.do(func() { status = d.blas.SetMathMode(d.blasHandle, mode) })
+	if status != 0 {
+		return fmt.Errorf("%s: cublasSetMathMode(%d) failed with status %d", d.Name(), mode, status)
+	}
+	return nil
+}
+
 // Synchronize implements tensor.Synchronizer: it waits until every queued kernel has run, for
 // benchmarks.
 func (b *Backend) Synchronize() {
@@ -155,6 +179,7 @@ type driver struct {
 
 	// Touched only on the CUDA thread.
 	modules map[tensor.DType]*module
+	prof    *kernelProfile // nil unless a kernel profile is on
 }
 
 type module struct {
@@ -319,10 +344,12 @@ func (d *driver) Launch(dt tensor.DType, name string, groups, local [3]int, args
 		for i, a := range args {
 			params[i] = unsafe.Pointer(&a[0])
 		}
-		d.must("cuLaunchKernel "+name, d.cu.LaunchKernel(fn,
-			uint32(groups[0]), uint32(groups[1]), uint32(groups[2]),
-			uint32(local[0]), uint32(local[1]), uint32(local[2]),
-			0, 0, unsafe.Pointer(&params[0]), nil))
+		d.timed(func() string { return name }, func() {
+			d.must("cuLaunchKernel "+name, d.cu.LaunchKernel(fn,
+				uint32(groups[0]), uint32(groups[1]), uint32(groups[2]),
+				uint32(local[0]), uint32(local[1]), uint32(local[2]),
+				0, 0, unsafe.Pointer(&params[0]), nil))
+		})
 	})
 }
 
@@ -351,11 +378,14 @@ func (d *driver) Gemm(g tensor.GemmArgs, a, b, c device.Mem) bool {
 	const f32 = 4
 	d.post(func() {
 		for i := range calls {
-			status := d.blas.SgemmStridedBatched(d.blasHandle, op(cm.TransA), op(cm.TransB),
-				int32(cm.M), int32(cm.N), int32(cm.K), &alpha,
-				uint64(a)+uint64(cm.OffA+i*cm.StrideA)*f32, int32(cm.LDA), int64(cm.StrideA),
-				uint64(b)+uint64(cm.OffB+i*cm.StrideB)*f32, int32(cm.LDB), int64(cm.StrideB), &beta,
-				uint64(c)+uint64(cm.OffC+i*cm.StrideC)*f32, int32(cm.LDC), int64(cm.StrideC), int32(batch))
+			var status int32
+			d.timed(func() string { return cublasName(cm, batch) }, func() {
+				status = d.blas.SgemmStridedBatched(d.blasHandle, op(cm.TransA), op(cm.TransB),
+					int32(cm.M), int32(cm.N), int32(cm.K), &alpha,
+					uint64(a)+uint64(cm.OffA+i*cm.StrideA)*f32, int32(cm.LDA), int64(cm.StrideA),
+					uint64(b)+uint64(cm.OffB+i*cm.StrideB)*f32, int32(cm.LDB), int64(cm.StrideB), &beta,
+					uint64(c)+uint64(cm.OffC+i*cm.StrideC)*f32, int32(cm.LDC), int64(cm.StrideC), int32(batch))
+			})
 			if status != 0 {
 				panic(fmt.Sprintf("%s: cublasSgemmStridedBatched failed with status %d for %+v", d.Name(), status, cm))
 			}

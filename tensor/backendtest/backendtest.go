@@ -268,14 +268,15 @@ func compare(t *testing.T, what string, want, got []float64, tl tol, scale []flo
 	}
 }
 
-// span is the number of elements a strided view of shape starting at 0 reaches (0 when empty).
+// span is the number of elements a strided view of shape starting at 0 reaches (0 when empty);
+// a view with negative strides starts that far into its buffer and reaches back to its start.
 func span(shape, strides []int) int {
 	if tensor.Numel(shape) == 0 {
 		return 0
 	}
 	last := 0
 	for d := range shape {
-		last += (shape[d] - 1) * strides[d]
+		last += (shape[d] - 1) * max(strides[d], 0) // a negative stride reaches back into the offset
 	}
 	return last + 1
 }

@@ -122,6 +122,10 @@ func (h *harness) copyCases() []copyCase {
 		{name: "pad", shape: []int{2, 3, 3}, dstOff: 6, dstStrides: []int{30, 5, 1}, srcStrides: tensor.ContiguousStrides([]int{2, 3, 3}), dstGuard: 5},
 		{name: "expand", shape: []int{4, 3, 5}, dstStrides: tensor.ContiguousStrides([]int{4, 3, 5}), srcStrides: []int{0, 1, 0}},
 		{name: "unit dims", shape: []int{1, 6, 1, 5}, dstStrides: []int{99, 5, 7, 1}, srcStrides: []int{0, 1, 0, 6}},
+		{name: "reversed", shape: []int{70001}, srcOff: 70000, dstStrides: []int{1}, srcStrides: []int{-1}},
+		{name: "flipped kernel", shape: []int{3, 4, 9}, srcOff: 8, dstStrides: tensor.ContiguousStrides([]int{3, 4, 9}),
+			srcStrides: []int{9, 27, -1}, srcGuard: 2},
+		{name: "reversed rows", shape: []int{5, 6}, srcOff: 26, dstStrides: []int{7, 1}, srcStrides: []int{-6, 1}, dstGuard: 1},
 	}
 	for i := range 12 {
 		nd := 1 + h.rng.IntN(4)

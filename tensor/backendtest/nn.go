@@ -34,6 +34,9 @@ func convGeoms() []tensor.ConvGeom {
 	)
 }
 
+// manyPlanes has more planes (N·C) than a CUDA grid's dimension holds, for the column kernels.
+var manyPlanes = tensor.NewConvGeom(2, 32769, 1, 2, 1, 1, 1, 1, 0, 0, 1, 1)
+
 func geomString(g tensor.ConvGeom) string {
 	return fmt.Sprintf("N%d C%d %dx%d k%dx%d s%d,%d p%d,%d d%d,%d -> %dx%d",
 		g.N, g.C, g.H, g.W, g.KH, g.KW, g.StrideH, g.StrideW, g.PadH, g.PadW, g.DilH, g.DilW, g.OH, g.OW)
@@ -43,7 +46,7 @@ func colsLen(g tensor.ConvGeom) int  { return g.N * g.C * g.KH * g.KW * g.OH * g
 func imageLen(g tensor.ConvGeom) int { return g.N * g.C * g.H * g.W }
 
 func testIm2col(h *harness) {
-	for _, g := range convGeoms() {
+	for _, g := range append(convGeoms(), manyPlanes) {
 		x := h.pair(h.normal(imageLen(g), 0, 1))
 		cols := h.pair(h.normal(colsLen(g), 0, 1)) // garbage, padding taps included, must be overwritten
 		tensor.CPU.Im2col(cols.ref, x.ref, g)
@@ -112,7 +115,7 @@ func testGemmIm2col(h *harness) {
 
 func testCol2im(h *harness) {
 	tl := h.pick(tol{rtol: 1e-5}, tol{rtol: 1e-13})
-	for _, g := range convGeoms() {
+	for _, g := range append(convGeoms(), manyPlanes) {
 		data := h.normal(colsLen(g), 0, 1)
 		cols := h.pair(data)
 		x := h.pair(h.normal(imageLen(g), 0, 1)) // garbage the kernel must overwrite

@@ -9,10 +9,12 @@ import (
 
 // reduceShapes are [outer, mid, inner] views for Reduce: empty ones, a single element, whole-tensor
 // sums, InstanceNorm-like planes, reduced lengths on both sides of typical GPU work-group sizes,
-// and inner sizes that are not multiples of any vector width.
+// inner sizes that are not multiples of any vector width, and rows long enough for a GPU to split
+// them among work-groups and reduce the partial results again (in one pass or, for 300001, two).
 var reduceShapes = [][3]int{
 	{1, 1, 1}, {0, 3, 2}, {2, 5, 0}, {3, 7, 5}, {4, 1, 9}, {1, 4096, 1}, {16, 256, 1},
 	{4, 255, 1}, {2, 257, 3}, {3, 1025, 1}, {2, 33, 65}, {1, 3, 70001}, {1, 70001, 1}, {5, 2, 3},
+	{3, 20000, 2}, {1, 300001, 1},
 }
 
 func testReduce(h *harness) {

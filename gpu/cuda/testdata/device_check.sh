@@ -47,20 +47,23 @@ run)
 		echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
 		part devices-ld 90 bin/zebra-bench devices -check
 	fi
-	part step 210 "$0" _step
+	part step 120 "$0" _step
 	# Memory as nvidia-smi sees it (the whole process, context included), sampled while zebra and
 	# then PyTorch train.
 	nvidia-smi --query-gpu=timestamp,memory.used --format=csv,noheader -lms 250 >"$out/smi.csv" 2>&1 &
 	smi=$!
-	part zebra256 150 bin/zebra-bench train -device cuda -sizes 256 -warmup 2 -iters 10 -cpuprofile "$out/zebra256.pprof"
+	part zebra256 120 bin/zebra-bench train -device cuda -sizes 256 -warmup 2 -iters 10 -cpuprofile "$out/zebra256.pprof"
+	if [ -x bin/zebra-bench-fill ]; then # the same step before a change, to measure the change
+		part zebra256-before 90 bin/zebra-bench-fill train -device cuda -sizes 256 -warmup 2 -iters 10
+	fi
 	echo "zebra done $(date +%T.%N)" >>"$out/smi.csv"
-	part torch256 150 env PYTHONUNBUFFERED=1 python3 gpu/cuda/testdata/torch_step.py --device cuda --size 256 --iters 10 --warmup 3
+	part torch256 120 env PYTHONUNBUFFERED=1 python3 gpu/cuda/testdata/torch_step.py --device cuda --size 256 --iters 10 --warmup 3
 	kill $smi 2>/dev/null
-	part conformance 210 "$0" _conformance "$out/conformance-full.log"
-	part gemm 110 "$0" _gemm
+	part conformance 150 "$0" _conformance "$out/conformance-full.log"
+	part gemm 60 "$0" _gemm
 	echo "=== summary"
 	printf '%s\n' "${summary[@]}"
-	grep -h -E '^ +256 |peak device memory' "$out/zebra256.log" || true
+	for f in "$out"/zebra256*.log; do echo "$(basename "$f")"; grep -h -E '^ +256 |peak device memory' "$f"; done
 	grep -h -E 'ms median|PyTorch' "$out/torch256.log" || true
 	grep -h -E '^(--- FAIL|ok|FAIL)' "$out/step.log" "$out/conformance-full.log" || true
 	awk -F', ' '/zebra done/ {side = 1; next} {m[side] = ($2 + 0 > m[side]) ? $2 + 0 : m[side]}

@@ -93,15 +93,27 @@ func (s *storage) Len() int                { return s.n }
 const maxElements = math.MaxInt32
 
 func (b *Backend) Alloc(dt tensor.DType, n int) tensor.Storage {
+	s := b.alloc("Alloc", dt, n)
+	b.Fill(s, 0)
+	return s
+}
+
+// AllocEmpty implements tensor.EmptyAllocator: Alloc without clearing, which saves a fill kernel
+// for every output that its kernel overwrites (most of them: see tensor.Empty).
+func (b *Backend) AllocEmpty(dt tensor.DType, n int) tensor.Storage {
+	return b.alloc("AllocEmpty", dt, n)
+}
+
+// alloc takes storage for n elements of dt from the pool, its contents whatever they were.
+func (b *Backend) alloc(op string, dt tensor.DType, n int) *storage {
 	if n < 0 || n > maxElements {
-		panic(fmt.Sprintf("%s.Alloc: %d elements (at most %d)", b.Name(), n, maxElements))
+		panic(fmt.Sprintf("%s.%s: %d elements (at most %d)", b.Name(), op, n, maxElements))
 	}
-	b.checkDType("Alloc", dt)
+	b.checkDType(op, dt)
 	mem, class := b.pool.get(n * dt.Size())
 	s := &storage{b: b, dtype: dt, n: n, mem: mem, class: class}
 	p := b.pool
 	s.cleanup = runtime.AddCleanup(s, func(mem Mem) { p.put(mem, class) }, mem)
-	b.Fill(s, 0)
 	return s
 }
 
@@ -340,12 +352,36 @@ func (b *Backend) Reduce(op tensor.ReduceOp, dst, src tensor.Storage, outer, mid
 		}
 		b.Fill(dst, v)
 	case mid > 64 && outputs < 4096:
-		// Few, long reductions: a work-group per output.
-		b.launch(d.dtype, "reduce_groups", [3]int{outputs, 1, 1}, [3]int{group, 1, 1}, outer, mid, inner, int(op), d, s)
+		// Few, long reductions: work-groups per output, and a second pass over their partial
+		// results where a row took more than one.
+		chunks := reduceChunks(outputs, mid)
+		chunk := (mid + chunks - 1) / chunks
+		chunks = (mid + chunk - 1) / chunk // no empty chunk at the end
+		if chunks == 1 {
+			b.launch(d.dtype, "reduce_groups", [3]int{outputs, 1, 1}, [3]int{group, 1, 1}, outer, mid, inner, int(op), 1, mid, d, s)
+			return
+		}
+		part := b.alloc("Reduce", d.dtype, outputs*chunks)
+		b.launch(d.dtype, "reduce_groups", [3]int{outputs * chunks, 1, 1}, [3]int{group, 1, 1}, outer, mid, inner, int(op), chunks, chunk, part, s)
+		b.Reduce(op, dst, part, outputs, chunks, 1)
+		b.Release(part)
 	default:
 		b.launch1D(d.dtype, "reduce_rows", outputs, outer, mid, inner, int(op), d, s)
 	}
 }
+
+// reduceChunks is how many work-groups reduce each of outputs rows of mid elements: enough for
+// about reduceGroups in all, which keeps every multiprocessor of a large GPU busy, but no chunk
+// shorter than reduceMinChunk (eight elements per work-item), below which a second pass costs
+// more than it spreads.
+func reduceChunks(outputs, mid int) int {
+	return max(1, min((reduceGroups+outputs-1)/outputs, mid/reduceMinChunk))
+}
+
+const (
+	reduceGroups   = 1024
+	reduceMinChunk = 8 * group
+)
 
 // GEMM tile geometry (GEMM_TILE and GEMM_THREADS in kernels/gemm.cl).
 const (
@@ -460,13 +496,37 @@ func (b *Backend) checkConv(op string, cols, x *storage, g tensor.ConvGeom) {
 func (b *Backend) Im2col(cols, x tensor.Storage, g tensor.ConvGeom) {
 	c, xs := b.data("Im2col", cols), b.data("Im2col", x)
 	b.checkConv("Im2col", c, xs, g)
-	b.launch1D(c.dtype, "im2col", c.n, c.n, newConvGeomArg(g), c, xs)
+	positions, taps := g.OH*g.OW, g.KH*g.KW
+	if c.n == 0 {
+		return
+	}
+	arg := newConvGeomArg(g)
+	forPlanes(g.N*g.C, func(plane0, planes int) {
+		b.launch(c.dtype, "im2col", [3]int{(positions + group - 1) / group, taps, planes}, [3]int{group, 1, 1},
+			positions, plane0, arg, c, xs)
+	})
+}
+
+// forPlanes calls launch for the planes [0, n) in runs of at most maxGridDim, the most a CUDA
+// grid's y or z dimension holds.
+func forPlanes(n int, launch func(plane0, planes int)) {
+	for plane0 := 0; plane0 < n; plane0 += maxGridDim {
+		launch(plane0, min(maxGridDim, n-plane0))
+	}
 }
 
 func (b *Backend) Col2im(x, cols tensor.Storage, g tensor.ConvGeom) {
 	xs, c := b.data("Col2im", x), b.data("Col2im", cols)
 	b.checkConv("Col2im", c, xs, g)
-	b.launch1D(xs.dtype, "col2im", xs.n, xs.n, newConvGeomArg(g), xs, c)
+	pixels := g.H * g.W
+	if xs.n == 0 {
+		return
+	}
+	arg := newConvGeomArg(g)
+	forPlanes(g.N*g.C, func(plane0, planes int) {
+		b.launch(xs.dtype, "col2im", [3]int{(pixels + group - 1) / group, planes, 1}, [3]int{group, 1, 1},
+			pixels, plane0, arg, xs, c)
+	})
 }
 
 func (b *Backend) checkPad(op string, padded, plain *storage, planes, h, w int, p tensor.Pad2d) {

@@ -12,58 +12,62 @@ typedef struct {
 	int oh, ow;
 } conv_geom_t;
 
-// im2col: cols [N, C*KH*KW, OH*OW]; element i is tap (kh, kw) of channel c of image n at output
-// position (oh, ow), or 0 where the tap falls into the zero padding.
-KERNEL im2col(int total, conv_geom_t g, GLOBAL real* cols, GLOBAL const real* x) {
-	int i = GLOBAL_ID(0);
-	if (i >= total) {
+// The convolution kernels run on 3-D grids: x is the position within a plane, y and z whatever
+// else the element is indexed by, one work-group row each, so that a work-item divides only to
+// split its own position (integer division by a value known only at run time costs a GPU tens of
+// instructions, which made the 1-D versions instruction-bound). CUDA limits y and z to 65535:
+// the host launches again from plane0 for more planes than that.
+
+// im2col: cols [N, C*KH*KW, OH*OW]; element (plane n*C + c, tap kh*KW + kw, position oh*OW + ow)
+// is that tap of that plane's image at that output position, or 0 where the tap falls into the
+// zero padding. Grid: x the position, y the tap, z the plane (from plane0 on).
+KERNEL im2col(int positions, int plane0, conv_geom_t g, GLOBAL real* cols, GLOBAL const real* x) {
+	int p = GLOBAL_ID(0);
+	if (p >= positions) {
 		return;
 	}
-	int ow = i % g.ow;
-	int t = i / g.ow;
-	int oh = t % g.oh;
-	t /= g.oh;
-	int kw = t % g.kw;
-	t /= g.kw;
-	int kh = t % g.kh;
-	t /= g.kh; // t = n*C + c
+	int tap = GROUP_ID(1), plane = plane0 + GROUP_ID(2);
+	int kh = tap / g.kw, kw = tap - kh * g.kw;
+	int oh = p / g.ow, ow = p - oh * g.ow;
 	int ih = oh * g.stride_h - g.pad_h + kh * g.dil_h;
 	int iw = ow * g.stride_w - g.pad_w + kw * g.dil_w;
 	real v = 0;
 	if (ih >= 0 && ih < g.h && iw >= 0 && iw < g.w) {
-		v = x[((long)t * g.h + ih) * g.w + iw];
+		v = x[((long)plane * g.h + ih) * g.w + iw];
 	}
-	cols[i] = v;
+	cols[((long)plane * g.kh * g.kw + tap) * positions + p] = v;
 }
 
 // col2im: pixel (ih, iw) of plane n*C+c sums every column entry that im2col read from it: tap
 // (kh, kw) at output (oh, ow) with oh*stride_h = ih + pad_h - kh*dil_h, and likewise for the width.
-KERNEL col2im(int total, conv_geom_t g, GLOBAL real* x, GLOBAL const real* cols) {
-	int i = GLOBAL_ID(0);
-	if (i >= total) {
+// Grid: x the pixel, y the plane (from plane0 on). Stride 1, the common case, needs no division.
+KERNEL col2im(int pixels, int plane0, conv_geom_t g, GLOBAL real* x, GLOBAL const real* cols) {
+	int p = GLOBAL_ID(0);
+	if (p >= pixels) {
 		return;
 	}
-	int iw = i % g.w;
-	int t = i / g.w;
-	int ih = t % g.h;
-	t /= g.h; // t = n*C + c
+	int plane = plane0 + GROUP_ID(1);
+	int ih = p / g.w, iw = p - ih * g.w;
+	int positions = g.oh * g.ow;
+	GLOBAL const real* c = cols + (long)plane * g.kh * g.kw * positions;
+	bool unit = g.stride_h == 1 && g.stride_w == 1;
 	real s = 0;
 	for (int kh = 0; kh < g.kh; kh++) {
 		int y = ih + g.pad_h - kh * g.dil_h;
-		if (y < 0 || y % g.stride_h != 0 || y / g.stride_h >= g.oh) {
+		int oh = unit ? y : y / g.stride_h;
+		if (y < 0 || oh * g.stride_h != y || oh >= g.oh) {
 			continue;
 		}
-		int oh = y / g.stride_h;
 		for (int kw = 0; kw < g.kw; kw++) {
 			int xx = iw + g.pad_w - kw * g.dil_w;
-			if (xx < 0 || xx % g.stride_w != 0 || xx / g.stride_w >= g.ow) {
+			int ow = unit ? xx : xx / g.stride_w;
+			if (xx < 0 || ow * g.stride_w != xx || ow >= g.ow) {
 				continue;
 			}
-			int ow = xx / g.stride_w;
-			s += cols[(((long)t * g.kh + kh) * g.kw + kw) * g.oh * g.ow + (long)oh * g.ow + ow];
+			s += c[(long)(kh * g.kw + kw) * positions + oh * g.ow + ow];
 		}
 	}
-	x[i] = s;
+	x[(long)plane * pixels + p] = s;
 }
 
 // reflect maps a coordinate outside [0, n) back inside by mirroring at the edge pixel, which is not

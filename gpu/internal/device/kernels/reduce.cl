@@ -31,15 +31,20 @@ KERNEL reduce_rows(int outer, int mid, int inner, int op, GLOBAL real* dst, GLOB
 	dst[i] = acc;
 }
 
-// reduce_groups gives each output a work-group, whose GROUP work-items stride over mid and combine
-// their partial results in a tree: right for few, long reductions (a loss, a whole-tensor sum).
-KERNEL reduce_groups(int outer, int mid, int inner, int op, GLOBAL real* dst, GLOBAL const real* src) {
+// reduce_groups gives each output `chunks` work-groups, each of which reduces `chunk` consecutive
+// elements of mid: its GROUP work-items stride over them and combine their partial results in a
+// tree. It writes dst[output*chunks + chunk index]. Right for few, long reductions (a loss, a
+// bias gradient): with one group per output a whole-tensor sum would run on one multiprocessor,
+// so the host splits long rows into chunks and reduces the partial results again.
+KERNEL reduce_groups(int outer, int mid, int inner, int op, int chunks, int chunk, GLOBAL real* dst, GLOBAL const real* src) {
 	SHARED real part[GROUP];
-	int i = GROUP_ID(0), t = LOCAL_ID(0);
+	int g = GROUP_ID(0), t = LOCAL_ID(0);
+	int i = g / chunks, c = g % chunks;
 	int o = i / inner, j = i % inner;
 	GLOBAL const real* p = src + (long)o * mid * inner + j;
 	real acc = op == REDUCE_MAX ? -R_INF : op == REDUCE_MIN ? R_INF : (real)0;
-	for (int m = t; m < mid; m += GROUP) {
+	int end = min(mid, (c + 1) * chunk);
+	for (int m = c * chunk + t; m < end; m += GROUP) {
 		acc = apply_reduce(op, acc, p[(long)m * inner]);
 	}
 	part[t] = acc;
@@ -51,6 +56,6 @@ KERNEL reduce_groups(int outer, int mid, int inner, int op, GLOBAL real* dst, GL
 		BARRIER();
 	}
 	if (t == 0) {
-		dst[i] = part[0];
+		dst[g] = part[0];
 	}
 }
