@@ -57,6 +57,17 @@ type FiniteChecker interface {
 	AllFinite(s Storage) bool
 }
 
+// NonFiniteFlagger is implemented by backends that can check a buffer for NaNs and infinities on
+// the device without reading anything back (the GPU backends). AllFinite then checks any number
+// of tensors with one kernel each and one read at the end, where FiniteChecker's answer per
+// tensor would wait for the device once per tensor, and Σ x·0 would cost a temporary as large as
+// each tensor and three kernels.
+type NonFiniteFlagger interface {
+	// FlagNonFinite sets flag, one element of s's dtype, to 1 if an element of s is NaN, +Inf or
+	// -Inf, and leaves it as it was otherwise.
+	FlagNonFinite(flag, s Storage)
+}
+
 // The CPU backend's capabilities, checked at compile time.
 var (
 	_ Releaser         = cpuBackend{}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/zebra-go/zebra/dist"
 	"github.com/zebra-go/zebra/gpu"
+	"github.com/zebra-go/zebra/gpu/cuda"
 	"github.com/zebra-go/zebra/internal/cli"
 	"github.com/zebra-go/zebra/models/cyclegan"
 	"github.com/zebra-go/zebra/tensor"
@@ -81,7 +82,15 @@ func openTrainDevice(tf trainFlags) (tensor.Backend, error) {
 			}
 		}
 	}
-	return gpu.Open(device)
+	backend, err := gpu.Open(device)
+	if err != nil || !tf.tf32 {
+		return backend, err
+	}
+	c, ok := backend.(*cuda.Backend)
+	if !ok {
+		return nil, cli.Usagef("-tf32 is for CUDA's tensor cores: it needs -device cuda, not %s", backend.Name())
+	}
+	return c, c.SetTF32(true)
 }
 
 // joinTrainGroup opens the group that -dist names and, with more than one rank, checks that

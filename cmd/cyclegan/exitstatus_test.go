@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,6 +37,7 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"train", "-max-memory", "0"}, 2, "-max-memory 0"},
 		{[]string{"train", "-ngf", "0"}, 2, "cyclegan train: ngf 0"},
 		{[]string{"train", "extra"}, 2, `unexpected arguments ["extra"]`},
+		{append(slices.Clone(tiny), "-tf32"), 2, "-tf32 is for CUDA's tensor cores: it needs -device cuda, not cpu"},
 		{[]string{"translate", "-direction", "sideways", "-checkpoint", readme, readme}, 2, `-direction "sideways"`},
 		{[]string{"translate", readme}, 2, "need -checkpoint"},
 		{[]string{"download"}, 2, "want one dataset name"},

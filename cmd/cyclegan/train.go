@@ -37,6 +37,7 @@ type trainFlags struct {
 	evalEvery     int    // -eval-every: test-set FID and KID every N epochs (0: none; evalduring.go)
 	inception     string // -inception: the FID Inception weights that -eval-every measures with
 	dist          string // -dist: none, mpi, nccl or auto (distributed.go)
+	tf32          bool   // -tf32: cuBLAS products in TF32 on a CUDA device
 }
 
 func runTrain(args []string) (err error) {
@@ -107,7 +108,7 @@ func runTrain(args []string) (err error) {
 			if !map[string]bool{"dataroot": true, "name": true, "runs": true, "device": true, "save-every": true,
 				"max-iters": true, "resume": true, "skip-bad-images": true, "workers": true, "quiet": true,
 				"max-memory": true, "skip-checksum": true, "sample-every": true, "epoch-save": true,
-				"eval-every": true, "inception": true, "dist": true}[name] {
+				"eval-every": true, "inception": true, "dist": true, "tf32": true}[name] {
 				ignored = append(ignored, "-"+name)
 			}
 		}
@@ -235,6 +236,7 @@ func trainFlagSet(o *cyclegan.Options, tf *trainFlags) *flag.FlagSet {
 	fs.Uint64Var(&o.Seed, "seed", 0, "random seed: the same seed and data give the same weights")
 	fs.StringVar(&tf.device, "device", "cpu", "cpu, opencl[:N] or cuda[:N]")
 	fs.StringVar(&tf.dist, "dist", "none", distUsage)
+	fs.BoolVar(&tf.tf32, "tf32", false, "with -device cuda: matrix products on the tensor cores with TF32 operands (10-bit mantissas), as PyTorch's cuDNN convolutions by default: about 1.4x faster steps, results about 1e-3 off float32's")
 	fs.IntVar(&tf.saveEvery, "save-every", 5, "keep a checkpoint every N epochs (latest is saved every epoch; 0: none)")
 	fs.IntVar(&tf.sampleEvery, "sample-every", 400, "write the eight sample images every N steps, at the first step and on a stop (0: only at epoch ends)")
 	fs.StringVar(&tf.epochSave, "epoch-save", "generators", "what each -save-every checkpoint holds: generators, networks (and discriminators) or full (resumable); latest is always full")

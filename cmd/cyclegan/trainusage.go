@@ -18,7 +18,7 @@ var trainFlagGroups = []cli.FlagGroup{
 		"pool-size", "batch-size", "seed", "max-iters"}},
 	{Title: "output", Names: []string{"runs", "name", "save-every", "epoch-save", "sample-every", "quiet"}},
 	{Title: "test-set metrics", Names: []string{"eval-every", "inception"}},
-	{Title: "device and run", Names: []string{"device", "dist", "resume", "skip-checksum", "max-memory"}},
+	{Title: "device and run", Names: []string{"device", "tf32", "dist", "resume", "skip-checksum", "max-memory"}},
 }
 
 // printTrainUsage writes cyclegan train -h: the flags under their headings, examples written as

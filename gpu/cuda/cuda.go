@@ -102,10 +102,11 @@ var backends device.Registry[*Backend]
 
 // The optional capabilities a GPU backend has beyond tensor.Backend (see tensor/capabilities.go).
 var (
-	_ tensor.Releaser       = (*Backend)(nil)
-	_ tensor.EmptyAllocator = (*Backend)(nil)
-	_ tensor.Synchronizer   = (*Backend)(nil)
-	_ tensor.Compiler       = (*Backend)(nil)
+	_ tensor.Releaser         = (*Backend)(nil)
+	_ tensor.EmptyAllocator   = (*Backend)(nil)
+	_ tensor.Synchronizer     = (*Backend)(nil)
+	_ tensor.Compiler         = (*Backend)(nil)
+	_ tensor.NonFiniteFlagger = (*Backend)(nil)
 )
 
 // Open returns the backend of CUDA device index. Opening the same index again returns the same

@@ -101,7 +101,7 @@ var kernelTests = []kernelTest{
 	{"AllocEmpty", testAllocEmpty},   // optional: tensor.EmptyAllocator
 	{"Synchronize", testSynchronize}, // optional: tensor.Synchronizer
 	{"Compile", testCompile},         // optional: tensor.Compiler
-	{"AllFinite", testAllFinite},     // optional: tensor.FiniteChecker; else tensor.AllFinite's Σ x·0
+	{"AllFinite", testAllFinite},     // optional: tensor.FiniteChecker or NonFiniteFlagger; else tensor.AllFinite's Σ x·0
 	{"Ops", testOps},                 // package tensor's composite ops, end to end
 }
 

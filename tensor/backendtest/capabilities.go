@@ -35,6 +35,8 @@ func capabilities(b tensor.Backend) string {
 	add("ReflectConvolver", ok)
 	_, ok = b.(tensor.FiniteChecker)
 	add("FiniteChecker", ok)
+	_, ok = b.(tensor.NonFiniteFlagger)
+	add("NonFiniteFlagger", ok)
 	if len(has) == 0 {
 		return "none"
 	}
@@ -127,13 +129,14 @@ func testCompile(h *harness) {
 }
 
 // testAllFinite checks tensor.AllFinite on the backend, and the optional FiniteChecker's
-// AllFinite when it has one, on ragged sizes (one large enough for the CPU to split) holding only
+// AllFinite or NonFiniteFlagger's FlagNonFinite when it has one, on ragged sizes (one large enough for the CPU to split) holding only
 // finite numbers, then a NaN, +Inf or -Inf at the first, a middle and the last position. Without
 // FiniteChecker, tensor.AllFinite is Σ x·0 computed by the backend's Unary and Reduce: this is
 // the one place the suite feeds those kernels NaNs and infinities, and a device whose x·0 is 0
 // for every x (a fast-math multiply) fails here. It also checks tensors of two backends at once.
 func testAllFinite(h *harness) {
 	fc, hasChecker := h.b.(tensor.FiniteChecker)
+	ff, hasFlagger := h.b.(tensor.NonFiniteFlagger)
 	check := func(what string, p pair, want bool) {
 		h.t.Helper()
 		x := tensor.FromStorage(p.got, p.got.Len())
@@ -143,6 +146,20 @@ func testAllFinite(h *harness) {
 		if hasChecker {
 			if got := fc.AllFinite(p.got); got != want {
 				h.t.Errorf("FiniteChecker.AllFinite(%s) = %v, want %v", what, got, want)
+			}
+		}
+		if hasFlagger {
+			// The flag goes to 1 for a NaN or an infinity, and is otherwise left as it was.
+			for _, before := range []float64{0, 1, 0.5} {
+				flag := upload(h.b, h.dt, []float64{before})
+				ff.FlagNonFinite(flag, p.got)
+				wantFlag := before
+				if !want {
+					wantFlag = 1
+				}
+				if got := download(h.b, flag)[0]; got != wantFlag {
+					h.t.Errorf("NonFiniteFlagger.FlagNonFinite(%s) on a flag of %g: %g, want %g", what, before, got, wantFlag)
+				}
 			}
 		}
 		h.intact("AllFinite "+what, p)

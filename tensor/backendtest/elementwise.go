@@ -126,6 +126,8 @@ func (h *harness) copyCases() []copyCase {
 		{name: "flipped kernel", shape: []int{3, 4, 9}, srcOff: 8, dstStrides: tensor.ContiguousStrides([]int{3, 4, 9}),
 			srcStrides: []int{9, 27, -1}, srcGuard: 2},
 		{name: "reversed rows", shape: []int{5, 6}, srcOff: 26, dstStrides: []int{7, 1}, srcStrides: []int{-6, 1}, dstGuard: 1},
+		// More rows than a CUDA grid's y dimension holds.
+		{name: "tall transpose", shape: []int{70001, 2}, dstStrides: []int{1, 70001}, srcStrides: []int{2, 1}},
 	}
 	for i := range 12 {
 		nd := 1 + h.rng.IntN(4)

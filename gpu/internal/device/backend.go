@@ -306,7 +306,26 @@ func (b *Backend) Copy(dst tensor.Storage, dstOff int, dstStrides []int, src ten
 		return
 	}
 	shape, st := tensor.CollapseDims(shape, dstStrides, srcStrides)
+	if len(shape) <= 3 {
+		for len(shape) < 3 { // pad to three dimensions for copy_grid
+			shape, st[0], st[1] = append([]int{1}, shape...), append([]int{0}, st[0]...), append([]int{0}, st[1]...)
+		}
+		if shape[0] <= maxGridDim && shape[1] <= maxGridDim {
+			b.launch(d.dtype, "copy_grid", [3]int{(shape[2] + group - 1) / group, shape[1], shape[0]}, [3]int{group, 1, 1},
+				newStridesArg("Copy", shape, st[0], st[1]), d, dstOff, s, srcOff)
+			return
+		}
+	}
 	b.launch1D(d.dtype, "copy_strided", n, n, newStridesArg("Copy", shape, st[0], st[1]), d, dstOff, s, srcOff)
+}
+
+// FlagNonFinite implements tensor.NonFiniteFlagger.
+func (b *Backend) FlagNonFinite(flag, s tensor.Storage) {
+	f, x := b.data("FlagNonFinite", flag), b.data("FlagNonFinite", s)
+	if f.n != 1 || f.dtype != x.dtype {
+		panic(fmt.Sprintf("%s.FlagNonFinite: flag %s[%d] for %s data", b.Name(), f.dtype, f.n, x.dtype))
+	}
+	b.launch1D(x.dtype, "flag_nonfinite", x.n, x.n, f, x)
 }
 
 func (b *Backend) Unary(op tensor.UnaryOp, dst, src tensor.Storage, param float64) {
@@ -502,10 +521,13 @@ func (b *Backend) Im2col(cols, x tensor.Storage, g tensor.ConvGeom) {
 	}
 	arg := newConvGeomArg(g)
 	forPlanes(g.N*g.C, func(plane0, planes int) {
-		b.launch(c.dtype, "im2col", [3]int{(positions + group - 1) / group, taps, planes}, [3]int{group, 1, 1},
+		b.launch(c.dtype, "im2col", [3]int{(positions + group*im2colRun - 1) / (group * im2colRun), taps, planes}, [3]int{group, 1, 1},
 			positions, plane0, arg, c, xs)
 	})
 }
+
+// im2colRun is IM2COL_RUN in kernels/conv.cl: the positions each work-item of im2col writes.
+const im2colRun = 4
 
 // forPlanes calls launch for the planes [0, n) in runs of at most maxGridDim, the most a CUDA
 // grid's y or z dimension holds.

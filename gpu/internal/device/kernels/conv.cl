@@ -20,22 +20,27 @@ typedef struct {
 
 // im2col: cols [N, C*KH*KW, OH*OW]; element (plane n*C + c, tap kh*KW + kw, position oh*OW + ow)
 // is that tap of that plane's image at that output position, or 0 where the tap falls into the
-// zero padding. Grid: x the position, y the tap, z the plane (from plane0 on).
+// zero padding. Grid: x the position, y the tap, z the plane (from plane0 on). Each work-item
+// writes IM2COL_RUN positions GROUP apart (neighbours write neighbours): with one each, a
+// work-group did too little to pay for its own scheduling. Storage holds fewer than 2^31
+// elements, so int indexes suffice.
+#define IM2COL_RUN 4
 KERNEL im2col(int positions, int plane0, conv_geom_t g, GLOBAL real* cols, GLOBAL const real* x) {
-	int p = GLOBAL_ID(0);
-	if (p >= positions) {
-		return;
-	}
 	int tap = GROUP_ID(1), plane = plane0 + GROUP_ID(2);
 	int kh = tap / g.kw, kw = tap - kh * g.kw;
-	int oh = p / g.ow, ow = p - oh * g.ow;
-	int ih = oh * g.stride_h - g.pad_h + kh * g.dil_h;
-	int iw = ow * g.stride_w - g.pad_w + kw * g.dil_w;
-	real v = 0;
-	if (ih >= 0 && ih < g.h && iw >= 0 && iw < g.w) {
-		v = x[((long)plane * g.h + ih) * g.w + iw];
+	GLOBAL const real* image = x + plane * g.h * g.w;
+	GLOBAL real* row = cols + (plane * g.kh * g.kw + tap) * positions;
+	int first = GROUP_ID(0) * GROUP * IM2COL_RUN + LOCAL_ID(0);
+	for (int k = 0; k < IM2COL_RUN; k++) {
+		int p = first + k * GROUP;
+		if (p >= positions) {
+			return;
+		}
+		int oh = p / g.ow, ow = p - oh * g.ow;
+		int ih = oh * g.stride_h - g.pad_h + kh * g.dil_h;
+		int iw = ow * g.stride_w - g.pad_w + kw * g.dil_w;
+		row[p] = ih >= 0 && ih < g.h && iw >= 0 && iw < g.w ? image[ih * g.w + iw] : (real)0;
 	}
-	cols[((long)plane * g.kh * g.kw + tap) * positions + p] = v;
 }
 
 // col2im: pixel (ih, iw) of plane n*C+c sums every column entry that im2col read from it: tap

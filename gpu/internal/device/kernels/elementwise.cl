@@ -134,6 +134,20 @@ KERNEL copy_strided(int n, strides_t s, GLOBAL real* dst, int dst_off, GLOBAL co
 	dst[od] = src[os];
 }
 
+// copy_grid is copy_strided for a walk of three dimensions (outermost first; the host pads shorter
+// ones with 1s) on a grid whose x is the innermost dimension and whose y and z are the other two,
+// so that no work-item divides: integer division makes copy_strided instruction-bound on a GPU.
+KERNEL copy_grid(strides_t s, GLOBAL real* dst, int dst_off, GLOBAL const real* src, int src_off) {
+	int x = GLOBAL_ID(0);
+	if (x >= s.shape[2]) {
+		return;
+	}
+	int y = GROUP_ID(1), z = GROUP_ID(2);
+	long od = dst_off + (long)z * s.stride0[0] + (long)y * s.stride0[1] + (long)x * s.stride0[2];
+	long os = src_off + (long)z * s.stride1[0] + (long)y * s.stride1[1] + (long)x * s.stride1[2];
+	dst[od] = src[os];
+}
+
 #ifdef REAL_DOUBLE
 KERNEL cast_float_to_double(int n, GLOBAL double* dst, GLOBAL const float* src) {
 	int i = GLOBAL_ID(0);
@@ -149,3 +163,13 @@ KERNEL cast_double_to_float(int n, GLOBAL float* dst, GLOBAL const double* src) 
 	}
 }
 #endif
+
+// flag_nonfinite sets flag[0] to 1 if an element of x is NaN or infinite (|x| < inf is false for
+// both) and leaves it alone otherwise. Every work-item that finds one writes the same 1, so their
+// race is harmless.
+KERNEL flag_nonfinite(int n, GLOBAL real* flag, GLOBAL const real* x) {
+	int i = GLOBAL_ID(0);
+	if (i < n && !(R_FABS(x[i]) < R_INF)) {
+		flag[0] = 1;
+	}
+}

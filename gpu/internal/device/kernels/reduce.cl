@@ -43,7 +43,7 @@ KERNEL reduce_groups(int outer, int mid, int inner, int op, int chunks, int chun
 	int o = i / inner, j = i % inner;
 	GLOBAL const real* p = src + (long)o * mid * inner + j;
 	real acc = op == REDUCE_MAX ? -R_INF : op == REDUCE_MIN ? R_INF : (real)0;
-	int end = min(mid, (c + 1) * chunk);
+	int end = (c + 1) * chunk < mid ? (c + 1) * chunk : mid;
 	for (int m = c * chunk + t; m < end; m += GROUP) {
 		acc = apply_reduce(op, acc, p[(long)m * inner]);
 	}
