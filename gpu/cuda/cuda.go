@@ -345,12 +345,14 @@ func (d *driver) Launch(dt tensor.DType, name string, groups, local [3]int, args
 		for i, a := range args {
 			params[i] = unsafe.Pointer(&a[0])
 		}
-		d.timed(func() string { return name }, func() {
-			d.must("cuLaunchKernel "+name, d.cu.LaunchKernel(fn,
-				uint32(groups[0]), uint32(groups[1]), uint32(groups[2]),
-				uint32(local[0]), uint32(local[1]), uint32(local[2]),
-				0, 0, unsafe.Pointer(&params[0]), nil))
-		})
+		start := d.beginTimed()
+		d.must("cuLaunchKernel "+name, d.cu.LaunchKernel(fn,
+			uint32(groups[0]), uint32(groups[1]), uint32(groups[2]),
+			uint32(local[0]), uint32(local[1]), uint32(local[2]),
+			0, 0, unsafe.Pointer(&params[0]), nil))
+		if start != nil {
+			d.endTimed(start, name)
+		}
 	})
 }
 
@@ -379,14 +381,15 @@ func (d *driver) Gemm(g tensor.GemmArgs, a, b, c device.Mem) bool {
 	const f32 = 4
 	d.post(func() {
 		for i := range calls {
-			var status int32
-			d.timed(func() string { return cublasName(cm, batch) }, func() {
-				status = d.blas.SgemmStridedBatched(d.blasHandle, op(cm.TransA), op(cm.TransB),
-					int32(cm.M), int32(cm.N), int32(cm.K), &alpha,
-					uint64(a)+uint64(cm.OffA+i*cm.StrideA)*f32, int32(cm.LDA), int64(cm.StrideA),
-					uint64(b)+uint64(cm.OffB+i*cm.StrideB)*f32, int32(cm.LDB), int64(cm.StrideB), &beta,
-					uint64(c)+uint64(cm.OffC+i*cm.StrideC)*f32, int32(cm.LDC), int64(cm.StrideC), int32(batch))
-			})
+			start := d.beginTimed()
+			status := d.blas.SgemmStridedBatched(d.blasHandle, op(cm.TransA), op(cm.TransB),
+				int32(cm.M), int32(cm.N), int32(cm.K), &alpha,
+				uint64(a)+uint64(cm.OffA+i*cm.StrideA)*f32, int32(cm.LDA), int64(cm.StrideA),
+				uint64(b)+uint64(cm.OffB+i*cm.StrideB)*f32, int32(cm.LDB), int64(cm.StrideB), &beta,
+				uint64(c)+uint64(cm.OffC+i*cm.StrideC)*f32, int32(cm.LDC), int64(cm.StrideC), int32(batch))
+			if start != nil {
+				d.endTimed(start, cublasName(cm, batch))
+			}
 			if status != 0 {
 				panic(fmt.Sprintf("%s: cublasSgemmStridedBatched failed with status %d for %+v", d.Name(), status, cm))
 			}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zebra-go/zebra/gpu/internal/dynlib"
 	"github.com/zebra-go/zebra/gpu/internal/gputest"
@@ -17,8 +18,9 @@ import (
 // (testdata/fake, built with the C compiler when there is one): loading and binding, device
 // enumeration, the primary context on the CUDA thread, compiling and caching per dtype, CUBIN with
 // the PTX fallback, allocation, copies, launches with int, real, pointer and struct parameters,
-// and the errors of a missing kernel and of an exhausted device. The fake executes fill and
-// binary_strided (add) on the host from the parameters as the driver receives them.
+// the errors of a missing kernel and of an exhausted device, and the kernel profile's events. The
+// fake executes fill and binary_strided (add) on the host from the parameters as the driver
+// receives them.
 func TestFakeDriver(t *testing.T) {
 	if gputest.IsChild() {
 		fakeChild()
@@ -52,6 +54,7 @@ func TestFakeDriver(t *testing.T) {
 			"CUDA_ERROR_OUT_OF_MEMORY",
 			"cuBLAS true",
 		}
+		want = append(want, "profile fill: 500µs per launch", "profile cublas 2x2x2: 500µs per launch")
 		for _, tr := range []string{"false false", "false true", "true false", "true true"} {
 			want = append(want, "gemm "+tr+": matches the cpu")
 		}
@@ -91,8 +94,29 @@ func fakeChild() {
 		defer func() { fmt.Println("oom:", recover()) }()
 		b.Alloc(tensor.Float32, 1<<29)
 	}()
+	fakeProfile(b)
 	cached, _ := filepath.Glob(filepath.Join(os.Getenv("XDG_CACHE_HOME"), "zebra", "ptx", "*.bin"))
 	fmt.Println("cache files:", len(cached))
+}
+
+// fakeProfile times fills and a cuBLAS product through the fake driver's events, each of which
+// "takes" 0.5 ms between its two records.
+func fakeProfile(b *Backend) {
+	if err := b.StartKernelProfile(); err != nil {
+		fmt.Println("profile:", err)
+		return
+	}
+	x := tensor.FromFloat32([]float32{1, 2, 3, 4}, 2, 2).To(b)
+	tensor.FullLike(x, 1).Float32s()
+	tensor.Matmul(x, x).Float32s()
+	times, err := b.StopKernelProfile()
+	if err != nil {
+		fmt.Println("profile:", err)
+		return
+	}
+	for _, t := range times {
+		fmt.Printf("profile %s: %v per launch\n", t.Name, t.Time/time.Duration(t.Launches))
+	}
 }
 
 // fakeGemms runs batched float32 GEMMs with every transpose, offsets, padded leading dimensions,

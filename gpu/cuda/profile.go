@@ -70,19 +70,31 @@ func (b *Backend) StopKernelProfile() ([]KernelTime, error) {
 	return times, err
 }
 
-// timed runs launch, which queues one kernel (or one cuBLAS call) on the stream, between two
-// events when a profile is on. It runs on the CUDA thread.
-func (d *driver) timed(name func() string, launch func()) {
+// beginTimed records the event before a launch when a profile is on, and returns the profile's
+// handle for endTimed, or nil (then the caller skips endTimed, and nothing is allocated: launches
+// are the hot path). It runs on the CUDA thread.
+func (d *driver) beginTimed() *timedStart {
 	p := d.prof
 	if p == nil || p.err != nil {
-		launch()
-		return
+		return nil
 	}
-	start, end := d.event(p), d.event(p)
+	start := d.event(p)
 	d.record(p, start)
-	launch()
+	return &timedStart{p, start}
+}
+
+// timedStart is a launch's start event in its profile.
+type timedStart struct {
+	p     *kernelProfile
+	event uintptr
+}
+
+// endTimed records the event after the launch that start began and books it under name.
+func (d *driver) endTimed(start *timedStart, name string) {
+	p := start.p
+	end := d.event(p)
 	d.record(p, end)
-	p.pending = append(p.pending, timedLaunch{name: name(), start: start, end: end})
+	p.pending = append(p.pending, timedLaunch{name: name, start: start.event, end: end})
 	if len(p.pending) >= maxPending {
 		d.harvest(p, maxPending/2)
 	}

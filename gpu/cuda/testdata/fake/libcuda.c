@@ -97,3 +97,11 @@ CUresult cuGetErrorName(CUresult e, const char **s) {
 	return OK;
 }
 CUresult cuGetErrorString(CUresult e, const char **s) { *s = "described by the fake driver"; return OK; }
+
+// Events: each record stamps the event with a clock that advances 0.5 ms per record, so that a
+// launch between two records "takes" 0.5 ms.
+static float fake_clock_ms;
+CUresult cuEventCreate(float **ev, unsigned flags) { *ev = calloc(1, sizeof(float)); return *ev ? OK : OUT_OF_MEMORY; }
+CUresult cuEventRecord(float *ev, void *stream) { fake_clock_ms += 0.5f; *ev = fake_clock_ms; return OK; }
+CUresult cuEventSynchronize(float *ev) { return OK; }
+CUresult cuEventElapsedTime(float *ms, float *start, float *end) { *ms = *end - *start; return OK; }
