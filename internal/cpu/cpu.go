@@ -128,8 +128,9 @@ func Note() string {
 	return active.note
 }
 
-// A kernel family (internal/gemm, internal/winograd) keeps its implementations in a list, best
-// first, each needing a Level; these two choose from such a list.
+// A kernel family (internal/gemm, internal/winograd, internal/shiftconv) keeps its
+// implementations in a list, best first, each needing a Level and having a name; these choose
+// from such a list.
 
 // Best returns the first of impls, ordered best first, whose level this CPU has and Active
 // allows, or fallback when none is.
@@ -152,4 +153,36 @@ func Runnable[T any](impls []T, level func(T) Level) []T {
 		}
 	}
 	return out
+}
+
+// Names returns the names of the Runnable impls, best first: what a kernel family's Paths
+// reports.
+func Names[T any](impls []T, level func(T) Level, name func(T) string) []string {
+	var names []string
+	for _, p := range Runnable(impls, level) {
+		names = append(names, name(p))
+	}
+	return names
+}
+
+// Find returns the impl called want if this CPU can run it (whatever ZEBRA_CPU says: tests and
+// tools pick paths by name), and whether there is one.
+func Find[T any](impls []T, level func(T) Level, name func(T) string, want string) (T, bool) {
+	for _, p := range impls {
+		if name(p) == want && Has(level(p)) {
+			return p, true
+		}
+	}
+	var none T
+	return none, false
+}
+
+// MustFind is Find for a kernel family's SetPath: it panics, naming the family (pkg) and the
+// paths there are, where this CPU cannot run the one called want.
+func MustFind[T any](pkg string, impls []T, level func(T) Level, name func(T) string, want string) T {
+	p, ok := Find(impls, level, name, want)
+	if !ok {
+		panic(fmt.Sprintf("%s: SetPath: path %q is not available on this CPU (have %v)", pkg, want, Names(impls, level, name)))
+	}
+	return p
 }

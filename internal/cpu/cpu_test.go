@@ -52,3 +52,21 @@ func TestBestAndRunnable(t *testing.T) {
 		t.Errorf("Runnable = %v, want every level up to %s", got, Supported())
 	}
 }
+
+func TestNamesAndFind(t *testing.T) {
+	levels := []Level{AVX512, AVX2, Generic}
+	id := func(l Level) Level { return l }
+	names := Names(levels, id, Level.String)
+	if len(names) != int(Supported())+1 || names[len(names)-1] != "generic" {
+		t.Errorf("Names = %v, want every level up to %s, generic last", names, Supported())
+	}
+	for _, l := range levels {
+		got, ok := Find(levels, id, Level.String, l.String())
+		if ok != Has(l) || (ok && got != l) {
+			t.Errorf("Find(%s) = %s, %v; this CPU has it: %v", l, got, ok, Has(l))
+		}
+	}
+	if _, ok := Find(levels, id, Level.String, "sse2"); ok {
+		t.Error("Find found a level that is not in the list")
+	}
+}

@@ -79,22 +79,15 @@ func (p *path) cpuLevel() cpu.Level { return p.level }
 // Path returns the name of the active path: "avx512", "avx2" or "generic".
 func Path() string { return active.name }
 
-// Paths returns the names of the paths this binary contains and this CPU can run, best first.
-func Paths() []string {
-	var names []string
-	for _, p := range cpu.Runnable(paths, (*path).cpuLevel) {
-		names = append(names, p.name)
-	}
-	return names
-}
+func (p *path) pathName() string { return p.name }
 
+// Paths returns the names of the paths this binary contains and this CPU can run, best first.
+func Paths() []string { return cpu.Names(paths, (*path).cpuLevel, (*path).pathName) }
+
+// findPath returns the named path, or nil where this CPU cannot run it.
 func findPath(name string) *path {
-	for _, p := range paths {
-		if p.name == name && cpu.Has(p.level) {
-			return p
-		}
-	}
-	return nil
+	p, _ := cpu.Find(paths, (*path).cpuLevel, (*path).pathName, name)
+	return p
 }
 
 // SgemmPath is Sgemm on the named path (one of Paths), for benchmarks and tools that compare

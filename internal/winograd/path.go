@@ -1,10 +1,6 @@
 package winograd
 
-import (
-	"fmt"
-
-	"github.com/zebra-go/zebra/internal/cpu"
-)
+import "github.com/zebra-go/zebra/internal/cpu"
 
 // kernel is transformGo for one matrix on n lanes, n a multiple of the path's lane count, with
 // no bounds checks (transform checks them first).
@@ -36,25 +32,16 @@ func (p *path) cpuLevel() cpu.Level { return p.level }
 // Path returns the name of the active path: "avx512", "avx2" or "generic".
 func Path() string { return active.name }
 
+func (p *path) pathName() string { return p.name }
+
 // Paths returns the names of the paths this binary contains and this CPU can run, best first.
-func Paths() []string {
-	var names []string
-	for _, p := range cpu.Runnable(paths, (*path).cpuLevel) {
-		names = append(names, p.name)
-	}
-	return names
-}
+func Paths() []string { return cpu.Names(paths, (*path).cpuLevel, (*path).pathName) }
 
 // SetPath makes the named path (one of Paths) the active one and returns the name of the
 // previous one, for tests and benchmarks that compare paths in one process. It is not safe to
 // call while a convolution runs. It panics if the path is not available.
 func SetPath(name string) string {
 	prev := active.name
-	for _, p := range paths {
-		if p.name == name && cpu.Has(p.level) {
-			active = p
-			return prev
-		}
-	}
-	panic(fmt.Sprintf("winograd: SetPath: path %q is not available on this CPU (have %v)", name, Paths()))
+	active = cpu.MustFind("winograd", paths, (*path).cpuLevel, (*path).pathName, name)
+	return prev
 }
