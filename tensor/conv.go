@@ -152,7 +152,7 @@ var composedOnly = false
 
 func convForward(y, x, w, bias Storage, g ConvGeom, cout int) {
 	b := x.Backend()
-	if prefersSwapped(g, cout) {
+	if runsSwapped(b, g, cout, x.DType()) {
 		// y = conv_transpose(x, w'): the input gradient of the swapped geometry.
 		wt := flippedWeight(w, g, cout)
 		convInput(y, x, wt.storage, swappedGeom(g, cout), g.C)
@@ -172,7 +172,7 @@ func convForward(y, x, w, bias Storage, g ConvGeom, cout int) {
 
 func convInput(dx, dy, w Storage, g ConvGeom, cout int) {
 	b := dy.Backend()
-	if prefersSwapped(g, cout) {
+	if runsSwapped(b, g, cout, dy.DType()) {
 		// dx = conv(dy, w'): the forward pass of the swapped geometry.
 		wt := flippedWeight(w, g, cout)
 		convForward(dx, dy, wt.storage, nil, swappedGeom(g, cout), g.C)
@@ -188,7 +188,7 @@ func convInput(dx, dy, w Storage, g ConvGeom, cout int) {
 
 func convWeight(dw, dy, x Storage, g ConvGeom, cout int) {
 	b := dy.Backend()
-	if prefersSwapped(g, cout) {
+	if runsSwapped(b, g, cout, dy.DType()) {
 		// dW' = Σ_n x_n · cols'(dy_n)ᵀ, the swapped geometry's weight gradient with the roles of
 		// image and gradient exchanged, then flipped back.
 		dwt := Empty(b, dw.DType(), g.C, cout, g.KH, g.KW)
@@ -202,6 +202,22 @@ func convWeight(dw, dy, x Storage, g ConvGeom, cout int) {
 		return
 	}
 	composedWeight(b, dw, dy, x, g, cout)
+}
+
+// directConvolver is implemented by a Convolver that runs some convolutions as they are in
+// every pass, where the swapped form would only add weight flips (the CPU backend, with
+// internal/shiftconv: see shiftApplies).
+type directConvolver interface {
+	convolvesDirectly(g ConvGeom, cout int, dt DType) bool
+}
+
+// runsSwapped reports whether the passes of g run in the swapped form on b: where
+// prefersSwapped says so, unless b's Convolver runs g as it is.
+func runsSwapped(b Backend, g ConvGeom, cout int, dt DType) bool {
+	if dc, ok := b.(directConvolver); ok && !composedOnly && dc.convolvesDirectly(g, cout, dt) {
+		return false
+	}
+	return prefersSwapped(g, cout)
 }
 
 // prefersSwapped reports whether the passes of the stride-1 convolution g with cout output

@@ -14,20 +14,24 @@ const (
 	// ConvAuto lets the planner choose per layer by shape and pass (see autoTile): for the
 	// float32 3×3 stride-1 convolutions of at least 32 channels, in training, Winograd
 	// F(2×2, 3×3) for the forward, F(4×4, 3×3) for the weight gradient from 32x32 on (F2
-	// below) and for the input gradient where it beats direct; direct implicit-GEMM for the
-	// rest. Its float32 results stay within 3x PyTorch's error (models/cyclegan's precision
-	// test, and zebra-bench check at 128x128 and 256x256). A forward-only convolution
+	// below) and for the input gradient where it beats direct; for the float32 stride-1
+	// convolutions with few channels on one side (CycleGAN's first and last 7×7 layers), every
+	// pass in internal/shiftconv (see shiftApplies); direct implicit-GEMM for the rest. Its
+	// float32 results stay within 3x PyTorch's error (models/cyclegan's precision test, and
+	// zebra-bench check at 128x128 and 256x256). A forward-only convolution
 	// (ConvGeom.ForwardOnly: no gradient will be taken, as in translation) takes F(4×4, 3×3)
 	// from 32x32 on, trading float32 accuracy, about 1e-5 relative, that 8-bit pixels cannot
 	// show.
 	ConvAuto ConvAlgorithm = iota
 	// ConvDirect always runs the direct implicit-GEMM path (the im2col columns formed inside
-	// the GEMM).
+	// the GEMM, or their swapped form: see prefersSwapped).
 	ConvDirect
 	// ConvWinograd runs Winograd's F(2×2, 3×3) for every pass that it can compute (float32,
-	// 3×3, stride 1, dilation 1, padding at most 2), whatever its shape, and direct for the rest.
+	// 3×3, stride 1, dilation 1, padding at most 2), whatever its shape, and the rest as
+	// ConvAuto does (shiftconv or direct).
 	ConvWinograd
-	// ConvWinograd4 runs Winograd's F(4×4, 3×3) wherever Winograd applies: 4 times fewer
+	// ConvWinograd4 runs Winograd's F(4×4, 3×3) wherever Winograd applies (the rest as
+	// ConvWinograd): 4 times fewer
 	// multiplications than direct (F(2×2) has 2.25 times fewer) and the fastest on large
 	// layers, but it rounds more. In the forward pass that rounding reaches a CycleGAN step's
 	// outputs and every gradient behind them, 5 to 7 times PyTorch's float32 error against

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"testing"
+
+	"github.com/zebra-go/zebra/internal/shiftconv"
 )
 
 // naiveConvTaps calls visit(yIndex, xIndex, wIndex) for every multiply-add of the convolution g
@@ -228,6 +230,36 @@ func TestSwappedFormChoice(t *testing.T) {
 	} {
 		if got := prefersSwapped(c.g, c.cout); got != c.want {
 			t.Errorf("%s: prefersSwapped = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// Where the CPU runs a convolution in internal/shiftconv it takes it as it is, in every pass
+// (the swapped form would flip the weight for nothing); under ConvDirect, in float64, or for a
+// layer shiftconv does not take, the swapped form stays prefersSwapped's choice.
+func TestShiftconvTakesTheDirectForm(t *testing.T) {
+	if shiftconv.Path() == "generic" {
+		t.Skip("shiftconv runs only its Go twins here (purego or ZEBRA_CPU=generic), and the CPU keeps the GEMM path")
+	}
+	defer SetConvAlgorithm(SetConvAlgorithm(ConvAuto))
+	last := NewConvGeom(1, 64, 262, 262, 7, 7, 1, 1, 0, 0, 1, 1) // CycleGAN's last layer, 64 to 3
+	patch := NewConvGeom(1, 512, 31, 31, 4, 4, 1, 1, 1, 1, 1, 1) // PatchGAN's last, 512 to 1
+	for _, c := range []struct {
+		name string
+		algo ConvAlgorithm
+		dt   DType
+		g    ConvGeom
+		cout int
+		want bool
+	}{
+		{"64 to 3, 7x7", ConvAuto, Float32, last, 3, false},
+		{"64 to 3, 7x7, direct", ConvDirect, Float32, last, 3, true},
+		{"64 to 3, 7x7, float64", ConvAuto, Float64, last, 3, true},
+		{"512 to 1, 4x4 pad 1", ConvAuto, Float32, patch, 1, true},
+	} {
+		SetConvAlgorithm(c.algo)
+		if got := runsSwapped(CPU, c.g, c.cout, c.dt); got != c.want {
+			t.Errorf("%s: runsSwapped = %v, want %v", c.name, got, c.want)
 		}
 	}
 }

@@ -136,3 +136,82 @@ func TestTuneReflectInput(t *testing.T) {
 		}
 	}
 }
+
+// TestTuneShiftCrossover measures shiftApplies's choice: the three passes of stride-1
+// convolutions with few channels on one side (narrow) and more on the other (wide), both ways
+// round, through Conv2d, Conv2dInput and Conv2dWeight under ConvDirect (the implicit GEMM, or
+// its swapped form where prefersSwapped picks it) against internal/shiftconv (shiftForward,
+// shiftInput, shiftWeight, into a fresh result as Conv2d's), interleaved as in
+// TestTuneConvCrossover. The image is padded by (K−1)/2, as after CycleGAN's reflection pads
+// or as PatchGAN's last layer (4×4, padding 1). It skips unless ZEBRA_TUNE=1 (go test ./tensor
+// -run TuneShiftCrossover -v).
+func TestTuneShiftCrossover(t *testing.T) {
+	if testing.Short() || os.Getenv("ZEBRA_TUNE") != "1" {
+		t.Skip("tuning experiment: set ZEBRA_TUNE=1")
+	}
+	saved := SetConvAlgorithm(ConvAuto)
+	defer SetConvAlgorithm(saved)
+	rng := NewRNG(4)
+	type shape struct{ narrow, wide, k, size int }
+	var shapes []shape
+	for _, size := range []int{64, 256} {
+		for _, k := range []int{3, 4, 7} {
+			for _, wide := range []int{16, 32, 64} {
+				for _, narrow := range []int{1, 3, 4, 8} {
+					shapes = append(shapes, shape{narrow, wide, k, size})
+				}
+			}
+		}
+	}
+	for _, s := range shapes {
+		for _, narrowIn := range []bool{true, false} {
+			c, cout := s.wide, s.narrow
+			if narrowIn {
+				c, cout = s.narrow, s.wide
+			}
+			pad := (s.k - 1) / 2
+			g := NewConvGeom(1, c, s.size, s.size, s.k, s.k, 1, 1, pad, pad, 1, 1)
+			x := Normal(rng, Float32, 0, 1, 1, c, s.size, s.size)
+			w := Normal(rng, Float32, 0, 1, cout, c, s.k, s.k)
+			dy := Normal(rng, Float32, 0, 1, 1, cout, g.OH, g.OW)
+			flops := 2 * float64(c*cout*s.k*s.k*g.OH*g.OW)
+			for p, name := range []string{"Conv", "ConvInput", "ConvWeight"} {
+				direct := func() {
+					SetConvAlgorithm(ConvDirect)
+					switch p {
+					case 0:
+						Release(Conv2d(x, w, nil, g))
+					case 1:
+						Release(Conv2dInput(dy, w, g))
+					default:
+						Release(Conv2dWeight(dy, x, g))
+					}
+				}
+				shift := func() {
+					SetConvAlgorithm(ConvAuto)
+					var r *Tensor
+					switch p {
+					case 0:
+						r = Empty(CPU, Float32, 1, cout, g.OH, g.OW)
+						shiftForward(r.storage, x.storage, w.storage, nil, g, cout)
+					case 1:
+						r = Empty(CPU, Float32, 1, c, s.size, s.size)
+						shiftInput(r.storage, dy.storage, w.storage, g, cout)
+					default:
+						r = Empty(CPU, Float32, cout, c, s.k, s.k)
+						shiftWeight(r.storage, dy.storage, x.storage, g, cout)
+					}
+					Release(r)
+				}
+				best := interleaveConv([]func(){direct, shift})
+				SetConvAlgorithm(ConvAuto)
+				pick := "direct"
+				if shiftApplies(g, cout, Float32) {
+					pick = "shift"
+				}
+				t.Logf("%3d->%-3d %dx%d %3dx%-3d %-10s direct %8.3f ms (%5.1f GFLOP/s)  shift %8.3f ms (%5.1f GFLOP/s) %5.2fx  auto %s",
+					c, cout, s.k, s.k, s.size, s.size, name, best[0]*1e3, flops/best[0]/1e9, best[1]*1e3, flops/best[1]/1e9, best[0]/best[1], pick)
+			}
+		}
+	}
+}

@@ -74,9 +74,9 @@ func checkIm2colGemm(g GemmArgs, x Storage, offX int, geom ConvGeom) {
 	}
 }
 
-// ConvForward implements Convolver: Winograd's algorithm where winogradTile picks it, else the
-// columns formed inside the GEMM (GemmIm2col), or, for a 1×1 stride-1 convolution, the image
-// itself as the columns.
+// ConvForward implements Convolver: Winograd's algorithm where winogradTile picks it, the
+// shifted image where shiftApplies, else the columns formed inside the GEMM (GemmIm2col), or,
+// for a 1×1 stride-1 convolution, the image itself as the columns.
 func (c cpuBackend) ConvForward(y, x, w, bias Storage, g ConvGeom, cout int) {
 	if t := winogradTile(g, cout, y.DType(), forwardPass); t != 0 {
 		ws := winogradWorkspace(g, cout)
@@ -86,6 +86,10 @@ func (c cpuBackend) ConvForward(y, x, w, bias Storage, g ConvGeom, cout int) {
 		}
 		winograd.Conv(t, cpuData[float32](y), cpuData[float32](x), cpuData[float32](w), b, g.N, g.C, g.H, g.W, cout, g.PadH, CPUFloat32s(ws))
 		Release(ws)
+		return
+	}
+	if shiftApplies(g, cout, y.DType()) {
+		shiftForward(y, x, w, bias, g, cout)
 		return
 	}
 	if isPointwise(g) {
@@ -105,8 +109,8 @@ func (c cpuBackend) ConvForward(y, x, w, bias Storage, g ConvGeom, cout int) {
 	}, x, 0, g)
 }
 
-// ConvInput implements Convolver. The direct input gradient builds Wᵀ·dy and folds it with
-// Col2im: forming it inside a GEMM would need a GEMM that scatters its output.
+// ConvInput implements Convolver: Winograd or the shifted image as ConvForward, else Wᵀ·dy
+// folded with Col2im (forming it inside a GEMM would need a GEMM that scatters its output).
 func (c cpuBackend) ConvInput(dx, dy, w Storage, g ConvGeom, cout int) {
 	if t := winogradTile(g, cout, dx.DType(), inputPass); t != 0 {
 		ws := winogradWorkspace(g, cout)
@@ -114,16 +118,24 @@ func (c cpuBackend) ConvInput(dx, dy, w Storage, g ConvGeom, cout int) {
 		Release(ws)
 		return
 	}
+	if shiftApplies(g, cout, dx.DType()) {
+		shiftInput(dx, dy, w, g, cout)
+		return
+	}
 	composedInput(c, dx, dy, w, g, cout)
 }
 
-// ConvWeight implements Convolver: dW = Σ_n dy_n · cols_nᵀ with the columns formed inside the
-// GEMM, one image at a time.
+// ConvWeight implements Convolver: Winograd or the shifted image as ConvForward, else
+// dW = Σ_n dy_n · cols_nᵀ with the columns formed inside the GEMM, one image at a time.
 func (c cpuBackend) ConvWeight(dw, dy, x Storage, g ConvGeom, cout int) {
 	if t := winogradTile(g, cout, dw.DType(), weightPass); t != 0 {
 		ws := winogradWorkspace(g, cout)
 		winograd.ConvWeight(t, cpuData[float32](dw), cpuData[float32](dy), cpuData[float32](x), g.N, g.C, g.H, g.W, cout, g.PadH, CPUFloat32s(ws))
 		Release(ws)
+		return
+	}
+	if shiftApplies(g, cout, dw.DType()) {
+		shiftWeight(dw, dy, x, g, cout)
 		return
 	}
 	if isPointwise(g) {

@@ -40,9 +40,9 @@ var (
 )
 
 // The algorithms compared, in the order of the table's columns, with the columns' labels:
-// direct, then Winograd F(2×2, 3×3) and F(4×4, 3×3), and last ConvAuto, which picks one of the
-// three per pass (the planner's choice in training); the last three time only the layers
-// Winograd applies to.
+// direct, then Winograd F(2×2, 3×3) and F(4×4, 3×3), and last ConvAuto, the planner's choice
+// in training (one of the three per pass, or internal/shiftconv for the layers with few
+// channels on one side); F2 and F4 time only the layers Winograd applies to.
 var (
 	convAlgorithms = []tensor.ConvAlgorithm{tensor.ConvDirect, tensor.ConvWinograd, tensor.ConvWinograd4, tensor.ConvAuto}
 	convLabels     = []string{"direct", "F2", "F4", "auto"}
@@ -248,7 +248,7 @@ func runConvBench(args []string) error {
 					if alternate {
 						a = len(convAlgorithms) - 1 - i
 					}
-					if convAlgorithms[a] == tensor.ConvDirect || c.winogradApplies() {
+					if alg := convAlgorithms[a]; alg == tensor.ConvDirect || alg == tensor.ConvAuto || c.winogradApplies() {
 						ks = append(ks, sampleKey{ci, p, a})
 					}
 				}
@@ -283,7 +283,8 @@ func runConvBench(args []string) error {
 		"(3x3, stride 1). Behind a reflection pad the input gradient includes the pad's adjoint (ReflectPad2dConv2dInput: under Winograd\n"+
 		"its tiles cover the unpadded image). auto runs, in training, F2 for forward and weight gradients where it measured faster than\n"+
 		"direct, F4 for input gradients where it pays, and F4 for forward-only passes where faster; F4 for all three would round\n"+
-		"5-7x more than PyTorch (see README).\n\n",
+		"5-7x more than PyTorch (see README). For the stride-1 layers with few channels on one side (the generators' first and\n"+
+		"last), auto sums the image shifted by each tap (internal/shiftconv).\n\n",
 		*size, *size, *rounds, time.Since(start).Seconds(), *minTime)
 
 	fmt.Printf("%-28s %-28s %-11s %4s", "layer", "geometry", "pass", "n")
@@ -364,7 +365,7 @@ func runConvBench(args []string) error {
 		}
 	}
 	fmt.Println()
-	fmt.Printf("The Winograd totals take direct's time where Winograd does not apply.\n")
+	fmt.Printf("The Winograd totals (F2, F4) take direct's time where Winograd does not apply.\n")
 	return nil
 }
 

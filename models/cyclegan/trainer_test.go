@@ -37,16 +37,20 @@ func trainTiny(t *testing.T, o Options, steps int) (*Trainer, *Dataset) {
 	return tr, data
 }
 
-// TestTrainTiny trains the tiny configuration for 30 steps: every loss stays finite and the
+// TestTrainTiny trains the tiny configuration for 60 steps: every loss stays finite and the
 // generators learn to reconstruct: the cycle loss on fixed images (no augmentation, no
-// randomness) is well below its value before training.
+// randomness) is well below its value before training. Not 30 steps: early on the loss moves
+// by as much as float32 rounding sends it (after 30 steps 0.41 of 0.57 with the GEMM path,
+// 0.47 with ZEBRA_CPU=generic, 0.50 with AVX-512 shiftconv), after 60 it is 0.36-0.41 on every
+// path.
 func TestTrainTiny(t *testing.T) {
+	const steps = 60
 	o := tinyOptions(tinyData(t, 6, 5, 40, 36))
-	o.Epochs, o.DecayEpochs = 10, 0
-	o.LR = 1e-3 // five times the paper's rate, so that 30 steps show learning
+	o.Epochs, o.DecayEpochs = 20, 0
+	o.LR = 1e-3 // five times the paper's rate, so that 60 steps show learning
 	tr, data := newTiny(t, o)
 	before := fixedCycleLoss(t, tr, data)
-	err := tr.Train(context.Background(), data, 30, func(e Event) error {
+	err := tr.Train(context.Background(), data, steps, func(e Event) error {
 		if e.EpochEnd {
 			return nil
 		}
@@ -57,16 +61,16 @@ func TestTrainTiny(t *testing.T) {
 		}
 		return nil
 	})
-	if !errors.Is(err, ErrStopped) || tr.Steps != 30 {
-		t.Fatalf("Train returned %v after %d steps, want ErrStopped after 30", err, tr.Steps)
+	if !errors.Is(err, ErrStopped) || tr.Steps != steps {
+		t.Fatalf("Train returned %v after %d steps, want ErrStopped after %d", err, tr.Steps, steps)
 	}
 	after := fixedCycleLoss(t, tr, data)
-	t.Logf("cycle loss on the training images: %.4f before, %.4f after 30 steps", before, after)
+	t.Logf("cycle loss on the training images: %.4f before, %.4f after %d steps", before, after, steps)
 	if !(after < 0.85*before) {
-		t.Errorf("cycle loss did not fall: %.4f before training, %.4f after 30 steps", before, after)
+		t.Errorf("cycle loss did not fall: %.4f before training, %.4f after %d steps", before, after, steps)
 	}
-	if tr.Epoch != 5 || tr.Index != 0 {
-		t.Errorf("after 30 steps of 6-sample epochs the trainer is at epoch %d sample %d, want 5 and 0", tr.Epoch, tr.Index)
+	if tr.Epoch != 10 || tr.Index != 0 {
+		t.Errorf("after %d steps of 6-sample epochs the trainer is at epoch %d sample %d, want 10 and 0", steps, tr.Epoch, tr.Index)
 	}
 }
 
