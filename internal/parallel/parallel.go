@@ -161,6 +161,9 @@ func take() *job {
 		if j := pool.open[0]; j.claimable() {
 			return j
 		}
+		// Cleared, not only sliced off: the backing array would keep the job, and the buffers
+		// its closure captured, reachable until the next append reallocates it.
+		pool.open[0] = nil
 		pool.open = pool.open[1:]
 		pool.pending.Store(int32(len(pool.open)))
 	}

@@ -59,10 +59,11 @@ func liveHeap() int64 {
 
 // graphBytes is the memory that the graph of f's result holds: the live heap with the result,
 // less the live heap once it is dropped. Buffers that f hands back to the tensor pool stay in
-// both, and so do the caller's input and the parameters. Now and then one measurement comes out a
-// tensor short, as if a tensor of the graph were still referenced for a moment after it is dropped
-// (seen in about one run in six with a single measurement; not tracked down), so the largest of
-// three is taken.
+// both, and so do the caller's input and the parameters. The largest of three measurements is
+// taken: one used to come out a tensor short now and then, and all three most of the time once
+// internal/shiftconv's parallel calls captured layer outputs. The cause was the worker pool
+// keeping finished jobs, and the buffers their closures captured, reachable
+// (internal/parallel's TestFinishedJobsAreNotRetained); it no longer does.
 func graphBytes(f func() *autograd.Var) int64 {
 	f() // a first pass fills the tensor pool with the convolutions' scratch buffers
 	var most int64
