@@ -209,6 +209,32 @@ func sameBits(a, b []float64) bool {
 	return true
 }
 
+// TestConvPassesMatchDefinitionAuto runs the passes under ConvAuto, where the CPU takes the
+// layers with few channels on one side to internal/shiftconv: convTestCases and shapes that
+// shiftconv takes in every form, many to few and few to many (the input gradient is the
+// forward of the swapped geometry), non-square kernels, padding on one axis only, a batch of
+// two.
+func TestConvPassesMatchDefinitionAuto(t *testing.T) {
+	defer SetConvAlgorithm(SetConvAlgorithm(ConvAuto))
+	shifted := []convCase{
+		{"64 to 3, 7x7 pad 3", NewConvGeom(1, 64, 9, 11, 7, 7, 1, 1, 3, 3, 1, 1), 3},
+		{"3 to 16, 7x7, batch 2", NewConvGeom(2, 3, 12, 10, 7, 7, 1, 1, 0, 0, 1, 1), 16},
+		{"2 to 5, 2x3 pad 1,2", NewConvGeom(1, 2, 6, 5, 2, 3, 1, 1, 1, 2, 1, 1), 5},
+		{"5 to 8, 1x7 pad 0,3", NewConvGeom(1, 5, 4, 9, 1, 7, 1, 1, 0, 3, 1, 1), 8},
+		{"32 to 8, 5x5 pad 2", NewConvGeom(1, 32, 7, 6, 5, 5, 1, 1, 2, 2, 1, 1), 8},
+	}
+	rng := NewRNG(32)
+	for _, c := range shifted {
+		if shiftconv.Path() != "generic" && !shiftApplies(c.g, c.cout, Float32) {
+			t.Errorf("%s: shiftconv does not take it; the case is meant to test it", c.name)
+		}
+		runConvPasses(t, rng, c, "auto")
+	}
+	for _, c := range convTestCases() {
+		runConvPasses(t, rng, c, "auto")
+	}
+}
+
 // The swapped form is only for stride 1, a padding the flipped kernel can absorb, all output
 // positions kept, and columns that really are smaller.
 func TestSwappedFormChoice(t *testing.T) {

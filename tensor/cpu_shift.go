@@ -26,9 +26,10 @@ func shiftApplies(g ConvGeom, cout int, dt DType) bool {
 	return shiftChannels(min(g.C, cout), max(g.C, cout), g.KH*g.KW)
 }
 
-// shiftChannels is where shiftconv measured at least as fast as the GEMM path for a
-// convolution with narrow channels on one side, wide on the other and taps = KH·KW: up to 8
-// narrow channels, and 16 wide for 1 or 2 narrow, 32 from 3 on, 64 for 7×7 kernels. The
+// shiftChannels is where shiftconv measured faster than the GEMM path, or within a few percent
+// in a pass or two, for a convolution with narrow channels on one side, wide on the other and
+// taps = KH·KW: up to 8 narrow channels, and 16 wide for 1 or 2 narrow, 32 from 3 on, 64 for
+// 7×7 kernels (square 3×3, 4×4 and 7×7 kernels measured; others take the nearest rule). The
 // GEMM's efficiency grows with its rows and inner dimension, the wide side and C·KH·KW; the
 // shifted sums' with the output channels a kernel call computes (up to 4) and the taps.
 // TestTuneShiftCrossover (conv_tune_test.go; AMD EPYC Zen 4, 2 threads, machine shared, mean

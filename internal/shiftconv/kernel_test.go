@@ -133,3 +133,45 @@ func compareRows(t *testing.T, name string, got, want []float32, rows, ld, n int
 		}
 	}
 }
+
+// TestKernelBoundsChecks checks that runTaps and runDots refuse every access the assembly
+// would make outside its slices (or rows that overlap), with a panic instead.
+func TestKernelBoundsChecks(t *testing.T) {
+	p := active
+	n := 2 * p.chunk()
+	in, offs, w := make([]float32, n+10), []int{0, 10}, make([]float32, 2*2)
+	out := make([]float32, 2*n)
+	tb := p.vecs
+	dotsOffs := make([]int, tb)
+	part, dy := make([]float32, 2*tb*p.lanes), make([]float32, 2*n)
+	cases := map[string]func(){
+		"taps: in too short":      func() { p.runTaps(2, out, n, in[:n+9], offs, w, 2, 2) },
+		"taps: out too short":     func() { p.runTaps(2, out[:2*n-1], n, in, offs, w, 2, 2) },
+		"taps: rows overlap":      func() { p.runTaps(2, out, n-1, in, offs, w, 2, 2) },
+		"taps: negative ld":       func() { p.runTaps(2, out, -n, in, offs, w, 2, 2) },
+		"taps: weights too short": func() { p.runTaps(2, out, n, in, offs, w[:3], 2, 2) },
+		"taps: offsets too short": func() { p.runTaps(2, out, n, in, offs[:1], w, 2, 2) },
+		"taps: negative offset":   func() { p.runTaps(2, out, n, in, []int{0, -1}, w, 2, 2) },
+		"taps: five channels":     func() { p.runTaps(5, out, n, in, offs, make([]float32, 10), 2, 2) },
+		"taps: no chunks":         func() { p.runTaps(2, out, n, in, offs, w, 2, 0) },
+		"dots: in too short":      func() { p.runDots(2, part, dy, n, in[:n-1], dotsOffs, n/p.lanes) },
+		"dots: dy too short":      func() { p.runDots(2, part, dy[:2*n-1], n, in, dotsOffs, n/p.lanes) },
+		"dots: rows overlap":      func() { p.runDots(2, part, dy, n-1, in, dotsOffs, n/p.lanes) },
+		"dots: part too short":    func() { p.runDots(2, part[:len(part)-1], dy, n, in, dotsOffs, n/p.lanes) },
+		"dots: offsets too short": func() { p.runDots(2, part, dy, n, in, dotsOffs[:tb-1], n/p.lanes) },
+		"dots: no vectors":        func() { p.runDots(2, part, dy, n, in, dotsOffs, 0) },
+	}
+	for name, f := range cases {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Fatal("did not panic")
+				}
+			}()
+			f()
+		})
+	}
+	// The same calls within bounds run.
+	p.runTaps(2, out, n, in, offs, w, 2, 2)
+	p.runDots(2, part, dy, n, in, dotsOffs, n/p.lanes)
+}

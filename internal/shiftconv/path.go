@@ -67,7 +67,7 @@ func SetPath(name string) string {
 func (p *path) runTaps(ob int, out []float32, ldo int, in []float32, offs []int, w []float32, taps, chunks int) {
 	n := chunks * p.chunk()
 	if ob < 1 || ob > maxBlock || taps < 1 || chunks < 1 || len(offs) < taps || len(w) < taps*ob ||
-		len(out) < (ob-1)*ldo+n || len(in) < maxOffset(offs[:taps])+n {
+		(ob > 1 && ldo < n) || len(out) < (ob-1)*ldo+n || len(in) < maxOffset(offs[:taps])+n {
 		panic(fmt.Sprintf("shiftconv: taps: %d channels, %d taps, %d chunks of %d do not fit out %d (ld %d), in %d, offs %d, w %d",
 			ob, taps, chunks, p.chunk(), len(out), ldo, len(in), len(offs), len(w)))
 	}
@@ -78,7 +78,7 @@ func (p *path) runTaps(ob int, out []float32, ldo int, in []float32, offs []int,
 func (p *path) runDots(ob int, part, dy []float32, lddy int, in []float32, offs []int, n int) {
 	tb, m := p.vecs, n*p.lanes
 	if ob < 1 || ob > maxBlock || n < 1 || len(offs) < tb || len(part) < ob*tb*p.lanes ||
-		len(dy) < (ob-1)*lddy+m || len(in) < maxOffset(offs[:tb])+m {
+		(ob > 1 && lddy < m) || len(dy) < (ob-1)*lddy+m || len(in) < maxOffset(offs[:tb])+m {
 		panic(fmt.Sprintf("shiftconv: dots: %d channels, %d vectors do not fit part %d, dy %d (ld %d), in %d, offs %d",
 			ob, n, len(part), len(dy), lddy, len(in), len(offs)))
 	}

@@ -215,6 +215,12 @@ func segments(padded int) int { return (padded + segmentPositions - 1) / segment
 // Each image's sum runs lane-wise over segments of the positions, then across lanes and
 // segments in a fixed order, so that the result does not depend on how the work was shared
 // among threads. ws holds WeightWorkspace floats; its contents do not matter.
+//
+// The sums run over the wide rows, whose last KW−1 columns of gradient are zero and meet image
+// pixels of the next row: an infinite input pixel there makes 0·Inf = NaN in taps of its
+// channel that the convolution does not pair with it (GEMM's weight gradient would stay finite
+// in those). A non-finite input poisons the step's gradients either way; the finiteness checks
+// after each optimizer step report it.
 func Weight(dw, dy, x []float32, g Geom, ws []float32) {
 	g.check("Weight")
 	p := active
