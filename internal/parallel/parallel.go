@@ -229,3 +229,16 @@ func For(n, grain int, body func(lo, hi int)) {
 	}
 	Run(parts, func(p int) { body(p*n/parts, (p+1)*n/parts) })
 }
+
+// Claim runs f(worker, item) for every item in [0, items) on up to workers goroutines (the
+// caller and the pool's workers), each claiming the next item when it is done with one rather
+// than a fixed share, so that a goroutine whose core another process holds does not leave the
+// rest waiting. worker (< workers) numbers the goroutine, for per-worker scratch.
+func Claim(workers, items int, f func(worker, item int)) {
+	var next atomic.Int64
+	Run(min(workers, items), func(worker int) {
+		for i := int(next.Add(1) - 1); i < items; i = int(next.Add(1) - 1) {
+			f(worker, i)
+		}
+	})
+}

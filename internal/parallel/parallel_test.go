@@ -160,3 +160,27 @@ func TestFinishedJobsAreNotRetained(t *testing.T) {
 	}
 	t.Fatalf("%d of %d buffers captured by finished calls are still reachable", calls-freed.Load(), calls)
 }
+
+// TestClaimRunsEveryItemOnce runs Claim with more items than workers, fewer, and none, and
+// checks that every item ran exactly once and every worker number is below workers.
+func TestClaimRunsEveryItemOnce(t *testing.T) {
+	for _, c := range [][2]int{{2, 100}, {4, 3}, {3, 0}, {1, 5}} {
+		workers, items := c[0], c[1]
+		counts := make([]atomic.Int32, items)
+		var badWorker atomic.Int32
+		Claim(workers, items, func(worker, item int) {
+			if worker < 0 || worker >= workers {
+				badWorker.Store(int32(worker) + 1)
+			}
+			counts[item].Add(1)
+		})
+		if w := badWorker.Load(); w != 0 {
+			t.Errorf("%d workers, %d items: ran on worker %d", workers, items, w-1)
+		}
+		for i := range counts {
+			if n := counts[i].Load(); n != 1 {
+				t.Errorf("%d workers, %d items: item %d ran %d times", workers, items, i, n)
+			}
+		}
+	}
+}

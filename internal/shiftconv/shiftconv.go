@@ -2,7 +2,6 @@ package shiftconv
 
 import (
 	"fmt"
-	"sync/atomic"
 
 	"github.com/zebra-go/zebra/internal/gemm"
 	"github.com/zebra-go/zebra/internal/parallel"
@@ -40,21 +39,30 @@ type layout struct {
 	imageLen  int   // floats of the padded image plus the reads past its end
 }
 
-func newLayout(g Geom, chunk int) *layout {
-	l := &layout{Geom: g, hp: g.H + 2*g.PadH, wp: g.W + 2*g.PadW, oh: g.OutH(), ow: g.OutW(),
+// newLayout lays g out for chunks of chunk positions. The tap offsets are left to withOffsets,
+// which only the passes need, not the workspace sizes.
+func newLayout(g Geom, chunk int) layout {
+	l := layout{Geom: g, hp: g.H + 2*g.PadH, wp: g.W + 2*g.PadW, oh: g.OutH(), ow: g.OutW(),
 		taps: g.C * g.KH * g.KW}
 	l.positions = l.oh * l.wp
 	l.padded = (l.positions + chunk - 1) / chunk * chunk
 	plane := l.hp * l.wp
+	lastTap := (g.C-1)*plane + (g.KH-1)*l.wp + g.KW - 1
+	l.imageLen = max(g.C*plane, lastTap+l.padded)
+	return l
+}
+
+// withOffsets fills in offs.
+func (l *layout) withOffsets() *layout {
+	plane := l.hp * l.wp
 	l.offs = make([]int, 0, l.taps)
-	for c := range g.C {
-		for i := range g.KH {
-			for j := range g.KW {
+	for c := range l.C {
+		for i := range l.KH {
+			for j := range l.KW {
 				l.offs = append(l.offs, c*plane+i*l.wp+j)
 			}
 		}
 	}
-	l.imageLen = max(g.C*plane, l.offs[l.taps-1]+l.padded)
 	return l
 }
 
@@ -64,11 +72,15 @@ func ForwardWorkspace(g Geom) int {
 	return l.imageLen + g.Cout*(l.padded+l.taps)
 }
 
-// WeightWorkspace returns the number of float32s Weight needs in ws.
+// WeightWorkspace returns the number of float32s Weight needs in ws: the image, the gradient,
+// the sums of each segment, and each thread's lane-wise partial sums.
 func WeightWorkspace(g Geom) int {
 	l := newLayout(g, maxChunk)
-	return l.imageLen + g.Cout*l.padded + segments(l.padded)*g.Cout*l.taps
+	return l.imageLen + g.Cout*l.padded + segments(l.padded)*g.Cout*l.taps + gemm.Threads()*partLen
 }
+
+// partLen is the floats of one dots call's lane-wise partial sums, at most.
+const partLen = maxBlock * maxChunk
 
 // Forward overwrites y [N, Cout, OutH, OutW] with the convolution of x [N, C, H, W] with w
 // [Cout, C, KH, KW], plus bias [Cout] (nil for none): for each image
@@ -81,6 +93,7 @@ func Forward(y, x, w, bias []float32, g Geom, ws []float32) {
 	g.check("Forward")
 	p := active
 	l := newLayout(g, p.chunk())
+	l.withOffsets()
 	if len(x) < g.N*g.C*g.H*g.W || len(w) < g.Cout*l.taps || len(y) < g.N*g.Cout*l.oh*l.ow ||
 		(bias != nil && len(bias) < g.Cout) || len(ws) < ForwardWorkspace(g) {
 		panic(fmt.Sprintf("shiftconv.Forward: %+v: y %d, x %d, w %d, bias %d or workspace %d too short",
@@ -96,7 +109,7 @@ func Forward(y, x, w, bias []float32, g Geom, ws []float32) {
 	for n := range g.N {
 		l.padImage(image, x[n*g.C*g.H*g.W:][:g.C*g.H*g.W])
 		yn := y[n*g.Cout*l.oh*l.ow:][:g.Cout*l.oh*l.ow]
-		claim(tiles, func(tile int) {
+		parallel.Claim(gemm.Threads(), tiles, func(_, tile int) {
 			lo := tile * tileChunks
 			k := min(tileChunks, chunks-lo)
 			for o0 := 0; o0 < g.Cout; o0 += maxBlock {
@@ -225,6 +238,7 @@ func Weight(dw, dy, x []float32, g Geom, ws []float32) {
 	g.check("Weight")
 	p := active
 	l := newLayout(g, p.chunk())
+	l.withOffsets()
 	if len(x) < g.N*g.C*g.H*g.W || len(dy) < g.N*g.Cout*l.oh*l.ow || len(dw) < g.Cout*l.taps || len(ws) < WeightWorkspace(g) {
 		panic(fmt.Sprintf("shiftconv.Weight: %+v: dw %d, dy %d, x %d or workspace %d too short",
 			g, len(dw), len(dy), len(x), len(ws)))
@@ -233,6 +247,8 @@ func Weight(dw, dy, x []float32, g Geom, ws []float32) {
 	grad := ws[l.imageLen:][:g.Cout*l.padded]
 	segs := segments(l.padded)
 	sums := ws[l.imageLen+len(grad):][:segs*g.Cout*l.taps]
+	threads := gemm.Threads()
+	parts := ws[l.imageLen+len(grad)+len(sums):][:threads*partLen]
 
 	// The taps in blocks of p.vecs, the last one filled up with offset 0 (its sums are dropped).
 	tb := p.vecs
@@ -245,14 +261,14 @@ func Weight(dw, dy, x []float32, g Geom, ws []float32) {
 	for n := range g.N {
 		l.padImage(image, x[n*g.C*g.H*g.W:][:g.C*g.H*g.W])
 		l.packGradient(grad, dy[n*g.Cout*l.oh*l.ow:][:g.Cout*l.oh*l.ow])
-		claim(segs*oBlocks*tapBlocks, func(item int) {
+		parallel.Claim(threads, segs*oBlocks*tapBlocks, func(worker, item int) {
 			seg, rest := item/(oBlocks*tapBlocks), item%(oBlocks*tapBlocks)
 			o0, t0 := rest/tapBlocks*maxBlock, rest%tapBlocks*tb
 			ob := min(maxBlock, g.Cout-o0)
 			lo := seg * segmentPositions
 			m := min(segmentPositions, l.padded-lo)
-			var part [maxBlock * maxChunk]float32
-			p.runDots(ob, part[:], grad[o0*l.padded+lo:], l.padded, image[lo:], offs[t0:], m/p.lanes)
+			part := parts[worker*partLen:][:partLen]
+			p.runDots(ob, part, grad[o0*l.padded+lo:], l.padded, image[lo:], offs[t0:], m/p.lanes)
 			s := sums[seg*g.Cout*l.taps:]
 			for o := range ob {
 				for t := range min(tb, l.taps-t0) {
@@ -280,16 +296,4 @@ func sumLanes(v []float32) float32 {
 		d += v[i+3]
 	}
 	return (a + b) + (c + d)
-}
-
-// claim runs f(0), ..., f(items-1) on up to gemm.Threads() threads, each thread claiming the
-// next item when it is done with one, so that a thread whose core is busy with another
-// process does not hold the others up.
-func claim(items int, f func(item int)) {
-	var next atomic.Int64
-	parallel.Run(min(items, gemm.Threads()), func(int) {
-		for i := int(next.Add(1) - 1); i < items; i = int(next.Add(1) - 1) {
-			f(i)
-		}
-	})
 }

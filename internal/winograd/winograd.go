@@ -3,7 +3,6 @@ package winograd
 import (
 	"fmt"
 	"runtime"
-	"sync/atomic"
 
 	"github.com/zebra-go/zebra/internal/gemm"
 	"github.com/zebra-go/zebra/internal/parallel"
@@ -524,12 +523,7 @@ func (g *geometry) scatterTiles(y []float32, o int, d []float32, ld int, b float
 func (g *geometry) eachProduct(f func(k, threads int)) {
 	parts := min(g.workers, g.perTile, gemm.Threads())
 	threads := max(1, gemm.Threads()/parts)
-	var next atomic.Int64
-	parallelFor(parts, parts, func(_, _, _ int) {
-		for k := int(next.Add(1) - 1); k < g.perTile; k = int(next.Add(1) - 1) {
-			f(k, threads)
-		}
-	})
+	parallel.Claim(parts, g.perTile, func(_, k int) { f(k, threads) })
 }
 
 // parallelFor splits [0, n) into up to workers contiguous parts and runs body on each, on the
